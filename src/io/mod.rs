@@ -1,0 +1,4 @@
+//! Background work and everything that touches the outside world. Never imports ratatui or
+//! State: tasks own their clients and talk to `update` only through messages.
+
+pub mod manifests;

@@ -1,0 +1,210 @@
+//! Endpoints of a ServiceEntry port, derived as istiod derives them: inline `spec.endpoints`
+//! plus every selected WorkloadEntry, with port, weight, locality, network and health resolved.
+
+use super::health::{self, Health};
+use super::locality::{LOCALITY_LABEL, Locality};
+use super::meta::Labels;
+use super::object::{DestinationRule, Object, ObjectKey, ServiceEntry};
+use super::service_entry::ServicePort;
+use super::share::{self, Policy, ShareInput, Viewpoint};
+use super::store::{Store, we_labels};
+use super::workload_entry::WorkloadEntrySpec;
+use serde::Serialize;
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(tag = "kind")]
+pub enum EndpointSource {
+    WorkloadEntry { namespace: String, name: String },
+    /// `spec.endpoints[index]` of the ServiceEntry itself.
+    ServiceEntry {
+        namespace: String,
+        name: String,
+        index: usize,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Endpoint {
+    pub source: EndpointSource,
+    pub address: String,
+    pub port: u32,
+    /// As declared; `None` when the field is absent.
+    pub declared_weight: Option<u32>,
+    /// What istiod sends: 0 or absent becomes 1.
+    pub weight: u32,
+    pub locality: Locality,
+    pub network: String,
+    pub health: Health,
+    #[serde(skip)]
+    pub labels: Labels,
+    pub priority: Option<u32>,
+    pub share: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PortEndpoints {
+    pub port_name: String,
+    pub port_number: u32,
+    pub endpoints: Vec<Endpoint>,
+}
+
+/// Everything derived for one ServiceEntry.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ServiceEndpoints {
+    pub service: ObjectKey,
+    pub hosts: Vec<String>,
+    pub destination_rule: Option<ObjectKey>,
+    pub ports: Vec<PortEndpoints>,
+}
+
+impl ServiceEndpoints {
+    pub fn healthy_total(&self) -> (usize, usize) {
+        let mut seen = std::collections::BTreeSet::new();
+        let mut healthy = 0;
+        for ep in self.ports.iter().flat_map(|p| &p.endpoints) {
+            if seen.insert(&ep.source) && ep.health.is_healthy() {
+                healthy += 1;
+            }
+        }
+        (healthy, seen.len())
+    }
+}
+
+pub fn source_key(src: &EndpointSource) -> ObjectKey {
+    match src {
+        EndpointSource::WorkloadEntry { namespace, name } => {
+            ObjectKey::new(super::object::Kind::WorkloadEntry, namespace, name)
+        }
+        EndpointSource::ServiceEntry {
+            namespace, name, ..
+        } => ObjectKey::new(super::object::Kind::ServiceEntry, namespace, name),
+    }
+}
+
+/// Locality of a workload: `spec.locality`, else the `topology.istio.io/locality` label
+/// (label values cannot hold `/`, so it is written with dots there).
+pub fn locality_of(spec: &WorkloadEntrySpec, labels: &Labels) -> Locality {
+    match spec.locality.as_deref().filter(|l| !l.is_empty()) {
+        Some(l) => Locality::parse(l),
+        None => labels
+            .get(LOCALITY_LABEL)
+            .map(|l| Locality::parse(&l.replace('.', "/")))
+            .unwrap_or_default(),
+    }
+}
+
+/// Port a workload serves a service port on: `ports[name]` > `targetPort` > port number.
+pub fn endpoint_port(spec: &WorkloadEntrySpec, port: &ServicePort) -> u32 {
+    spec.ports
+        .get(&port.name)
+        .copied()
+        .or(port.target_port)
+        .unwrap_or(port.number)
+}
+
+fn endpoint(
+    source: EndpointSource,
+    spec: &WorkloadEntrySpec,
+    labels: Labels,
+    health: Health,
+    port: &ServicePort,
+) -> Endpoint {
+    Endpoint {
+        source,
+        address: spec.address.clone().unwrap_or_default(),
+        port: endpoint_port(spec, port),
+        declared_weight: spec.weight,
+        weight: spec.weight.unwrap_or(0).max(1),
+        locality: locality_of(spec, &labels),
+        network: spec.network.clone().unwrap_or_default(),
+        health,
+        labels,
+        priority: None,
+        share: 0.0,
+    }
+}
+
+pub fn destination_rule<'a>(store: &'a Store, se: &ServiceEntry) -> Option<&'a DestinationRule> {
+    let ns = se.metadata.namespace.as_deref().unwrap_or_default();
+    se.spec.hosts.iter().find_map(|h| {
+        store
+            .destination_rules_for(h, ns)
+            .into_iter()
+            .find_map(|k| match store.get(k).map(|e| &e.object) {
+                Some(Object::DestinationRule(dr)) => Some(dr),
+                _ => None,
+            })
+    })
+}
+
+pub fn derive(store: &Store, se_key: &ObjectKey, view: &Viewpoint) -> Option<ServiceEndpoints> {
+    let Some(Object::ServiceEntry(se)) = store.get(se_key).map(|e| &e.object) else {
+        return None;
+    };
+    let dr = destination_rule(store, se);
+    let policy = Policy {
+        locality_lb: dr.and_then(|d| d.spec.locality_lb()),
+        outlier_detection: dr.is_some_and(|d| d.spec.has_outlier_detection()),
+    };
+    let wes: Vec<_> = store
+        .selected_wes(se_key)
+        .filter_map(|k| match store.get(k).map(|e| &e.object) {
+            Some(Object::WorkloadEntry(we)) => Some((k, we)),
+            _ => None,
+        })
+        .collect();
+    let mut ports = Vec::with_capacity(se.spec.ports.len());
+    for port in &se.spec.ports {
+        let mut eps = Vec::new();
+        for (index, inline) in se.spec.endpoints.iter().enumerate() {
+            let src = EndpointSource::ServiceEntry {
+                namespace: se_key.namespace.clone(),
+                name: se_key.name.clone(),
+                index,
+            };
+            eps.push(endpoint(
+                src,
+                inline,
+                inline.labels.clone(),
+                Health::Healthy,
+                port,
+            ));
+        }
+        for (k, we) in &wes {
+            let src = EndpointSource::WorkloadEntry {
+                namespace: k.namespace.clone(),
+                name: k.name.clone(),
+            };
+            let health = health::of_workload_entry(we);
+            eps.push(endpoint(src, &we.spec, we_labels(we), health, port));
+        }
+        apply_shares(&mut eps, policy, view);
+        ports.push(PortEndpoints {
+            port_name: port.name.clone(),
+            port_number: port.number,
+            endpoints: eps,
+        });
+    }
+    Some(ServiceEndpoints {
+        service: se_key.clone(),
+        hosts: se.spec.hosts.clone(),
+        destination_rule: dr.map(|d| Object::DestinationRule(d.clone()).key()),
+        ports,
+    })
+}
+
+pub fn apply_shares(eps: &mut [Endpoint], policy: Policy<'_>, view: &Viewpoint) {
+    let inputs: Vec<ShareInput> = eps
+        .iter()
+        .map(|e| ShareInput {
+            weight: e.weight,
+            locality: e.locality.clone(),
+            healthy: e.health.is_healthy(),
+            labels: e.labels.clone(),
+        })
+        .collect();
+    for (e, s) in eps.iter_mut().zip(share::compute(&inputs, policy, view)) {
+        e.share = s.share;
+        e.priority = s.priority;
+    }
+}

@@ -1,0 +1,17 @@
+//! The Istio model: types, selection, derived endpoints, traffic shares and lint. Pure: no I/O.
+
+pub mod destination_rule;
+pub mod endpoint;
+pub mod health;
+pub mod lint;
+pub mod locality;
+pub mod meta;
+pub mod object;
+pub mod selector;
+pub mod service_entry;
+pub mod share;
+pub mod sidecar;
+pub mod store;
+pub mod validate;
+pub mod workload_entry;
+pub mod workload_group;

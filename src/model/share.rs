@@ -1,0 +1,341 @@
+//! Traffic share math: which fraction of requests from one viewpoint each endpoint of a service
+//! port receives, as Envoy would split them given what istiod sends.
+//!
+//! Unhealthy endpoints get nothing (istiod does not send them). Without locality settings the
+//! split is by endpoint weight. `distribute` sets locality weights for a matching viewpoint.
+//! `failover`/`failoverPriority` (only with outlier detection, as in Istio) turn into priorities:
+//! all traffic goes to the lowest priority that has endpoints.
+
+use super::destination_rule::LocalityLbSetting;
+use super::locality::Locality;
+use super::meta::Labels;
+use std::collections::BTreeMap;
+
+#[derive(Debug, Clone, Default)]
+pub struct ShareInput {
+    pub weight: u32,
+    pub locality: Locality,
+    pub healthy: bool,
+    pub labels: Labels,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct Share {
+    pub priority: Option<u32>,
+    pub share: f64,
+}
+
+/// Where requests come from: the locality (and labels) of the calling proxy.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Viewpoint {
+    pub locality: Option<Locality>,
+    pub labels: Labels,
+}
+
+/// What of a DestinationRule shapes the split.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Policy<'a> {
+    pub locality_lb: Option<&'a LocalityLbSetting>,
+    pub outlier_detection: bool,
+}
+
+pub fn compute(eps: &[ShareInput], policy: Policy<'_>, view: &Viewpoint) -> Vec<Share> {
+    let mut out = vec![Share::default(); eps.len()];
+    let healthy: Vec<usize> = (0..eps.len()).filter(|&i| eps[i].healthy).collect();
+    if healthy.is_empty() {
+        return out;
+    }
+    if let (Some(lb), Some(loc)) = (policy.locality_lb, view.locality.as_ref()) {
+        if let Some(to) = lb
+            .distribute
+            .iter()
+            .find(|d| loc.matches_pattern(&d.from))
+            .map(|d| &d.to)
+        {
+            distribute(eps, &healthy, to, &mut out);
+            return out;
+        }
+        let wants_failover = !lb.failover.is_empty() || !lb.failover_priority.is_empty();
+        if wants_failover && policy.outlier_detection {
+            failover(eps, &healthy, lb, loc, &view.labels, &mut out);
+            return out;
+        }
+    }
+    by_weight(eps, &healthy, &mut out, 1.0);
+    for &i in &healthy {
+        out[i].priority = Some(0);
+    }
+    out
+}
+
+fn by_weight(eps: &[ShareInput], members: &[usize], out: &mut [Share], total_share: f64) {
+    let sum: f64 = members.iter().map(|&i| eps[i].weight.max(1) as f64).sum();
+    for &i in members {
+        out[i].share = total_share * eps[i].weight.max(1) as f64 / sum;
+    }
+}
+
+/// Each locality takes the weight of the first `to` pattern it matches, split evenly among the
+/// localities matching that pattern; localities with no healthy endpoint drop out.
+fn distribute(
+    eps: &[ShareInput],
+    healthy: &[usize],
+    to: &BTreeMap<String, u32>,
+    out: &mut [Share],
+) {
+    let mut by_locality: BTreeMap<&Locality, Vec<usize>> = BTreeMap::new();
+    for &i in healthy {
+        by_locality.entry(&eps[i].locality).or_default().push(i);
+    }
+    let mut pattern_members: BTreeMap<&str, Vec<&Locality>> = BTreeMap::new();
+    for loc in by_locality.keys() {
+        if let Some(p) = to.keys().find(|p| loc.matches_pattern(p)) {
+            pattern_members.entry(p.as_str()).or_default().push(loc);
+        }
+    }
+    let mut weights: Vec<(&Locality, f64)> = Vec::new();
+    for (p, locs) in &pattern_members {
+        let w = to[*p] as f64 / locs.len() as f64;
+        weights.extend(locs.iter().map(|l| (*l, w)));
+    }
+    let total: f64 = weights.iter().map(|(_, w)| w).sum();
+    if total <= 0.0 {
+        return;
+    }
+    for (loc, w) in weights {
+        let members = &by_locality[loc];
+        by_weight(eps, members, out, w / total);
+        for &i in members {
+            out[i].priority = Some(0);
+        }
+    }
+}
+
+fn failover(
+    eps: &[ShareInput],
+    healthy: &[usize],
+    lb: &LocalityLbSetting,
+    from: &Locality,
+    from_labels: &Labels,
+    out: &mut [Share],
+) {
+    let raw: Vec<u32> = healthy
+        .iter()
+        .map(|&i| {
+            if lb.failover_priority.is_empty() {
+                locality_priority(&eps[i].locality, from, lb)
+            } else {
+                label_priority(&eps[i], from, from_labels, &lb.failover_priority)
+            }
+        })
+        .collect();
+    // Envoy needs consecutive priorities; istiod compacts them.
+    let mut levels: Vec<u32> = raw.clone();
+    levels.sort_unstable();
+    levels.dedup();
+    for (n, &i) in healthy.iter().enumerate() {
+        out[i].priority = levels.iter().position(|l| *l == raw[n]).map(|p| p as u32);
+    }
+    let top: Vec<usize> = healthy
+        .iter()
+        .copied()
+        .filter(|&i| out[i].priority == Some(0))
+        .collect();
+    by_weight(eps, &top, out, 1.0);
+}
+
+fn locality_priority(ep: &Locality, from: &Locality, lb: &LocalityLbSetting) -> u32 {
+    if ep.region == from.region {
+        if ep.zone == from.zone {
+            if ep.subzone == from.subzone { 0 } else { 1 }
+        } else {
+            2
+        }
+    } else if lb
+        .failover
+        .iter()
+        .any(|f| f.from == from.region && f.to == ep.region)
+    {
+        3
+    } else {
+        4
+    }
+}
+
+/// Priority from `failoverPriority`: the number of listed labels, counted from the first, that
+/// stop matching the caller. Topology labels come from the locality when not set as labels.
+fn label_priority(ep: &ShareInput, from: &Locality, from_labels: &Labels, keys: &[String]) -> u32 {
+    let value = |labels: &Labels, loc: &Locality, key: &str| -> Option<String> {
+        // `key=value` entries pin the value instead of comparing with the caller.
+        let key = key.split('=').next().unwrap_or(key);
+        labels.get(key).cloned().or_else(|| match key {
+            "topology.kubernetes.io/region" => Some(loc.region.clone()),
+            "topology.kubernetes.io/zone" => Some(loc.zone.clone()),
+            "topology.istio.io/subzone" => Some(loc.subzone.clone()),
+            _ => None,
+        })
+    };
+    let mut matched = 0;
+    for key in keys {
+        let mine = value(&ep.labels, &ep.locality, key);
+        let wanted = match key.split_once('=') {
+            Some((_, v)) => Some(v.to_string()),
+            None => value(from_labels, from, key),
+        };
+        if mine.is_some() && mine == wanted {
+            matched += 1;
+        } else {
+            break;
+        }
+    }
+    (keys.len() - matched) as u32
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::destination_rule::{Distribute, Failover};
+
+    fn ep(weight: u32, loc: &str) -> ShareInput {
+        ShareInput {
+            weight,
+            locality: Locality::parse(loc),
+            healthy: true,
+            labels: Labels::new(),
+        }
+    }
+
+    fn shares(v: &[Share]) -> Vec<f64> {
+        v.iter().map(|s| (s.share * 1000.0).round() / 1000.0).collect()
+    }
+
+    #[test]
+    fn weights_split_traffic() {
+        let out = compute(
+            &[ep(20, "a"), ep(80, "b")],
+            Policy::default(),
+            &Viewpoint::default(),
+        );
+        assert_eq!(shares(&out), vec![0.2, 0.8]);
+    }
+
+    #[test]
+    fn weight_zero_counts_as_one() {
+        let out = compute(
+            &[ep(0, "a"), ep(0, "b")],
+            Policy::default(),
+            &Viewpoint::default(),
+        );
+        assert_eq!(shares(&out), vec![0.5, 0.5]);
+    }
+
+    #[test]
+    fn unhealthy_get_nothing() {
+        let mut b = ep(80, "b");
+        b.healthy = false;
+        let out = compute(&[ep(20, "a"), b], Policy::default(), &Viewpoint::default());
+        assert_eq!(shares(&out), vec![1.0, 0.0]);
+        assert_eq!(out[1].priority, None);
+    }
+
+    fn failover_lb() -> LocalityLbSetting {
+        LocalityLbSetting {
+            failover: vec![Failover {
+                from: "us-east".into(),
+                to: "us-west".into(),
+            }],
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn failover_keeps_traffic_local_with_outlier_detection() {
+        let lb = failover_lb();
+        let eps = [ep(20, "us-east/z1"), ep(80, "us-west/z1"), ep(5, "eu/z1")];
+        let view = Viewpoint {
+            locality: Some(Locality::parse("us-east/z1")),
+            ..Default::default()
+        };
+        let pol = Policy {
+            locality_lb: Some(&lb),
+            outlier_detection: true,
+        };
+        let out = compute(&eps, pol, &view);
+        assert_eq!(shares(&out), vec![1.0, 0.0, 0.0]);
+        let prio: Vec<_> = out.iter().map(|s| s.priority).collect();
+        assert_eq!(prio, vec![Some(0), Some(1), Some(2)]);
+        // Local endpoint gone: the failover region takes it all.
+        let mut eps2 = eps.clone();
+        eps2[0].healthy = false;
+        let out = compute(&eps2, pol, &view);
+        assert_eq!(shares(&out), vec![0.0, 1.0, 0.0]);
+    }
+
+    #[test]
+    fn failover_without_outlier_detection_is_ignored() {
+        let lb = failover_lb();
+        let eps = [ep(20, "us-east/z1"), ep(80, "us-west/z1")];
+        let view = Viewpoint {
+            locality: Some(Locality::parse("us-east/z1")),
+            ..Default::default()
+        };
+        let pol = Policy {
+            locality_lb: Some(&lb),
+            outlier_detection: false,
+        };
+        assert_eq!(shares(&compute(&eps, pol, &view)), vec![0.2, 0.8]);
+    }
+
+    #[test]
+    fn distribute_sets_locality_weights() {
+        let lb = LocalityLbSetting {
+            distribute: vec![Distribute {
+                from: "us-east/*".into(),
+                to: [("us-east/*".to_string(), 90), ("us-west/*".to_string(), 10)].into(),
+            }],
+            ..Default::default()
+        };
+        let eps = [ep(1, "us-east/z1"), ep(3, "us-east/z1"), ep(1, "us-west/z1")];
+        let view = Viewpoint {
+            locality: Some(Locality::parse("us-east/z1")),
+            ..Default::default()
+        };
+        let out = compute(
+            &eps,
+            Policy {
+                locality_lb: Some(&lb),
+                outlier_detection: false,
+            },
+            &view,
+        );
+        assert_eq!(shares(&out), vec![0.225, 0.675, 0.1]);
+    }
+
+    #[test]
+    fn failover_priority_by_labels() {
+        let lb = LocalityLbSetting {
+            failover_priority: vec!["topology.kubernetes.io/region".into(), "version".into()],
+            ..Default::default()
+        };
+        let mut a = ep(1, "r1/z1");
+        a.labels.insert("version".into(), "v1".into());
+        let mut b = ep(1, "r1/z1");
+        b.labels.insert("version".into(), "v2".into());
+        let c = ep(1, "r2/z1");
+        let view = Viewpoint {
+            locality: Some(Locality::parse("r1/z9")),
+            labels: [("version".to_string(), "v1".to_string())].into(),
+        };
+        let out = compute(
+            &[a, b, c],
+            Policy {
+                locality_lb: Some(&lb),
+                outlier_detection: true,
+            },
+            &view,
+        );
+        let prio: Vec<_> = out.iter().map(|s| s.priority).collect();
+        assert_eq!(prio, vec![Some(0), Some(1), Some(2)]);
+        assert_eq!(shares(&out), vec![1.0, 0.0, 0.0]);
+    }
+}
