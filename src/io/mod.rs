@@ -2,3 +2,4 @@
 //! State: tasks own their clients and talk to `update` only through messages.
 
 pub mod manifests;
+pub mod source;

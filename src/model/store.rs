@@ -17,6 +17,8 @@ pub struct Origin {
     pub doc: usize,
     /// 1-based line where the document starts.
     pub line: usize,
+    /// Hash of the file's content when it was read; a write refuses if the file moved on.
+    pub revision: String,
 }
 
 #[derive(Debug, Clone, PartialEq)]

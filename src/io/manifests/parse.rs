@@ -46,7 +46,7 @@ pub fn parse_text(path: &Path, text: &str) -> ParsedFile {
         ..Default::default()
     };
     for (doc_index, span) in documents::split(text).into_iter().enumerate() {
-        match parse_doc(path, text, span, doc_index) {
+        match parse_doc(path, text, span, doc_index, &out.revision) {
             Ok(Some(entry)) => out.entries.push(entry),
             Ok(None) => out.skipped += 1,
             Err(e) => out.errors.push(e),
@@ -60,6 +60,7 @@ fn parse_doc(
     text: &str,
     span: DocSpan,
     doc_index: usize,
+    revision: &str,
 ) -> Result<Option<Entry>, LoadError> {
     let doc = &text[span.start..span.end];
     let err = |line: usize, message: String| LoadError {
@@ -91,6 +92,7 @@ fn parse_doc(
                 path: path.to_path_buf(),
                 doc: doc_index,
                 line: span.line,
+                revision: revision.to_string(),
             }),
         })),
         Err(ObjectError::NotIstio { .. }) => Ok(None),

@@ -1,0 +1,105 @@
+//! An edit of one field of one endpoint, as the UI asks for it and a source carries it out.
+
+use crate::model::endpoint::{EndpointSource, source_key};
+use crate::model::object::ObjectKey;
+use crate::model::store::Origin;
+use serde::Serialize;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub enum Change {
+    /// `from` is what the user saw (None: absent); a source refuses if it is no longer so.
+    Weight { from: Option<u32>, to: u32 },
+    Locality { from: Option<String>, to: String },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FieldEdit {
+    pub target: EndpointSource,
+    pub change: Change,
+    /// Revision of the object (file hash, resourceVersion) the user saw.
+    pub revision: Option<String>,
+    /// Where a file source finds the object; None for API sources.
+    #[serde(skip)]
+    pub origin: Option<Origin>,
+}
+
+impl FieldEdit {
+    pub fn object(&self) -> ObjectKey {
+        source_key(&self.target)
+    }
+
+    /// Path of the field inside the object.
+    pub fn path(&self) -> String {
+        let field = match self.change {
+            Change::Weight { .. } => "weight",
+            Change::Locality { .. } => "locality",
+        };
+        match &self.target {
+            EndpointSource::WorkloadEntry { .. } => format!("spec.{field}"),
+            EndpointSource::ServiceEntry { index, .. } => format!("spec.endpoints[{index}].{field}"),
+        }
+    }
+
+    /// The edit that takes this one back, valid once this one is applied at `revision`.
+    pub fn inverse(&self, revision: Option<String>) -> FieldEdit {
+        let change = match &self.change {
+            Change::Weight { from, to } => Change::Weight {
+                from: Some(*to),
+                to: from.unwrap_or(1),
+            },
+            Change::Locality { from, to } => Change::Locality {
+                from: Some(to.clone()),
+                to: from.clone().unwrap_or_default(),
+            },
+        };
+        FieldEdit {
+            target: self.target.clone(),
+            change,
+            revision,
+            origin: self.origin.clone(),
+        }
+    }
+
+    pub fn describe(&self) -> String {
+        let (what, from, to) = match &self.change {
+            Change::Weight { from, to } => (
+                "weight",
+                from.map_or("unset".into(), |w| w.to_string()),
+                to.to_string(),
+            ),
+            Change::Locality { from, to } => (
+                "locality",
+                from.clone().unwrap_or_else(|| "unset".into()),
+                if to.is_empty() { "unset".into() } else { to.clone() },
+            ),
+        };
+        format!("{} {what} {from} → {to}", self.object())
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Applied {
+    pub edit: FieldEdit,
+    /// Revision after the write, for undo.
+    pub revision: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ApplyError {
+    #[error("read-only: meshdeck was started with --readonly; nothing was written")]
+    ReadOnly,
+    #[error("conflict on {object}: {message}")]
+    Conflict { object: String, message: String },
+    #[error("rejected: {}", .0.iter().map(|f| format!("{}: {}", f.field, f.message)).collect::<Vec<_>>().join("; "))]
+    Invalid(Vec<FieldError>),
+    #[error("forbidden: {0}")]
+    Forbidden(String),
+    #[error("{0}")]
+    Failed(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
+}
