@@ -1,6 +1,8 @@
 //! meshdeck: a terminal console for the part of an Istio mesh that lives outside pods.
 //! See ARCHITECTURE.md for the map of this crate.
 
+pub mod action;
+pub mod config;
 pub mod demo;
 pub mod io;
 pub mod model;
