@@ -2,7 +2,14 @@
 //! See ARCHITECTURE.md for the map of this crate.
 
 pub mod action;
+pub mod app;
 pub mod config;
 pub mod demo;
 pub mod io;
 pub mod model;
+pub mod msg;
+pub mod state;
+pub mod terminal;
+pub mod update;
+pub mod view;
+pub mod cli;

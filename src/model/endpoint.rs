@@ -142,10 +142,7 @@ pub fn derive(store: &Store, se_key: &ObjectKey, view: &Viewpoint) -> Option<Ser
         return None;
     };
     let dr = destination_rule(store, se);
-    let policy = Policy {
-        locality_lb: dr.and_then(|d| d.spec.locality_lb()),
-        outlier_detection: dr.is_some_and(|d| d.spec.has_outlier_detection()),
-    };
+    let policy = policy_for(store, se_key);
     let wes: Vec<_> = store
         .selected_wes(se_key)
         .filter_map(|k| match store.get(k).map(|e| &e.object) {
@@ -188,7 +185,13 @@ pub fn derive(store: &Store, se_key: &ObjectKey, view: &Viewpoint) -> Option<Ser
     Some(ServiceEndpoints {
         service: se_key.clone(),
         hosts: se.spec.hosts.clone(),
-        destination_rule: dr.map(|d| Object::DestinationRule(d.clone()).key()),
+        destination_rule: dr.map(|d| {
+            ObjectKey::new(
+                super::object::Kind::DestinationRule,
+                d.metadata.namespace.clone().unwrap_or_default(),
+                d.metadata.name.clone(),
+            )
+        }),
         ports,
     })
 }
@@ -206,5 +209,17 @@ pub fn apply_shares(eps: &mut [Endpoint], policy: Policy<'_>, view: &Viewpoint) 
     for (e, s) in eps.iter_mut().zip(share::compute(&inputs, policy, view)) {
         e.share = s.share;
         e.priority = s.priority;
+    }
+}
+
+/// The traffic policy that applies to a ServiceEntry's endpoints.
+pub fn policy_for<'a>(store: &'a Store, se_key: &ObjectKey) -> Policy<'a> {
+    let dr = match store.get(se_key).map(|e| &e.object) {
+        Some(Object::ServiceEntry(se)) => destination_rule(store, se),
+        _ => None,
+    };
+    Policy {
+        locality_lb: dr.and_then(|d| d.spec.locality_lb()),
+        outlier_detection: dr.is_some_and(|d| d.spec.has_outlier_detection()),
     }
 }

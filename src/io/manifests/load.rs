@@ -76,3 +76,14 @@ pub fn load_all(roots: &[PathBuf]) -> (Vec<ParsedFile>, Vec<LoadError>) {
     let (files, errors) = expand(roots);
     (files.iter().map(|f| load_file(f)).collect(), errors)
 }
+
+/// A store holding every entry of `files`.
+pub fn into_store(files: &[ParsedFile]) -> crate::model::store::Store {
+    let mut store = crate::model::store::Store::new();
+    for f in files {
+        for e in &f.entries {
+            store.upsert(e.clone());
+        }
+    }
+    store
+}

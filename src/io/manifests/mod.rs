@@ -5,4 +5,5 @@ pub mod documents;
 pub mod load;
 pub mod parse;
 pub mod scalar_edit;
+pub mod watch;
 pub mod yaml_tree;

@@ -1,0 +1,92 @@
+//! The event loop and nothing else: input and background messages go to `update`, `Cmd`s go to
+//! their tasks, and the screen is redrawn when something changed, at most ~30 times a second.
+
+use crate::config::theme::Theme;
+use crate::io::source::Source;
+use crate::msg::{Cmd, Msg};
+use crate::state::State;
+use crate::terminal::Term;
+use crate::update::update;
+use crate::view::render;
+use futures::StreamExt;
+use ratatui::crossterm::event::{Event, EventStream};
+use std::time::Duration;
+use tokio::sync::mpsc;
+
+const FRAME: Duration = Duration::from_millis(33);
+
+/// Runs a source in its own task: it owns the client and answers with `Msg::Applied`, then
+/// re-reads what it wrote so the screen does not wait for the file watcher.
+pub fn spawn_source<S: Source>(mut source: S, tx: mpsc::Sender<Msg>) -> mpsc::Sender<Cmd> {
+    let (cmd_tx, mut cmd_rx) = mpsc::channel::<Cmd>(16);
+    tokio::spawn(async move {
+        while let Some(cmd) = cmd_rx.recv().await {
+            if let Cmd::Apply { id, edits } = cmd {
+                let result = source.apply(edits).await;
+                let written: std::collections::BTreeSet<_> = result
+                    .iter()
+                    .flatten()
+                    .filter_map(|a| a.edit.origin.as_ref().map(|o| o.path.clone()))
+                    .collect();
+                if tx.send(Msg::Applied { id, result }).await.is_err() {
+                    return;
+                }
+                let reloaded: Vec<_> = written.iter().map(|p| crate::io::manifests::load::load_file(p)).collect();
+                if !reloaded.is_empty() && tx.send(Msg::FilesLoaded(reloaded)).await.is_err() {
+                    return;
+                }
+            }
+        }
+    });
+    cmd_tx
+}
+
+pub async fn run(term: &mut Term, mut state: State, theme: Theme, mut rx: mpsc::Receiver<Msg>, source: mpsc::Sender<Cmd>) -> anyhow::Result<()> {
+    let mut events = EventStream::new();
+    let mut dirty = true;
+    let mut ticker = tokio::time::interval(FRAME);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    let mut hangup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())?;
+    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    loop {
+        let msg = tokio::select! {
+            ev = events.next() => match ev {
+                Some(Ok(Event::Key(k))) => Some(Msg::Key(k)),
+                Some(Ok(Event::Paste(p))) => Some(Msg::Paste(p)),
+                Some(Ok(Event::Resize(..))) => Some(Msg::Resize),
+                Some(Ok(_)) => None,
+                Some(Err(e)) => return Err(e.into()),
+                None => return Ok(()),
+            },
+            m = rx.recv() => m,
+            _ = ticker.tick() => {
+                if dirty {
+                    term.draw(|f| render(&state, &theme, f))?;
+                    dirty = false;
+                }
+                None
+            }
+            _ = hangup.recv() => return Ok(()),
+            _ = terminate.recv() => return Ok(()),
+        };
+        let Some(msg) = msg else { continue };
+        // Batch: everything already queued is applied before the next frame.
+        let mut queue = vec![msg];
+        while let Ok(m) = rx.try_recv() {
+            queue.push(m);
+        }
+        for m in queue {
+            for cmd in update(&mut state, m) {
+                match cmd {
+                    Cmd::Quit => return Ok(()),
+                    apply @ Cmd::Apply { .. } => {
+                        if source.send(apply).await.is_err() {
+                            tracing::error!("the source task stopped");
+                        }
+                    }
+                }
+            }
+        }
+        dirty = true;
+    }
+}

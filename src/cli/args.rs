@@ -1,0 +1,97 @@
+//! Command-line arguments.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+#[derive(Parser, Debug)]
+#[command(name = "meshdeck", version, about = "A terminal console for Istio meshes beyond Kubernetes: ServiceEntry, WorkloadEntry, WorkloadGroup")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    #[command(flatten)]
+    pub console: ConsoleArgs,
+}
+
+#[derive(Args, Debug, Clone, Default)]
+pub struct ConsoleArgs {
+    /// Manifest files or directories (recursive); repeatable. Without it, a built-in example.
+    #[arg(long = "manifests", short = 'm', global = true)]
+    pub manifests: Vec<PathBuf>,
+    /// Never write anything.
+    #[arg(long, global = true)]
+    pub readonly: bool,
+    /// Theme: dark, light, high-contrast, mono, prod-red, or a file path.
+    #[arg(long)]
+    pub theme: Option<String>,
+    /// Keymap: default, vim, or a file path.
+    #[arg(long)]
+    pub keymap: Option<String>,
+    /// Log file (default: meshdeck.log in the XDG state dir).
+    #[arg(long)]
+    pub log_file: Option<PathBuf>,
+    #[command(flatten)]
+    pub scope: Scope,
+}
+
+#[derive(Args, Debug, Clone, Default)]
+pub struct Scope {
+    /// Only this namespace.
+    #[arg(short = 'n', long = "namespace", global = true)]
+    pub namespace: Option<String>,
+    /// All namespaces (the default for manifests).
+    #[arg(short = 'A', long = "all-namespaces", global = true, conflicts_with = "namespace")]
+    pub all_namespaces: bool,
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum, Default)]
+pub enum Output {
+    #[default]
+    Table,
+    Json,
+    Yaml,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Lint manifests. Exit 0: no errors, 1: errors found, 2: usage or I/O failure.
+    Check {
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        #[arg(short = 'o', long, value_enum, default_value_t = Output::Table)]
+        output: Output,
+    },
+    /// Print objects or derived endpoints: we, se, wg, dr, sidecar, endpoints.
+    Get {
+        resource: String,
+        name: Option<String>,
+        #[arg(short = 'o', long, value_enum, default_value_t = Output::Table)]
+        output: Output,
+    },
+    /// Change one field of a WorkloadEntry (NS/NAME) or inline endpoint (NS/SE/INDEX).
+    Set {
+        #[command(subcommand)]
+        what: SetWhat,
+    },
+    /// Measure load, index, update, filter and render on generated registries.
+    Bench {
+        /// Sizes in WorkloadEntries; ServiceEntries are a hundredth (at least 1k at 100k).
+        #[arg(long, value_delimiter = ',', default_values_t = [10_000usize, 100_000])]
+        sizes: Vec<usize>,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum SetWhat {
+    Weight {
+        target: String,
+        value: String,
+        #[arg(long)]
+        dry_run: bool,
+    },
+    Locality {
+        target: String,
+        value: String,
+        #[arg(long)]
+        dry_run: bool,
+    },
+}

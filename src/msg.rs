@@ -1,0 +1,28 @@
+//! Everything that reaches `update`: input, and what background tasks report.
+
+use crate::io::manifests::parse::ParsedFile;
+use crate::io::source::{Applied, ApplyError, FieldEdit};
+use ratatui::crossterm::event::KeyEvent;
+use std::path::PathBuf;
+
+#[derive(Debug)]
+pub enum Msg {
+    Key(KeyEvent),
+    Paste(String),
+    Resize,
+    /// Files (re)read from disk: their whole new content.
+    FilesLoaded(Vec<ParsedFile>),
+    FileRemoved(PathBuf),
+    /// A source answered request `id`.
+    Applied {
+        id: u64,
+        result: Result<Vec<Applied>, ApplyError>,
+    },
+}
+
+/// What `update` asks the loop to do: I/O happens there, never in `update`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Cmd {
+    Apply { id: u64, edits: Vec<FieldEdit> },
+    Quit,
+}

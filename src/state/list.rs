@@ -1,0 +1,62 @@
+//! Screens and the rows each list shows (filtered and sorted in `update`, never in a view).
+
+use crate::model::object::{Kind, ObjectKey};
+use std::collections::BTreeSet;
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Screen {
+    List(Kind),
+    Endpoints(ObjectKey),
+    Problems,
+    Yaml(ObjectKey),
+}
+
+impl Screen {
+    pub fn title(&self) -> String {
+        match self {
+            Screen::List(k) => format!("{k}s"),
+            Screen::Endpoints(k) => format!("Endpoints of {}/{}", k.namespace, k.name),
+            Screen::Problems => "Problems".into(),
+            Screen::Yaml(k) => format!("YAML {} {}/{}", k.kind, k.namespace, k.name),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum RowId {
+    Object(ObjectKey),
+    Finding(usize),
+    /// (port index, endpoint index) into the derived endpoints.
+    Endpoint(usize, usize),
+    /// A line of a YAML view.
+    Line(usize),
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ListView {
+    pub rows: Vec<RowId>,
+    pub selected: usize,
+    pub filter: String,
+    pub sort_column: usize,
+    pub sort_reverse: bool,
+    pub marked: BTreeSet<RowId>,
+    /// Total before filtering, for "12/340" in the title.
+    pub total: usize,
+}
+
+impl ListView {
+    pub fn selected_row(&self) -> Option<&RowId> {
+        self.rows.get(self.selected)
+    }
+
+    pub fn clamp(&mut self) {
+        if self.selected >= self.rows.len() {
+            self.selected = self.rows.len().saturating_sub(1);
+        }
+    }
+
+    pub fn move_by(&mut self, delta: isize) {
+        let last = self.rows.len().saturating_sub(1) as isize;
+        self.selected = (self.selected as isize + delta).clamp(0, last.max(0)) as usize;
+    }
+}

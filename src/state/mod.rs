@@ -1,0 +1,120 @@
+//! Plain data: everything the console knows. Only `update` changes it; views borrow it.
+
+pub mod edit;
+pub mod list;
+
+pub use edit::{EditFocus, EditSession, EditStage, EditTarget, PreviewRow};
+pub use list::{ListView, RowId, Screen};
+
+use crate::config::ConfigError;
+use crate::config::key::Key;
+use crate::config::keymap::Keymap;
+use crate::io::manifests::parse::LoadError;
+use crate::io::source::Applied;
+use crate::model::endpoint::ServiceEndpoints;
+use crate::model::lint::Finding;
+use crate::model::object::ObjectKey;
+use crate::model::share::Viewpoint;
+use crate::model::store::Store;
+use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    Normal,
+    Command,
+    Filter,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Level {
+    Info,
+    Error,
+}
+
+#[derive(Debug, Default, Clone)]
+pub struct FileInfo {
+    pub keys: Vec<ObjectKey>,
+    pub revision: String,
+    pub errors: Vec<LoadError>,
+}
+
+pub struct State {
+    pub store: Store,
+    pub findings: Vec<Finding>,
+    findings_generation: u64,
+    pub files: BTreeMap<PathBuf, FileInfo>,
+    pub source_label: String,
+    pub notice: Option<String>,
+    pub readonly: bool,
+    pub namespace: Option<String>,
+    pub viewpoint: Viewpoint,
+    pub screens: Vec<Screen>,
+    pub lists: HashMap<Screen, ListView>,
+    /// Derived endpoints of the service on the Endpoints screen.
+    pub endpoints: Option<ServiceEndpoints>,
+    pub mode: Mode,
+    pub input: String,
+    pub edit: Option<EditSession>,
+    pub undo: Vec<Vec<Applied>>,
+    /// Edits sent to the source and not answered yet: id → what they do.
+    pub in_flight: BTreeMap<u64, (bool, String)>,
+    pub next_request: u64,
+    pub status: Option<(Level, String)>,
+    pub config_errors: Vec<ConfigError>,
+    pub keymap: Keymap,
+    pub pending_keys: Vec<Key>,
+    pub show_help: bool,
+    pub quit: bool,
+}
+
+impl State {
+    pub fn new(source_label: String, readonly: bool, keymap: Keymap) -> State {
+        State {
+            store: Store::new(),
+            findings: Vec::new(),
+            findings_generation: u64::MAX,
+            files: BTreeMap::new(),
+            source_label,
+            notice: None,
+            readonly,
+            namespace: None,
+            viewpoint: Viewpoint::default(),
+            screens: vec![Screen::List(crate::model::object::Kind::ServiceEntry)],
+            lists: HashMap::new(),
+            endpoints: None,
+            mode: Mode::Normal,
+            input: String::new(),
+            edit: None,
+            undo: Vec::new(),
+            in_flight: BTreeMap::new(),
+            next_request: 1,
+            status: None,
+            config_errors: Vec::new(),
+            keymap,
+            pending_keys: Vec::new(),
+            show_help: false,
+            quit: false,
+        }
+    }
+
+    pub fn screen(&self) -> &Screen {
+        self.screens.last().unwrap_or(&Screen::List(crate::model::object::Kind::ServiceEntry))
+    }
+
+    pub fn list(&self) -> Option<&ListView> {
+        self.lists.get(self.screen())
+    }
+
+    pub fn load_errors(&self) -> impl Iterator<Item = &LoadError> {
+        self.files.values().flat_map(|f| f.errors.iter())
+    }
+
+    /// Lint runs again only when the store moved on since the last run.
+    pub fn refresh_findings(&mut self) {
+        if self.findings_generation != self.store.generation() {
+            self.findings = crate::model::lint::run(&self.store);
+            self.findings_generation = self.store.generation();
+        }
+    }
+}

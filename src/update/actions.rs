@@ -1,0 +1,147 @@
+//! What each named action does outside the edit form.
+
+use super::{edit, rows};
+use crate::action::Action;
+use crate::model::endpoint::source_key;
+use crate::model::object::Kind;
+use crate::msg::Cmd;
+use crate::state::{Level, Mode, RowId, Screen, State};
+
+pub const PAGE: isize = 15;
+
+pub fn run(state: &mut State, action: Action) -> Vec<Cmd> {
+    match action {
+        Action::Quit => state.quit = true,
+        Action::Help => state.show_help = true,
+        Action::Back => back(state),
+        Action::CommandMode => {
+            state.mode = Mode::Command;
+            state.input.clear();
+        }
+        Action::FilterMode => {
+            state.mode = Mode::Filter;
+            state.input = state.list().map(|l| l.filter.clone()).unwrap_or_default();
+        }
+        Action::Up => move_by(state, -1),
+        Action::Down => move_by(state, 1),
+        Action::PageUp => move_by(state, -PAGE),
+        Action::PageDown => move_by(state, PAGE),
+        Action::Top => move_by(state, isize::MIN / 2),
+        Action::Bottom => move_by(state, isize::MAX / 2),
+        Action::Open => open(state),
+        Action::Edit => return edit::open(state),
+        Action::Mark => mark(state),
+        Action::Undo => return edit::undo(state),
+        Action::Yaml => {
+            if let Some(key) = selected_object(state) {
+                push(state, Screen::Yaml(key));
+            }
+        }
+        Action::SortNext | Action::SortReverse => sort(state, action == Action::SortReverse),
+        Action::Services => switch(state, Screen::List(Kind::ServiceEntry)),
+        Action::WorkloadEntries => switch(state, Screen::List(Kind::WorkloadEntry)),
+        Action::WorkloadGroups => switch(state, Screen::List(Kind::WorkloadGroup)),
+        Action::DestinationRules => switch(state, Screen::List(Kind::DestinationRule)),
+        Action::Problems => switch(state, Screen::Problems),
+    }
+    Vec::new()
+}
+
+fn move_by(state: &mut State, delta: isize) {
+    let screen = state.screen().clone();
+    if let Some(l) = state.lists.get_mut(&screen) {
+        l.move_by(delta);
+    }
+}
+
+/// Esc: clear the filter first, then leave the screen, then the marks.
+fn back(state: &mut State) {
+    let screen = state.screen().clone();
+    if let Some(l) = state.lists.get_mut(&screen) {
+        if !l.filter.is_empty() {
+            l.filter.clear();
+            rows::rebuild(state);
+            return;
+        }
+        if !l.marked.is_empty() {
+            l.marked.clear();
+            return;
+        }
+    }
+    if state.screens.len() > 1 {
+        state.screens.pop();
+        rows::rebuild(state);
+    }
+}
+
+pub fn switch(state: &mut State, screen: Screen) {
+    state.screens.clear();
+    state.screens.push(screen);
+    rows::rebuild(state);
+}
+
+pub fn push(state: &mut State, screen: Screen) {
+    if state.screen() != &screen {
+        state.screens.push(screen);
+    }
+    rows::rebuild(state);
+}
+
+pub fn selected_object(state: &State) -> Option<crate::model::object::ObjectKey> {
+    match state.list()?.selected_row()? {
+        RowId::Object(k) => Some(k.clone()),
+        RowId::Finding(i) => state.findings.get(*i).and_then(|f| f.object()),
+        RowId::Endpoint(p, e) => state.endpoints.as_ref()?.ports.get(*p)?.endpoints.get(*e).map(|ep| source_key(&ep.source)),
+        RowId::Line(_) => None,
+    }
+}
+
+fn open(state: &mut State) {
+    let Some(key) = selected_object(state) else { return };
+    let next = match (state.screen(), key.kind) {
+        (Screen::List(Kind::ServiceEntry), _) => Screen::Endpoints(key),
+        (Screen::List(Kind::WorkloadEntry), _) => {
+            let se = state.store.selecting_ses(&key).next().cloned();
+            se.map_or(Screen::Yaml(key), Screen::Endpoints)
+        }
+        (Screen::List(Kind::DestinationRule), _) | (Screen::List(Kind::WorkloadGroup), _) | (Screen::List(Kind::Sidecar), _) => Screen::Yaml(key),
+        (Screen::Problems, Kind::ServiceEntry) => Screen::Endpoints(key),
+        (Screen::Problems, _) | (Screen::Endpoints(_), _) => Screen::Yaml(key),
+        (Screen::Yaml(_), _) => return,
+    };
+    push(state, next);
+}
+
+fn mark(state: &mut State) {
+    let screen = state.screen().clone();
+    let editable = matches!(screen, Screen::List(Kind::WorkloadEntry) | Screen::Endpoints(_));
+    if !editable {
+        state.status = Some((Level::Error, "marking is for bulk edits: use it on WorkloadEntries or Endpoints".into()));
+        return;
+    }
+    if let Some(l) = state.lists.get_mut(&screen)
+        && let Some(row) = l.selected_row().cloned()
+    {
+        if !l.marked.remove(&row) {
+            l.marked.insert(row);
+        }
+        l.move_by(1);
+    }
+}
+
+fn sort(state: &mut State, reverse: bool) {
+    let screen = state.screen().clone();
+    let Screen::List(kind) = screen else {
+        state.status = Some((Level::Error, "sorting works on the object lists".into()));
+        return;
+    };
+    let columns = crate::view::rows::header(kind).len();
+    if let Some(l) = state.lists.get_mut(&screen) {
+        if reverse {
+            l.sort_reverse = !l.sort_reverse;
+        } else {
+            l.sort_column = (l.sort_column + 1) % columns;
+        }
+    }
+    rows::rebuild(state);
+}

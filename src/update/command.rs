@@ -1,0 +1,95 @@
+//! The `:` command line and the `/` filter line.
+
+use super::{actions, rows};
+use crate::model::locality::Locality;
+use crate::model::object::Kind;
+use crate::msg::Cmd;
+use crate::state::{Level, Mode, Screen, State};
+use ratatui::crossterm::event::{KeyCode, KeyEvent};
+
+pub fn on_key(state: &mut State, ev: KeyEvent) -> Vec<Cmd> {
+    match ev.code {
+        KeyCode::Esc => {
+            if state.mode == Mode::Filter {
+                set_filter(state, String::new());
+            }
+            state.mode = Mode::Normal;
+            state.input.clear();
+        }
+        KeyCode::Enter => {
+            let input = std::mem::take(&mut state.input);
+            let mode = std::mem::replace(&mut state.mode, Mode::Normal);
+            if mode == Mode::Command {
+                run(state, input.trim());
+            } else {
+                set_filter(state, input);
+            }
+        }
+        KeyCode::Backspace => {
+            state.input.pop();
+            if state.mode == Mode::Filter {
+                set_filter(state, state.input.clone());
+            }
+        }
+        KeyCode::Char(c) => {
+            state.input.push(c);
+            if state.mode == Mode::Filter {
+                set_filter(state, state.input.clone());
+            }
+        }
+        _ => {}
+    }
+    Vec::new()
+}
+
+fn set_filter(state: &mut State, text: String) {
+    let screen = state.screen().clone();
+    state.lists.entry(screen).or_default().filter = text;
+    rows::rebuild(state);
+}
+
+/// Runs one command: a resource alias, `ns NAME`, `view LOCALITY`, `q`.
+pub fn run(state: &mut State, line: &str) {
+    let mut words = line.split_whitespace();
+    let Some(cmd) = words.next() else { return };
+    let arg = words.next();
+    match cmd {
+        "q" | "quit" | "q!" => state.quit = true,
+        "problems" | "problem" | "lint" => actions::switch(state, Screen::Problems),
+        "help" | "h" => state.show_help = true,
+        "ns" | "namespace" => {
+            state.namespace = match arg {
+                None | Some("all") | Some("-A") | Some("*") => None,
+                Some(n) => Some(n.to_string()),
+            };
+            let known = arg.is_none_or(|n| matches!(n, "all" | "-A" | "*") || state.store.namespaces().contains(n));
+            state.status = Some(if known {
+                (Level::Info, format!("namespace: {}", state.namespace.as_deref().unwrap_or("all")))
+            } else {
+                (Level::Error, format!("namespace {} has no objects (showing it anyway)", arg.unwrap_or_default()))
+            });
+            rows::rebuild(state);
+        }
+        "view" | "from" => {
+            state.viewpoint.locality = arg.map(Locality::parse);
+            state.status = Some((Level::Info, match arg {
+                Some(l) => format!("shares seen from a proxy in {l}"),
+                None => "shares seen without a locality".into(),
+            }));
+            rows::rebuild(state);
+        }
+        other => match Kind::from_alias(other) {
+            Some(kind) => actions::switch(state, Screen::List(kind)),
+            None if matches!(other, "ep" | "endpoints") => {
+                if let Some(key) = actions::selected_object(state).filter(|k| k.kind == Kind::ServiceEntry) {
+                    actions::push(state, Screen::Endpoints(key));
+                } else {
+                    state.status = Some((Level::Error, "select a ServiceEntry first, then :ep".into()));
+                }
+            }
+            None => {
+                state.status = Some((Level::Error, format!("unknown command :{other} — try :se :we :wg :dr :problems :ns NAME :view LOC :q")));
+            }
+        },
+    }
+}

@@ -1,0 +1,338 @@
+//! The edit loop: open the form on the selected or marked endpoints, validate as the user
+//! types, preview the traffic shares, confirm, hand the edits to the source, and undo.
+
+use crate::io::source::{Applied, ApplyError, Change, FieldEdit};
+use crate::model::endpoint::{self, EndpointSource, derive, policy_for, source_key};
+use crate::model::locality::Locality;
+use crate::model::object::{Kind, Object, ObjectKey};
+use crate::model::validate::{check_locality, parse_weight};
+use crate::msg::Cmd;
+use crate::state::{EditFocus, EditSession, EditStage, EditTarget, Level, PreviewRow, RowId, Screen, State};
+use ratatui::crossterm::event::{KeyCode, KeyEvent};
+use ratatui_textarea::TextArea;
+use std::collections::BTreeSet;
+
+fn targets_of(state: &State) -> Result<Vec<EndpointSource>, String> {
+    let list = state.list().ok_or("nothing selected")?;
+    let rows: Vec<&RowId> = if list.marked.is_empty() {
+        list.selected_row().into_iter().collect()
+    } else {
+        list.marked.iter().collect()
+    };
+    let mut out = Vec::new();
+    for row in rows {
+        match (state.screen(), row) {
+            (Screen::List(Kind::WorkloadEntry), RowId::Object(k)) => out.push(EndpointSource::WorkloadEntry { namespace: k.namespace.clone(), name: k.name.clone() }),
+            (Screen::Endpoints(_), RowId::Endpoint(p, e)) => {
+                if let Some(ep) = state.endpoints.as_ref().and_then(|d| d.ports.get(*p)).and_then(|p| p.endpoints.get(*e)) {
+                    out.push(ep.source.clone());
+                }
+            }
+            _ => return Err("edit works on WorkloadEntries (2) and on a service's Endpoints (enter on a service)".into()),
+        }
+    }
+    let mut seen = BTreeSet::new();
+    out.retain(|s| seen.insert(s.clone()));
+    if out.is_empty() {
+        return Err("nothing selected to edit".into());
+    }
+    Ok(out)
+}
+
+fn target(state: &State, source: EndpointSource) -> Option<EditTarget> {
+    let key = source_key(&source);
+    let entry = state.store.get(&key)?;
+    let spec = match (&entry.object, &source) {
+        (Object::WorkloadEntry(we), _) => we.spec.clone(),
+        (Object::ServiceEntry(se), EndpointSource::ServiceEntry { index, .. }) => se.spec.endpoints.get(*index)?.clone(),
+        _ => return None,
+    };
+    Some(EditTarget {
+        source,
+        key,
+        weight: spec.weight,
+        locality: spec.locality,
+        revision: entry.origin.as_ref().map(|o| o.revision.clone()).or_else(|| entry.object.meta().resource_version.clone()),
+        origin: entry.origin.clone(),
+    })
+}
+
+fn input(text: &str) -> TextArea<'static> {
+    let mut t = TextArea::new(vec![text.to_string()]);
+    t.move_cursor(ratatui_textarea::CursorMove::End);
+    t
+}
+
+pub fn open(state: &mut State) -> Vec<Cmd> {
+    if state.readonly {
+        state.status = Some((Level::Error, "read-only: meshdeck was started with --readonly, edits are off".into()));
+        return Vec::new();
+    }
+    let sources = match targets_of(state) {
+        Ok(s) => s,
+        Err(msg) => {
+            state.status = Some((Level::Error, msg));
+            return Vec::new();
+        }
+    };
+    let targets: Vec<EditTarget> = sources.into_iter().filter_map(|s| target(state, s)).collect();
+    if targets.is_empty() {
+        state.status = Some((Level::Error, "the selected entry is gone; it may have been deleted".into()));
+        return Vec::new();
+    }
+    let weight = targets.iter().map(|t| t.weight.map_or(String::new(), |w| w.to_string())).collect::<Vec<_>>().join("/");
+    let first_loc = targets[0].locality.clone().unwrap_or_default();
+    let locality = if targets.iter().all(|t| t.locality.clone().unwrap_or_default() == first_loc) { first_loc } else { String::new() };
+    state.edit = Some(EditSession {
+        targets,
+        focus: EditFocus::Weight,
+        weight: input(&weight),
+        locality: input(&locality),
+        initial_weight: weight,
+        initial_locality: locality,
+        weight_error: None,
+        locality_error: None,
+        source_error: None,
+        preview: Vec::new(),
+        stage: EditStage::Editing,
+    });
+    refresh_preview(state);
+    Vec::new()
+}
+
+/// New weights per target from the input: one number for all, or `a/b/c` one per target.
+pub fn parse_weights(text: &str, n: usize) -> Result<Vec<u32>, String> {
+    let parts: Vec<&str> = text.split('/').collect();
+    if parts.len() == 1 {
+        return parse_weight(parts[0]).map(|w| vec![w; n]);
+    }
+    if parts.len() != n {
+        return Err(format!("{} weights for {n} entries: give one number for all, or {n} separated by /", parts.len()));
+    }
+    parts.iter().map(|p| parse_weight(p)).collect()
+}
+
+/// The edits the form describes now, or None where a field does not validate.
+fn planned(session: &EditSession) -> Option<Vec<FieldEdit>> {
+    let n = session.targets.len();
+    let weight_text = session.weight_text();
+    let new_weights = if weight_text == session.initial_weight { None } else { Some(parse_weights(&weight_text, n).ok()?) };
+    let loc_text = session.locality_text();
+    let new_loc = if loc_text == session.initial_locality {
+        None
+    } else {
+        check_locality(&loc_text).ok()?;
+        Some(loc_text)
+    };
+    let mut edits = Vec::new();
+    for (i, t) in session.targets.iter().enumerate() {
+        let mk = |change| FieldEdit { target: t.source.clone(), change, revision: t.revision.clone(), origin: t.origin.clone() };
+        if let Some(w) = new_weights.as_ref().map(|w| w[i])
+            && t.weight != Some(w)
+        {
+            edits.push(mk(Change::Weight { from: t.weight, to: w }));
+        }
+        if let Some(l) = &new_loc
+            && t.locality.as_deref().unwrap_or("") != l
+        {
+            edits.push(mk(Change::Locality { from: t.locality.clone(), to: l.clone() }));
+        }
+    }
+    Some(edits)
+}
+
+fn validate(session: &mut EditSession) {
+    let n = session.targets.len();
+    let w = session.weight_text();
+    session.weight_error = if w == session.initial_weight { None } else { parse_weights(&w, n).err() };
+    let l = session.locality_text();
+    session.locality_error = if l == session.initial_locality { None } else { check_locality(&l).err() };
+}
+
+/// Shares of every endpoint of the affected services, before and after the planned edits.
+pub fn refresh_preview(state: &mut State) {
+    let Some(session) = state.edit.as_ref() else { return };
+    let edits = planned(session).unwrap_or_default();
+    let mut services: BTreeSet<ObjectKey> = BTreeSet::new();
+    for t in &session.targets {
+        match &t.source {
+            EndpointSource::WorkloadEntry { .. } => services.extend(state.store.selecting_ses(&t.key).cloned()),
+            EndpointSource::ServiceEntry { .. } => {
+                services.insert(t.key.clone());
+            }
+        }
+    }
+    let targets: BTreeSet<&EndpointSource> = session.targets.iter().map(|t| &t.source).collect();
+    let mut rows = Vec::new();
+    for se in &services {
+        let Some(before) = derive(&state.store, se, &state.viewpoint) else { continue };
+        let policy = policy_for(&state.store, se);
+        for port in &before.ports {
+            let mut after = port.endpoints.clone();
+            for ep in after.iter_mut() {
+                for e in edits.iter().filter(|e| e.target == ep.source) {
+                    match &e.change {
+                        Change::Weight { to, .. } => {
+                            ep.declared_weight = Some(*to);
+                            ep.weight = (*to).max(1);
+                        }
+                        Change::Locality { to, .. } => ep.locality = Locality::parse(to),
+                    }
+                }
+            }
+            endpoint::apply_shares(&mut after, policy, &state.viewpoint);
+            for (b, a) in port.endpoints.iter().zip(&after) {
+                rows.push(PreviewRow {
+                    service: format!("{}:{}", before.hosts.first().cloned().unwrap_or_default(), port.port_number),
+                    endpoint: match &b.source {
+                        EndpointSource::WorkloadEntry { name, .. } => name.clone(),
+                        EndpointSource::ServiceEntry { index, .. } => format!("{}[{index}]", b.address),
+                    },
+                    is_target: targets.contains(&b.source),
+                    before: b.share,
+                    after: a.share,
+                });
+            }
+        }
+    }
+    if let Some(s) = state.edit.as_mut() {
+        s.preview = rows;
+    }
+}
+
+pub fn on_key(state: &mut State, ev: KeyEvent) -> Vec<Cmd> {
+    let Some(session) = state.edit.as_mut() else { return Vec::new() };
+    match (&session.stage, ev.code) {
+        (EditStage::Submitting, _) => return Vec::new(),
+        (EditStage::Confirm, KeyCode::Esc) => session.stage = EditStage::Editing,
+        (EditStage::Confirm, KeyCode::Enter | KeyCode::Char('y')) => return submit(state),
+        (EditStage::Confirm, _) => {}
+        (EditStage::Editing, KeyCode::Esc) => {
+            state.edit = None;
+            state.status = Some((Level::Info, "edit cancelled; nothing was written".into()));
+        }
+        (EditStage::Editing, KeyCode::Tab | KeyCode::BackTab | KeyCode::Up | KeyCode::Down) => {
+            session.focus = match session.focus {
+                EditFocus::Weight => EditFocus::Locality,
+                EditFocus::Locality => EditFocus::Weight,
+            };
+        }
+        (EditStage::Editing, KeyCode::Enter) => {
+            validate(session);
+            if session.has_errors() {
+                return Vec::new();
+            }
+            match planned(session) {
+                Some(e) if !e.is_empty() => session.stage = EditStage::Confirm,
+                _ => session.source_error = Some("nothing changed: type a new weight or locality, or esc to leave".into()),
+            }
+        }
+        (EditStage::Editing, _) => {
+            let area = match session.focus {
+                EditFocus::Weight => &mut session.weight,
+                EditFocus::Locality => &mut session.locality,
+            };
+            area.input(ev);
+            session.source_error = None;
+            validate(session);
+            refresh_preview(state);
+        }
+    }
+    Vec::new()
+}
+
+pub fn on_paste(state: &mut State, text: &str) -> Vec<Cmd> {
+    if let Some(session) = state.edit.as_mut()
+        && session.stage == EditStage::Editing
+    {
+        let area = match session.focus {
+            EditFocus::Weight => &mut session.weight,
+            EditFocus::Locality => &mut session.locality,
+        };
+        area.insert_str(text.lines().next().unwrap_or_default());
+        validate(session);
+        refresh_preview(state);
+    }
+    Vec::new()
+}
+
+fn submit(state: &mut State) -> Vec<Cmd> {
+    let Some(session) = state.edit.as_mut() else { return Vec::new() };
+    let Some(edits) = planned(session).filter(|e| !e.is_empty()) else {
+        session.stage = EditStage::Editing;
+        return Vec::new();
+    };
+    session.stage = EditStage::Submitting;
+    let id = state.next_request;
+    state.next_request += 1;
+    let what = edits.iter().map(FieldEdit::describe).collect::<Vec<_>>().join("; ");
+    state.in_flight.insert(id, (false, what.clone()));
+    state.status = Some((Level::Info, format!("applying: {what}")));
+    vec![Cmd::Apply { id, edits }]
+}
+
+pub fn undo(state: &mut State) -> Vec<Cmd> {
+    if state.readonly {
+        state.status = Some((Level::Error, "read-only: nothing to undo".into()));
+        return Vec::new();
+    }
+    let Some(last) = state.undo.pop() else {
+        state.status = Some((Level::Error, "nothing to undo".into()));
+        return Vec::new();
+    };
+    let edits: Vec<FieldEdit> = last.iter().rev().map(|a| a.edit.inverse(a.revision.clone())).collect();
+    let id = state.next_request;
+    state.next_request += 1;
+    let what = edits.iter().map(FieldEdit::describe).collect::<Vec<_>>().join("; ");
+    state.in_flight.insert(id, (true, what.clone()));
+    state.status = Some((Level::Info, format!("undoing: {what}")));
+    vec![Cmd::Apply { id, edits }]
+}
+
+pub fn on_applied(state: &mut State, id: u64, result: Result<Vec<Applied>, ApplyError>) -> Vec<Cmd> {
+    let Some((is_undo, what)) = state.in_flight.remove(&id) else { return Vec::new() };
+    match result {
+        Ok(applied) => {
+            if !is_undo {
+                state.undo.push(applied);
+                state.edit = None;
+            }
+            let verb = if is_undo { "undone" } else { "applied" };
+            state.status = Some((Level::Info, format!("{verb}: {what} (u undoes)")));
+        }
+        Err(err) => {
+            state.status = Some((Level::Error, format!("{}: {err}", if is_undo { "undo failed" } else { "not applied" })));
+            if let Some(session) = state.edit.as_mut().filter(|_| !is_undo) {
+                session.stage = EditStage::Editing;
+                match &err {
+                    ApplyError::Invalid(fields) => {
+                        for f in fields {
+                            if f.field.ends_with("weight") {
+                                session.weight_error = Some(f.message.clone());
+                            } else if f.field.ends_with("locality") {
+                                session.locality_error = Some(f.message.clone());
+                            } else {
+                                session.source_error = Some(format!("{}: {}", f.field, f.message));
+                            }
+                        }
+                    }
+                    other => session.source_error = Some(other.to_string()),
+                }
+            }
+        }
+    }
+    Vec::new()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_weights;
+
+    #[test]
+    fn one_weight_or_one_per_target() {
+        assert_eq!(parse_weights("5", 3), Ok(vec![5, 5, 5]));
+        assert_eq!(parse_weights("90/10", 2), Ok(vec![90, 10]));
+        assert!(parse_weights("90/10", 3).unwrap_err().contains("2 weights for 3"));
+        assert!(parse_weights("90/x", 2).is_err());
+    }
+}

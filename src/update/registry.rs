@@ -1,0 +1,39 @@
+//! Applying reloaded files to the store, one object at a time.
+
+use crate::io::manifests::parse::ParsedFile;
+use crate::state::{FileInfo, State};
+use std::collections::BTreeSet;
+use std::path::Path;
+
+pub fn files_loaded(state: &mut State, files: Vec<ParsedFile>) {
+    for f in files {
+        let old: BTreeSet<_> = state.files.get(&f.path).map(|i| i.keys.iter().cloned().collect()).unwrap_or_default();
+        let new: BTreeSet<_> = f.entries.iter().map(|e| e.object.key()).collect();
+        for gone in old.difference(&new) {
+            state.store.remove(gone);
+        }
+        for e in f.entries {
+            state.store.upsert(e);
+        }
+        state.files.insert(
+            f.path.clone(),
+            FileInfo { keys: new.into_iter().collect(), revision: f.revision, errors: f.errors },
+        );
+    }
+    refreshed(state);
+}
+
+pub fn file_removed(state: &mut State, path: &Path) {
+    if let Some(info) = state.files.remove(path) {
+        for k in info.keys {
+            state.store.remove(&k);
+        }
+    }
+    refreshed(state);
+}
+
+fn refreshed(state: &mut State) {
+    state.refresh_findings();
+    super::rows::rebuild(state);
+    super::edit::refresh_preview(state);
+}

@@ -1,0 +1,111 @@
+//! The frame around every screen: title bar, key hints, status or input line.
+
+use crate::action::Action;
+use crate::config::theme::Theme;
+use crate::model::lint::Severity;
+use crate::model::object::Kind;
+use crate::state::{Level, Mode, Screen, State};
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+
+pub fn title_bar(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
+    let count = state.list().map(|l| {
+        if l.rows.len() == l.total { format!("[{}]", l.total) } else { format!("[{}/{}]", l.rows.len(), l.total) }
+    });
+    let mut spans = vec![
+        Span::styled(" meshdeck ", theme.style("title")),
+        Span::styled(state.screen().title(), theme.style("header")),
+        Span::raw(" "),
+        Span::styled(count.unwrap_or_default(), theme.style("muted")),
+    ];
+    if let Some(l) = state.list().filter(|l| !l.filter.is_empty()) {
+        spans.push(Span::styled(format!(" filter:{}", l.filter), theme.style("pending")));
+    }
+    if let Some(l) = state.list().filter(|l| !l.marked.is_empty()) {
+        spans.push(Span::styled(format!(" {} marked", l.marked.len()), theme.style("row.marked")));
+    }
+    spans.push(Span::styled(format!("  ns:{}", state.namespace.as_deref().unwrap_or("all")), theme.style("muted")));
+    if let Some(v) = &state.viewpoint.locality {
+        spans.push(Span::styled(format!("  from:{v}"), theme.style("muted")));
+    }
+    if state.readonly {
+        spans.push(Span::styled(" READ-ONLY ", theme.style("status.readonly")));
+    }
+    frame.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+fn hint(state: &State, action: Action, label: &str) -> Option<String> {
+    state.keymap.keys_for(action).first().map(|k| format!("{k} {label}"))
+}
+
+pub fn key_hints(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
+    let mut hints: Vec<Option<String>> = Vec::new();
+    match state.screen() {
+        Screen::List(Kind::ServiceEntry) => hints.push(hint(state, Action::Open, "endpoints")),
+        Screen::List(Kind::WorkloadEntry) | Screen::Endpoints(_) => {
+            hints.push(hint(state, Action::Edit, "edit"));
+            hints.push(hint(state, Action::Mark, "mark"));
+            hints.push(hint(state, Action::Undo, "undo"));
+        }
+        Screen::Problems => hints.push(hint(state, Action::Open, "go to object")),
+        _ => {}
+    }
+    hints.extend([
+        hint(state, Action::Yaml, "yaml"),
+        hint(state, Action::FilterMode, "filter"),
+        hint(state, Action::CommandMode, "cmd"),
+        hint(state, Action::Back, "back"),
+        hint(state, Action::Help, "help"),
+        hint(state, Action::Quit, "quit"),
+    ]);
+    let mut spans = Vec::new();
+    for h in hints.into_iter().flatten() {
+        let (k, label) = h.split_once(' ').unwrap_or((&h, ""));
+        spans.push(Span::styled(format!(" {k}"), theme.style("key")));
+        spans.push(Span::styled(format!(" {label} "), theme.style("muted")));
+    }
+    frame.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+pub fn status_bar(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
+    if state.mode != Mode::Normal {
+        let prompt = if state.mode == Mode::Command { ":" } else { "/" };
+        let line = Line::from(vec![
+            Span::styled(prompt, theme.style("key")),
+            Span::styled(state.input.clone(), theme.style("input")),
+            Span::styled("█", theme.style("key")),
+        ]);
+        frame.render_widget(Paragraph::new(line), area);
+        return;
+    }
+    let errors = state.findings.iter().filter(|f| f.severity == Severity::Error).count();
+    let warnings = state.findings.len() - errors;
+    let load_errors = state.load_errors().count();
+    let counts = format!(
+        " se {} we {} wg {} dr {} │ problems {}E {}W{} │ {}",
+        state.store.count(Kind::ServiceEntry),
+        state.store.count(Kind::WorkloadEntry),
+        state.store.count(Kind::WorkloadGroup),
+        state.store.count(Kind::DestinationRule),
+        errors,
+        warnings,
+        if load_errors > 0 { format!(" │ {load_errors} file error(s)") } else { String::new() },
+        state.source_label,
+    );
+    let (style, text) = match (&state.status, state.config_errors.first(), state.load_errors().next(), &state.notice) {
+        (Some((Level::Error, m)), _, _, _) => ("status.error", m.clone()),
+        (_, Some(c), _, _) => ("status.error", format!("config: {c} (defaults used)")),
+        (Some((Level::Info, m)), _, _, _) => ("status.info", m.clone()),
+        (None, None, Some(e), _) => ("status.error", e.to_string()),
+        (None, None, None, Some(n)) => ("status", n.clone()),
+        (None, None, None, None) => ("status", counts.clone()),
+    };
+    let line = if text == counts {
+        Line::from(Span::styled(counts, theme.style(style)))
+    } else {
+        Line::from(vec![Span::styled(format!(" {text} "), theme.style(style)), Span::styled(counts, theme.style("status"))])
+    };
+    frame.render_widget(Paragraph::new(line).style(theme.style("status")), area);
+}

@@ -1,0 +1,125 @@
+//! Row cells of every object list, shared by the console's tables and `meshdeck get`.
+
+use crate::model::endpoint::{derive, locality_of};
+use crate::model::health;
+use crate::model::object::{Kind, Object};
+use crate::model::share::Viewpoint;
+use crate::model::store::{Store, we_labels};
+use unicode_width::UnicodeWidthStr;
+
+pub fn header(kind: Kind) -> Vec<String> {
+    let h: &[&str] = match kind {
+        Kind::ServiceEntry => &["NAMESPACE", "NAME", "HOSTS", "PORTS", "LOCATION", "RESOLUTION", "ENDPOINTS"],
+        Kind::WorkloadEntry => &["NAMESPACE", "NAME", "ADDRESS", "WEIGHT", "LOCALITY", "NETWORK", "HEALTH", "SELECTED BY"],
+        Kind::WorkloadGroup => &["NAMESPACE", "NAME", "TEMPLATE", "PROBE", "ENTRIES"],
+        Kind::DestinationRule => &["NAMESPACE", "NAME", "HOST", "LOCALITY LB", "OUTLIER"],
+        Kind::Sidecar => &["NAMESPACE", "NAME", "SELECTOR"],
+    };
+    h.iter().map(|s| s.to_string()).collect()
+}
+
+pub fn cells(store: &Store, obj: &Object) -> Vec<String> {
+    let key = obj.key();
+    let mut row = vec![key.namespace.clone(), key.name.clone()];
+    match obj {
+        Object::ServiceEntry(se) => {
+            let (healthy, total) = derive(store, &key, &Viewpoint::default())
+                .map(|d| d.healthy_total())
+                .unwrap_or((0, 0));
+            row.extend([
+                se.spec.hosts.join(","),
+                se.spec.ports.iter().map(|p| format!("{}/{}", p.number, p.name)).collect::<Vec<_>>().join(","),
+                se.spec.location_or_default().trim_start_matches("MESH_").to_string(),
+                se.spec.resolution_or_default().to_string(),
+                format!("{healthy}/{total}"),
+            ]);
+        }
+        Object::WorkloadEntry(we) => {
+            let selected: Vec<String> = store.selecting_ses(&key).map(|k| k.name.clone()).collect();
+            row.extend([
+                we.spec.address.clone().unwrap_or_default(),
+                we.spec.weight.map_or("-".into(), |w| w.to_string()),
+                locality_of(&we.spec, &we_labels(we)).to_string(),
+                we.spec.network.clone().unwrap_or_default(),
+                health::of_workload_entry(we).label().to_string(),
+                if selected.is_empty() { "-".into() } else { selected.join(",") },
+            ]);
+        }
+        Object::WorkloadGroup(wg) => {
+            let t = &wg.spec.template;
+            let ports: Vec<String> = t.ports.iter().map(|(n, p)| format!("{n}:{p}")).collect();
+            let mut template = vec![];
+            if let Some(sa) = &t.service_account {
+                template.push(format!("sa={sa}"));
+            }
+            if let Some(net) = &t.network {
+                template.push(format!("net={net}"));
+            }
+            if !ports.is_empty() {
+                template.push(ports.join(","));
+            }
+            let entries = store.group_entries(&key).count();
+            let healthy = store
+                .group_entries(&key)
+                .filter(|k| matches!(store.get(k).map(|e| &e.object), Some(Object::WorkloadEntry(w)) if health::of_workload_entry(w).is_healthy()))
+                .count();
+            row.extend([
+                template.join(" "),
+                wg.spec.probe.as_ref().map_or("none".into(), |p| p.summary()),
+                format!("{healthy}/{entries}"),
+            ]);
+        }
+        Object::DestinationRule(dr) => {
+            let lb = dr.spec.locality_lb().map_or("-".to_string(), |l| {
+                let mut parts = vec![];
+                if !l.failover.is_empty() {
+                    parts.push(format!("failover {}", l.failover.iter().map(|f| format!("{}→{}", f.from, f.to)).collect::<Vec<_>>().join(",")));
+                }
+                if !l.distribute.is_empty() {
+                    parts.push(format!("distribute {}", l.distribute.len()));
+                }
+                if !l.failover_priority.is_empty() {
+                    parts.push(format!("priority {}", l.failover_priority.join(",")));
+                }
+                if parts.is_empty() { "on".into() } else { parts.join(" ") }
+            });
+            row.extend([
+                dr.spec.host.clone(),
+                lb,
+                if dr.spec.has_outlier_detection() { "yes".into() } else { "no".into() },
+            ]);
+        }
+        Object::Sidecar(sc) => {
+            let sel = sc.spec.workload_selector.as_ref().map_or("-".to_string(), |s| {
+                s.labels.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(",")
+            });
+            row.push(sel);
+        }
+    }
+    row
+}
+
+/// Plain-text table with columns padded to their widest cell.
+pub fn text_table(header: &[String], body: &[Vec<String>]) -> Vec<String> {
+    let mut widths: Vec<usize> = header.iter().map(|h| h.width()).collect();
+    for row in body {
+        for (i, c) in row.iter().enumerate() {
+            if let Some(w) = widths.get_mut(i) {
+                *w = (*w).max(c.width());
+            }
+        }
+    }
+    let line = |cells: &[String]| {
+        let mut s = String::new();
+        for (i, c) in cells.iter().enumerate() {
+            if i + 1 == cells.len() {
+                s.push_str(c);
+            } else {
+                s.push_str(c);
+                s.push_str(&" ".repeat(widths[i] - c.width() + 2));
+            }
+        }
+        s
+    };
+    std::iter::once(line(header)).chain(body.iter().map(|r| line(r))).collect()
+}

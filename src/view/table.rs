@@ -1,0 +1,108 @@
+//! A scrolling table of text cells: only the visible window is built, columns are sized to
+//! their content and squeezed to the width, never below the key column's own width.
+
+use crate::config::theme::Theme;
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Rect};
+use ratatui::style::Style;
+use ratatui::text::Line;
+use ratatui::widgets::{Block, Borders, Row, Table};
+use unicode_width::UnicodeWidthStr;
+
+pub struct TableSpec<'a> {
+    pub header: Vec<String>,
+    /// Rows of the visible window only, with a style key each (e.g. "health.unhealthy").
+    pub rows: Vec<(Vec<Line<'a>>, Option<&'static str>)>,
+    /// Index of the selected row within `rows`.
+    pub selected: Option<usize>,
+    pub marked: Vec<bool>,
+    /// The column that must stay whole (NAME).
+    pub key_column: usize,
+}
+
+/// First row of the window that keeps `selected` visible in `height` rows.
+pub fn window(selected: usize, len: usize, height: usize) -> (usize, usize) {
+    let height = height.max(1);
+    let start = selected.saturating_sub(height - 1).min(len.saturating_sub(height));
+    (start, (start + height).min(len))
+}
+
+pub fn fit(widths: &mut [usize], key: usize, avail: usize) {
+    let gaps = widths.len().saturating_sub(1);
+    loop {
+        let total: usize = widths.iter().sum::<usize>() + gaps;
+        if total <= avail {
+            return;
+        }
+        let widest = widths.iter().enumerate().filter(|(i, w)| *i != key && **w > 4).max_by_key(|(_, w)| **w).map(|(i, _)| i);
+        match widest {
+            Some(i) => widths[i] -= 1,
+            None => return,
+        }
+    }
+}
+
+pub fn render(frame: &mut Frame, area: Rect, theme: &Theme, spec: TableSpec<'_>) {
+    let block = Block::default().borders(Borders::TOP).border_style(theme.style("border"));
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let mut widths: Vec<usize> = spec.header.iter().map(|h| h.width()).collect();
+    for (cells, _) in &spec.rows {
+        for (i, c) in cells.iter().enumerate() {
+            if let Some(w) = widths.get_mut(i) {
+                *w = (*w).max(c.width()).min(48);
+            }
+        }
+    }
+    // Two columns for the marker at the left edge.
+    fit(&mut widths, spec.key_column, inner.width.saturating_sub(2) as usize);
+    let mut constraints = vec![Constraint::Length(1)];
+    constraints.extend(widths.iter().map(|w| Constraint::Length(*w as u16)));
+    let header = Row::new(std::iter::once(String::new()).chain(spec.header.iter().cloned()).collect::<Vec<_>>()).style(theme.style("header"));
+    let rows: Vec<Row> = spec
+        .rows
+        .into_iter()
+        .enumerate()
+        .map(|(i, (cells, style))| {
+            let marked = spec.marked.get(i).copied().unwrap_or(false);
+            let mut st = style.map_or(Style::default(), |s| theme.style(s));
+            if marked {
+                st = st.patch(theme.style("row.marked"));
+            }
+            if spec.selected == Some(i) {
+                st = st.patch(theme.style("row.selected"));
+            }
+            let marker = if marked { "*" } else if spec.selected == Some(i) { ">" } else { " " };
+            Row::new(std::iter::once(Line::from(marker)).chain(cells)).style(st)
+        })
+        .collect();
+    let table = Table::new(rows, constraints).header(header).column_spacing(1);
+    frame.render_widget(table, inner);
+}
+
+pub fn share_bar(share: f64, width: usize) -> String {
+    let filled = (share * width as f64).round() as usize;
+    format!("{}{}", "█".repeat(filled.min(width)), "·".repeat(width.saturating_sub(filled)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn window_keeps_the_selection_visible() {
+        assert_eq!(window(0, 100, 10), (0, 10));
+        assert_eq!(window(9, 100, 10), (0, 10));
+        assert_eq!(window(10, 100, 10), (1, 11));
+        assert_eq!(window(99, 100, 10), (90, 100));
+        assert_eq!(window(0, 3, 10), (0, 3));
+    }
+
+    #[test]
+    fn fit_squeezes_other_columns_first() {
+        let mut w = vec![10, 20, 30];
+        fit(&mut w, 1, 40);
+        assert_eq!(w[1], 20);
+        assert!(w.iter().sum::<usize>() + 2 <= 40);
+    }
+}
