@@ -15,6 +15,8 @@ pub const BUILTIN: [(&str, &str); 2] = [
 #[derive(Debug, Clone, Default)]
 pub struct Keymap {
     bindings: BTreeMap<Vec<Key>, Action>,
+    /// Keys per action in the order the files list them, for help and hints.
+    shown: BTreeMap<Action, Vec<String>>,
 }
 
 pub enum Lookup {
@@ -39,11 +41,7 @@ impl Keymap {
 
     /// Keys bound to `action`, as the help screen shows them.
     pub fn keys_for(&self, action: Action) -> Vec<String> {
-        self.bindings
-            .iter()
-            .filter(|(_, a)| **a == action)
-            .map(|(k, _)| k.iter().map(Key::label).collect::<Vec<_>>().join(" "))
-            .collect()
+        self.shown.get(&action).cloned().unwrap_or_default()
     }
 
     /// Parses one keymap file into action → key strings.
@@ -95,6 +93,8 @@ impl Keymap {
                 };
                 match Key::parse_sequence(k) {
                     Ok(seq) => {
+                        let label = seq.iter().map(Key::label).collect::<Vec<_>>().join(" ");
+                        map.shown.entry(*action).or_default().push(label);
                         if let Some(other) = map.bindings.insert(seq, *action)
                             && other != *action
                         {

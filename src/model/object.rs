@@ -48,6 +48,15 @@ impl Kind {
             Kind::Sidecar => "sidecar",
         }
     }
+    pub fn plural(self) -> &'static str {
+        match self {
+            Kind::ServiceEntry => "ServiceEntries",
+            Kind::WorkloadEntry => "WorkloadEntries",
+            Kind::WorkloadGroup => "WorkloadGroups",
+            Kind::DestinationRule => "DestinationRules",
+            Kind::Sidecar => "Sidecars",
+        }
+    }
     pub fn from_kind_name(s: &str) -> Option<Kind> {
         Kind::ALL.into_iter().find(|k| k.as_str() == s)
     }
@@ -56,11 +65,7 @@ impl Kind {
         let s = s.to_ascii_lowercase();
         Kind::ALL.into_iter().find(|k| {
             let full = k.as_str().to_ascii_lowercase();
-            let plural = match full.strip_suffix('y') {
-                Some(stem) => format!("{stem}ies"),
-                None => format!("{full}s"),
-            };
-            s == k.short() || s == full || s == plural
+            s == k.short() || s == full || s == k.plural().to_ascii_lowercase()
         })
     }
 }

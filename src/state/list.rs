@@ -14,7 +14,7 @@ pub enum Screen {
 impl Screen {
     pub fn title(&self) -> String {
         match self {
-            Screen::List(k) => format!("{k}s"),
+            Screen::List(k) => k.plural().to_string(),
             Screen::Endpoints(k) => format!("Endpoints of {}/{}", k.namespace, k.name),
             Screen::Problems => "Problems".into(),
             Screen::Yaml(k) => format!("YAML {} {}/{}", k.kind, k.namespace, k.name),

@@ -297,8 +297,13 @@ pub fn on_applied(state: &mut State, id: u64, result: Result<Vec<Applied>, Apply
                 state.undo.push(applied);
                 state.edit = None;
             }
+            let more = match (is_undo, state.undo.len()) {
+                (false, _) => "u undoes".to_string(),
+                (true, 0) => "nothing more to undo".to_string(),
+                (true, n) => format!("{n} more to undo"),
+            };
             let verb = if is_undo { "undone" } else { "applied" };
-            state.status = Some((Level::Info, format!("{verb}: {what} (u undoes)")));
+            state.status = Some((Level::Info, format!("{verb}: {what} ({more})")));
         }
         Err(err) => {
             state.status = Some((Level::Error, format!("{}: {err}", if is_undo { "undo failed" } else { "not applied" })));

@@ -13,8 +13,10 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame) {
     let Some(s) = state.edit.as_ref() else { return };
     let area = frame.area();
     let w = area.width.saturating_sub(4).min(100);
-    let h = area.height.saturating_sub(2);
-    let popup = Rect::new(area.x + (area.width - w) / 2, area.y + 1, w, h);
+    // Inputs and their errors (6), preview header and rows, footer, borders.
+    let want = 6 + 1 + s.preview.len() as u16 + 1 + 2;
+    let h = want.clamp(12, area.height.saturating_sub(2).max(1));
+    let popup = Rect::new(area.x + (area.width - w) / 2, area.y + 1, w, h.min(area.height));
     frame.render_widget(Clear, popup);
     let title = if s.is_bulk() { format!(" edit {} entries ", s.targets.len()) } else { format!(" edit {} ", s.targets[0].key) };
     let block = Block::default().borders(Borders::ALL).border_style(theme.style("border")).title(Span::styled(title, theme.style("title")));
@@ -39,15 +41,23 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame) {
     error(frame, theme, werr, &s.weight_error);
     field(frame, theme, ll, "locality", &s.locality, s.focus == EditFocus::Locality);
     error(frame, theme, lerr, &s.locality_error);
-    let mut lines = vec![Line::styled(format!("{:<28} {:<22} {:>17}   {:>17}", "SERVICE", "ENDPOINT", "SHARE NOW", "AFTER"), theme.style("header"))];
+    // Bars shrink first on narrow terminals; names take what is left.
+    let bar = if inner.width >= 90 { 10 } else { 5 };
+    let names = (inner.width as usize).saturating_sub(2 * bar + 20);
+    let svc_w = (names * 11 / 20).max(8);
+    let ep_w = names.saturating_sub(svc_w + 2).max(6);
+    let mut lines = vec![Line::styled(
+        format!(" {:<svc_w$} {:<ep_w$} {:>w$}   {:>w$}", "SERVICE", "ENDPOINT", "NOW", "AFTER", w = bar + 7),
+        theme.style("header"),
+    )];
     for r in s.preview.iter().take(preview.height.saturating_sub(1) as usize) {
         let mark = if r.is_target { "*" } else { " " };
         let changed = (r.after - r.before).abs() > 1e-9;
         lines.push(Line::from(vec![
-            Span::raw(format!("{mark}{:<27} {:<22} ", truncate(&r.service, 27), truncate(&r.endpoint, 22))),
-            Span::styled(share_bar(r.before, 10), theme.style("share.bar")),
+            Span::raw(format!("{mark}{:<svc_w$} {:<ep_w$} ", truncate(&r.service, svc_w), truncate(&r.endpoint, ep_w))),
+            Span::styled(share_bar(r.before, bar), theme.style("share.bar")),
             Span::raw(format!(" {:>5.1}% → ", r.before * 100.0)),
-            Span::styled(share_bar(r.after, 10), theme.style(if changed { "share.after" } else { "share.bar" })),
+            Span::styled(share_bar(r.after, bar), theme.style(if changed { "share.after" } else { "share.bar" })),
             Span::styled(format!(" {:>5.1}%", r.after * 100.0), theme.style(if changed { "share.after" } else { "default" })),
         ]));
     }

@@ -15,7 +15,7 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame, area: Rect, kind:
     let Some(list) = state.list() else { return };
     if list.rows.is_empty() {
         let msg = if list.total == 0 {
-            format!(" no {kind}s{} ", state.namespace.as_ref().map(|n| format!(" in namespace {n}")).unwrap_or_default())
+            format!(" no {}{} ", kind.plural(), state.namespace.as_ref().map(|n| format!(" in namespace {n}")).unwrap_or_default())
         } else {
             format!(" no {kind} matches the filter {:?} (esc clears it) ", list.filter)
         };
