@@ -26,6 +26,7 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
     );
     let height = body.height.saturating_sub(2) as usize;
     let (start, end) = table::window(list.selected, list.rows.len(), height);
+    let bar = if body.width < 100 { 5 } else { 10 };
     let mut rows = Vec::new();
     let mut marked = Vec::new();
     for row in &list.rows[start..end] {
@@ -52,7 +53,7 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
                 Line::from(ep.priority.map_or("-".into(), |p| p.to_string())),
                 Line::from(ep.health.label()),
                 Line::from(vec![
-                    Span::styled(share_bar(ep.share, 10), theme.style("share.bar")),
+                    Span::styled(share_bar(ep.share, bar), theme.style("share.bar")),
                     Span::raw(format!(" {:>5.1}%", ep.share * 100.0)),
                 ]),
             ],
@@ -61,5 +62,5 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
         marked.push(list.marked.contains(row));
     }
     let header = ["PORT", "SOURCE", "ADDRESS", "WEIGHT", "LOCALITY", "PRI", "HEALTH", "SHARE"].map(String::from).to_vec();
-    table::render(frame, body, theme, TableSpec { header, rows, selected: Some(list.selected.saturating_sub(start)), marked, key_column: 1 });
+    table::render(frame, body, theme, TableSpec { header, rows, selected: Some(list.selected.saturating_sub(start)), marked, key_column: 1, optional: vec![5, 0] });
 }

@@ -1,6 +1,6 @@
 //! The object lists: ServiceEntries, WorkloadEntries, WorkloadGroups, DestinationRules, Sidecars.
 
-use super::rows::{cells, header};
+use super::rows::{cells, header, optional_columns};
 use super::table::{self, TableSpec};
 use crate::config::theme::Theme;
 use crate::model::health::{self, Health};
@@ -40,5 +40,5 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame, area: Rect, kind:
     if let Some(h) = hdr.get_mut(list.sort_column) {
         h.push(if list.sort_reverse { '↑' } else { '↓' });
     }
-    table::render(frame, area, theme, TableSpec { header: hdr, rows, selected: Some(list.selected - start), marked, key_column: 1 });
+    table::render(frame, area, theme, TableSpec { header: hdr, rows, selected: Some(list.selected - start), marked, key_column: 1, optional: optional_columns(kind) });
 }

@@ -16,7 +16,12 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
         frame.render_widget(Paragraph::new(Line::styled(msg, theme.style("health.healthy"))), area);
         return;
     }
-    let height = area.height.saturating_sub(2) as usize;
+    let [table_area, detail] = ratatui::layout::Layout::vertical([
+        ratatui::layout::Constraint::Min(3),
+        ratatui::layout::Constraint::Length(3),
+    ])
+    .areas(area);
+    let height = table_area.height.saturating_sub(2) as usize;
     let (start, end) = table::window(list.selected, list.rows.len(), height);
     let mut rows = Vec::new();
     for row in &list.rows[start..end] {
@@ -39,5 +44,18 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
         ));
     }
     let header = ["SEVERITY", "CODE", "OBJECT", "MESSAGE", "FILE:LINE"].map(String::from).to_vec();
-    table::render(frame, area, theme, TableSpec { header, rows, selected: Some(list.selected - start), marked: vec![], key_column: 3 });
+    table::render(frame, table_area, theme, TableSpec { header, rows, selected: Some(list.selected - start), marked: vec![], key_column: 2, optional: vec![4] });
+    // The whole message of the selected finding, wrapped, with where to fix it.
+    if let Some(RowId::Finding(i)) = list.selected_row()
+        && let Some(f) = state.findings.get(*i)
+    {
+        let text = vec![
+            Line::from(vec![
+                ratatui::text::Span::styled(format!("{} {} ", f.code.as_str(), f.field), theme.style("key")),
+                ratatui::text::Span::styled(f.location(), theme.style("muted")),
+            ]),
+            Line::from(f.message.clone()),
+        ];
+        frame.render_widget(Paragraph::new(text).wrap(ratatui::widgets::Wrap { trim: true }), detail);
+    }
 }

@@ -18,6 +18,17 @@ pub fn header(kind: Kind) -> Vec<String> {
     h.iter().map(|s| s.to_string()).collect()
 }
 
+/// Columns to leave out on a narrow terminal, first to go first.
+pub fn optional_columns(kind: Kind) -> Vec<usize> {
+    match kind {
+        Kind::ServiceEntry => vec![4, 3, 0],
+        Kind::WorkloadEntry => vec![5, 7, 0],
+        Kind::WorkloadGroup => vec![0],
+        Kind::DestinationRule => vec![4, 0],
+        Kind::Sidecar => vec![],
+    }
+}
+
 pub fn cells(store: &Store, obj: &Object) -> Vec<String> {
     let key = obj.key();
     let mut row = vec![key.namespace.clone(), key.name.clone()];

@@ -18,6 +18,8 @@ pub struct TableSpec<'a> {
     pub marked: Vec<bool>,
     /// The column that must stay whole (NAME).
     pub key_column: usize,
+    /// Columns that may be left out when the terminal is narrow, first to go first.
+    pub optional: Vec<usize>,
 }
 
 /// First row of the window that keeps `selected` visible in `height` rows.
@@ -54,11 +56,16 @@ pub fn render(frame: &mut Frame, area: Rect, theme: &Theme, spec: TableSpec<'_>)
             }
         }
     }
+    let avail = inner.width.saturating_sub(2) as usize;
+    let keep = columns_to_keep(&widths, &spec.optional, avail);
+    let key_column = keep.iter().position(|c| *c == spec.key_column).unwrap_or(0);
+    let mut widths: Vec<usize> = keep.iter().map(|c| widths[*c]).collect();
+    let header_cells: Vec<String> = keep.iter().map(|c| spec.header[*c].clone()).collect();
     // Two columns for the marker at the left edge.
-    fit(&mut widths, spec.key_column, inner.width.saturating_sub(2) as usize);
+    fit(&mut widths, key_column, avail);
     let mut constraints = vec![Constraint::Length(1)];
     constraints.extend(widths.iter().map(|w| Constraint::Length(*w as u16)));
-    let header = Row::new(std::iter::once(String::new()).chain(spec.header.iter().cloned()).collect::<Vec<_>>()).style(theme.style("header"));
+    let header = Row::new(std::iter::once(String::new()).chain(header_cells).collect::<Vec<_>>()).style(theme.style("header"));
     let rows: Vec<Row> = spec
         .rows
         .into_iter()
@@ -73,11 +80,27 @@ pub fn render(frame: &mut Frame, area: Rect, theme: &Theme, spec: TableSpec<'_>)
                 st = st.patch(theme.style("row.selected"));
             }
             let marker = if marked { "*" } else if spec.selected == Some(i) { ">" } else { " " };
-            Row::new(std::iter::once(Line::from(marker)).chain(cells)).style(st)
+            let mut cells: Vec<Option<Line>> = cells.into_iter().map(Some).collect();
+            let kept = keep.iter().filter_map(|c| cells.get_mut(*c).and_then(Option::take));
+            Row::new(std::iter::once(Line::from(marker)).chain(kept)).style(st)
         })
         .collect();
     let table = Table::new(rows, constraints).header(header).column_spacing(1);
     frame.render_widget(table, inner);
+}
+
+/// Drops optional columns, in order, until the rest fit at their natural widths (or none is
+/// left to drop). Squeezing what remains is `fit`'s job.
+fn columns_to_keep(widths: &[usize], optional: &[usize], avail: usize) -> Vec<usize> {
+    let mut keep: Vec<usize> = (0..widths.len()).collect();
+    let total = |keep: &[usize]| keep.iter().map(|c| widths[*c]).sum::<usize>() + keep.len().saturating_sub(1);
+    for col in optional {
+        if total(&keep) <= avail {
+            break;
+        }
+        keep.retain(|c| c != col);
+    }
+    keep
 }
 
 pub fn share_bar(share: f64, width: usize) -> String {
@@ -96,6 +119,13 @@ mod tests {
         assert_eq!(window(10, 100, 10), (1, 11));
         assert_eq!(window(99, 100, 10), (90, 100));
         assert_eq!(window(0, 3, 10), (0, 3));
+    }
+
+    #[test]
+    fn optional_columns_go_first_and_in_order() {
+        assert_eq!(columns_to_keep(&[5, 10, 5, 5], &[3, 0], 100), vec![0, 1, 2, 3]);
+        assert_eq!(columns_to_keep(&[5, 10, 5, 5], &[3, 0], 20), vec![1, 2]);
+        assert_eq!(columns_to_keep(&[5, 10, 5, 5], &[3, 0], 22), vec![0, 1, 2]);
     }
 
     #[test]

@@ -1,0 +1,90 @@
+//! Snapshots of every screen at 80x24 and 160x48.
+
+mod common;
+use common::*;
+use meshdeck::state::State;
+use std::path::PathBuf;
+
+fn both(name: &str, state: &State) {
+    insta::assert_snapshot!(format!("{name}_80x24"), screen(state, 80, 24));
+    insta::assert_snapshot!(format!("{name}_160x48"), screen(state, 160, 48));
+}
+
+#[test]
+fn services() {
+    both("services", &example_state());
+}
+
+#[test]
+fn workload_entries() {
+    let mut s = example_state();
+    typed(&mut s, "2");
+    both("workload_entries", &s);
+}
+
+#[test]
+fn workload_groups() {
+    let mut s = example_state();
+    typed(&mut s, "3");
+    both("workload_groups", &s);
+}
+
+#[test]
+fn destination_rules() {
+    let mut s = example_state();
+    typed(&mut s, ":dr\n");
+    both("destination_rules", &s);
+}
+
+#[test]
+fn endpoints_with_viewpoint() {
+    let mut s = example_state();
+    typed(&mut s, "jj\n:view us-east1/us-east1-b\n");
+    both("endpoints", &s);
+}
+
+#[test]
+fn problems() {
+    let mut s = state_on(&[PathBuf::from("tests/data/lint-all.yaml")], false);
+    typed(&mut s, "5");
+    both("problems", &s);
+}
+
+#[test]
+fn yaml_detail() {
+    let mut s = example_state();
+    typed(&mut s, "2y");
+    both("yaml", &s);
+}
+
+#[test]
+fn help() {
+    let mut s = example_state();
+    typed(&mut s, "?");
+    both("help", &s);
+}
+
+#[test]
+fn edit_form_with_preview() {
+    let mut s = example_state();
+    typed(&mut s, "2e\x08\x0835");
+    both("edit_single", &s);
+}
+
+#[test]
+fn bulk_edit_with_error() {
+    let mut s = example_state();
+    typed(&mut s, "2  e");
+    for _ in 0..5 {
+        typed(&mut s, "\x08");
+    }
+    typed(&mut s, "90/10/5");
+    both("edit_bulk_error", &s);
+}
+
+#[test]
+fn filter_and_readonly() {
+    let mut s = state_on(&[PathBuf::from("examples/registry")], true);
+    typed(&mut s, "2/ratings");
+    both("filter_readonly", &s);
+}
