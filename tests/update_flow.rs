@@ -1,0 +1,197 @@
+//! The console's behaviour through `update` alone: navigation, filter, commands, the edit loop
+//! and its error paths. No terminal, no I/O: the Cmds are checked instead.
+
+mod common;
+use common::*;
+use meshdeck::io::source::{Applied, ApplyError, Change, FieldError};
+use meshdeck::model::endpoint::EndpointSource;
+use meshdeck::model::object::Kind;
+use meshdeck::msg::{Cmd, Msg};
+use meshdeck::state::{EditStage, Level, RowId, Screen};
+use meshdeck::update::update;
+use std::path::PathBuf;
+
+fn selected_name(s: &meshdeck::state::State) -> String {
+    match s.list().and_then(|l| l.selected_row()) {
+        Some(RowId::Object(k)) => k.name.clone(),
+        other => format!("{other:?}"),
+    }
+}
+
+#[test]
+fn fuzzy_and_regex_filters_narrow_the_rows() {
+    let mut s = example_state();
+    typed(&mut s, "2/pvm3");
+    assert_eq!(s.list().unwrap().rows.len(), 1);
+    assert_eq!(selected_name(&s), "payments-vm-3");
+    typed(&mut s, "\x1b/");
+    typed(&mut s, "/^shop/ratings-10\\.10\\.2\\.2[12]\n");
+    assert_eq!(s.list().unwrap().rows.len(), 2);
+    typed(&mut s, "/[\n");
+    assert_eq!(s.list().unwrap().rows.len(), 0, "a broken regex matches nothing");
+    typed(&mut s, "\x1b");
+    assert_eq!(s.list().unwrap().rows.len(), 5, "esc clears the filter");
+}
+
+#[test]
+fn commands_switch_screens_and_namespaces() {
+    let mut s = example_state();
+    typed(&mut s, ":wg\n");
+    assert_eq!(s.screen(), &Screen::List(Kind::WorkloadGroup));
+    typed(&mut s, ":ns legacy\n:se\n");
+    assert_eq!(s.list().unwrap().rows.len(), 2);
+    typed(&mut s, ":nosuch\n");
+    assert!(matches!(&s.status, Some((Level::Error, m)) if m.contains("unknown command :nosuch")));
+    typed(&mut s, ":ns all\n");
+    assert_eq!(s.list().unwrap().rows.len(), 4);
+}
+
+#[test]
+fn sequences_and_sorting() {
+    let mut s = example_state();
+    typed(&mut s, "2G");
+    assert_eq!(selected_name(&s), "ratings-10.10.2.22");
+    typed(&mut s, "gg");
+    assert_eq!(selected_name(&s), "payments-vm-1");
+    // Sort by WEIGHT (column 3): "-" sorts before numbers, then 10, 20, 70.
+    typed(&mut s, "sss");
+    assert_eq!(s.list().unwrap().sort_column, 3);
+    typed(&mut s, "jj");
+    assert_eq!(selected_name(&s), "payments-vm-3");
+    typed(&mut s, "S");
+    typed(&mut s, "gg");
+    assert_eq!(selected_name(&s), "payments-vm-1");
+}
+
+#[test]
+fn enter_drills_down_and_esc_comes_back() {
+    let mut s = example_state();
+    typed(&mut s, "jj\n");
+    assert!(matches!(s.screen(), Screen::Endpoints(k) if k.name == "payments"));
+    assert_eq!(s.list().unwrap().rows.len(), 3);
+    typed(&mut s, "y");
+    assert!(matches!(s.screen(), Screen::Yaml(k) if k.name == "payments-vm-1"));
+    typed(&mut s, "\x1b\x1b");
+    assert_eq!(s.screen(), &Screen::List(Kind::ServiceEntry));
+}
+
+#[test]
+fn a_weight_edit_is_validated_previewed_confirmed_and_sent() {
+    let mut s = example_state();
+    typed(&mut s, "2e\x08\x08-5");
+    let e = s.edit.as_ref().unwrap();
+    assert!(e.weight_error.as_ref().unwrap().contains("negative"));
+    assert!(typed(&mut s, "\n").is_empty(), "enter with an error sends nothing");
+    assert_eq!(s.edit.as_ref().unwrap().stage, EditStage::Editing);
+    typed(&mut s, "\x08\x0830");
+    let e = s.edit.as_ref().unwrap();
+    assert!(e.weight_error.is_none());
+    let vm1 = e.preview.iter().find(|r| r.endpoint == "payments-vm-1").unwrap();
+    assert!((vm1.before - 0.7).abs() < 1e-9 && (vm1.after - 0.5).abs() < 1e-9, "{vm1:?}");
+    assert!(typed(&mut s, "\n").is_empty(), "first enter only asks to confirm");
+    assert_eq!(s.edit.as_ref().unwrap().stage, EditStage::Confirm);
+    let cmds = typed(&mut s, "\n");
+    let [Cmd::Apply { id, edits }] = cmds.as_slice() else { panic!("{cmds:?}") };
+    assert_eq!(edits.len(), 1);
+    assert_eq!(edits[0].change, Change::Weight { from: Some(70), to: 30 });
+    assert_eq!(edits[0].path(), "spec.weight");
+    assert!(edits[0].origin.is_some() && edits[0].revision.is_some());
+    // The source answers: the form closes and the edit can be undone.
+    let applied = vec![Applied { edit: edits[0].clone(), revision: Some("r2".into()) }];
+    update(&mut s, Msg::Applied { id: *id, result: Ok(applied) });
+    assert!(s.edit.is_none());
+    let undo = typed(&mut s, "u");
+    let [Cmd::Apply { edits, .. }] = undo.as_slice() else { panic!("{undo:?}") };
+    assert_eq!(edits[0].change, Change::Weight { from: Some(30), to: 70 });
+    assert_eq!(edits[0].revision.as_deref(), Some("r2"));
+}
+
+#[test]
+fn a_rejected_edit_keeps_the_input_and_shows_why() {
+    let mut s = example_state();
+    typed(&mut s, "2e\t");
+    for _ in 0..10 {
+        typed(&mut s, "\x08");
+    }
+    typed(&mut s, "zz");
+    let cmds = typed(&mut s, "\n\n");
+    let [Cmd::Apply { id, .. }] = cmds.as_slice() else { panic!("{cmds:?}") };
+    let err = ApplyError::Invalid(vec![FieldError { field: "spec.locality".into(), message: "zone zz does not exist".into() }]);
+    update(&mut s, Msg::Applied { id: *id, result: Err(err) });
+    let e = s.edit.as_ref().expect("form stays open");
+    assert_eq!(e.stage, EditStage::Editing);
+    assert_eq!(e.locality_text(), "us-east1/zz");
+    assert_eq!(e.locality_error.as_deref(), Some("zone zz does not exist"));
+    let cmds = typed(&mut s, "\n\n");
+    let [Cmd::Apply { id, .. }] = cmds.as_slice() else { panic!("{cmds:?}") };
+    let conflict = ApplyError::Conflict { object: "we shop/payments-vm-1".into(), message: "changed on disk".into() };
+    update(&mut s, Msg::Applied { id: *id, result: Err(conflict) });
+    assert!(s.edit.as_ref().unwrap().source_error.as_ref().unwrap().contains("changed on disk"));
+}
+
+#[test]
+fn bulk_edit_splits_weights_across_marked_entries() {
+    let mut s = example_state();
+    typed(&mut s, "2  ");
+    assert_eq!(s.list().unwrap().marked.len(), 2);
+    typed(&mut s, "e");
+    let e = s.edit.as_ref().unwrap();
+    assert_eq!(e.weight_text(), "70/20");
+    for _ in 0..5 {
+        typed(&mut s, "\x08");
+    }
+    let cmds = typed(&mut s, "90/10\n\n");
+    let [Cmd::Apply { edits, .. }] = cmds.as_slice() else { panic!("{cmds:?}") };
+    let changes: Vec<_> = edits.iter().map(|e| (e.target.clone(), e.change.clone())).collect();
+    assert_eq!(
+        changes,
+        vec![
+            (EndpointSource::WorkloadEntry { namespace: "shop".into(), name: "payments-vm-1".into() }, Change::Weight { from: Some(70), to: 90 }),
+            (EndpointSource::WorkloadEntry { namespace: "shop".into(), name: "payments-vm-2".into() }, Change::Weight { from: Some(20), to: 10 }),
+        ]
+    );
+}
+
+#[test]
+fn inline_endpoints_are_editable_from_the_endpoints_screen() {
+    let mut s = example_state();
+    typed(&mut s, "j\nje\x08");
+    let cmds = typed(&mut s, "4\n\n");
+    let [Cmd::Apply { edits, .. }] = cmds.as_slice() else { panic!("{cmds:?}") };
+    assert_eq!(edits[0].path(), "spec.endpoints[1].weight");
+    assert_eq!(edits[0].change, Change::Weight { from: Some(1), to: 4 });
+}
+
+#[test]
+fn readonly_never_opens_the_form_nor_undoes() {
+    let mut s = state_on(&[PathBuf::from("examples/registry")], true);
+    assert!(typed(&mut s, "2e").is_empty());
+    assert!(s.edit.is_none());
+    assert!(matches!(&s.status, Some((Level::Error, m)) if m.contains("read-only")));
+    assert!(typed(&mut s, "u").is_empty());
+}
+
+#[test]
+fn ctrl_c_quits_even_from_the_form() {
+    let mut s = example_state();
+    typed(&mut s, "2e");
+    let cmds = update(&mut s, Msg::Key(ratatui::crossterm::event::KeyEvent::new(
+        ratatui::crossterm::event::KeyCode::Char('c'),
+        ratatui::crossterm::event::KeyModifiers::CONTROL,
+    )));
+    assert_eq!(cmds, vec![Cmd::Quit]);
+}
+
+#[test]
+fn reloading_a_file_replaces_its_objects() {
+    let (_dir, root) = example_copy();
+    let mut s = state_on(std::slice::from_ref(&root), false);
+    let path = root.join("payments.yaml");
+    let text = read(&path).replace("payments-vm-3", "payments-vm-9");
+    std::fs::write(&path, text).unwrap();
+    update(&mut s, Msg::FilesLoaded(vec![meshdeck::io::manifests::load::load_file(&path)]));
+    let names: Vec<_> = s.store.keys(Kind::WorkloadEntry).map(|k| k.name.clone()).collect();
+    assert!(names.contains(&"payments-vm-9".to_string()) && !names.contains(&"payments-vm-3".to_string()));
+    update(&mut s, Msg::FileRemoved(path));
+    assert_eq!(s.store.count(Kind::ServiceEntry), 3);
+}
