@@ -84,12 +84,14 @@ pub enum Command {
 pub enum SetWhat {
     Weight {
         target: String,
+        #[arg(allow_hyphen_values = true)]
         value: String,
         #[arg(long)]
         dry_run: bool,
     },
     Locality {
         target: String,
+        #[arg(allow_hyphen_values = true)]
         value: String,
         #[arg(long)]
         dry_run: bool,
