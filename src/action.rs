@@ -67,17 +67,32 @@ impl Action {
         match self {
             Action::Quit => ("quit", "leave meshdeck (the terminal is restored)"),
             Action::Help => ("help", "show every key and command"),
-            Action::Back => ("back", "close the popup, clear the filter, or go back a screen"),
-            Action::CommandMode => ("command", "type a command: :se :we :wg :dr :problems :ns NAME :view LOC :q"),
-            Action::FilterMode => ("filter", "filter rows: fuzzy, or a regex when it starts with /"),
+            Action::Back => (
+                "back",
+                "close the popup, clear the filter, or go back a screen",
+            ),
+            Action::CommandMode => (
+                "command",
+                "type a command: :se :we :wg :dr :problems :ns NAME :view LOC :q",
+            ),
+            Action::FilterMode => (
+                "filter",
+                "filter rows: fuzzy, or a regex when it starts with /",
+            ),
             Action::Up => ("up", "move up one row"),
             Action::Down => ("down", "move down one row"),
             Action::PageUp => ("page_up", "move up one page"),
             Action::PageDown => ("page_down", "move down one page"),
             Action::Top => ("top", "go to the first row"),
             Action::Bottom => ("bottom", "go to the last row"),
-            Action::Open => ("open", "drill down: a service's endpoints, a problem's object"),
-            Action::Edit => ("edit", "edit weight and locality of the selected (or marked) entries"),
+            Action::Open => (
+                "open",
+                "drill down: a service's endpoints, a problem's object",
+            ),
+            Action::Edit => (
+                "edit",
+                "edit weight and locality of the selected (or marked) entries",
+            ),
             Action::Mark => ("mark", "mark or unmark a row for a bulk edit"),
             Action::Undo => ("undo", "take back the last applied edit"),
             Action::Yaml => ("yaml", "show the selected object as YAML"),

@@ -31,7 +31,10 @@ pub fn spawn_source<S: Source>(mut source: S, tx: mpsc::Sender<Msg>) -> mpsc::Se
                 if tx.send(Msg::Applied { id, result }).await.is_err() {
                     return;
                 }
-                let reloaded: Vec<_> = written.iter().map(|p| crate::io::manifests::load::load_file(p)).collect();
+                let reloaded: Vec<_> = written
+                    .iter()
+                    .map(|p| crate::io::manifests::load::load_file(p))
+                    .collect();
                 if !reloaded.is_empty() && tx.send(Msg::FilesLoaded(reloaded)).await.is_err() {
                     return;
                 }
@@ -41,7 +44,13 @@ pub fn spawn_source<S: Source>(mut source: S, tx: mpsc::Sender<Msg>) -> mpsc::Se
     cmd_tx
 }
 
-pub async fn run(term: &mut Term, mut state: State, theme: Theme, mut rx: mpsc::Receiver<Msg>, source: mpsc::Sender<Cmd>) -> anyhow::Result<()> {
+pub async fn run(
+    term: &mut Term,
+    mut state: State,
+    theme: Theme,
+    mut rx: mpsc::Receiver<Msg>,
+    source: mpsc::Sender<Cmd>,
+) -> anyhow::Result<()> {
     let mut events = EventStream::new();
     let mut dirty = true;
     let mut ticker = tokio::time::interval(FRAME);

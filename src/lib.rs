@@ -3,6 +3,7 @@
 
 pub mod action;
 pub mod app;
+pub mod cli;
 pub mod config;
 pub mod demo;
 pub mod io;
@@ -12,4 +13,3 @@ pub mod state;
 pub mod terminal;
 pub mod update;
 pub mod view;
-pub mod cli;

@@ -27,24 +27,54 @@ fn main() {
 }
 
 fn run(cli: Cli) -> anyhow::Result<i32> {
-    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
     let mut out = std::io::stdout();
     let roots = cli.console.manifests.clone();
     match cli.command {
         Some(Command::Check { paths, output }) => Ok(cli::check::run(&paths, output, &mut out)),
-        Some(Command::Get { resource, name, output }) => {
+        Some(Command::Get {
+            resource,
+            name,
+            output,
+        }) => {
             if roots.is_empty() {
                 eprintln!("meshdeck get needs --manifests PATH (cluster sources come later)");
                 return Ok(cli::EXIT_USAGE);
             }
-            Ok(cli::get::run(&roots, &resource, name.as_deref(), &cli.console.scope, output, &mut out))
+            Ok(cli::get::run(
+                &roots,
+                &resource,
+                name.as_deref(),
+                &cli.console.scope,
+                output,
+                &mut out,
+            ))
         }
         Some(Command::Set { what }) => {
             let (field, target, value, dry_run) = match what {
-                SetWhat::Weight { target, value, dry_run } => (Field::Weight, target, value, dry_run),
-                SetWhat::Locality { target, value, dry_run } => (Field::Locality, target, value, dry_run),
+                SetWhat::Weight {
+                    target,
+                    value,
+                    dry_run,
+                } => (Field::Weight, target, value, dry_run),
+                SetWhat::Locality {
+                    target,
+                    value,
+                    dry_run,
+                } => (Field::Locality, target, value, dry_run),
             };
-            Ok(runtime.block_on(cli::set::run(&roots, cli.console.readonly, &target, field, &value, dry_run, &mut out)))
+            Ok(runtime.block_on(cli::set::run(
+                &roots,
+                cli.console.readonly,
+                &target,
+                field,
+                &value,
+                dry_run,
+                &mut out,
+            )))
         }
         Some(Command::Bench { sizes }) => Ok(cli::bench::run(&sizes, &mut out)),
         None => runtime.block_on(console(cli.console)),
@@ -54,31 +84,59 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
 fn init_logging(path: Option<PathBuf>) -> anyhow::Result<PathBuf> {
     let path = match path {
         Some(p) => p,
-        None => dirs::state_dir().or_else(dirs::data_local_dir).unwrap_or_else(std::env::temp_dir).join("meshdeck").join("meshdeck.log"),
+        None => dirs::state_dir()
+            .or_else(dirs::data_local_dir)
+            .unwrap_or_else(std::env::temp_dir)
+            .join("meshdeck")
+            .join("meshdeck.log"),
     };
     if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir).with_context(|| format!("creating log directory {}", dir.display()))?;
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("creating log directory {}", dir.display()))?;
     }
-    let file = std::fs::OpenOptions::new().create(true).append(true).open(&path).with_context(|| format!("opening log file {}", path.display()))?;
-    let filter = tracing_subscriber::EnvFilter::try_from_env("MESHDECK_LOG").unwrap_or_else(|_| "info".into());
-    tracing_subscriber::fmt().with_env_filter(filter).with_ansi(false).with_writer(std::sync::Mutex::new(file)).init();
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&path)
+        .with_context(|| format!("opening log file {}", path.display()))?;
+    let filter = tracing_subscriber::EnvFilter::try_from_env("MESHDECK_LOG")
+        .unwrap_or_else(|_| "info".into());
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(false)
+        .with_writer(std::sync::Mutex::new(file))
+        .init();
     Ok(path)
 }
 
 async fn console(args: ConsoleArgs) -> anyhow::Result<i32> {
     let log = init_logging(args.log_file.clone())?;
     let (roots, example) = if args.manifests.is_empty() {
-        (vec![demo::example::materialize().context("writing the example registry")?], true)
+        (
+            vec![demo::example::materialize().context("writing the example registry")?],
+            true,
+        )
     } else {
         (args.manifests.clone(), false)
     };
     tracing::info!(?roots, log = %log.display(), "starting");
     let source = FileSource::new(roots.clone(), args.readonly);
-    let label = if example { "example registry".to_string() } else { meshdeck::io::source::Source::describe(&source) };
+    let label = if example {
+        "example registry".to_string()
+    } else {
+        meshdeck::io::source::Source::describe(&source)
+    };
     let cfg = config::config_dir();
-    let (keymap, mut config_errors) = Keymap::load(args.keymap.as_deref(), cfg.as_ref().map(|d| d.join("keymap.toml")).as_deref());
+    let (keymap, mut config_errors) = Keymap::load(
+        args.keymap.as_deref(),
+        cfg.as_ref().map(|d| d.join("keymap.toml")).as_deref(),
+    );
     let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
-    let (theme, theme_errors) = Theme::load(args.theme.as_deref(), cfg.as_ref().map(|d| d.join("theme.toml")).as_deref(), no_color);
+    let (theme, theme_errors) = Theme::load(
+        args.theme.as_deref(),
+        cfg.as_ref().map(|d| d.join("theme.toml")).as_deref(),
+        no_color,
+    );
     config_errors.extend(theme_errors);
 
     let mut state = State::new(label, args.readonly, keymap);

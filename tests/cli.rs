@@ -5,8 +5,15 @@ use common::*;
 use std::process::Command;
 
 fn meshdeck(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_meshdeck")).args(args).output().expect("runs");
-    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into(), String::from_utf8_lossy(&out.stderr).into())
+    let out = Command::new(env!("CARGO_BIN_EXE_meshdeck"))
+        .args(args)
+        .output()
+        .expect("runs");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into(),
+        String::from_utf8_lossy(&out.stderr).into(),
+    )
 }
 
 #[test]
@@ -17,10 +24,25 @@ fn check_exit_codes_and_json() {
     assert_eq!(code, 1);
     let v: serde_json::Value = serde_json::from_str(&out).expect("json");
     let first = &v.as_array().unwrap()[0];
-    for k in ["code", "severity", "kind", "namespace", "name", "field", "message", "file", "line"] {
+    for k in [
+        "code",
+        "severity",
+        "kind",
+        "namespace",
+        "name",
+        "field",
+        "message",
+        "file",
+        "line",
+    ] {
         assert!(first.get(k).is_some(), "missing {k} in {first}");
     }
-    let orphan = v.as_array().unwrap().iter().find(|f| f["name"] == "orphan").unwrap();
+    let orphan = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["name"] == "orphan")
+        .unwrap();
     assert_eq!(orphan["code"], "MD005");
     assert_eq!(orphan["line"], 38, "points at spec.labels");
     let (code, _, _) = meshdeck(&["check", "no/such/dir"]);
@@ -35,14 +57,33 @@ fn check_reports_an_unparsable_document_and_loads_the_rest() {
     let (code, out, _) = meshdeck(&["check", dir.path().to_str().unwrap()]);
     assert_eq!(code, 1);
     assert!(out.contains("MD000") && out.contains("a.yaml:"), "{out}");
-    let (_, out, _) = meshdeck(&["get", "we", "-m", dir.path().to_str().unwrap(), "-o", "json"]);
+    let (_, out, _) = meshdeck(&[
+        "get",
+        "we",
+        "-m",
+        dir.path().to_str().unwrap(),
+        "-o",
+        "json",
+    ]);
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
-    assert_eq!(v.as_array().unwrap().len(), 3, "the good entries still load");
+    assert_eq!(
+        v.as_array().unwrap().len(),
+        3,
+        "the good entries still load"
+    );
 }
 
 #[test]
 fn get_endpoints_json_shape() {
-    let (code, out, _) = meshdeck(&["get", "endpoints", "payments.shop.internal", "-m", "examples/registry", "-o", "json"]);
+    let (code, out, _) = meshdeck(&[
+        "get",
+        "endpoints",
+        "payments.shop.internal",
+        "-m",
+        "examples/registry",
+        "-o",
+        "json",
+    ]);
     assert_eq!(code, 0);
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     let eps = v.as_array().unwrap();
@@ -56,7 +97,17 @@ fn get_endpoints_json_shape() {
     assert_eq!(e["weight"], 70);
     let sum: f64 = eps.iter().map(|e| e["share"].as_f64().unwrap()).sum();
     assert!((sum - 1.0).abs() < 1e-9);
-    let (_, yaml, _) = meshdeck(&["get", "se", "payments", "-m", "examples/registry", "-n", "shop", "-o", "yaml"]);
+    let (_, yaml, _) = meshdeck(&[
+        "get",
+        "se",
+        "payments",
+        "-m",
+        "examples/registry",
+        "-n",
+        "shop",
+        "-o",
+        "yaml",
+    ]);
     assert!(yaml.contains("payments.shop.internal"), "{yaml}");
 }
 
@@ -66,9 +117,20 @@ fn set_writes_validates_and_dry_runs() {
     let r = root.to_str().unwrap();
     let path = root.join("payments.yaml");
     let before = read(&path);
-    let (code, out, _) = meshdeck(&["set", "weight", "shop/payments-vm-1", "33", "-m", r, "--dry-run"]);
+    let (code, out, _) = meshdeck(&[
+        "set",
+        "weight",
+        "shop/payments-vm-1",
+        "33",
+        "-m",
+        r,
+        "--dry-run",
+    ]);
     assert_eq!(code, 0, "{out}");
-    assert!(out.contains("-   weight: 70") && out.contains("+   weight: 33"), "{out}");
+    assert!(
+        out.contains("-   weight: 70") && out.contains("+   weight: 33"),
+        "{out}"
+    );
     assert_eq!(read(&path), before);
     let (code, out, _) = meshdeck(&["set", "weight", "shop/payments-vm-1", "-3", "-m", r]);
     assert_eq!(code, 1);
@@ -76,13 +138,35 @@ fn set_writes_validates_and_dry_runs() {
     let (code, out, _) = meshdeck(&["set", "locality", "shop/payments-vm-1", "a/b/c/d", "-m", r]);
     assert_eq!(code, 1);
     assert!(out.contains("4 segments"), "{out}");
-    let (code, _, _) = meshdeck(&["set", "weight", "shop/payments-vm-1", "33", "-m", r, "--readonly"]);
+    let (code, _, _) = meshdeck(&[
+        "set",
+        "weight",
+        "shop/payments-vm-1",
+        "33",
+        "-m",
+        r,
+        "--readonly",
+    ]);
     assert_eq!(code, 1);
     assert_eq!(read(&path), before);
     let (code, out, _) = meshdeck(&["set", "weight", "shop/nope", "33", "-m", r]);
     assert_eq!(code, 1);
     assert!(out.contains("no WorkloadEntry shop/nope"), "{out}");
-    let (code, _, _) = meshdeck(&["set", "locality", "shop/payments-vm-1", "eu-west1/eu-west1-a", "-m", r]);
+    let (code, _, _) = meshdeck(&[
+        "set",
+        "locality",
+        "shop/payments-vm-1",
+        "eu-west1/eu-west1-a",
+        "-m",
+        r,
+    ]);
     assert_eq!(code, 0);
-    assert_eq!(read(&path), before.replacen("locality: us-east1/us-east1-b", "locality: eu-west1/eu-west1-a", 1));
+    assert_eq!(
+        read(&path),
+        before.replacen(
+            "locality: us-east1/us-east1-b",
+            "locality: eu-west1/eu-west1-a",
+            1
+        )
+    );
 }

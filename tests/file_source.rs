@@ -8,7 +8,12 @@ use meshdeck::io::manifests::load::{into_store, load_all};
 use meshdeck::io::source::files::FileSource;
 use meshdeck::io::source::{ApplyError, Source};
 
-fn edit_for(root: &std::path::Path, target: &str, field: Field, value: &str) -> meshdeck::io::source::FieldEdit {
+fn edit_for(
+    root: &std::path::Path,
+    target: &str,
+    field: Field,
+    value: &str,
+) -> meshdeck::io::source::FieldEdit {
     let (files, _) = load_all(&[root.to_path_buf()]);
     resolve(&into_store(&files), target, &field, value).expect("resolves")
 }
@@ -22,11 +27,18 @@ async fn a_weight_edit_changes_only_that_scalar_and_undo_restores_the_bytes() {
     let mut src = FileSource::new(vec![root.clone()], false);
     let applied = src.apply(vec![edit]).await.expect("applied");
     let after = read(&path);
-    assert_eq!(after, before.replacen("  weight: 20\n", "  weight: 55\n", 1));
+    assert_eq!(
+        after,
+        before.replacen("  weight: 20\n", "  weight: 55\n", 1)
+    );
     let undo = applied[0].edit.inverse(applied[0].revision.clone());
     src.apply(vec![undo]).await.expect("undone");
     assert_eq!(read(&path), before);
-    let leftovers: Vec<_> = std::fs::read_dir(&root).unwrap().flatten().filter(|e| e.file_name().to_string_lossy().contains("meshdeck")).collect();
+    let leftovers: Vec<_> = std::fs::read_dir(&root)
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().contains("meshdeck"))
+        .collect();
     assert!(leftovers.is_empty(), "temp files left: {leftovers:?}");
 }
 
@@ -37,8 +49,14 @@ async fn a_file_changed_underneath_is_refused() {
     let edit = edit_for(&root, "shop/payments-vm-1", Field::Weight, "5");
     let changed = read(&path).replace("# Payments API", "# Someone else was here. Payments API");
     std::fs::write(&path, &changed).unwrap();
-    let err = FileSource::new(vec![root.clone()], false).apply(vec![edit]).await.unwrap_err();
-    assert!(matches!(&err, ApplyError::Conflict { message, .. } if message.contains("changed on disk")), "{err}");
+    let err = FileSource::new(vec![root.clone()], false)
+        .apply(vec![edit])
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, ApplyError::Conflict { message, .. } if message.contains("changed on disk")),
+        "{err}"
+    );
     assert_eq!(read(&path), changed);
 }
 
@@ -47,7 +65,10 @@ async fn readonly_writes_nothing() {
     let (_d, root) = example_copy();
     let before = read(&root.join("payments.yaml"));
     let edit = edit_for(&root, "shop/payments-vm-1", Field::Weight, "5");
-    let err = FileSource::new(vec![root.clone()], true).apply(vec![edit]).await.unwrap_err();
+    let err = FileSource::new(vec![root.clone()], true)
+        .apply(vec![edit])
+        .await
+        .unwrap_err();
     assert_eq!(err, ApplyError::ReadOnly);
     assert_eq!(read(&root.join("payments.yaml")), before);
 }
@@ -59,8 +80,13 @@ async fn an_invalid_locality_is_a_field_error() {
     if let meshdeck::io::source::Change::Locality { to, .. } = &mut edit.change {
         *to = "us east/@@".into();
     }
-    let err = FileSource::new(vec![root.clone()], false).apply(vec![edit]).await.unwrap_err();
-    let ApplyError::Invalid(fields) = err else { panic!("{err:?}") };
+    let err = FileSource::new(vec![root.clone()], false)
+        .apply(vec![edit])
+        .await
+        .unwrap_err();
+    let ApplyError::Invalid(fields) = err else {
+        panic!("{err:?}")
+    };
     assert_eq!(fields[0].field, "spec.locality");
 }
 
@@ -72,9 +98,16 @@ async fn a_bulk_edit_across_files_is_all_or_nothing() {
     let b = edit_for(&root, "legacy/inventory/0", Field::Weight, "9");
     let legacy = read(&root.join("legacy.yaml")).replace("# A legacy", "# Edited: a legacy");
     std::fs::write(root.join("legacy.yaml"), &legacy).unwrap();
-    let err = FileSource::new(vec![root.clone()], false).apply(vec![a, b]).await.unwrap_err();
+    let err = FileSource::new(vec![root.clone()], false)
+        .apply(vec![a, b])
+        .await
+        .unwrap_err();
     assert!(matches!(err, ApplyError::Conflict { .. }));
-    assert_eq!(read(&root.join("payments.yaml")), payments, "the first file must not be written either");
+    assert_eq!(
+        read(&root.join("payments.yaml")),
+        payments,
+        "the first file must not be written either"
+    );
 }
 
 #[tokio::test]
@@ -83,9 +116,15 @@ async fn inline_endpoint_weight_and_locality_insertions() {
     let path = root.join("ratings.yaml");
     // ratings WEs have no weight field: it is inserted at the spec's indentation.
     let edit = edit_for(&root, "shop/ratings-10.10.2.21", Field::Weight, "3");
-    FileSource::new(vec![root.clone()], false).apply(vec![edit]).await.expect("applied");
+    FileSource::new(vec![root.clone()], false)
+        .apply(vec![edit])
+        .await
+        .expect("applied");
     let text = read(&path);
-    assert!(text.contains("spec:\n  weight: 3\n  address: 10.10.2.21\n"), "{text}");
-    let (files, errors) = load_all(&[root.clone()]);
+    assert!(
+        text.contains("spec:\n  weight: 3\n  address: 10.10.2.21\n"),
+        "{text}"
+    );
+    let (files, errors) = load_all(std::slice::from_ref(&root));
     assert!(errors.is_empty() && files.iter().all(|f| f.errors.is_empty()));
 }

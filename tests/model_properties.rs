@@ -21,9 +21,16 @@ enum Op {
 fn op() -> impl Strategy<Value = Op> {
     prop_oneof![
         (0..12u8, 0..3u8, 0..2u8).prop_map(|(name, app, ns)| Op::UpsertWe { name, app, ns }),
-        (0..4u8, proptest::option::of(0..3u8), 0..2u8)
-            .prop_map(|(name, app, ns)| Op::UpsertSe { name, app, ns }),
-        (any::<bool>(), 0..12u8, 0..2u8).prop_map(|(kind_se, name, ns)| Op::Delete { kind_se, name, ns }),
+        (0..4u8, proptest::option::of(0..3u8), 0..2u8).prop_map(|(name, app, ns)| Op::UpsertSe {
+            name,
+            app,
+            ns
+        }),
+        (any::<bool>(), 0..12u8, 0..2u8).prop_map(|(kind_se, name, ns)| Op::Delete {
+            kind_se,
+            name,
+            ns
+        }),
     ]
 }
 
@@ -51,21 +58,36 @@ fn apply(store: &mut Store, op: &Op) {
                 "spec": {"hosts": ["h"], "workloadSelector": sel}})))
         }
         Op::Delete { kind_se, name, ns } => {
-            let (kind, prefix) = if *kind_se { (Kind::ServiceEntry, "se") } else { (Kind::WorkloadEntry, "we") };
-            store.remove(&ObjectKey::new(kind, format!("ns{ns}"), format!("{prefix}{name}")));
+            let (kind, prefix) = if *kind_se {
+                (Kind::ServiceEntry, "se")
+            } else {
+                (Kind::WorkloadEntry, "we")
+            };
+            store.remove(&ObjectKey::new(
+                kind,
+                format!("ns{ns}"),
+                format!("{prefix}{name}"),
+            ));
         }
     }
 }
 
 fn brute_force(store: &Store, se: &ObjectKey) -> BTreeSet<ObjectKey> {
-    let Some(Object::ServiceEntry(s)) = store.get(se).map(|e| &e.object) else { return BTreeSet::new() };
-    let Some(sel) = &s.spec.workload_selector else { return BTreeSet::new() };
+    let Some(Object::ServiceEntry(s)) = store.get(se).map(|e| &e.object) else {
+        return BTreeSet::new();
+    };
+    let Some(sel) = &s.spec.workload_selector else {
+        return BTreeSet::new();
+    };
     store
         .entries(Kind::WorkloadEntry)
         .filter_map(|e| match &e.object {
             Object::WorkloadEntry(w)
                 if w.metadata.namespace == s.metadata.namespace
-                    && selector::matches(&sel.labels, &we_labels(w)) => Some(e.object.key()),
+                    && selector::matches(&sel.labels, &we_labels(w)) =>
+            {
+                Some(e.object.key())
+            }
             _ => None,
         })
         .collect()

@@ -28,7 +28,11 @@ fn fuzzy_and_regex_filters_narrow_the_rows() {
     typed(&mut s, "/^shop/ratings-10\\.10\\.2\\.2[12]\n");
     assert_eq!(s.list().unwrap().rows.len(), 2);
     typed(&mut s, "/[\n");
-    assert_eq!(s.list().unwrap().rows.len(), 0, "a broken regex matches nothing");
+    assert_eq!(
+        s.list().unwrap().rows.len(),
+        0,
+        "a broken regex matches nothing"
+    );
     typed(&mut s, "\x1b");
     assert_eq!(s.list().unwrap().rows.len(), 5, "esc clears the filter");
 }
@@ -81,28 +85,66 @@ fn a_weight_edit_is_validated_previewed_confirmed_and_sent() {
     typed(&mut s, "2e\x08\x08-5");
     let e = s.edit.as_ref().unwrap();
     assert!(e.weight_error.as_ref().unwrap().contains("negative"));
-    assert!(typed(&mut s, "\n").is_empty(), "enter with an error sends nothing");
+    assert!(
+        typed(&mut s, "\n").is_empty(),
+        "enter with an error sends nothing"
+    );
     assert_eq!(s.edit.as_ref().unwrap().stage, EditStage::Editing);
     typed(&mut s, "\x08\x0830");
     let e = s.edit.as_ref().unwrap();
     assert!(e.weight_error.is_none());
-    let vm1 = e.preview.iter().find(|r| r.endpoint == "payments-vm-1").unwrap();
-    assert!((vm1.before - 0.7).abs() < 1e-9 && (vm1.after - 0.5).abs() < 1e-9, "{vm1:?}");
-    assert!(typed(&mut s, "\n").is_empty(), "first enter only asks to confirm");
+    let vm1 = e
+        .preview
+        .iter()
+        .find(|r| r.endpoint == "payments-vm-1")
+        .unwrap();
+    assert!(
+        (vm1.before - 0.7).abs() < 1e-9 && (vm1.after - 0.5).abs() < 1e-9,
+        "{vm1:?}"
+    );
+    assert!(
+        typed(&mut s, "\n").is_empty(),
+        "first enter only asks to confirm"
+    );
     assert_eq!(s.edit.as_ref().unwrap().stage, EditStage::Confirm);
     let cmds = typed(&mut s, "\n");
-    let [Cmd::Apply { id, edits }] = cmds.as_slice() else { panic!("{cmds:?}") };
+    let [Cmd::Apply { id, edits }] = cmds.as_slice() else {
+        panic!("{cmds:?}")
+    };
     assert_eq!(edits.len(), 1);
-    assert_eq!(edits[0].change, Change::Weight { from: Some(70), to: 30 });
+    assert_eq!(
+        edits[0].change,
+        Change::Weight {
+            from: Some(70),
+            to: 30
+        }
+    );
     assert_eq!(edits[0].path(), "spec.weight");
     assert!(edits[0].origin.is_some() && edits[0].revision.is_some());
     // The source answers: the form closes and the edit can be undone.
-    let applied = vec![Applied { edit: edits[0].clone(), revision: Some("r2".into()) }];
-    update(&mut s, Msg::Applied { id: *id, result: Ok(applied) });
+    let applied = vec![Applied {
+        edit: edits[0].clone(),
+        revision: Some("r2".into()),
+    }];
+    update(
+        &mut s,
+        Msg::Applied {
+            id: *id,
+            result: Ok(applied),
+        },
+    );
     assert!(s.edit.is_none());
     let undo = typed(&mut s, "u");
-    let [Cmd::Apply { edits, .. }] = undo.as_slice() else { panic!("{undo:?}") };
-    assert_eq!(edits[0].change, Change::Weight { from: Some(30), to: 70 });
+    let [Cmd::Apply { edits, .. }] = undo.as_slice() else {
+        panic!("{undo:?}")
+    };
+    assert_eq!(
+        edits[0].change,
+        Change::Weight {
+            from: Some(30),
+            to: 70
+        }
+    );
     assert_eq!(edits[0].revision.as_deref(), Some("r2"));
 }
 
@@ -115,18 +157,48 @@ fn a_rejected_edit_keeps_the_input_and_shows_why() {
     }
     typed(&mut s, "zz");
     let cmds = typed(&mut s, "\n\n");
-    let [Cmd::Apply { id, .. }] = cmds.as_slice() else { panic!("{cmds:?}") };
-    let err = ApplyError::Invalid(vec![FieldError { field: "spec.locality".into(), message: "zone zz does not exist".into() }]);
-    update(&mut s, Msg::Applied { id: *id, result: Err(err) });
+    let [Cmd::Apply { id, .. }] = cmds.as_slice() else {
+        panic!("{cmds:?}")
+    };
+    let err = ApplyError::Invalid(vec![FieldError {
+        field: "spec.locality".into(),
+        message: "zone zz does not exist".into(),
+    }]);
+    update(
+        &mut s,
+        Msg::Applied {
+            id: *id,
+            result: Err(err),
+        },
+    );
     let e = s.edit.as_ref().expect("form stays open");
     assert_eq!(e.stage, EditStage::Editing);
     assert_eq!(e.locality_text(), "us-east1/zz");
     assert_eq!(e.locality_error.as_deref(), Some("zone zz does not exist"));
     let cmds = typed(&mut s, "\n\n");
-    let [Cmd::Apply { id, .. }] = cmds.as_slice() else { panic!("{cmds:?}") };
-    let conflict = ApplyError::Conflict { object: "we shop/payments-vm-1".into(), message: "changed on disk".into() };
-    update(&mut s, Msg::Applied { id: *id, result: Err(conflict) });
-    assert!(s.edit.as_ref().unwrap().source_error.as_ref().unwrap().contains("changed on disk"));
+    let [Cmd::Apply { id, .. }] = cmds.as_slice() else {
+        panic!("{cmds:?}")
+    };
+    let conflict = ApplyError::Conflict {
+        object: "we shop/payments-vm-1".into(),
+        message: "changed on disk".into(),
+    };
+    update(
+        &mut s,
+        Msg::Applied {
+            id: *id,
+            result: Err(conflict),
+        },
+    );
+    assert!(
+        s.edit
+            .as_ref()
+            .unwrap()
+            .source_error
+            .as_ref()
+            .unwrap()
+            .contains("changed on disk")
+    );
 }
 
 #[test]
@@ -141,13 +213,36 @@ fn bulk_edit_splits_weights_across_marked_entries() {
         typed(&mut s, "\x08");
     }
     let cmds = typed(&mut s, "90/10\n\n");
-    let [Cmd::Apply { edits, .. }] = cmds.as_slice() else { panic!("{cmds:?}") };
-    let changes: Vec<_> = edits.iter().map(|e| (e.target.clone(), e.change.clone())).collect();
+    let [Cmd::Apply { edits, .. }] = cmds.as_slice() else {
+        panic!("{cmds:?}")
+    };
+    let changes: Vec<_> = edits
+        .iter()
+        .map(|e| (e.target.clone(), e.change.clone()))
+        .collect();
     assert_eq!(
         changes,
         vec![
-            (EndpointSource::WorkloadEntry { namespace: "shop".into(), name: "payments-vm-1".into() }, Change::Weight { from: Some(70), to: 90 }),
-            (EndpointSource::WorkloadEntry { namespace: "shop".into(), name: "payments-vm-2".into() }, Change::Weight { from: Some(20), to: 10 }),
+            (
+                EndpointSource::WorkloadEntry {
+                    namespace: "shop".into(),
+                    name: "payments-vm-1".into()
+                },
+                Change::Weight {
+                    from: Some(70),
+                    to: 90
+                }
+            ),
+            (
+                EndpointSource::WorkloadEntry {
+                    namespace: "shop".into(),
+                    name: "payments-vm-2".into()
+                },
+                Change::Weight {
+                    from: Some(20),
+                    to: 10
+                }
+            ),
         ]
     );
 }
@@ -157,9 +252,17 @@ fn inline_endpoints_are_editable_from_the_endpoints_screen() {
     let mut s = example_state();
     typed(&mut s, "j\nje\x08");
     let cmds = typed(&mut s, "4\n\n");
-    let [Cmd::Apply { edits, .. }] = cmds.as_slice() else { panic!("{cmds:?}") };
+    let [Cmd::Apply { edits, .. }] = cmds.as_slice() else {
+        panic!("{cmds:?}")
+    };
     assert_eq!(edits[0].path(), "spec.endpoints[1].weight");
-    assert_eq!(edits[0].change, Change::Weight { from: Some(1), to: 4 });
+    assert_eq!(
+        edits[0].change,
+        Change::Weight {
+            from: Some(1),
+            to: 4
+        }
+    );
 }
 
 #[test]
@@ -175,10 +278,13 @@ fn readonly_never_opens_the_form_nor_undoes() {
 fn ctrl_c_quits_even_from_the_form() {
     let mut s = example_state();
     typed(&mut s, "2e");
-    let cmds = update(&mut s, Msg::Key(ratatui::crossterm::event::KeyEvent::new(
-        ratatui::crossterm::event::KeyCode::Char('c'),
-        ratatui::crossterm::event::KeyModifiers::CONTROL,
-    )));
+    let cmds = update(
+        &mut s,
+        Msg::Key(ratatui::crossterm::event::KeyEvent::new(
+            ratatui::crossterm::event::KeyCode::Char('c'),
+            ratatui::crossterm::event::KeyModifiers::CONTROL,
+        )),
+    );
     assert_eq!(cmds, vec![Cmd::Quit]);
 }
 
@@ -189,9 +295,19 @@ fn reloading_a_file_replaces_its_objects() {
     let path = root.join("payments.yaml");
     let text = read(&path).replace("payments-vm-3", "payments-vm-9");
     std::fs::write(&path, text).unwrap();
-    update(&mut s, Msg::FilesLoaded(vec![meshdeck::io::manifests::load::load_file(&path)]));
-    let names: Vec<_> = s.store.keys(Kind::WorkloadEntry).map(|k| k.name.clone()).collect();
-    assert!(names.contains(&"payments-vm-9".to_string()) && !names.contains(&"payments-vm-3".to_string()));
+    update(
+        &mut s,
+        Msg::FilesLoaded(vec![meshdeck::io::manifests::load::load_file(&path)]),
+    );
+    let names: Vec<_> = s
+        .store
+        .keys(Kind::WorkloadEntry)
+        .map(|k| k.name.clone())
+        .collect();
+    assert!(
+        names.contains(&"payments-vm-9".to_string())
+            && !names.contains(&"payments-vm-3".to_string())
+    );
     update(&mut s, Msg::FileRemoved(path));
     assert_eq!(s.store.count(Kind::ServiceEntry), 3);
 }

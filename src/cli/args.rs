@@ -4,7 +4,11 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
 #[derive(Parser, Debug)]
-#[command(name = "meshdeck", version, about = "A terminal console for Istio meshes beyond Kubernetes: ServiceEntry, WorkloadEntry, WorkloadGroup")]
+#[command(
+    name = "meshdeck",
+    version,
+    about = "A terminal console for Istio meshes beyond Kubernetes: ServiceEntry, WorkloadEntry, WorkloadGroup"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -39,7 +43,12 @@ pub struct Scope {
     #[arg(short = 'n', long = "namespace", global = true)]
     pub namespace: Option<String>,
     /// All namespaces (the default for manifests).
-    #[arg(short = 'A', long = "all-namespaces", global = true, conflicts_with = "namespace")]
+    #[arg(
+        short = 'A',
+        long = "all-namespaces",
+        global = true,
+        conflicts_with = "namespace"
+    )]
     pub all_namespaces: bool,
 }
 

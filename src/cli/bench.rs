@@ -48,13 +48,21 @@ pub fn generate(wes: usize, ses: usize) -> String {
 fn peak_rss_mib() -> f64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("VmHWM:")).and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok()))
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
+        })
         .map_or(0.0, |kb| kb / 1024.0)
 }
 
 fn per(d: Duration, n: usize) -> String {
     let us = d.as_secs_f64() * 1e6 / n.max(1) as f64;
-    if us >= 1000.0 { format!("{:.2} ms", us / 1000.0) } else { format!("{us:.1} µs") }
+    if us >= 1000.0 {
+        format!("{:.2} ms", us / 1000.0)
+    } else {
+        format!("{us:.1} µs")
+    }
 }
 
 pub fn run(sizes: &[usize], out: &mut dyn Write) -> i32 {
@@ -68,49 +76,96 @@ pub fn run(sizes: &[usize], out: &mut dyn Write) -> i32 {
         let t = Instant::now();
         let store = into_store(std::slice::from_ref(&parsed));
         let index = t.elapsed();
-        let _ = writeln!(out, "load (parse {} MiB YAML)   {:>10.1} ms", text.len() / (1 << 20), parse.as_secs_f64() * 1e3);
-        let _ = writeln!(out, "index (store + selectors)  {:>10.1} ms", index.as_secs_f64() * 1e3);
+        let _ = writeln!(
+            out,
+            "load (parse {} MiB YAML)   {:>10.1} ms",
+            text.len() / (1 << 20),
+            parse.as_secs_f64() * 1e3
+        );
+        let _ = writeln!(
+            out,
+            "index (store + selectors)  {:>10.1} ms",
+            index.as_secs_f64() * 1e3
+        );
         drop(text);
 
         let mut state = State::new("bench".into(), false, Keymap::load(None, None).0);
         state.store = store;
         update::init(&mut state);
-        let _ = writeln!(out, "lint, whole registry       {:>10.1} ms ({} findings)", {
-            let t = Instant::now();
-            let f = crate::model::lint::run(&state.store);
-            let d = t.elapsed();
-            state.findings = f;
-            d.as_secs_f64() * 1e3
-        }, state.findings.len());
+        let _ = writeln!(
+            out,
+            "lint, whole registry       {:>10.1} ms ({} findings)",
+            {
+                let t = Instant::now();
+                let f = crate::model::lint::run(&state.store);
+                let d = t.elapsed();
+                state.findings = f;
+                d.as_secs_f64() * 1e3
+            },
+            state.findings.len()
+        );
 
         // One-object update: change the weight of an existing entry, re-index it.
-        let sample: Vec<Entry> = parsed.entries.iter().filter(|e| e.object.kind() == Kind::WorkloadEntry).take(1000).cloned().collect();
+        let sample: Vec<Entry> = parsed
+            .entries
+            .iter()
+            .filter(|e| e.object.kind() == Kind::WorkloadEntry)
+            .take(1000)
+            .cloned()
+            .collect();
         let t = Instant::now();
         for (n, mut e) in sample.into_iter().enumerate() {
             if let Object::WorkloadEntry(we) = &mut e.object {
                 we.spec.weight = Some(1000 + n as u32);
-                we.spec.labels.insert("app".into(), format!("svc-{}", n % ses));
+                we.spec
+                    .labels
+                    .insert("app".into(), format!("svc-{}", n % ses));
             }
             state.store.upsert(e);
         }
-        let _ = writeln!(out, "one-object update          {:>13}", per(t.elapsed(), 1000));
+        let _ = writeln!(
+            out,
+            "one-object update          {:>13}",
+            per(t.elapsed(), 1000)
+        );
 
         // Filter: type "vm-12" on the WorkloadEntries screen, one keystroke at a time.
-        update::update(&mut state, Msg::Key(KeyEvent::new(KeyCode::Char('2'), KeyModifiers::NONE)));
+        update::update(
+            &mut state,
+            Msg::Key(KeyEvent::new(KeyCode::Char('2'), KeyModifiers::NONE)),
+        );
         debug_assert_eq!(state.screen(), &Screen::List(Kind::WorkloadEntry));
-        update::update(&mut state, Msg::Key(KeyEvent::new(KeyCode::Char('/'), KeyModifiers::NONE)));
+        update::update(
+            &mut state,
+            Msg::Key(KeyEvent::new(KeyCode::Char('/'), KeyModifiers::NONE)),
+        );
         let keys = "vm-12";
         let t = Instant::now();
         for c in keys.chars() {
-            update::update(&mut state, Msg::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE)));
+            update::update(
+                &mut state,
+                Msg::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE)),
+            );
         }
         let filter = t.elapsed();
         let shown = state.list().map_or(0, |l| l.rows.len());
-        let _ = writeln!(out, "filter per keystroke       {:>13} ({} of {} rows match {keys:?})", per(filter, keys.len()), shown, state.store.count(Kind::WorkloadEntry));
-        update::update(&mut state, Msg::Key(KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE)));
+        let _ = writeln!(
+            out,
+            "filter per keystroke       {:>13} ({} of {} rows match {keys:?})",
+            per(filter, keys.len()),
+            shown,
+            state.store.count(Kind::WorkloadEntry)
+        );
+        update::update(
+            &mut state,
+            Msg::Key(KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE)),
+        );
 
         // Render one frame at 200x50, on the Services screen (derives endpoints per row).
-        update::update(&mut state, Msg::Key(KeyEvent::new(KeyCode::Char('1'), KeyModifiers::NONE)));
+        update::update(
+            &mut state,
+            Msg::Key(KeyEvent::new(KeyCode::Char('1'), KeyModifiers::NONE)),
+        );
         let theme = Theme::builtin("dark").unwrap_or_default();
         let Ok(mut term) = Terminal::new(TestBackend::new(200, 50));
         let frames = 50;
@@ -118,14 +173,29 @@ pub fn run(sizes: &[usize], out: &mut dyn Write) -> i32 {
         for _ in 0..frames {
             let _ = term.draw(|f| crate::view::render(&state, &theme, f));
         }
-        let _ = writeln!(out, "render 200x50 (services)   {:>13}", per(t.elapsed(), frames));
-        update::update(&mut state, Msg::Key(KeyEvent::new(KeyCode::Char('2'), KeyModifiers::NONE)));
+        let _ = writeln!(
+            out,
+            "render 200x50 (services)   {:>13}",
+            per(t.elapsed(), frames)
+        );
+        update::update(
+            &mut state,
+            Msg::Key(KeyEvent::new(KeyCode::Char('2'), KeyModifiers::NONE)),
+        );
         let t = Instant::now();
         for _ in 0..frames {
             let _ = term.draw(|f| crate::view::render(&state, &theme, f));
         }
-        let _ = writeln!(out, "render 200x50 (entries)    {:>13}", per(t.elapsed(), frames));
-        let _ = writeln!(out, "peak memory (VmHWM)        {:>10.1} MiB", peak_rss_mib());
+        let _ = writeln!(
+            out,
+            "render 200x50 (entries)    {:>13}",
+            per(t.elapsed(), frames)
+        );
+        let _ = writeln!(
+            out,
+            "peak memory (VmHWM)        {:>10.1} MiB",
+            peak_rss_mib()
+        );
     }
     0
 }

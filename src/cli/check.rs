@@ -33,7 +33,11 @@ pub fn run(paths: &[PathBuf], output: Output, out: &mut dyn Write) -> i32 {
     refine_lines(&loaded.store, &mut findings);
     let io_failure = loaded.errors.iter().any(|e| e.line == 0);
     let _ = match output {
-        Output::Json | Output::Yaml => writeln!(out, "{}", serde_json::to_string_pretty(&findings).unwrap_or_default()),
+        Output::Json | Output::Yaml => writeln!(
+            out,
+            "{}",
+            serde_json::to_string_pretty(&findings).unwrap_or_default()
+        ),
         Output::Table => print_table(&findings, out),
     };
     if io_failure {
@@ -50,12 +54,16 @@ fn refine_lines(store: &crate::model::store::Store, findings: &mut [Finding]) {
     let mut cache: std::collections::HashMap<PathBuf, String> = Default::default();
     for f in findings.iter_mut() {
         let Some(key) = f.object() else { continue };
-        let Some(origin) = store.get(&key).and_then(|e| e.origin.clone()) else { continue };
+        let Some(origin) = store.get(&key).and_then(|e| e.origin.clone()) else {
+            continue;
+        };
         let text = cache
             .entry(origin.path.clone())
             .or_insert_with(|| std::fs::read_to_string(&origin.path).unwrap_or_default());
         let docs = crate::io::manifests::documents::split(text);
-        let Some(span) = docs.get(origin.doc) else { continue };
+        let Some(span) = docs.get(origin.doc) else {
+            continue;
+        };
         if let Ok(Some(root)) = yaml_tree::parse(&text[span.start..span.end]) {
             let line = root.line_of(&yaml_tree::parse_path(&f.field));
             f.line = Some(span.line + line - 1);
@@ -76,10 +84,23 @@ fn print_table(findings: &[Finding], out: &mut dyn Write) -> std::io::Result<()>
             f.severity.as_str(),
             f.code.as_str(),
             obj,
-            if f.field.is_empty() { String::new() } else { format!("{}: ", f.field) },
+            if f.field.is_empty() {
+                String::new()
+            } else {
+                format!("{}: ", f.field)
+            },
             f.message
         )?;
     }
-    let errors = findings.iter().filter(|f| f.severity == Severity::Error).count();
-    writeln!(out, "{} problem(s): {} error(s), {} warning(s)", findings.len(), errors, findings.len() - errors)
+    let errors = findings
+        .iter()
+        .filter(|f| f.severity == Severity::Error)
+        .count();
+    writeln!(
+        out,
+        "{} problem(s): {} error(s), {} warning(s)",
+        findings.len(),
+        errors,
+        findings.len() - errors
+    )
 }

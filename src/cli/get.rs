@@ -36,14 +36,31 @@ pub fn run(
     };
     let (table, values) = result;
     let written = match output {
-        Output::Json => writeln!(out, "{}", serde_json::to_string_pretty(&values).unwrap_or_default()),
-        Output::Yaml => write!(out, "{}", serde_saphyr::to_string(&values).unwrap_or_default()),
+        Output::Json => writeln!(
+            out,
+            "{}",
+            serde_json::to_string_pretty(&values).unwrap_or_default()
+        ),
+        Output::Yaml => write!(
+            out,
+            "{}",
+            serde_saphyr::to_string(&values).unwrap_or_default()
+        ),
         Output::Table => table.iter().try_for_each(|l| writeln!(out, "{l}")),
     };
-    if written.is_err() { EXIT_USAGE } else { EXIT_OK }
+    if written.is_err() {
+        EXIT_USAGE
+    } else {
+        EXIT_OK
+    }
 }
 
-fn objects(store: &Store, kind: Kind, name: Option<&str>, in_scope: &dyn Fn(&str) -> bool) -> (Vec<String>, Value) {
+fn objects(
+    store: &Store,
+    kind: Kind,
+    name: Option<&str>,
+    in_scope: &dyn Fn(&str) -> bool,
+) -> (Vec<String>, Value) {
     let entries: Vec<_> = store
         .entries(kind)
         .filter(|e| in_scope(&e.object.key().namespace))
@@ -51,26 +68,49 @@ fn objects(store: &Store, kind: Kind, name: Option<&str>, in_scope: &dyn Fn(&str
         .collect();
     let values = Value::Array(entries.iter().map(|e| e.object.to_value()).collect());
     let header = rows::header(kind);
-    let body: Vec<Vec<String>> = entries.iter().map(|e| rows::cells(store, &e.object)).collect();
+    let body: Vec<Vec<String>> = entries
+        .iter()
+        .map(|e| rows::cells(store, &e.object))
+        .collect();
     (rows::text_table(&header, &body), values)
 }
 
-fn endpoints(store: &Store, host: Option<&str>, in_scope: &dyn Fn(&str) -> bool) -> (Vec<String>, Value) {
+fn endpoints(
+    store: &Store,
+    host: Option<&str>,
+    in_scope: &dyn Fn(&str) -> bool,
+) -> (Vec<String>, Value) {
     let mut values = Vec::new();
     let mut body = Vec::new();
     for entry in store.entries(Kind::ServiceEntry) {
-        let Object::ServiceEntry(se) = &entry.object else { continue };
+        let Object::ServiceEntry(se) = &entry.object else {
+            continue;
+        };
         let key = entry.object.key();
-        if !in_scope(&key.namespace) || host.is_some_and(|h| !se.spec.hosts.iter().any(|x| x == h) && key.name != h) {
+        if !in_scope(&key.namespace)
+            || host.is_some_and(|h| !se.spec.hosts.iter().any(|x| x == h) && key.name != h)
+        {
             continue;
         }
-        let Some(derived) = derive(store, &key, &Viewpoint::default()) else { continue };
+        let Some(derived) = derive(store, &key, &Viewpoint::default()) else {
+            continue;
+        };
         let service_host = se.spec.hosts.first().cloned().unwrap_or_default();
         for port in &derived.ports {
             for ep in &port.endpoints {
                 let (src_kind, src_ns, src_name) = match &ep.source {
-                    EndpointSource::WorkloadEntry { namespace, name } => ("WorkloadEntry", namespace.clone(), name.clone()),
-                    EndpointSource::ServiceEntry { namespace, name, index } => ("ServiceEntry", namespace.clone(), format!("{name}[{index}]")),
+                    EndpointSource::WorkloadEntry { namespace, name } => {
+                        ("WorkloadEntry", namespace.clone(), name.clone())
+                    }
+                    EndpointSource::ServiceEntry {
+                        namespace,
+                        name,
+                        index,
+                    } => (
+                        "ServiceEntry",
+                        namespace.clone(),
+                        format!("{name}[{index}]"),
+                    ),
                 };
                 values.push(json!({
                     "service_host": service_host,
@@ -98,6 +138,10 @@ fn endpoints(store: &Store, host: Option<&str>, in_scope: &dyn Fn(&str) -> bool)
             }
         }
     }
-    let header = ["HOST", "PORT", "SOURCE", "ADDRESS", "WEIGHT", "LOCALITY", "HEALTH", "SHARE"].map(String::from).to_vec();
+    let header = [
+        "HOST", "PORT", "SOURCE", "ADDRESS", "WEIGHT", "LOCALITY", "HEALTH", "SHARE",
+    ]
+    .map(String::from)
+    .to_vec();
     (rows::text_table(&header, &body), Value::Array(values))
 }

@@ -16,7 +16,12 @@ pub enum Field {
 }
 
 /// Finds the endpoint `NS/NAME` (a WorkloadEntry) or `NS/SE/INDEX` (an inline endpoint).
-pub fn resolve(store: &Store, target: &str, field: &Field, value: &str) -> Result<FieldEdit, String> {
+pub fn resolve(
+    store: &Store,
+    target: &str,
+    field: &Field,
+    value: &str,
+) -> Result<FieldEdit, String> {
     let parts: Vec<&str> = target.split('/').collect();
     let (key, source, spec) = match parts.as_slice() {
         [ns, name] => {
@@ -24,31 +29,76 @@ pub fn resolve(store: &Store, target: &str, field: &Field, value: &str) -> Resul
             let Some(Object::WorkloadEntry(we)) = store.get(&key).map(|e| &e.object) else {
                 return Err(format!("no WorkloadEntry {ns}/{name} in the manifests"));
             };
-            (key, EndpointSource::WorkloadEntry { namespace: ns.to_string(), name: name.to_string() }, we.spec.clone())
+            (
+                key,
+                EndpointSource::WorkloadEntry {
+                    namespace: ns.to_string(),
+                    name: name.to_string(),
+                },
+                we.spec.clone(),
+            )
         }
         [ns, se, index] => {
             let key = ObjectKey::new(Kind::ServiceEntry, *ns, *se);
-            let i: usize = index.parse().map_err(|_| format!("{index:?} is not an endpoint index"))?;
+            let i: usize = index
+                .parse()
+                .map_err(|_| format!("{index:?} is not an endpoint index"))?;
             let Some(Object::ServiceEntry(s)) = store.get(&key).map(|e| &e.object) else {
                 return Err(format!("no ServiceEntry {ns}/{se} in the manifests"));
             };
-            let spec = s.spec.endpoints.get(i).cloned().ok_or_else(|| format!("ServiceEntry {ns}/{se} has {} inline endpoints; there is no [{i}]", s.spec.endpoints.len()))?;
-            (key, EndpointSource::ServiceEntry { namespace: ns.to_string(), name: se.to_string(), index: i }, spec)
+            let spec = s.spec.endpoints.get(i).cloned().ok_or_else(|| {
+                format!(
+                    "ServiceEntry {ns}/{se} has {} inline endpoints; there is no [{i}]",
+                    s.spec.endpoints.len()
+                )
+            })?;
+            (
+                key,
+                EndpointSource::ServiceEntry {
+                    namespace: ns.to_string(),
+                    name: se.to_string(),
+                    index: i,
+                },
+                spec,
+            )
         }
-        _ => return Err(format!("target {target:?}: write NAMESPACE/NAME for a WorkloadEntry or NAMESPACE/SERVICEENTRY/INDEX for an inline endpoint")),
+        _ => {
+            return Err(format!(
+                "target {target:?}: write NAMESPACE/NAME for a WorkloadEntry or NAMESPACE/SERVICEENTRY/INDEX for an inline endpoint"
+            ));
+        }
     };
     let change = match field {
-        Field::Weight => Change::Weight { from: spec.weight, to: parse_weight(value)? },
+        Field::Weight => Change::Weight {
+            from: spec.weight,
+            to: parse_weight(value)?,
+        },
         Field::Locality => {
             check_locality(value)?;
-            Change::Locality { from: spec.locality.clone(), to: value.to_string() }
+            Change::Locality {
+                from: spec.locality.clone(),
+                to: value.to_string(),
+            }
         }
     };
     let origin = store.get(&key).and_then(|e| e.origin.clone());
-    Ok(FieldEdit { target: source, change, revision: origin.as_ref().map(|o| o.revision.clone()), origin })
+    Ok(FieldEdit {
+        target: source,
+        change,
+        revision: origin.as_ref().map(|o| o.revision.clone()),
+        origin,
+    })
 }
 
-pub async fn run(roots: &[PathBuf], readonly: bool, target: &str, field: Field, value: &str, dry_run: bool, out: &mut dyn Write) -> i32 {
+pub async fn run(
+    roots: &[PathBuf],
+    readonly: bool,
+    target: &str,
+    field: Field,
+    value: &str,
+    dry_run: bool,
+    out: &mut dyn Write,
+) -> i32 {
     if roots.is_empty() {
         let _ = writeln!(out, "error: meshdeck set needs --manifests PATH");
         return EXIT_USAGE;
@@ -100,6 +150,14 @@ fn changed_lines<'a>(before: &'a str, after: &'a str) -> (Vec<&'a str>, Vec<&'a 
     let a: Vec<&str> = before.lines().collect();
     let b: Vec<&str> = after.lines().collect();
     let head = a.iter().zip(&b).take_while(|(x, y)| x == y).count();
-    let tail = a[head..].iter().rev().zip(b[head..].iter().rev()).take_while(|(x, y)| x == y).count();
-    (a[head..a.len() - tail].to_vec(), b[head..b.len() - tail].to_vec())
+    let tail = a[head..]
+        .iter()
+        .rev()
+        .zip(b[head..].iter().rev())
+        .take_while(|(x, y)| x == y)
+        .count();
+    (
+        a[head..a.len() - tail].to_vec(),
+        b[head..b.len() - tail].to_vec(),
+    )
 }

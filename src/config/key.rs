@@ -145,7 +145,14 @@ mod tests {
 
     #[test]
     fn parses_what_the_files_use() {
-        assert_eq!(Key::parse("ctrl-c").unwrap(), Key { code: KeyCodeRepr::Char('c'), ctrl: true, alt: false });
+        assert_eq!(
+            Key::parse("ctrl-c").unwrap(),
+            Key {
+                code: KeyCodeRepr::Char('c'),
+                ctrl: true,
+                alt: false
+            }
+        );
         assert_eq!(Key::parse("G").unwrap().code, KeyCodeRepr::Char('G'));
         assert_eq!(Key::parse("f5").unwrap().code, KeyCodeRepr::F(5));
         assert_eq!(Key::parse_sequence("g g").unwrap().len(), 2);

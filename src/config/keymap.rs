@@ -45,7 +45,10 @@ impl Keymap {
     }
 
     /// Parses one keymap file into action → key strings.
-    fn parse_table(text: &str, file: &str) -> Result<BTreeMap<Action, Vec<String>>, Vec<ConfigError>> {
+    fn parse_table(
+        text: &str,
+        file: &str,
+    ) -> Result<BTreeMap<Action, Vec<String>>, Vec<ConfigError>> {
         let table: toml::Table = toml::from_str(text).map_err(|e| {
             vec![ConfigError {
                 file: file.into(),
@@ -62,12 +65,17 @@ impl Keymap {
                 message,
             };
             let Some(action) = Action::from_name(&name) else {
-                errors.push(err(format!("unknown action {name:?}; see the help screen (?) for the names")));
+                errors.push(err(format!(
+                    "unknown action {name:?}; see the help screen (?) for the names"
+                )));
                 continue;
             };
             let keys: Option<Vec<String>> = match value {
                 toml::Value::String(s) => Some(vec![s]),
-                toml::Value::Array(a) => a.into_iter().map(|v| v.as_str().map(String::from)).collect(),
+                toml::Value::Array(a) => a
+                    .into_iter()
+                    .map(|v| v.as_str().map(String::from))
+                    .collect(),
                 _ => None,
             };
             match keys {
@@ -77,10 +85,17 @@ impl Keymap {
                 None => errors.push(err(format!("{name}: expected a key or a list of keys"))),
             }
         }
-        if errors.is_empty() { Ok(out) } else { Err(errors) }
+        if errors.is_empty() {
+            Ok(out)
+        } else {
+            Err(errors)
+        }
     }
 
-    fn build(table: &BTreeMap<Action, Vec<String>>, sources: &BTreeMap<Action, (String, String)>) -> Result<Keymap, Vec<ConfigError>> {
+    fn build(
+        table: &BTreeMap<Action, Vec<String>>,
+        sources: &BTreeMap<Action, (String, String)>,
+    ) -> Result<Keymap, Vec<ConfigError>> {
         let mut map = Keymap::default();
         let mut errors = Vec::new();
         for (action, keys) in table {
@@ -109,7 +124,11 @@ impl Keymap {
                 }
             }
         }
-        if errors.is_empty() { Ok(map) } else { Err(errors) }
+        if errors.is_empty() {
+            Ok(map)
+        } else {
+            Err(errors)
+        }
     }
 
     /// The embedded default, then the named built-in or file, then the user's keymap.toml.
@@ -119,7 +138,12 @@ impl Keymap {
         let mut table = Self::parse_table(DEFAULT, "keymaps/default.toml").unwrap_or_default();
         let mut sources: BTreeMap<Action, (String, String)> = table
             .keys()
-            .map(|a| (*a, ("keymaps/default.toml".to_string(), DEFAULT.to_string())))
+            .map(|a| {
+                (
+                    *a,
+                    ("keymaps/default.toml".to_string(), DEFAULT.to_string()),
+                )
+            })
             .collect();
         let mut layers: Vec<(String, String)> = Vec::new();
         if let Some(c) = choice {
@@ -127,7 +151,11 @@ impl Keymap {
                 Some((n, t)) => layers.push((format!("keymaps/{n}.toml"), t.to_string())),
                 None => match std::fs::read_to_string(c) {
                     Ok(t) => layers.push((c.to_string(), t)),
-                    Err(e) => errors.push(ConfigError { file: c.into(), line: 0, message: format!("cannot read keymap: {e}") }),
+                    Err(e) => errors.push(ConfigError {
+                        file: c.into(),
+                        line: 0,
+                        message: format!("cannot read keymap: {e}"),
+                    }),
                 },
             }
         }
@@ -174,7 +202,11 @@ mod tests {
             let (map, errors) = Keymap::load(Some(name), None);
             assert!(errors.is_empty(), "{name}: {errors:?}");
             for a in Action::ALL {
-                assert!(!map.keys_for(a).is_empty(), "{name}: {} has no key", a.name());
+                assert!(
+                    !map.keys_for(a).is_empty(),
+                    "{name}: {} has no key",
+                    a.name()
+                );
             }
         }
     }
@@ -189,8 +221,14 @@ mod tests {
         assert_eq!(errors[0].line, 3);
         assert!(errors[0].message.contains("bound to both"));
         // Fell back to the defaults: q still quits, e still edits.
-        assert!(matches!(map.lookup(&[Key::parse("q").unwrap()]), Lookup::Action(Action::Quit)));
-        assert!(matches!(map.lookup(&[Key::parse("e").unwrap()]), Lookup::Action(Action::Edit)));
+        assert!(matches!(
+            map.lookup(&[Key::parse("q").unwrap()]),
+            Lookup::Action(Action::Quit)
+        ));
+        assert!(matches!(
+            map.lookup(&[Key::parse("e").unwrap()]),
+            Lookup::Action(Action::Edit)
+        ));
     }
 
     #[test]
@@ -200,8 +238,14 @@ mod tests {
         std::fs::write(&p, "edit = [\"E\"]\nyaml = \"none\"\n").unwrap();
         let (map, errors) = Keymap::load(None, Some(&p));
         assert!(errors.is_empty(), "{errors:?}");
-        assert!(matches!(map.lookup(&[Key::parse("E").unwrap()]), Lookup::Action(Action::Edit)));
-        assert!(matches!(map.lookup(&[Key::parse("e").unwrap()]), Lookup::None));
+        assert!(matches!(
+            map.lookup(&[Key::parse("E").unwrap()]),
+            Lookup::Action(Action::Edit)
+        ));
+        assert!(matches!(
+            map.lookup(&[Key::parse("e").unwrap()]),
+            Lookup::None
+        ));
         assert!(map.keys_for(Action::Yaml).is_empty());
     }
 

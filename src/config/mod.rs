@@ -38,7 +38,12 @@ pub fn line_of_key(text: &str, key: &str) -> usize {
     text.lines()
         .position(|l| {
             let t = l.trim_start().trim_start_matches('"');
-            t.starts_with(key) && t[key.len()..].trim_start().trim_start_matches('"').trim_start().starts_with('=')
+            t.starts_with(key)
+                && t[key.len()..]
+                    .trim_start()
+                    .trim_start_matches('"')
+                    .trim_start()
+                    .starts_with('=')
         })
         .map_or(1, |i| i + 1)
 }

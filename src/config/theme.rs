@@ -9,7 +9,10 @@ use std::str::FromStr;
 pub const BUILTIN: [(&str, &str); 5] = [
     ("dark", include_str!("../../themes/dark.toml")),
     ("light", include_str!("../../themes/light.toml")),
-    ("high-contrast", include_str!("../../themes/high-contrast.toml")),
+    (
+        "high-contrast",
+        include_str!("../../themes/high-contrast.toml"),
+    ),
     ("mono", include_str!("../../themes/mono.toml")),
     ("prod-red", include_str!("../../themes/prod-red.toml")),
 ];
@@ -46,20 +49,40 @@ struct ThemeFile {
 }
 
 /// Flattens `row.selected = {...}` written as nested tables into dotted keys.
-fn flatten(prefix: &str, t: &toml::Table, out: &mut BTreeMap<String, StyleSpec>) -> Result<(), String> {
+fn flatten(
+    prefix: &str,
+    t: &toml::Table,
+    out: &mut BTreeMap<String, StyleSpec>,
+) -> Result<(), String> {
     for (k, v) in t {
-        let key = if prefix.is_empty() { k.clone() } else { format!("{prefix}.{k}") };
+        let key = if prefix.is_empty() {
+            k.clone()
+        } else {
+            format!("{prefix}.{k}")
+        };
         let toml::Value::Table(inner) = v else {
-            return Err(format!("style {key}: expected a table like {{ fg = \"red\" }}"));
+            return Err(format!(
+                "style {key}: expected a table like {{ fg = \"red\" }}"
+            ));
         };
         let is_spec = inner.keys().all(|k| {
-            matches!(k.as_str(), "fg" | "bg" | "bold" | "italic" | "dim" | "reversed" | "underlined")
+            matches!(
+                k.as_str(),
+                "fg" | "bg" | "bold" | "italic" | "dim" | "reversed" | "underlined"
+            )
         });
         if is_spec {
-            let spec: StyleSpec = inner.clone().try_into().map_err(|e: toml::de::Error| format!("style {key}: {}", e.message()))?;
+            let spec: StyleSpec = inner
+                .clone()
+                .try_into()
+                .map_err(|e: toml::de::Error| format!("style {key}: {}", e.message()))?;
             out.insert(key.clone(), spec);
         }
-        let nested: toml::Table = inner.iter().filter(|(_, v)| v.is_table()).map(|(k, v)| (k.clone(), v.clone())).collect();
+        let nested: toml::Table = inner
+            .iter()
+            .filter(|(_, v)| v.is_table())
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
         if !nested.is_empty() {
             flatten(&key, &nested, out)?;
         }
@@ -87,9 +110,17 @@ impl Theme {
     }
 
     fn parse(name: &str, text: &str, file: &str, depth: usize) -> Result<Theme, ConfigError> {
-        let err = |line: usize, message: String| ConfigError { file: file.into(), line, message };
-        let tf: ThemeFile = toml::from_str(text)
-            .map_err(|e| err(e.span().map_or(1, |s| line_of(text, s.start)), e.message().to_string()))?;
+        let err = |line: usize, message: String| ConfigError {
+            file: file.into(),
+            line,
+            message,
+        };
+        let tf: ThemeFile = toml::from_str(text).map_err(|e| {
+            err(
+                e.span().map_or(1, |s| line_of(text, s.start)),
+                e.message().to_string(),
+            )
+        })?;
         let mut base = match tf.inherits.as_deref() {
             Some(parent) if depth < 4 => {
                 let (_, ptext) = BUILTIN
@@ -117,10 +148,12 @@ impl Theme {
             let line = super::line_of_key(text, &key);
             let mut style = Style::default();
             if let Some(fg) = &spec.fg {
-                style = style.fg(color(fg, &palette).map_err(|m| err(line, format!("{key}: {m}")))?);
+                style =
+                    style.fg(color(fg, &palette).map_err(|m| err(line, format!("{key}: {m}")))?);
             }
             if let Some(bg) = &spec.bg {
-                style = style.bg(color(bg, &palette).map_err(|m| err(line, format!("{key}: {m}")))?);
+                style =
+                    style.bg(color(bg, &palette).map_err(|m| err(line, format!("{key}: {m}")))?);
             }
             for (on, m) in [
                 (spec.bold, Modifier::BOLD),
@@ -148,7 +181,11 @@ impl Theme {
 
     /// The named built-in or file theme (mono when NO_COLOR is set and nothing was asked for);
     /// a user `theme.toml` in the config dir overrides it. Errors fall back to the default.
-    pub fn load(choice: Option<&str>, user_file: Option<&Path>, no_color: bool) -> (Theme, Vec<ConfigError>) {
+    pub fn load(
+        choice: Option<&str>,
+        user_file: Option<&Path>,
+        no_color: bool,
+    ) -> (Theme, Vec<ConfigError>) {
         let mut errors = Vec::new();
         let fallback = if no_color { "mono" } else { "dark" };
         let default = Theme::builtin(fallback).unwrap_or_default();
@@ -226,6 +263,9 @@ mod tests {
         let (t, errors) = Theme::load(None, Some(&p), false);
         assert_eq!(errors.len(), 1);
         assert_eq!(errors[0].line, 2);
-        assert_eq!(t.style("title"), Theme::builtin("dark").unwrap().style("title"));
+        assert_eq!(
+            t.style("title"),
+            Theme::builtin("dark").unwrap().style("title")
+        );
     }
 }

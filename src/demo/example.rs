@@ -5,9 +5,18 @@
 use std::path::PathBuf;
 
 pub const FILES: [(&str, &str); 3] = [
-    ("payments.yaml", include_str!("../../examples/registry/payments.yaml")),
-    ("ratings.yaml", include_str!("../../examples/registry/ratings.yaml")),
-    ("legacy.yaml", include_str!("../../examples/registry/legacy.yaml")),
+    (
+        "payments.yaml",
+        include_str!("../../examples/registry/payments.yaml"),
+    ),
+    (
+        "ratings.yaml",
+        include_str!("../../examples/registry/ratings.yaml"),
+    ),
+    (
+        "legacy.yaml",
+        include_str!("../../examples/registry/legacy.yaml"),
+    ),
 ];
 
 /// Writes the example registry to a new temporary directory and returns it.

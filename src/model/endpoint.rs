@@ -14,7 +14,10 @@ use serde::Serialize;
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(tag = "kind")]
 pub enum EndpointSource {
-    WorkloadEntry { namespace: String, name: String },
+    WorkloadEntry {
+        namespace: String,
+        name: String,
+    },
     /// `spec.endpoints[index]` of the ServiceEntry itself.
     ServiceEntry {
         namespace: String,
@@ -131,7 +134,7 @@ pub fn destination_rule<'a>(store: &'a Store, se: &ServiceEntry) -> Option<&'a D
             .destination_rules_for(h, ns)
             .into_iter()
             .find_map(|k| match store.get(k).map(|e| &e.object) {
-                Some(Object::DestinationRule(dr)) => Some(dr),
+                Some(Object::DestinationRule(dr)) => Some(dr.as_ref()),
                 _ => None,
             })
     })

@@ -125,9 +125,10 @@ pub type Sidecar = Resource<SidecarSpec>;
 pub enum Object {
     ServiceEntry(ServiceEntry),
     WorkloadEntry(WorkloadEntry),
-    WorkloadGroup(WorkloadGroup),
-    DestinationRule(DestinationRule),
-    Sidecar(Sidecar),
+    // Boxed: rare and large; the common WorkloadEntry stays inline and small.
+    WorkloadGroup(Box<WorkloadGroup>),
+    DestinationRule(Box<DestinationRule>),
+    Sidecar(Box<Sidecar>),
 }
 
 #[derive(Debug, thiserror::Error, PartialEq)]
@@ -172,9 +173,9 @@ impl Object {
         let mut obj = match kind {
             Kind::ServiceEntry => Object::ServiceEntry(typed(v)?),
             Kind::WorkloadEntry => Object::WorkloadEntry(typed(v)?),
-            Kind::WorkloadGroup => Object::WorkloadGroup(typed(v)?),
-            Kind::DestinationRule => Object::DestinationRule(typed(v)?),
-            Kind::Sidecar => Object::Sidecar(typed(v)?),
+            Kind::WorkloadGroup => Object::WorkloadGroup(Box::new(typed(v)?)),
+            Kind::DestinationRule => Object::DestinationRule(Box::new(typed(v)?)),
+            Kind::Sidecar => Object::Sidecar(Box::new(typed(v)?)),
         };
         let meta = obj.meta_mut();
         if meta.name.is_empty() {

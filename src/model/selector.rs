@@ -23,7 +23,10 @@ mod tests {
             &l(&[("app", "a")]),
             &l(&[("app", "a"), ("v", "1")])
         ));
-        assert!(!matches(&l(&[("app", "a"), ("v", "2")]), &l(&[("app", "a")])));
+        assert!(!matches(
+            &l(&[("app", "a"), ("v", "2")]),
+            &l(&[("app", "a")])
+        ));
         assert!(!matches(&l(&[("app", "b")]), &l(&[("app", "a")])));
         assert!(matches(&l(&[]), &l(&[("app", "a")])));
     }

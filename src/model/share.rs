@@ -206,7 +206,9 @@ mod tests {
     }
 
     fn shares(v: &[Share]) -> Vec<f64> {
-        v.iter().map(|s| (s.share * 1000.0).round() / 1000.0).collect()
+        v.iter()
+            .map(|s| (s.share * 1000.0).round() / 1000.0)
+            .collect()
     }
 
     #[test]
@@ -295,7 +297,11 @@ mod tests {
             }],
             ..Default::default()
         };
-        let eps = [ep(1, "us-east/z1"), ep(3, "us-east/z1"), ep(1, "us-west/z1")];
+        let eps = [
+            ep(1, "us-east/z1"),
+            ep(3, "us-east/z1"),
+            ep(1, "us-west/z1"),
+        ];
         let view = Viewpoint {
             locality: Some(Locality::parse("us-east/z1")),
             ..Default::default()

@@ -220,7 +220,10 @@ impl Store {
                     .iter()
                     .map(|(k, v)| (ns.clone(), k.clone(), v.clone()))
                     .min_by_key(|p| self.we_by_pair.get(p).map_or(0, |s| s.len()));
-                let first = sel.iter().next().map(|(k, v)| (ns.clone(), k.clone(), v.clone()));
+                let first = sel
+                    .iter()
+                    .next()
+                    .map(|(k, v)| (ns.clone(), k.clone(), v.clone()));
                 if let Some(first) = first {
                     self.se_by_pair.entry(first).or_default().insert(se.clone());
                 }
@@ -253,11 +256,8 @@ impl Store {
             .entry(ns.clone())
             .or_default()
             .insert(we.clone());
-        let mut candidates: HashSet<ObjectKey> = self
-            .se_select_all
-            .get(&ns)
-            .cloned()
-            .unwrap_or_default();
+        let mut candidates: HashSet<ObjectKey> =
+            self.se_select_all.get(&ns).cloned().unwrap_or_default();
         for (k, v) in labels {
             let pair = (ns.clone(), k.clone(), v.clone());
             if let Some(ses) = self.se_by_pair.get(&pair) {

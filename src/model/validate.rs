@@ -11,7 +11,9 @@ pub fn parse_weight(input: &str) -> Result<u32, String> {
         return Err("weight is empty: enter a whole number from 0 to 4294967295".into());
     }
     if t.starts_with('-') {
-        return Err(format!("weight {t} is negative: weights are 0 to 4294967295"));
+        return Err(format!(
+            "weight {t} is negative: weights are 0 to 4294967295"
+        ));
     }
     if t.contains('.') || t.contains('e') || t.contains('E') {
         return Err(format!("weight {t} is not a whole number"));
@@ -65,7 +67,9 @@ pub fn check_address(s: &str) -> Result<(), String> {
         return if path.starts_with('/') {
             Ok(())
         } else {
-            Err(format!("address {s:?}: a unix socket needs an absolute path (unix:///path)"))
+            Err(format!(
+                "address {s:?}: a unix socket needs an absolute path (unix:///path)"
+            ))
         };
     }
     if s.parse::<IpAddr>().is_ok() || is_hostname(s) {
@@ -100,7 +104,11 @@ mod tests {
         assert_eq!(parse_weight("20"), Ok(20));
         assert_eq!(parse_weight(" 0 "), Ok(0));
         assert_eq!(parse_weight("4294967295"), Ok(u32::MAX));
-        assert!(parse_weight("4294967296").unwrap_err().contains("too large"));
+        assert!(
+            parse_weight("4294967296")
+                .unwrap_err()
+                .contains("too large")
+        );
         assert!(parse_weight("-1").unwrap_err().contains("negative"));
         assert!(parse_weight("1.5").unwrap_err().contains("whole"));
         assert!(parse_weight("abc").unwrap_err().contains("not a number"));
@@ -112,9 +120,17 @@ mod tests {
         assert!(check_locality("us-east1/us-east1-b/rack1").is_ok());
         assert!(check_locality("us").is_ok());
         assert!(check_locality("").is_ok());
-        assert!(check_locality("us/us-east-1/az-1/r11").unwrap_err().contains("4 segments"));
+        assert!(
+            check_locality("us/us-east-1/az-1/r11")
+                .unwrap_err()
+                .contains("4 segments")
+        );
         assert!(check_locality("us east/@@!/ /").is_err());
-        assert!(check_locality("us//z").unwrap_err().contains("zone is empty"));
+        assert!(
+            check_locality("us//z")
+                .unwrap_err()
+                .contains("zone is empty")
+        );
     }
 
     #[test]

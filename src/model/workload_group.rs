@@ -112,7 +112,11 @@ impl Probe {
             .map(|p| format!(" every {p}s"))
             .unwrap_or_default();
         if let Some(h) = &self.http_get {
-            format!("http :{}{}{every}", h.port, h.path.as_deref().unwrap_or("/"))
+            format!(
+                "http :{}{}{every}",
+                h.port,
+                h.path.as_deref().unwrap_or("/")
+            )
         } else if let Some(t) = &self.tcp_socket {
             format!("tcp :{}{every}", t.port)
         } else if let Some(g) = &self.grpc {

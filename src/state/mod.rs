@@ -99,7 +99,9 @@ impl State {
     }
 
     pub fn screen(&self) -> &Screen {
-        self.screens.last().unwrap_or(&Screen::List(crate::model::object::Kind::ServiceEntry))
+        self.screens
+            .last()
+            .unwrap_or(&Screen::List(crate::model::object::Kind::ServiceEntry))
     }
 
     pub fn list(&self) -> Option<&ListView> {

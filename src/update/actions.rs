@@ -91,20 +91,31 @@ pub fn selected_object(state: &State) -> Option<crate::model::object::ObjectKey>
     match state.list()?.selected_row()? {
         RowId::Object(k) => Some(k.clone()),
         RowId::Finding(i) => state.findings.get(*i).and_then(|f| f.object()),
-        RowId::Endpoint(p, e) => state.endpoints.as_ref()?.ports.get(*p)?.endpoints.get(*e).map(|ep| source_key(&ep.source)),
+        RowId::Endpoint(p, e) => state
+            .endpoints
+            .as_ref()?
+            .ports
+            .get(*p)?
+            .endpoints
+            .get(*e)
+            .map(|ep| source_key(&ep.source)),
         RowId::Line(_) => None,
     }
 }
 
 fn open(state: &mut State) {
-    let Some(key) = selected_object(state) else { return };
+    let Some(key) = selected_object(state) else {
+        return;
+    };
     let next = match (state.screen(), key.kind) {
         (Screen::List(Kind::ServiceEntry), _) => Screen::Endpoints(key),
         (Screen::List(Kind::WorkloadEntry), _) => {
             let se = state.store.selecting_ses(&key).next().cloned();
             se.map_or(Screen::Yaml(key), Screen::Endpoints)
         }
-        (Screen::List(Kind::DestinationRule), _) | (Screen::List(Kind::WorkloadGroup), _) | (Screen::List(Kind::Sidecar), _) => Screen::Yaml(key),
+        (Screen::List(Kind::DestinationRule), _)
+        | (Screen::List(Kind::WorkloadGroup), _)
+        | (Screen::List(Kind::Sidecar), _) => Screen::Yaml(key),
         (Screen::Problems, Kind::ServiceEntry) => Screen::Endpoints(key),
         (Screen::Problems, _) | (Screen::Endpoints(_), _) => Screen::Yaml(key),
         (Screen::Yaml(_), _) => return,
@@ -114,9 +125,15 @@ fn open(state: &mut State) {
 
 fn mark(state: &mut State) {
     let screen = state.screen().clone();
-    let editable = matches!(screen, Screen::List(Kind::WorkloadEntry) | Screen::Endpoints(_));
+    let editable = matches!(
+        screen,
+        Screen::List(Kind::WorkloadEntry) | Screen::Endpoints(_)
+    );
     if !editable {
-        state.status = Some((Level::Error, "marking is for bulk edits: use it on WorkloadEntries or Endpoints".into()));
+        state.status = Some((
+            Level::Error,
+            "marking is for bulk edits: use it on WorkloadEntries or Endpoints".into(),
+        ));
         return;
     }
     if let Some(l) = state.lists.get_mut(&screen)

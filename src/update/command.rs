@@ -62,33 +62,55 @@ pub fn run(state: &mut State, line: &str) {
                 None | Some("all") | Some("-A") | Some("*") => None,
                 Some(n) => Some(n.to_string()),
             };
-            let known = arg.is_none_or(|n| matches!(n, "all" | "-A" | "*") || state.store.namespaces().contains(n));
+            let known = arg.is_none_or(|n| {
+                matches!(n, "all" | "-A" | "*") || state.store.namespaces().contains(n)
+            });
             state.status = Some(if known {
-                (Level::Info, format!("namespace: {}", state.namespace.as_deref().unwrap_or("all")))
+                (
+                    Level::Info,
+                    format!("namespace: {}", state.namespace.as_deref().unwrap_or("all")),
+                )
             } else {
-                (Level::Error, format!("namespace {} has no objects (showing it anyway)", arg.unwrap_or_default()))
+                (
+                    Level::Error,
+                    format!(
+                        "namespace {} has no objects (showing it anyway)",
+                        arg.unwrap_or_default()
+                    ),
+                )
             });
             rows::rebuild(state);
         }
         "view" | "from" => {
             state.viewpoint.locality = arg.map(Locality::parse);
-            state.status = Some((Level::Info, match arg {
-                Some(l) => format!("shares seen from a proxy in {l}"),
-                None => "shares seen without a locality".into(),
-            }));
+            state.status = Some((
+                Level::Info,
+                match arg {
+                    Some(l) => format!("shares seen from a proxy in {l}"),
+                    None => "shares seen without a locality".into(),
+                },
+            ));
             rows::rebuild(state);
         }
         other => match Kind::from_alias(other) {
             Some(kind) => actions::switch(state, Screen::List(kind)),
             None if matches!(other, "ep" | "endpoints") => {
-                if let Some(key) = actions::selected_object(state).filter(|k| k.kind == Kind::ServiceEntry) {
+                if let Some(key) =
+                    actions::selected_object(state).filter(|k| k.kind == Kind::ServiceEntry)
+                {
                     actions::push(state, Screen::Endpoints(key));
                 } else {
-                    state.status = Some((Level::Error, "select a ServiceEntry first, then :ep".into()));
+                    state.status =
+                        Some((Level::Error, "select a ServiceEntry first, then :ep".into()));
                 }
             }
             None => {
-                state.status = Some((Level::Error, format!("unknown command :{other} — try :se :we :wg :dr :problems :ns NAME :view LOC :q")));
+                state.status = Some((
+                    Level::Error,
+                    format!(
+                        "unknown command :{other} — try :se :we :wg :dr :problems :ns NAME :view LOC :q"
+                    ),
+                ));
             }
         },
     }

@@ -7,7 +7,9 @@ use crate::model::locality::Locality;
 use crate::model::object::{Kind, Object, ObjectKey};
 use crate::model::validate::{check_locality, parse_weight};
 use crate::msg::Cmd;
-use crate::state::{EditFocus, EditSession, EditStage, EditTarget, Level, PreviewRow, RowId, Screen, State};
+use crate::state::{
+    EditFocus, EditSession, EditStage, EditTarget, Level, PreviewRow, RowId, Screen, State,
+};
 use ratatui::crossterm::event::{KeyCode, KeyEvent};
 use ratatui_textarea::TextArea;
 use std::collections::BTreeSet;
@@ -44,7 +46,9 @@ fn target(state: &State, source: EndpointSource) -> Option<EditTarget> {
     let entry = state.store.get(&key)?;
     let spec = match (&entry.object, &source) {
         (Object::WorkloadEntry(we), _) => we.spec.clone(),
-        (Object::ServiceEntry(se), EndpointSource::ServiceEntry { index, .. }) => se.spec.endpoints.get(*index)?.clone(),
+        (Object::ServiceEntry(se), EndpointSource::ServiceEntry { index, .. }) => {
+            se.spec.endpoints.get(*index)?.clone()
+        }
         _ => return None,
     };
     Some(EditTarget {
@@ -52,7 +56,11 @@ fn target(state: &State, source: EndpointSource) -> Option<EditTarget> {
         key,
         weight: spec.weight,
         locality: spec.locality,
-        revision: entry.origin.as_ref().map(|o| o.revision.clone()).or_else(|| entry.object.meta().resource_version.clone()),
+        revision: entry
+            .origin
+            .as_ref()
+            .map(|o| o.revision.clone())
+            .or_else(|| entry.object.meta().resource_version.clone()),
         origin: entry.origin.clone(),
     })
 }
@@ -65,7 +73,10 @@ fn input(text: &str) -> TextArea<'static> {
 
 pub fn open(state: &mut State) -> Vec<Cmd> {
     if state.readonly {
-        state.status = Some((Level::Error, "read-only: meshdeck was started with --readonly, edits are off".into()));
+        state.status = Some((
+            Level::Error,
+            "read-only: meshdeck was started with --readonly, edits are off".into(),
+        ));
         return Vec::new();
     }
     let sources = match targets_of(state) {
@@ -75,14 +86,31 @@ pub fn open(state: &mut State) -> Vec<Cmd> {
             return Vec::new();
         }
     };
-    let targets: Vec<EditTarget> = sources.into_iter().filter_map(|s| target(state, s)).collect();
+    let targets: Vec<EditTarget> = sources
+        .into_iter()
+        .filter_map(|s| target(state, s))
+        .collect();
     if targets.is_empty() {
-        state.status = Some((Level::Error, "the selected entry is gone; it may have been deleted".into()));
+        state.status = Some((
+            Level::Error,
+            "the selected entry is gone; it may have been deleted".into(),
+        ));
         return Vec::new();
     }
-    let weight = targets.iter().map(|t| t.weight.map_or(String::new(), |w| w.to_string())).collect::<Vec<_>>().join("/");
+    let weight = targets
+        .iter()
+        .map(|t| t.weight.map_or(String::new(), |w| w.to_string()))
+        .collect::<Vec<_>>()
+        .join("/");
     let first_loc = targets[0].locality.clone().unwrap_or_default();
-    let locality = if targets.iter().all(|t| t.locality.clone().unwrap_or_default() == first_loc) { first_loc } else { String::new() };
+    let locality = if targets
+        .iter()
+        .all(|t| t.locality.clone().unwrap_or_default() == first_loc)
+    {
+        first_loc
+    } else {
+        String::new()
+    };
     state.edit = Some(EditSession {
         targets,
         focus: EditFocus::Weight,
@@ -107,7 +135,10 @@ pub fn parse_weights(text: &str, n: usize) -> Result<Vec<u32>, String> {
         return parse_weight(parts[0]).map(|w| vec![w; n]);
     }
     if parts.len() != n {
-        return Err(format!("{} weights for {n} entries: give one number for all, or {n} separated by /", parts.len()));
+        return Err(format!(
+            "{} weights for {n} entries: give one number for all, or {n} separated by /",
+            parts.len()
+        ));
     }
     parts.iter().map(|p| parse_weight(p)).collect()
 }
@@ -116,7 +147,11 @@ pub fn parse_weights(text: &str, n: usize) -> Result<Vec<u32>, String> {
 fn planned(session: &EditSession) -> Option<Vec<FieldEdit>> {
     let n = session.targets.len();
     let weight_text = session.weight_text();
-    let new_weights = if weight_text == session.initial_weight { None } else { Some(parse_weights(&weight_text, n).ok()?) };
+    let new_weights = if weight_text == session.initial_weight {
+        None
+    } else {
+        Some(parse_weights(&weight_text, n).ok()?)
+    };
     let loc_text = session.locality_text();
     let new_loc = if loc_text == session.initial_locality {
         None
@@ -126,16 +161,27 @@ fn planned(session: &EditSession) -> Option<Vec<FieldEdit>> {
     };
     let mut edits = Vec::new();
     for (i, t) in session.targets.iter().enumerate() {
-        let mk = |change| FieldEdit { target: t.source.clone(), change, revision: t.revision.clone(), origin: t.origin.clone() };
+        let mk = |change| FieldEdit {
+            target: t.source.clone(),
+            change,
+            revision: t.revision.clone(),
+            origin: t.origin.clone(),
+        };
         if let Some(w) = new_weights.as_ref().map(|w| w[i])
             && t.weight != Some(w)
         {
-            edits.push(mk(Change::Weight { from: t.weight, to: w }));
+            edits.push(mk(Change::Weight {
+                from: t.weight,
+                to: w,
+            }));
         }
         if let Some(l) = &new_loc
             && t.locality.as_deref().unwrap_or("") != l
         {
-            edits.push(mk(Change::Locality { from: t.locality.clone(), to: l.clone() }));
+            edits.push(mk(Change::Locality {
+                from: t.locality.clone(),
+                to: l.clone(),
+            }));
         }
     }
     Some(edits)
@@ -144,19 +190,31 @@ fn planned(session: &EditSession) -> Option<Vec<FieldEdit>> {
 fn validate(session: &mut EditSession) {
     let n = session.targets.len();
     let w = session.weight_text();
-    session.weight_error = if w == session.initial_weight { None } else { parse_weights(&w, n).err() };
+    session.weight_error = if w == session.initial_weight {
+        None
+    } else {
+        parse_weights(&w, n).err()
+    };
     let l = session.locality_text();
-    session.locality_error = if l == session.initial_locality { None } else { check_locality(&l).err() };
+    session.locality_error = if l == session.initial_locality {
+        None
+    } else {
+        check_locality(&l).err()
+    };
 }
 
 /// Shares of every endpoint of the affected services, before and after the planned edits.
 pub fn refresh_preview(state: &mut State) {
-    let Some(session) = state.edit.as_ref() else { return };
+    let Some(session) = state.edit.as_ref() else {
+        return;
+    };
     let edits = planned(session).unwrap_or_default();
     let mut services: BTreeSet<ObjectKey> = BTreeSet::new();
     for t in &session.targets {
         match &t.source {
-            EndpointSource::WorkloadEntry { .. } => services.extend(state.store.selecting_ses(&t.key).cloned()),
+            EndpointSource::WorkloadEntry { .. } => {
+                services.extend(state.store.selecting_ses(&t.key).cloned())
+            }
             EndpointSource::ServiceEntry { .. } => {
                 services.insert(t.key.clone());
             }
@@ -165,7 +223,9 @@ pub fn refresh_preview(state: &mut State) {
     let targets: BTreeSet<&EndpointSource> = session.targets.iter().map(|t| &t.source).collect();
     let mut rows = Vec::new();
     for se in &services {
-        let Some(before) = derive(&state.store, se, &state.viewpoint) else { continue };
+        let Some(before) = derive(&state.store, se, &state.viewpoint) else {
+            continue;
+        };
         let policy = policy_for(&state.store, se);
         for port in &before.ports {
             let mut after = port.endpoints.clone();
@@ -183,10 +243,16 @@ pub fn refresh_preview(state: &mut State) {
             endpoint::apply_shares(&mut after, policy, &state.viewpoint);
             for (b, a) in port.endpoints.iter().zip(&after) {
                 rows.push(PreviewRow {
-                    service: format!("{}:{}", before.hosts.first().cloned().unwrap_or_default(), port.port_number),
+                    service: format!(
+                        "{}:{}",
+                        before.hosts.first().cloned().unwrap_or_default(),
+                        port.port_number
+                    ),
                     endpoint: match &b.source {
                         EndpointSource::WorkloadEntry { name, .. } => name.clone(),
-                        EndpointSource::ServiceEntry { index, .. } => format!("{}[{index}]", b.address),
+                        EndpointSource::ServiceEntry { index, .. } => {
+                            format!("{}[{index}]", b.address)
+                        }
                     },
                     is_target: targets.contains(&b.source),
                     before: b.share,
@@ -201,7 +267,9 @@ pub fn refresh_preview(state: &mut State) {
 }
 
 pub fn on_key(state: &mut State, ev: KeyEvent) -> Vec<Cmd> {
-    let Some(session) = state.edit.as_mut() else { return Vec::new() };
+    let Some(session) = state.edit.as_mut() else {
+        return Vec::new();
+    };
     match (&session.stage, ev.code) {
         (EditStage::Submitting, _) => return Vec::new(),
         (EditStage::Confirm, KeyCode::Esc) => session.stage = EditStage::Editing,
@@ -224,7 +292,11 @@ pub fn on_key(state: &mut State, ev: KeyEvent) -> Vec<Cmd> {
             }
             match planned(session) {
                 Some(e) if !e.is_empty() => session.stage = EditStage::Confirm,
-                _ => session.source_error = Some("nothing changed: type a new weight or locality, or esc to leave".into()),
+                _ => {
+                    session.source_error = Some(
+                        "nothing changed: type a new weight or locality, or esc to leave".into(),
+                    )
+                }
             }
         }
         (EditStage::Editing, _) => {
@@ -257,7 +329,9 @@ pub fn on_paste(state: &mut State, text: &str) -> Vec<Cmd> {
 }
 
 fn submit(state: &mut State) -> Vec<Cmd> {
-    let Some(session) = state.edit.as_mut() else { return Vec::new() };
+    let Some(session) = state.edit.as_mut() else {
+        return Vec::new();
+    };
     let Some(edits) = planned(session).filter(|e| !e.is_empty()) else {
         session.stage = EditStage::Editing;
         return Vec::new();
@@ -265,7 +339,11 @@ fn submit(state: &mut State) -> Vec<Cmd> {
     session.stage = EditStage::Submitting;
     let id = state.next_request;
     state.next_request += 1;
-    let what = edits.iter().map(FieldEdit::describe).collect::<Vec<_>>().join("; ");
+    let what = edits
+        .iter()
+        .map(FieldEdit::describe)
+        .collect::<Vec<_>>()
+        .join("; ");
     state.in_flight.insert(id, (false, what.clone()));
     state.status = Some((Level::Info, format!("applying: {what}")));
     vec![Cmd::Apply { id, edits }]
@@ -280,17 +358,31 @@ pub fn undo(state: &mut State) -> Vec<Cmd> {
         state.status = Some((Level::Error, "nothing to undo".into()));
         return Vec::new();
     };
-    let edits: Vec<FieldEdit> = last.iter().rev().map(|a| a.edit.inverse(a.revision.clone())).collect();
+    let edits: Vec<FieldEdit> = last
+        .iter()
+        .rev()
+        .map(|a| a.edit.inverse(a.revision.clone()))
+        .collect();
     let id = state.next_request;
     state.next_request += 1;
-    let what = edits.iter().map(FieldEdit::describe).collect::<Vec<_>>().join("; ");
+    let what = edits
+        .iter()
+        .map(FieldEdit::describe)
+        .collect::<Vec<_>>()
+        .join("; ");
     state.in_flight.insert(id, (true, what.clone()));
     state.status = Some((Level::Info, format!("undoing: {what}")));
     vec![Cmd::Apply { id, edits }]
 }
 
-pub fn on_applied(state: &mut State, id: u64, result: Result<Vec<Applied>, ApplyError>) -> Vec<Cmd> {
-    let Some((is_undo, what)) = state.in_flight.remove(&id) else { return Vec::new() };
+pub fn on_applied(
+    state: &mut State,
+    id: u64,
+    result: Result<Vec<Applied>, ApplyError>,
+) -> Vec<Cmd> {
+    let Some((is_undo, what)) = state.in_flight.remove(&id) else {
+        return Vec::new();
+    };
     match result {
         Ok(applied) => {
             if !is_undo {
@@ -306,7 +398,17 @@ pub fn on_applied(state: &mut State, id: u64, result: Result<Vec<Applied>, Apply
             state.status = Some((Level::Info, format!("{verb}: {what} ({more})")));
         }
         Err(err) => {
-            state.status = Some((Level::Error, format!("{}: {err}", if is_undo { "undo failed" } else { "not applied" })));
+            state.status = Some((
+                Level::Error,
+                format!(
+                    "{}: {err}",
+                    if is_undo {
+                        "undo failed"
+                    } else {
+                        "not applied"
+                    }
+                ),
+            ));
             if let Some(session) = state.edit.as_mut().filter(|_| !is_undo) {
                 session.stage = EditStage::Editing;
                 match &err {
@@ -337,7 +439,11 @@ mod tests {
     fn one_weight_or_one_per_target() {
         assert_eq!(parse_weights("5", 3), Ok(vec![5, 5, 5]));
         assert_eq!(parse_weights("90/10", 2), Ok(vec![90, 10]));
-        assert!(parse_weights("90/10", 3).unwrap_err().contains("2 weights for 3"));
+        assert!(
+            parse_weights("90/10", 3)
+                .unwrap_err()
+                .contains("2 weights for 3")
+        );
         assert!(parse_weights("90/x", 2).is_err());
     }
 }

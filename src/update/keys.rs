@@ -20,7 +20,10 @@ pub fn on_key(state: &mut State, ev: KeyEvent) -> Vec<Cmd> {
         return edit::on_key(state, ev);
     }
     if state.show_help {
-        if matches!(ev.code, KeyCode::Esc | KeyCode::Char('q') | KeyCode::Char('?') | KeyCode::Enter) {
+        if matches!(
+            ev.code,
+            KeyCode::Esc | KeyCode::Char('q') | KeyCode::Char('?') | KeyCode::Enter
+        ) {
             state.show_help = false;
         }
         return Vec::new();
@@ -28,7 +31,9 @@ pub fn on_key(state: &mut State, ev: KeyEvent) -> Vec<Cmd> {
     if state.mode != Mode::Normal {
         return command::on_key(state, ev);
     }
-    let Some(key) = Key::from_event(&ev) else { return Vec::new() };
+    let Some(key) = Key::from_event(&ev) else {
+        return Vec::new();
+    };
     state.pending_keys.push(key);
     match state.keymap.lookup(&state.pending_keys) {
         Lookup::Action(a) => {

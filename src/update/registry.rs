@@ -7,7 +7,11 @@ use std::path::Path;
 
 pub fn files_loaded(state: &mut State, files: Vec<ParsedFile>) {
     for f in files {
-        let old: BTreeSet<_> = state.files.get(&f.path).map(|i| i.keys.iter().cloned().collect()).unwrap_or_default();
+        let old: BTreeSet<_> = state
+            .files
+            .get(&f.path)
+            .map(|i| i.keys.iter().cloned().collect())
+            .unwrap_or_default();
         let new: BTreeSet<_> = f.entries.iter().map(|e| e.object.key()).collect();
         for gone in old.difference(&new) {
             state.store.remove(gone);
@@ -17,7 +21,11 @@ pub fn files_loaded(state: &mut State, files: Vec<ParsedFile>) {
         }
         state.files.insert(
             f.path.clone(),
-            FileInfo { keys: new.into_iter().collect(), revision: f.revision, errors: f.errors },
+            FileInfo {
+                keys: new.into_iter().collect(),
+                revision: f.revision,
+                errors: f.errors,
+            },
         );
     }
     refreshed(state);

@@ -21,9 +21,15 @@ impl Filter {
         if text.is_empty() {
             Filter::All
         } else if let Some(re) = text.strip_prefix('/') {
-            regex::RegexBuilder::new(re).case_insensitive(true).build().map_or(Filter::BadRegex, Filter::Regex)
+            regex::RegexBuilder::new(re)
+                .case_insensitive(true)
+                .build()
+                .map_or(Filter::BadRegex, Filter::Regex)
         } else {
-            Filter::Fuzzy(Pattern::parse(text, CaseMatching::Ignore, Normalization::Smart), Matcher::new(Config::DEFAULT))
+            Filter::Fuzzy(
+                Pattern::parse(text, CaseMatching::Ignore, Normalization::Smart),
+                Matcher::new(Config::DEFAULT),
+            )
         }
     }
 
@@ -53,7 +59,10 @@ pub fn search_text(obj: &Object) -> String {
         Object::WorkloadEntry(we) => {
             push(we.spec.address.as_deref().unwrap_or(""));
             push(we.spec.locality.as_deref().unwrap_or(""));
-            we.spec.labels.iter().for_each(|(k, v)| push(&format!("{k}={v}")));
+            we.spec
+                .labels
+                .iter()
+                .for_each(|(k, v)| push(&format!("{k}={v}")));
         }
         Object::DestinationRule(dr) => push(&dr.spec.host),
         Object::WorkloadGroup(_) | Object::Sidecar(_) => {}
@@ -87,7 +96,11 @@ pub fn rebuild(state: &mut State) {
                     .into_iter()
                     .map(|r| {
                         let cell = match &r {
-                            RowId::Object(k) => state.store.get(k).map(|e| cells(&state.store, &e.object)).and_then(|c| c.get(col).cloned()),
+                            RowId::Object(k) => state
+                                .store
+                                .get(k)
+                                .map(|e| cells(&state.store, &e.object))
+                                .and_then(|c| c.get(col).cloned()),
                             _ => None,
                         };
                         (cell.unwrap_or_default(), r)
@@ -114,7 +127,17 @@ pub fn rebuild(state: &mut State) {
                 .iter()
                 .enumerate()
                 .filter(|(_, f)| in_ns(&f.namespace) || f.namespace.is_empty())
-                .filter(|(_, f)| filter.matches(&format!("{} {} {}/{} {} {}", f.code.as_str(), f.severity.as_str(), f.namespace, f.name, f.field, f.message)))
+                .filter(|(_, f)| {
+                    filter.matches(&format!(
+                        "{} {} {}/{} {} {}",
+                        f.code.as_str(),
+                        f.severity.as_str(),
+                        f.namespace,
+                        f.name,
+                        f.field,
+                        f.message
+                    ))
+                })
                 .map(|(i, _)| RowId::Finding(i))
                 .collect();
         }
@@ -126,7 +149,13 @@ pub fn rebuild(state: &mut State) {
                 for (pi, p) in d.ports.iter().enumerate() {
                     for (ei, ep) in p.endpoints.iter().enumerate() {
                         total += 1;
-                        let hay = format!("{} {} {} {:?}", ep.address, ep.locality, ep.health.label(), ep.source);
+                        let hay = format!(
+                            "{} {} {} {:?}",
+                            ep.address,
+                            ep.locality,
+                            ep.health.label(),
+                            ep.source
+                        );
                         if filter.matches(&hay) {
                             rows.push(RowId::Endpoint(pi, ei));
                         }
@@ -137,12 +166,18 @@ pub fn rebuild(state: &mut State) {
             view.rows = rows;
         }
         Screen::Yaml(key) => {
-            let lines = state.store.get(key).map(|e| yaml_of(&e.object).lines().count()).unwrap_or(0);
+            let lines = state
+                .store
+                .get(key)
+                .map(|e| yaml_of(&e.object).lines().count())
+                .unwrap_or(0);
             view.total = lines;
             view.rows = (0..lines).map(RowId::Line).collect();
         }
     }
-    view.marked.retain(|m| view.rows.contains(m) || matches!(m, RowId::Object(k) if state.store.get(k).is_some()));
+    view.marked.retain(|m| {
+        view.rows.contains(m) || matches!(m, RowId::Object(k) if state.store.get(k).is_some())
+    });
     view.clamp();
     state.lists.insert(screen, view);
 }

@@ -12,7 +12,11 @@ use ratatui::widgets::Paragraph;
 
 pub fn title_bar(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
     let count = state.list().map(|l| {
-        if l.rows.len() == l.total { format!("[{}]", l.total) } else { format!("[{}/{}]", l.rows.len(), l.total) }
+        if l.rows.len() == l.total {
+            format!("[{}]", l.total)
+        } else {
+            format!("[{}/{}]", l.rows.len(), l.total)
+        }
     });
     let mut spans = vec![
         Span::styled(" meshdeck ", theme.style("title")),
@@ -21,12 +25,21 @@ pub fn title_bar(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
         Span::styled(count.unwrap_or_default(), theme.style("muted")),
     ];
     if let Some(l) = state.list().filter(|l| !l.filter.is_empty()) {
-        spans.push(Span::styled(format!(" filter:{}", l.filter), theme.style("pending")));
+        spans.push(Span::styled(
+            format!(" filter:{}", l.filter),
+            theme.style("pending"),
+        ));
     }
     if let Some(l) = state.list().filter(|l| !l.marked.is_empty()) {
-        spans.push(Span::styled(format!(" {} marked", l.marked.len()), theme.style("row.marked")));
+        spans.push(Span::styled(
+            format!(" {} marked", l.marked.len()),
+            theme.style("row.marked"),
+        ));
     }
-    spans.push(Span::styled(format!("  ns:{}", state.namespace.as_deref().unwrap_or("all")), theme.style("muted")));
+    spans.push(Span::styled(
+        format!("  ns:{}", state.namespace.as_deref().unwrap_or("all")),
+        theme.style("muted"),
+    ));
     if let Some(v) = &state.viewpoint.locality {
         spans.push(Span::styled(format!("  from:{v}"), theme.style("muted")));
     }
@@ -37,7 +50,11 @@ pub fn title_bar(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
 }
 
 fn hint(state: &State, action: Action, label: &str) -> Option<String> {
-    state.keymap.keys_for(action).first().map(|k| format!("{k} {label}"))
+    state
+        .keymap
+        .keys_for(action)
+        .first()
+        .map(|k| format!("{k} {label}"))
 }
 
 pub fn key_hints(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
@@ -71,7 +88,11 @@ pub fn key_hints(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
 
 pub fn status_bar(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
     if state.mode != Mode::Normal {
-        let prompt = if state.mode == Mode::Command { ":" } else { "/" };
+        let prompt = if state.mode == Mode::Command {
+            ":"
+        } else {
+            "/"
+        };
         let line = Line::from(vec![
             Span::styled(prompt, theme.style("key")),
             Span::styled(state.input.clone(), theme.style("input")),
@@ -80,7 +101,11 @@ pub fn status_bar(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
         frame.render_widget(Paragraph::new(line), area);
         return;
     }
-    let errors = state.findings.iter().filter(|f| f.severity == Severity::Error).count();
+    let errors = state
+        .findings
+        .iter()
+        .filter(|f| f.severity == Severity::Error)
+        .count();
     let warnings = state.findings.len() - errors;
     let load_errors = state.load_errors().count();
     let counts = format!(
@@ -91,10 +116,19 @@ pub fn status_bar(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
         state.store.count(Kind::DestinationRule),
         errors,
         warnings,
-        if load_errors > 0 { format!(" │ {load_errors} file error(s)") } else { String::new() },
+        if load_errors > 0 {
+            format!(" │ {load_errors} file error(s)")
+        } else {
+            String::new()
+        },
         state.source_label,
     );
-    let (style, text) = match (&state.status, state.config_errors.first(), state.load_errors().next(), &state.notice) {
+    let (style, text) = match (
+        &state.status,
+        state.config_errors.first(),
+        state.load_errors().next(),
+        &state.notice,
+    ) {
         (Some((Level::Error, m)), _, _, _) => ("status.error", m.clone()),
         (_, Some(c), _, _) => ("status.error", format!("config: {c} (defaults used)")),
         (Some((Level::Info, m)), _, _, _) => ("status.info", m.clone()),
@@ -105,7 +139,10 @@ pub fn status_bar(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
     let line = if text == counts {
         Line::from(Span::styled(counts, theme.style(style)))
     } else {
-        Line::from(vec![Span::styled(format!(" {text} "), theme.style(style)), Span::styled(counts, theme.style("status"))])
+        Line::from(vec![
+            Span::styled(format!(" {text} "), theme.style(style)),
+            Span::styled(counts, theme.style("status")),
+        ])
     };
     frame.render_widget(Paragraph::new(line).style(theme.style("status")), area);
 }

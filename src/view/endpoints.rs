@@ -11,12 +11,23 @@ use ratatui::widgets::Paragraph;
 
 pub fn render(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
     let (Some(list), Some(d)) = (state.list(), state.endpoints.as_ref()) else {
-        frame.render_widget(Paragraph::new(" this ServiceEntry is gone (deleted or renamed) — esc goes back "), area);
+        frame.render_widget(
+            Paragraph::new(" this ServiceEntry is gone (deleted or renamed) — esc goes back "),
+            area,
+        );
         return;
     };
     let [info, body] = Layout::vertical([Constraint::Length(1), Constraint::Min(1)]).areas(area);
-    let dr = d.destination_rule.as_ref().map_or("no DestinationRule".to_string(), |k| format!("DR {}/{}", k.namespace, k.name));
-    let view = state.viewpoint.locality.as_ref().map_or("no viewpoint (:view REGION/ZONE to see locality LB)".into(), |l| format!("seen from {l}"));
+    let dr = d
+        .destination_rule
+        .as_ref()
+        .map_or("no DestinationRule".to_string(), |k| {
+            format!("DR {}/{}", k.namespace, k.name)
+        });
+    let view = state.viewpoint.locality.as_ref().map_or(
+        "no viewpoint (:view REGION/ZONE to see locality LB)".into(),
+        |l| format!("seen from {l}"),
+    );
     frame.render_widget(
         Paragraph::new(Line::from(vec![
             Span::styled(format!(" {} ", d.hosts.join(",")), theme.style("header")),
@@ -31,8 +42,12 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
     let mut marked = Vec::new();
     for row in &list.rows[start..end] {
         let RowId::Endpoint(p, e) = row else { continue };
-        let Some(port) = d.ports.get(*p) else { continue };
-        let Some(ep) = port.endpoints.get(*e) else { continue };
+        let Some(port) = d.ports.get(*p) else {
+            continue;
+        };
+        let Some(ep) = port.endpoints.get(*e) else {
+            continue;
+        };
         let source = match &ep.source {
             EndpointSource::WorkloadEntry { name, .. } => format!("we/{name}"),
             EndpointSource::ServiceEntry { index, .. } => format!("inline[{index}]"),
@@ -61,6 +76,22 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
         ));
         marked.push(list.marked.contains(row));
     }
-    let header = ["PORT", "SOURCE", "ADDRESS", "WEIGHT", "LOCALITY", "PRI", "HEALTH", "SHARE"].map(String::from).to_vec();
-    table::render(frame, body, theme, TableSpec { header, rows, selected: Some(list.selected.saturating_sub(start)), marked, key_column: 1, optional: vec![5, 0] });
+    let header = [
+        "PORT", "SOURCE", "ADDRESS", "WEIGHT", "LOCALITY", "PRI", "HEALTH", "SHARE",
+    ]
+    .map(String::from)
+    .to_vec();
+    table::render(
+        frame,
+        body,
+        theme,
+        TableSpec {
+            header,
+            rows,
+            selected: Some(list.selected.saturating_sub(start)),
+            marked,
+            key_column: 1,
+            optional: vec![5, 0],
+        },
+    );
 }

@@ -9,33 +9,74 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 
 pub const COMMANDS: [(&str, &str); 8] = [
-    (":se :we :wg :dr :sidecar", "go to a resource list (kubectl names work too)"),
+    (
+        ":se :we :wg :dr :sidecar",
+        "go to a resource list (kubectl names work too)",
+    ),
     (":problems", "lint findings"),
     (":ep", "endpoints of the selected ServiceEntry"),
-    (":ns NAME", "only namespace NAME (:ns all for every namespace)"),
-    (":view REGION/ZONE", "compute traffic shares as seen from a proxy there"),
+    (
+        ":ns NAME",
+        "only namespace NAME (:ns all for every namespace)",
+    ),
+    (
+        ":view REGION/ZONE",
+        "compute traffic shares as seen from a proxy there",
+    ),
     (":q", "quit"),
-    ("/text", "fuzzy filter; /regex/… when it starts with another /"),
-    ("edit form", "tab switches field · enter checks, then enter applies · esc leaves"),
+    (
+        "/text",
+        "fuzzy filter; /regex/… when it starts with another /",
+    ),
+    (
+        "edit form",
+        "tab switches field · enter checks, then enter applies · esc leaves",
+    ),
 ];
 
 pub fn render(state: &State, theme: &Theme, frame: &mut Frame) {
     let area = frame.area();
-    let popup = Rect::new(area.x + 1, area.y + 1, area.width.saturating_sub(2), area.height.saturating_sub(2));
+    let popup = Rect::new(
+        area.x + 1,
+        area.y + 1,
+        area.width.saturating_sub(2),
+        area.height.saturating_sub(2),
+    );
     frame.render_widget(Clear, popup);
     let mut lines = vec![Line::styled("Keys", theme.style("header"))];
     for a in Action::ALL {
         let keys = state.keymap.keys_for(a).join(", ");
         lines.push(Line::from(vec![
-            Span::styled(format!("{:<14}", if keys.is_empty() { "(unbound)".into() } else { keys }), theme.style("key")),
+            Span::styled(
+                format!(
+                    "{:<14}",
+                    if keys.is_empty() {
+                        "(unbound)".into()
+                    } else {
+                        keys
+                    }
+                ),
+                theme.style("key"),
+            ),
             Span::raw(format!("{:<18}", a.name())),
             Span::styled(a.description(), theme.style("muted")),
         ]));
     }
     lines.push(Line::styled("Commands", theme.style("header")));
     for (c, d) in COMMANDS {
-        lines.push(Line::from(vec![Span::styled(format!("{c:<26}"), theme.style("key")), Span::styled(d, theme.style("muted"))]));
+        lines.push(Line::from(vec![
+            Span::styled(format!("{c:<26}"), theme.style("key")),
+            Span::styled(d, theme.style("muted")),
+        ]));
     }
-    let block = Block::default().borders(Borders::ALL).border_style(theme.style("border")).title(Span::styled(" help — esc closes ", theme.style("title")));
-    frame.render_widget(Paragraph::new(lines).block(block).wrap(Wrap { trim: false }), popup);
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(theme.style("border"))
+        .title(Span::styled(" help — esc closes ", theme.style("title")));
+    frame.render_widget(
+        Paragraph::new(lines)
+            .block(block)
+            .wrap(Wrap { trim: false }),
+        popup,
+    );
 }

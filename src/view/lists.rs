@@ -15,11 +15,25 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame, area: Rect, kind:
     let Some(list) = state.list() else { return };
     if list.rows.is_empty() {
         let msg = if list.total == 0 {
-            format!(" no {}{} ", kind.plural(), state.namespace.as_ref().map(|n| format!(" in namespace {n}")).unwrap_or_default())
+            format!(
+                " no {}{} ",
+                kind.plural(),
+                state
+                    .namespace
+                    .as_ref()
+                    .map(|n| format!(" in namespace {n}"))
+                    .unwrap_or_default()
+            )
         } else {
-            format!(" no {kind} matches the filter {:?} (esc clears it) ", list.filter)
+            format!(
+                " no {kind} matches the filter {:?} (esc clears it) ",
+                list.filter
+            )
         };
-        frame.render_widget(Paragraph::new(Line::styled(msg, theme.style("muted"))), area);
+        frame.render_widget(
+            Paragraph::new(Line::styled(msg, theme.style("muted"))),
+            area,
+        );
         return;
     }
     let height = area.height.saturating_sub(2) as usize;
@@ -28,17 +42,39 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame, area: Rect, kind:
     let mut marked = Vec::with_capacity(end - start);
     for row in &list.rows[start..end] {
         let RowId::Object(key) = row else { continue };
-        let Some(entry) = state.store.get(key) else { continue };
+        let Some(entry) = state.store.get(key) else {
+            continue;
+        };
         let style = match &entry.object {
-            Object::WorkloadEntry(we) if health::of_workload_entry(we) == Health::Unhealthy => Some("health.unhealthy"),
+            Object::WorkloadEntry(we) if health::of_workload_entry(we) == Health::Unhealthy => {
+                Some("health.unhealthy")
+            }
             _ => None,
         };
-        rows.push((cells(&state.store, &entry.object).into_iter().map(Line::from).collect(), style));
+        rows.push((
+            cells(&state.store, &entry.object)
+                .into_iter()
+                .map(Line::from)
+                .collect(),
+            style,
+        ));
         marked.push(list.marked.contains(row));
     }
     let mut hdr = header(kind);
     if let Some(h) = hdr.get_mut(list.sort_column) {
         h.push(if list.sort_reverse { '↑' } else { '↓' });
     }
-    table::render(frame, area, theme, TableSpec { header: hdr, rows, selected: Some(list.selected - start), marked, key_column: 1, optional: optional_columns(kind) });
+    table::render(
+        frame,
+        area,
+        theme,
+        TableSpec {
+            header: hdr,
+            rows,
+            selected: Some(list.selected - start),
+            marked,
+            key_column: 1,
+            optional: optional_columns(kind),
+        },
+    );
 }

@@ -12,8 +12,15 @@ use ratatui::widgets::Paragraph;
 pub fn render(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
     let Some(list) = state.list() else { return };
     if list.rows.is_empty() {
-        let msg = if state.findings.is_empty() { " no problems found " } else { " no problem matches the filter " };
-        frame.render_widget(Paragraph::new(Line::styled(msg, theme.style("health.healthy"))), area);
+        let msg = if state.findings.is_empty() {
+            " no problems found "
+        } else {
+            " no problem matches the filter "
+        };
+        frame.render_widget(
+            Paragraph::new(Line::styled(msg, theme.style("health.healthy"))),
+            area,
+        );
         return;
     }
     let [table_area, detail] = ratatui::layout::Layout::vertical([
@@ -26,12 +33,16 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
     let mut rows = Vec::new();
     for row in &list.rows[start..end] {
         let RowId::Finding(i) = row else { continue };
-        let Some(f) = state.findings.get(*i) else { continue };
+        let Some(f) = state.findings.get(*i) else {
+            continue;
+        };
         let sev = match f.severity {
             Severity::Error => "severity.error",
             Severity::Warning => "severity.warning",
         };
-        let object = f.kind.map_or(String::new(), |k| format!("{} {}/{}", k.short(), f.namespace, f.name));
+        let object = f.kind.map_or(String::new(), |k| {
+            format!("{} {}/{}", k.short(), f.namespace, f.name)
+        });
         rows.push((
             vec![
                 Line::styled(f.severity.as_str(), theme.style(sev)),
@@ -43,19 +54,39 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
             None,
         ));
     }
-    let header = ["SEVERITY", "CODE", "OBJECT", "MESSAGE", "FILE:LINE"].map(String::from).to_vec();
-    table::render(frame, table_area, theme, TableSpec { header, rows, selected: Some(list.selected - start), marked: vec![], key_column: 2, optional: vec![4] });
+    let header = ["SEVERITY", "CODE", "OBJECT", "MESSAGE", "FILE:LINE"]
+        .map(String::from)
+        .to_vec();
+    table::render(
+        frame,
+        table_area,
+        theme,
+        TableSpec {
+            header,
+            rows,
+            selected: Some(list.selected - start),
+            marked: vec![],
+            key_column: 2,
+            optional: vec![4],
+        },
+    );
     // The whole message of the selected finding, wrapped, with where to fix it.
     if let Some(RowId::Finding(i)) = list.selected_row()
         && let Some(f) = state.findings.get(*i)
     {
         let text = vec![
             Line::from(vec![
-                ratatui::text::Span::styled(format!("{} {} ", f.code.as_str(), f.field), theme.style("key")),
+                ratatui::text::Span::styled(
+                    format!("{} {} ", f.code.as_str(), f.field),
+                    theme.style("key"),
+                ),
                 ratatui::text::Span::styled(f.location(), theme.style("muted")),
             ]),
             Line::from(f.message.clone()),
         ];
-        frame.render_widget(Paragraph::new(text).wrap(ratatui::widgets::Wrap { trim: true }), detail);
+        frame.render_widget(
+            Paragraph::new(text).wrap(ratatui::widgets::Wrap { trim: true }),
+            detail,
+        );
     }
 }

@@ -9,8 +9,25 @@ use unicode_width::UnicodeWidthStr;
 
 pub fn header(kind: Kind) -> Vec<String> {
     let h: &[&str] = match kind {
-        Kind::ServiceEntry => &["NAMESPACE", "NAME", "HOSTS", "PORTS", "LOCATION", "RESOLUTION", "ENDPOINTS"],
-        Kind::WorkloadEntry => &["NAMESPACE", "NAME", "ADDRESS", "WEIGHT", "LOCALITY", "NETWORK", "HEALTH", "SELECTED BY"],
+        Kind::ServiceEntry => &[
+            "NAMESPACE",
+            "NAME",
+            "HOSTS",
+            "PORTS",
+            "LOCATION",
+            "RESOLUTION",
+            "ENDPOINTS",
+        ],
+        Kind::WorkloadEntry => &[
+            "NAMESPACE",
+            "NAME",
+            "ADDRESS",
+            "WEIGHT",
+            "LOCALITY",
+            "NETWORK",
+            "HEALTH",
+            "SELECTED BY",
+        ],
         Kind::WorkloadGroup => &["NAMESPACE", "NAME", "TEMPLATE", "PROBE", "ENTRIES"],
         Kind::DestinationRule => &["NAMESPACE", "NAME", "HOST", "LOCALITY LB", "OUTLIER"],
         Kind::Sidecar => &["NAMESPACE", "NAME", "SELECTOR"],
@@ -39,8 +56,16 @@ pub fn cells(store: &Store, obj: &Object) -> Vec<String> {
                 .unwrap_or((0, 0));
             row.extend([
                 se.spec.hosts.join(","),
-                se.spec.ports.iter().map(|p| format!("{}/{}", p.number, p.name)).collect::<Vec<_>>().join(","),
-                se.spec.location_or_default().trim_start_matches("MESH_").to_string(),
+                se.spec
+                    .ports
+                    .iter()
+                    .map(|p| format!("{}/{}", p.number, p.name))
+                    .collect::<Vec<_>>()
+                    .join(","),
+                se.spec
+                    .location_or_default()
+                    .trim_start_matches("MESH_")
+                    .to_string(),
                 se.spec.resolution_or_default().to_string(),
                 format!("{healthy}/{total}"),
             ]);
@@ -53,7 +78,11 @@ pub fn cells(store: &Store, obj: &Object) -> Vec<String> {
                 locality_of(&we.spec, &we_labels(we)).to_string(),
                 we.spec.network.clone().unwrap_or_default(),
                 health::of_workload_entry(we).label().to_string(),
-                if selected.is_empty() { "-".into() } else { selected.join(",") },
+                if selected.is_empty() {
+                    "-".into()
+                } else {
+                    selected.join(",")
+                },
             ]);
         }
         Object::WorkloadGroup(wg) => {
@@ -76,7 +105,10 @@ pub fn cells(store: &Store, obj: &Object) -> Vec<String> {
                 .count();
             row.extend([
                 template.join(" "),
-                wg.spec.probe.as_ref().map_or("none".into(), |p| p.summary()),
+                wg.spec
+                    .probe
+                    .as_ref()
+                    .map_or("none".into(), |p| p.summary()),
                 format!("{healthy}/{entries}"),
             ]);
         }
@@ -84,7 +116,14 @@ pub fn cells(store: &Store, obj: &Object) -> Vec<String> {
             let lb = dr.spec.locality_lb().map_or("-".to_string(), |l| {
                 let mut parts = vec![];
                 if !l.failover.is_empty() {
-                    parts.push(format!("failover {}", l.failover.iter().map(|f| format!("{}→{}", f.from, f.to)).collect::<Vec<_>>().join(",")));
+                    parts.push(format!(
+                        "failover {}",
+                        l.failover
+                            .iter()
+                            .map(|f| format!("{}→{}", f.from, f.to))
+                            .collect::<Vec<_>>()
+                            .join(",")
+                    ));
                 }
                 if !l.distribute.is_empty() {
                     parts.push(format!("distribute {}", l.distribute.len()));
@@ -92,18 +131,34 @@ pub fn cells(store: &Store, obj: &Object) -> Vec<String> {
                 if !l.failover_priority.is_empty() {
                     parts.push(format!("priority {}", l.failover_priority.join(",")));
                 }
-                if parts.is_empty() { "on".into() } else { parts.join(" ") }
+                if parts.is_empty() {
+                    "on".into()
+                } else {
+                    parts.join(" ")
+                }
             });
             row.extend([
                 dr.spec.host.clone(),
                 lb,
-                if dr.spec.has_outlier_detection() { "yes".into() } else { "no".into() },
+                if dr.spec.has_outlier_detection() {
+                    "yes".into()
+                } else {
+                    "no".into()
+                },
             ]);
         }
         Object::Sidecar(sc) => {
-            let sel = sc.spec.workload_selector.as_ref().map_or("-".to_string(), |s| {
-                s.labels.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(",")
-            });
+            let sel = sc
+                .spec
+                .workload_selector
+                .as_ref()
+                .map_or("-".to_string(), |s| {
+                    s.labels
+                        .iter()
+                        .map(|(k, v)| format!("{k}={v}"))
+                        .collect::<Vec<_>>()
+                        .join(",")
+                });
             row.push(sel);
         }
     }
@@ -132,5 +187,7 @@ pub fn text_table(header: &[String], body: &[Vec<String>]) -> Vec<String> {
         }
         s
     };
-    std::iter::once(line(header)).chain(body.iter().map(|r| line(r))).collect()
+    std::iter::once(line(header))
+        .chain(body.iter().map(|r| line(r)))
+        .collect()
 }

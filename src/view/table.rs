@@ -25,7 +25,9 @@ pub struct TableSpec<'a> {
 /// First row of the window that keeps `selected` visible in `height` rows.
 pub fn window(selected: usize, len: usize, height: usize) -> (usize, usize) {
     let height = height.max(1);
-    let start = selected.saturating_sub(height - 1).min(len.saturating_sub(height));
+    let start = selected
+        .saturating_sub(height - 1)
+        .min(len.saturating_sub(height));
     (start, (start + height).min(len))
 }
 
@@ -36,7 +38,12 @@ pub fn fit(widths: &mut [usize], key: usize, avail: usize) {
         if total <= avail {
             return;
         }
-        let widest = widths.iter().enumerate().filter(|(i, w)| *i != key && **w > 4).max_by_key(|(_, w)| **w).map(|(i, _)| i);
+        let widest = widths
+            .iter()
+            .enumerate()
+            .filter(|(i, w)| *i != key && **w > 4)
+            .max_by_key(|(_, w)| **w)
+            .map(|(i, _)| i);
         match widest {
             Some(i) => widths[i] -= 1,
             None => return,
@@ -45,7 +52,9 @@ pub fn fit(widths: &mut [usize], key: usize, avail: usize) {
 }
 
 pub fn render(frame: &mut Frame, area: Rect, theme: &Theme, spec: TableSpec<'_>) {
-    let block = Block::default().borders(Borders::TOP).border_style(theme.style("border"));
+    let block = Block::default()
+        .borders(Borders::TOP)
+        .border_style(theme.style("border"));
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let mut widths: Vec<usize> = spec.header.iter().map(|h| h.width()).collect();
@@ -65,7 +74,12 @@ pub fn render(frame: &mut Frame, area: Rect, theme: &Theme, spec: TableSpec<'_>)
     fit(&mut widths, key_column, avail);
     let mut constraints = vec![Constraint::Length(1)];
     constraints.extend(widths.iter().map(|w| Constraint::Length(*w as u16)));
-    let header = Row::new(std::iter::once(String::new()).chain(header_cells).collect::<Vec<_>>()).style(theme.style("header"));
+    let header = Row::new(
+        std::iter::once(String::new())
+            .chain(header_cells)
+            .collect::<Vec<_>>(),
+    )
+    .style(theme.style("header"));
     let rows: Vec<Row> = spec
         .rows
         .into_iter()
@@ -79,13 +93,23 @@ pub fn render(frame: &mut Frame, area: Rect, theme: &Theme, spec: TableSpec<'_>)
             if spec.selected == Some(i) {
                 st = st.patch(theme.style("row.selected"));
             }
-            let marker = if marked { "*" } else if spec.selected == Some(i) { ">" } else { " " };
+            let marker = if marked {
+                "*"
+            } else if spec.selected == Some(i) {
+                ">"
+            } else {
+                " "
+            };
             let mut cells: Vec<Option<Line>> = cells.into_iter().map(Some).collect();
-            let kept = keep.iter().filter_map(|c| cells.get_mut(*c).and_then(Option::take));
+            let kept = keep
+                .iter()
+                .filter_map(|c| cells.get_mut(*c).and_then(Option::take));
             Row::new(std::iter::once(Line::from(marker)).chain(kept)).style(st)
         })
         .collect();
-    let table = Table::new(rows, constraints).header(header).column_spacing(1);
+    let table = Table::new(rows, constraints)
+        .header(header)
+        .column_spacing(1);
     frame.render_widget(table, inner);
 }
 
@@ -93,7 +117,9 @@ pub fn render(frame: &mut Frame, area: Rect, theme: &Theme, spec: TableSpec<'_>)
 /// left to drop). Squeezing what remains is `fit`'s job.
 fn columns_to_keep(widths: &[usize], optional: &[usize], avail: usize) -> Vec<usize> {
     let mut keep: Vec<usize> = (0..widths.len()).collect();
-    let total = |keep: &[usize]| keep.iter().map(|c| widths[*c]).sum::<usize>() + keep.len().saturating_sub(1);
+    let total = |keep: &[usize]| {
+        keep.iter().map(|c| widths[*c]).sum::<usize>() + keep.len().saturating_sub(1)
+    };
     for col in optional {
         if total(&keep) <= avail {
             break;
@@ -105,7 +131,11 @@ fn columns_to_keep(widths: &[usize], optional: &[usize], avail: usize) -> Vec<us
 
 pub fn share_bar(share: f64, width: usize) -> String {
     let filled = (share * width as f64).round() as usize;
-    format!("{}{}", "█".repeat(filled.min(width)), "·".repeat(width.saturating_sub(filled)))
+    format!(
+        "{}{}",
+        "█".repeat(filled.min(width)),
+        "·".repeat(width.saturating_sub(filled))
+    )
 }
 
 #[cfg(test)]
@@ -123,7 +153,10 @@ mod tests {
 
     #[test]
     fn optional_columns_go_first_and_in_order() {
-        assert_eq!(columns_to_keep(&[5, 10, 5, 5], &[3, 0], 100), vec![0, 1, 2, 3]);
+        assert_eq!(
+            columns_to_keep(&[5, 10, 5, 5], &[3, 0], 100),
+            vec![0, 1, 2, 3]
+        );
         assert_eq!(columns_to_keep(&[5, 10, 5, 5], &[3, 0], 20), vec![1, 2]);
         assert_eq!(columns_to_keep(&[5, 10, 5, 5], &[3, 0], 22), vec![0, 1, 2]);
     }

@@ -12,11 +12,22 @@ use ratatui::widgets::{Block, Borders, Paragraph};
 
 pub fn render(state: &State, theme: &Theme, frame: &mut Frame, area: Rect, key: &ObjectKey) {
     let Some(entry) = state.store.get(key) else {
-        frame.render_widget(Paragraph::new(" this object is gone (deleted or renamed) — esc goes back "), area);
+        frame.render_widget(
+            Paragraph::new(" this object is gone (deleted or renamed) — esc goes back "),
+            area,
+        );
         return;
     };
-    let origin = entry.origin.as_ref().map_or("from the API server".to_string(), |o| format!("{}:{}", o.path.display(), o.line));
-    let block = Block::default().borders(Borders::TOP).border_style(theme.style("border")).title(Span::styled(format!(" {origin} "), theme.style("muted")));
+    let origin = entry
+        .origin
+        .as_ref()
+        .map_or("from the API server".to_string(), |o| {
+            format!("{}:{}", o.path.display(), o.line)
+        });
+    let block = Block::default()
+        .borders(Borders::TOP)
+        .border_style(theme.style("border"))
+        .title(Span::styled(format!(" {origin} "), theme.style("muted")));
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let text = yaml_of(&entry.object);
@@ -28,7 +39,11 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame, area: Rect, key: 
         .enumerate()
         .map(|(i, l)| {
             let n = Span::styled(format!("{:>4} ", start + i + 1), theme.style("muted"));
-            let body = if start + i == selected { Span::styled(l.to_string(), theme.style("row.selected")) } else { Span::raw(l.to_string()) };
+            let body = if start + i == selected {
+                Span::styled(l.to_string(), theme.style("row.selected"))
+            } else {
+                Span::raw(l.to_string())
+            };
             Line::from(vec![n, body])
         })
         .collect();

@@ -49,7 +49,8 @@ pub fn typed(state: &mut State, text: &str) -> Vec<Cmd> {
 pub fn screen(state: &State, w: u16, h: u16) -> String {
     let theme = Theme::builtin("dark").expect("dark theme");
     let mut term = Terminal::new(TestBackend::new(w, h)).expect("test backend");
-    term.draw(|f| meshdeck::view::render(state, &theme, f)).expect("draw");
+    term.draw(|f| meshdeck::view::render(state, &theme, f))
+        .expect("draw");
     let buf = term.backend().buffer().clone();
     let mut out = String::new();
     for y in 0..h {

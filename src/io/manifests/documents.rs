@@ -18,10 +18,9 @@ fn is_marker(line: &str, marker: &str) -> bool {
 pub fn split(text: &str) -> Vec<DocSpan> {
     let mut docs = Vec::new();
     let mut start = 0;
-    let mut line_no = 1;
     let mut start_line = 1;
     let mut offset = 0;
-    for line in text.split_inclusive('\n') {
+    for (line_no, line) in (1..).zip(text.split_inclusive('\n')) {
         let bare = line.trim_end_matches(['\n', '\r']);
         if is_marker(bare, "---") || is_marker(bare, "...") {
             docs.push(DocSpan {
@@ -33,7 +32,6 @@ pub fn split(text: &str) -> Vec<DocSpan> {
             start_line = line_no + 1;
         }
         offset += line.len();
-        line_no += 1;
     }
     docs.push(DocSpan {
         start,

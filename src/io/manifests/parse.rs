@@ -77,13 +77,19 @@ fn parse_doc(
                 Ok(_) => {
                     let line = e.location().map_or(1, |l| l.line() as usize);
                     let msg = e.to_string();
-                    err(line, msg.lines().next().unwrap_or("invalid YAML").to_string())
+                    err(
+                        line,
+                        msg.lines().next().unwrap_or("invalid YAML").to_string(),
+                    )
                 }
             });
         }
     };
     if !value.is_object() {
-        return Err(err(1, "a manifest document must be a mapping (apiVersion, kind, metadata, spec)".into()));
+        return Err(err(
+            1,
+            "a manifest document must be a mapping (apiVersion, kind, metadata, spec)".into(),
+        ));
     }
     match Object::from_value(value, DEFAULT_NAMESPACE) {
         Ok(object) => Ok(Some(Entry {
@@ -96,7 +102,10 @@ fn parse_doc(
             }),
         })),
         Err(ObjectError::NotIstio { .. }) => Ok(None),
-        Err(ObjectError::Field { path: field, message }) => {
+        Err(ObjectError::Field {
+            path: field,
+            message,
+        }) => {
             let line = yaml_tree::parse(doc)
                 .ok()
                 .flatten()
@@ -132,13 +141,20 @@ mod tests {
         let p = parse_text(Path::new("m.yaml"), &text);
         assert_eq!(p.entries.len(), 0);
         assert_eq!(p.errors[0].line, 7, "{:?}", p.errors[0]);
-        assert!(p.errors[0].message.starts_with("spec.weight"), "{:?}", p.errors[0]);
+        assert!(
+            p.errors[0].message.starts_with("spec.weight"),
+            "{:?}",
+            p.errors[0]
+        );
         assert_eq!(p.errors[0].to_string().split(':').next(), Some("m.yaml"));
     }
 
     #[test]
     fn other_kinds_are_skipped() {
-        let p = parse_text(Path::new("m.yaml"), "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: x\n");
+        let p = parse_text(
+            Path::new("m.yaml"),
+            "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: x\n",
+        );
         assert_eq!((p.entries.len(), p.errors.len(), p.skipped), (0, 0, 1));
     }
 }

@@ -32,7 +32,9 @@ pub enum EditError {
 fn render(value: &NewValue, style: Option<ScalarStyle>) -> String {
     match (value, style) {
         (NewValue::Int(n), _) => n.to_string(),
-        (NewValue::Str(s), Some(ScalarStyle::SingleQuoted)) => format!("'{}'", s.replace('\'', "''")),
+        (NewValue::Str(s), Some(ScalarStyle::SingleQuoted)) => {
+            format!("'{}'", s.replace('\'', "''"))
+        }
         (NewValue::Str(s), Some(ScalarStyle::DoubleQuoted)) => json_quote(s),
         (NewValue::Str(s), _) if is_safe_plain(s) => s.clone(),
         (NewValue::Str(s), _) => json_quote(s),
@@ -120,7 +122,13 @@ fn insertion(
     parent_name: &str,
     path: &str,
 ) -> Result<(usize, usize, String), EditError> {
-    let Node::Map { flow, entries, start, .. } = parent else {
+    let Node::Map {
+        flow,
+        entries,
+        start,
+        ..
+    } = parent
+    else {
         return Err(EditError::NoParent(parent_name.into(), path.into()));
     };
     let rendered = render(value, None);
@@ -168,7 +176,10 @@ mod tests {
     #[test]
     fn a_missing_field_is_inserted_at_the_maps_indentation() {
         let out = set_scalar(TEXT, 1, "spec.weight", None, &NewValue::Int(7)).unwrap();
-        assert!(out.contains("spec:\n  weight: 7\n  address: 10.0.0.2\n"), "{out}");
+        assert!(
+            out.contains("spec:\n  weight: 7\n  address: 10.0.0.2\n"),
+            "{out}"
+        );
         let out = set_scalar(TEXT, 1, "spec.endpoints[0].weight", None, &NewValue::Int(3)).unwrap();
         assert!(out.contains("  - weight: 3\n    address: a\n"), "{out}");
         let out = set_scalar(TEXT, 1, "spec.endpoints[1].weight", None, &NewValue::Int(4)).unwrap();
@@ -184,9 +195,23 @@ mod tests {
 
     #[test]
     fn strings_that_yaml_would_misread_are_quoted() {
-        let out = set_scalar(TEXT, 1, "spec.locality", None, &NewValue::Str("true".into())).unwrap();
+        let out = set_scalar(
+            TEXT,
+            1,
+            "spec.locality",
+            None,
+            &NewValue::Str("true".into()),
+        )
+        .unwrap();
         assert!(out.contains("locality: \"true\""), "{out}");
-        let out = set_scalar(TEXT, 1, "spec.locality", None, &NewValue::Str(String::new())).unwrap();
+        let out = set_scalar(
+            TEXT,
+            1,
+            "spec.locality",
+            None,
+            &NewValue::Str(String::new()),
+        )
+        .unwrap();
         assert!(out.contains("locality: \"\""), "{out}");
     }
 }

@@ -12,7 +12,10 @@ use tokio::sync::mpsc;
 const SETTLE: Duration = Duration::from_millis(120);
 
 /// Starts watching; the returned watcher must be kept alive.
-pub fn spawn(roots: Vec<PathBuf>, tx: mpsc::Sender<Msg>) -> notify::Result<notify::RecommendedWatcher> {
+pub fn spawn(
+    roots: Vec<PathBuf>,
+    tx: mpsc::Sender<Msg>,
+) -> notify::Result<notify::RecommendedWatcher> {
     let (raw_tx, mut raw_rx) = mpsc::unbounded_channel::<PathBuf>();
     let mut watcher = notify::recommended_watcher(move |res: notify::Result<notify::Event>| {
         if let Ok(ev) = res {
@@ -38,7 +41,9 @@ pub fn spawn(roots: Vec<PathBuf>, tx: mpsc::Sender<Msg>) -> notify::Result<notif
                 if !is_manifest(&p) && !known.contains(&p) {
                     continue;
                 }
-                if p.file_name().is_some_and(|n| n.to_string_lossy().starts_with('.')) {
+                if p.file_name()
+                    .is_some_and(|n| n.to_string_lossy().starts_with('.'))
+                {
                     continue;
                 }
                 if p.is_file() {

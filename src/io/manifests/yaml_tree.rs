@@ -210,7 +210,9 @@ pub fn parse(text: &str) -> Result<Option<Node>, TreeError> {
             None => root = Some(node),
             Some(Node::Seq { items, .. }) => items.push(node),
             Some(Node::Map { entries, .. }) => {
-                let slot = pending_keys.last_mut().expect("a key slot per open collection");
+                let slot = pending_keys
+                    .last_mut()
+                    .expect("a key slot per open collection");
                 match slot.take() {
                     None => *slot = Some(node),
                     Some(key) => entries.push((key, node)),

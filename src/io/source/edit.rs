@@ -8,8 +8,14 @@ use serde::Serialize;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub enum Change {
     /// `from` is what the user saw (None: absent); a source refuses if it is no longer so.
-    Weight { from: Option<u32>, to: u32 },
-    Locality { from: Option<String>, to: String },
+    Weight {
+        from: Option<u32>,
+        to: u32,
+    },
+    Locality {
+        from: Option<String>,
+        to: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -36,7 +42,9 @@ impl FieldEdit {
         };
         match &self.target {
             EndpointSource::WorkloadEntry { .. } => format!("spec.{field}"),
-            EndpointSource::ServiceEntry { index, .. } => format!("spec.endpoints[{index}].{field}"),
+            EndpointSource::ServiceEntry { index, .. } => {
+                format!("spec.endpoints[{index}].{field}")
+            }
         }
     }
 
@@ -70,7 +78,11 @@ impl FieldEdit {
             Change::Locality { from, to } => (
                 "locality",
                 from.clone().unwrap_or_else(|| "unset".into()),
-                if to.is_empty() { "unset".into() } else { to.clone() },
+                if to.is_empty() {
+                    "unset".into()
+                } else {
+                    to.clone()
+                },
             ),
         };
         format!("{} {what} {from} → {to}", self.object())

@@ -1,8 +1,8 @@
 //! The manifest-file source: edits rewrite one scalar in place and replace the file atomically,
 //! refusing when the file changed on disk since meshdeck read it.
 
-use super::edit::{Applied, ApplyError, Change, FieldEdit, FieldError};
 use super::Source;
+use super::edit::{Applied, ApplyError, Change, FieldEdit, FieldError};
 use crate::io::manifests::atomic_write;
 use crate::io::manifests::parse::{parse_text, revision_of};
 use crate::io::manifests::scalar_edit::{NewValue, set_scalar};
@@ -39,10 +39,12 @@ impl FileSource {
         validate(edits)?;
         let mut by_file: BTreeMap<PathBuf, Vec<&FieldEdit>> = BTreeMap::new();
         for e in edits {
-            let origin = e.origin.as_ref().ok_or_else(|| ApplyError::Failed(format!(
-                "{} did not come from a file, so it cannot be written to one",
-                e.object()
-            )))?;
+            let origin = e.origin.as_ref().ok_or_else(|| {
+                ApplyError::Failed(format!(
+                    "{} did not come from a file, so it cannot be written to one",
+                    e.object()
+                ))
+            })?;
             by_file.entry(origin.path.clone()).or_default().push(e);
         }
         let mut plans = Vec::new();
@@ -65,7 +67,11 @@ impl FileSource {
                 }
                 after = apply_one(&after, e)?;
             }
-            plans.push(PlannedWrite { path, before, after });
+            plans.push(PlannedWrite {
+                path,
+                before,
+                after,
+            });
         }
         Ok(plans)
     }
@@ -103,10 +109,9 @@ fn apply_one(text: &str, e: &FieldEdit) -> Result<String, ApplyError> {
         .map_err(|err| conflict(format!("{}: {err}", origin.path.display())))?;
     // The rewritten file must still hold this object, now with the new value.
     let parsed = parse_text(&origin.path, &out);
-    let ok = parsed
-        .entries
-        .iter()
-        .any(|en| en.object.key() == e.object() && en.origin.as_ref().is_some_and(|o| o.doc == origin.doc));
+    let ok = parsed.entries.iter().any(|en| {
+        en.object.key() == e.object() && en.origin.as_ref().is_some_and(|o| o.doc == origin.doc)
+    });
     if !ok {
         return Err(conflict(format!(
             "{} document {} no longer holds {}; reload and edit again",

@@ -5,7 +5,7 @@
 pub mod edit;
 pub mod files;
 
-pub use edit::{ApplyError, Applied, Change, FieldEdit, FieldError};
+pub use edit::{Applied, ApplyError, Change, FieldEdit, FieldError};
 
 use std::future::Future;
 

@@ -52,25 +52,44 @@ pub fn check(store: &Store, out: &mut Vec<Finding>) {
         };
         for (i, f) in lb.failover.iter().enumerate() {
             for (side, value) in [("from", &f.from), ("to", &f.to)] {
-                let field = format!("spec.trafficPolicy.loadBalancer.localityLbSetting.failover[{i}].{side}");
+                let field = format!(
+                    "spec.trafficPolicy.loadBalancer.localityLbSetting.failover[{i}].{side}"
+                );
                 let msg = if value.contains('/') {
-                    Some((Severity::Error, format!(
-                        "failover {side} {value:?} is not a region: failover works between \
+                    Some((
+                        Severity::Error,
+                        format!(
+                            "failover {side} {value:?} is not a region: failover works between \
                          regions only; use {:?}",
-                        value.split('/').next().unwrap_or_default()
-                    )))
+                            value.split('/').next().unwrap_or_default()
+                        ),
+                    ))
                 } else if !regions.contains(value.as_str()) {
                     let known: Vec<&str> = regions.iter().map(String::as_str).collect();
-                    Some((Severity::Warning, format!(
-                        "failover {side} names region {value:?}, which no endpoint is in \
+                    Some((
+                        Severity::Warning,
+                        format!(
+                            "failover {side} names region {value:?}, which no endpoint is in \
                          (regions here: {}); the rule never applies",
-                        if known.is_empty() { "none".into() } else { known.join(", ") }
-                    )))
+                            if known.is_empty() {
+                                "none".into()
+                            } else {
+                                known.join(", ")
+                            }
+                        ),
+                    ))
                 } else {
                     None
                 };
                 if let Some((severity, msg)) = msg {
-                    out.push(Finding::new(store, Code::BadFailoverRegion, severity, &key, field, msg));
+                    out.push(Finding::new(
+                        store,
+                        Code::BadFailoverRegion,
+                        severity,
+                        &key,
+                        field,
+                        msg,
+                    ));
                 }
             }
         }

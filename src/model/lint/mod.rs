@@ -18,7 +18,12 @@ pub fn run(store: &Store) -> Vec<Finding> {
     groups::check(store, &mut out);
     destination_rules::check(store, &mut out);
     out.sort_by(|a, b| {
-        (b.severity, &a.namespace, &a.name, a.code).cmp(&(a.severity, &b.namespace, &b.name, b.code))
+        (b.severity, &a.namespace, &a.name, a.code).cmp(&(
+            a.severity,
+            &b.namespace,
+            &b.name,
+            b.code,
+        ))
     });
     out
 }

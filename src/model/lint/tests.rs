@@ -33,7 +33,11 @@ fn every_rule_fires_where_expected() {
     assert_eq!(codes_for(&f, "grp"), vec!["MD008", "MD008", "MD009"]);
     assert_eq!(codes_for(&f, "stray"), vec!["MD011"]);
     // api: bad inline address, duplicate 10.0.0.1, failover from a zone and to no region.
-    let api: Vec<_> = f.iter().filter(|x| x.name == "api").map(|x| x.code.as_str()).collect();
+    let api: Vec<_> = f
+        .iter()
+        .filter(|x| x.name == "api")
+        .map(|x| x.code.as_str())
+        .collect();
     for code in ["MD001", "MD007", "MD010"] {
         assert!(api.contains(&code), "{code} missing in {api:?}");
     }
