@@ -6,7 +6,7 @@ use ratatui::backend::CrosstermBackend;
 use ratatui::crossterm::event::{DisableBracketedPaste, EnableBracketedPaste};
 use ratatui::crossterm::execute;
 use ratatui::crossterm::terminal::{
-    EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode, enable_raw_mode,
+    Clear, ClearType, EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode, enable_raw_mode,
 };
 use std::io::{Stdout, stdout};
 
@@ -15,10 +15,16 @@ pub type Term = Terminal<CrosstermBackend<Stdout>>;
 pub fn enter() -> std::io::Result<Term> {
     install_panic_hook();
     enable_raw_mode()?;
-    execute!(stdout(), EnterAlternateScreen, EnableBracketedPaste)?;
+    // Clear with a plain escape: ratatui's clear() asks the terminal for the cursor position,
+    // which some terminals and multiplexers never answer.
+    execute!(
+        stdout(),
+        EnterAlternateScreen,
+        EnableBracketedPaste,
+        Clear(ClearType::All)
+    )?;
     let mut t = Terminal::new(CrosstermBackend::new(stdout()))?;
     t.hide_cursor()?;
-    t.clear()?;
     Ok(t)
 }
 
