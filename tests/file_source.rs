@@ -15,7 +15,7 @@ fn edit_for(
     value: &str,
 ) -> meshdeck::io::source::FieldEdit {
     let (files, _) = load_all(&[root.to_path_buf()]);
-    resolve(&into_store(&files), target, &field, value).expect("resolves")
+    resolve(&into_store(files), target, &field, value).expect("resolves")
 }
 
 #[tokio::test]

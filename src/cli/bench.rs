@@ -73,8 +73,15 @@ pub fn run(sizes: &[usize], out: &mut dyn Write) -> i32 {
         let t = Instant::now();
         let parsed = parse_text(Path::new("bench.yaml"), &text);
         let parse = t.elapsed();
+        let sample: Vec<Entry> = parsed
+            .entries
+            .iter()
+            .filter(|e| e.object.kind() == Kind::WorkloadEntry)
+            .take(1000)
+            .cloned()
+            .collect();
         let t = Instant::now();
-        let store = into_store(std::slice::from_ref(&parsed));
+        let store = into_store(vec![parsed]);
         let index = t.elapsed();
         let _ = writeln!(
             out,
@@ -105,14 +112,7 @@ pub fn run(sizes: &[usize], out: &mut dyn Write) -> i32 {
             state.findings.len()
         );
 
-        // One-object update: change the weight of an existing entry, re-index it.
-        let sample: Vec<Entry> = parsed
-            .entries
-            .iter()
-            .filter(|e| e.object.kind() == Kind::WorkloadEntry)
-            .take(1000)
-            .cloned()
-            .collect();
+        // One-object update: change the weight and labels of an existing entry, re-index it.
         let t = Instant::now();
         for (n, mut e) in sample.into_iter().enumerate() {
             if let Object::WorkloadEntry(we) = &mut e.object {

@@ -25,7 +25,7 @@ pub fn load(roots: &[PathBuf]) -> Loaded {
     let (files, mut errors) = load_all(roots);
     errors.extend(files.iter().flat_map(|f| f.errors.iter().cloned()));
     Loaded {
-        store: into_store(&files),
+        store: into_store(files),
         errors,
     }
 }

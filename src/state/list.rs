@@ -42,6 +42,10 @@ pub struct ListView {
     pub marked: BTreeSet<RowId>,
     /// Total before filtering, for "12/340" in the title.
     pub total: usize,
+    /// Indices into the kind's search index of the rows shown, for narrowing.
+    pub matched: Vec<u32>,
+    /// Filter, store generation and namespace the rows were computed for.
+    pub filtered_at: Option<(String, u64, Option<String>)>,
 }
 
 impl ListView {

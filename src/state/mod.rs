@@ -2,6 +2,7 @@
 
 pub mod edit;
 pub mod list;
+pub mod search;
 
 pub use edit::{EditFocus, EditSession, EditStage, EditTarget, PreviewRow};
 pub use list::{ListView, RowId, Screen};
@@ -51,6 +52,7 @@ pub struct State {
     pub viewpoint: Viewpoint,
     pub screens: Vec<Screen>,
     pub lists: HashMap<Screen, ListView>,
+    pub search: HashMap<crate::model::object::Kind, search::SearchIndex>,
     /// Derived endpoints of the service on the Endpoints screen.
     pub endpoints: Option<ServiceEndpoints>,
     pub mode: Mode,
@@ -82,6 +84,7 @@ impl State {
             viewpoint: Viewpoint::default(),
             screens: vec![Screen::List(crate::model::object::Kind::ServiceEntry)],
             lists: HashMap::new(),
+            search: HashMap::new(),
             endpoints: None,
             mode: Mode::Normal,
             input: String::new(),

@@ -3,7 +3,7 @@
 
 use crate::model::endpoint::derive;
 use crate::model::object::{Kind, Object};
-use crate::state::{RowId, Screen, State};
+use crate::state::{ListView, RowId, Screen, State};
 use crate::view::rows::cells;
 use nucleo_matcher::pattern::{CaseMatching, Normalization, Pattern};
 use nucleo_matcher::{Config, Matcher, Utf32Str};
@@ -11,7 +11,7 @@ use nucleo_matcher::{Config, Matcher, Utf32Str};
 /// A compiled filter: fuzzy by default, a regex when the text starts with `/`.
 pub enum Filter {
     All,
-    Fuzzy(Pattern, Matcher),
+    Fuzzy(Pattern, Matcher, Vec<char>),
     Regex(regex::Regex),
     BadRegex,
 }
@@ -26,23 +26,42 @@ impl Filter {
                 .build()
                 .map_or(Filter::BadRegex, Filter::Regex)
         } else {
-            Filter::Fuzzy(
-                Pattern::parse(text, CaseMatching::Ignore, Normalization::Smart),
-                Matcher::new(Config::DEFAULT),
-            )
+            let pattern = Pattern::parse(text, CaseMatching::Ignore, Normalization::Smart);
+            Filter::Fuzzy(pattern, Matcher::new(Config::DEFAULT), Vec::new())
         }
     }
 
     pub fn matches(&mut self, haystack: &str) -> bool {
+        self.score(haystack).is_some()
+    }
+
+    /// How well `haystack` matches: higher is better; regex and "all" score 0.
+    pub fn score(&mut self, haystack: &str) -> Option<u32> {
         match self {
-            Filter::All => true,
-            Filter::BadRegex => false,
-            Filter::Regex(re) => re.is_match(haystack),
-            Filter::Fuzzy(p, m) => {
-                let mut buf = Vec::new();
-                p.score(Utf32Str::new(haystack, &mut buf), m).is_some()
-            }
+            Filter::All => Some(0),
+            Filter::BadRegex => None,
+            Filter::Regex(re) => re.is_match(haystack).then_some(0),
+            Filter::Fuzzy(p, m, buf) => p.score(Utf32Str::new(haystack, buf), m),
         }
+    }
+
+    pub fn is_fuzzy(&self) -> bool {
+        matches!(self, Filter::Fuzzy(..))
+    }
+}
+
+/// Typing one more character of a fuzzy filter can only remove rows: filter the rows already
+/// shown instead of the whole registry.
+fn can_narrow(view: &ListView, new_filter: &str, generation: u64, ns: &Option<String>) -> bool {
+    match &view.filtered_at {
+        Some((old, gen_then, ns_then)) => {
+            !old.is_empty()
+                && !old.starts_with('/')
+                && new_filter.starts_with(old.as_str())
+                && *gen_then == generation
+                && ns_then == ns
+        }
+        None => false,
     }
 }
 
@@ -78,18 +97,37 @@ pub fn rebuild(state: &mut State) {
     let in_ns = |n: &str| ns.as_deref().is_none_or(|want| want == n);
     match &screen {
         Screen::List(kind) => {
-            let mut total = 0;
-            let mut rows: Vec<RowId> = Vec::new();
-            for e in state.store.entries(*kind) {
-                let key = e.object.key();
-                if !in_ns(&key.namespace) {
-                    continue;
-                }
-                total += 1;
-                if filter.matches(&search_text(&e.object)) {
-                    rows.push(RowId::Object(key));
+            let generation = state.store.generation();
+            let index = state.search.entry(*kind).or_default();
+            index.refresh(&state.store, *kind, search_text);
+            let narrow = can_narrow(&view, &view.filter, generation, &ns);
+            let candidates: Vec<u32> = if narrow {
+                std::mem::take(&mut view.matched)
+            } else {
+                let all: Vec<u32> = (0..index.entries.len() as u32)
+                    .filter(|i| in_ns(&index.entries[*i as usize].0.namespace))
+                    .collect();
+                view.total = all.len();
+                all
+            };
+            let mut scored: Vec<(u32, u32)> = Vec::with_capacity(candidates.len());
+            for i in candidates {
+                if let Some(score) = filter.score(&index.entries[i as usize].1) {
+                    scored.push((score, i));
                 }
             }
+            // Best fuzzy matches first, as in fzf; the table order breaks ties.
+            if filter.is_fuzzy() && view.sort_column == 0 {
+                scored.sort_by_key(|s| std::cmp::Reverse(s.0));
+            }
+            view.matched = scored.iter().map(|(_, i)| *i).collect();
+            // Table order, so that narrowing breaks score ties the same way a full pass does.
+            view.matched.sort_unstable();
+            let mut rows: Vec<RowId> = scored
+                .iter()
+                .map(|(_, i)| RowId::Object(index.entries[*i as usize].0.clone()))
+                .collect();
+            view.filtered_at = Some((view.filter.clone(), generation, ns.clone()));
             if view.sort_column > 1 {
                 let col = view.sort_column;
                 let mut keyed: Vec<(String, RowId)> = rows
@@ -117,7 +155,6 @@ pub fn rebuild(state: &mut State) {
             if view.sort_reverse {
                 rows.reverse();
             }
-            view.total = total;
             view.rows = rows;
         }
         Screen::Problems => {

@@ -78,11 +78,11 @@ pub fn load_all(roots: &[PathBuf]) -> (Vec<ParsedFile>, Vec<LoadError>) {
 }
 
 /// A store holding every entry of `files`.
-pub fn into_store(files: &[ParsedFile]) -> crate::model::store::Store {
+pub fn into_store(files: Vec<ParsedFile>) -> crate::model::store::Store {
     let mut store = crate::model::store::Store::new();
     for f in files {
-        for e in &f.entries {
-            store.upsert(e.clone());
+        for e in f.entries {
+            store.upsert(e);
         }
     }
     store
