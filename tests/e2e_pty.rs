@@ -170,3 +170,34 @@ fn a_broken_manifest_is_reported_and_the_rest_loads() {
         std::thread::sleep(Duration::from_millis(50));
     }
 }
+
+#[test]
+fn sigterm_restores_the_terminal() {
+    let (_dir, root) = example_copy();
+    let log = root.join("meshdeck.log");
+    let mut pty = Pty::start(&[
+        "--manifests",
+        root.to_str().unwrap(),
+        "--log-file",
+        log.to_str().unwrap(),
+    ]);
+    pty.wait_for("ServiceEntries");
+    let pid = pty.child.process_id().expect("pid");
+    let killed = std::process::Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status()
+        .expect("kill");
+    assert!(killed.success());
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while pty.child.try_wait().unwrap().is_none() {
+        assert!(Instant::now() < deadline, "SIGTERM did not stop meshdeck");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    std::thread::sleep(Duration::from_millis(200));
+    let raw = pty.raw.lock().unwrap().clone();
+    let tail = String::from_utf8_lossy(&raw[raw.len().saturating_sub(200)..]).to_string();
+    assert!(
+        tail.contains("\x1b[?1049l"),
+        "left the alternate screen: {tail:?}"
+    );
+}

@@ -88,3 +88,20 @@ fn filter_and_readonly() {
     typed(&mut s, "2/ratings");
     both("filter_readonly", &s);
 }
+
+#[test]
+fn broken_user_config_is_named_in_the_status_bar() {
+    let mut s = example_state();
+    s.notice = None;
+    s.config_errors.push(meshdeck::config::ConfigError {
+        file: "/home/me/.config/meshdeck/keymap.toml".into(),
+        line: 3,
+        message: "key \"q\" is bound to both quit and edit".into(),
+    });
+    let text = screen(&s, 160, 48);
+    assert!(
+        text.contains("config: /home/me/.config/meshdeck/keymap.toml:3: key \"q\""),
+        "{text}"
+    );
+    both("config_error", &s);
+}

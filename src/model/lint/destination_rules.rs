@@ -8,17 +8,23 @@ use std::collections::BTreeSet;
 
 pub fn check(store: &Store, out: &mut Vec<Finding>) {
     let mut regions: BTreeSet<String> = BTreeSet::new();
+    // zone → its region, to tell "you named a zone" apart from "no such region".
+    let mut zones: std::collections::BTreeMap<String, String> = Default::default();
     let mut hosts: BTreeSet<&str> = BTreeSet::new();
     for e in store.entries(Kind::WorkloadEntry) {
         if let Object::WorkloadEntry(we) = &e.object {
-            regions.insert(locality_of(&we.spec, &we_labels(we)).region);
+            let l = locality_of(&we.spec, &we_labels(we));
+            zones.insert(l.zone.clone(), l.region.clone());
+            regions.insert(l.region);
         }
     }
     for e in store.entries(Kind::ServiceEntry) {
         if let Object::ServiceEntry(se) = &e.object {
             hosts.extend(se.spec.hosts.iter().map(String::as_str));
             for ep in &se.spec.endpoints {
-                regions.insert(locality_of(ep, &ep.labels).region);
+                let l = locality_of(ep, &ep.labels);
+                zones.insert(l.zone.clone(), l.region.clone());
+                regions.insert(l.region);
             }
         }
     }
@@ -62,6 +68,16 @@ pub fn check(store: &Store, out: &mut Vec<Finding>) {
                             "failover {side} {value:?} is not a region: failover works between \
                          regions only; use {:?}",
                             value.split('/').next().unwrap_or_default()
+                        ),
+                    ))
+                } else if let Some(region) = zones
+                    .get(value.as_str())
+                    .filter(|_| !regions.contains(value.as_str()))
+                {
+                    Some((
+                        Severity::Error,
+                        format!(
+                            "failover {side} {value:?} is a zone (of region {region:?}), not a                              region: failover works between regions; use {region:?}"
                         ),
                     ))
                 } else if !regions.contains(value.as_str()) {

@@ -74,3 +74,21 @@ fn a_clean_registry_has_no_errors() {
     let f = run(&s);
     assert!(!has_errors(&f), "{f:#?}");
 }
+
+#[test]
+fn failover_naming_a_zone_says_which_region() {
+    let text = include_str!("../../../tests/data/lint-all.yaml")
+        .replace("from: us-east-1, to: mars", "from: us-east-1, to: us");
+    let f = run(&store_of(&text));
+    let m: Vec<_> = f
+        .iter()
+        .filter(|x| x.code == Code::BadFailoverRegion)
+        .collect();
+    assert_eq!(m.len(), 1, "{m:?}");
+    assert_eq!(m[0].severity, Severity::Error);
+    assert!(
+        m[0].message.contains("is a zone (of region \"us\")"),
+        "{}",
+        m[0].message
+    );
+}
