@@ -1,0 +1,177 @@
+//! An incremental (Delta) ADS stream: per type, the subscribed names (or wildcard) and the
+//! version of each resource the client holds; a push carries only what changed and the names
+//! that disappeared.
+
+use super::any::{CLUSTER, LISTENER, PUSH_ORDER, short};
+use super::resources::Resources;
+use super::server::Shared;
+use super::status::Mode;
+use envoy_types::pb::envoy::service::discovery::v3::{DeltaDiscoveryRequest, DeltaDiscoveryResponse, Resource};
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+use tokio::sync::mpsc;
+use tonic::Status;
+
+#[derive(Default)]
+struct TypeState {
+    wildcard: bool,
+    names: BTreeSet<String>,
+    /// What the client holds: name → version.
+    client_has: BTreeMap<String, String>,
+    nonce: Option<String>,
+    started: bool,
+}
+
+pub struct Stream {
+    conn: u64,
+    shared: Arc<Shared>,
+    out: mpsc::Sender<Result<DeltaDiscoveryResponse, Status>>,
+    types: BTreeMap<String, TypeState>,
+    resources: Option<Resources>,
+    node: Option<super::node::NodeInfo>,
+    nonce: u64,
+}
+
+impl Stream {
+    pub fn new(conn: u64, shared: Arc<Shared>, out: mpsc::Sender<Result<DeltaDiscoveryResponse, Status>>) -> Self {
+        Stream { conn, shared, out, types: BTreeMap::new(), resources: None, node: None, nonce: 0 }
+    }
+
+    pub async fn run(mut self, mut inbound: tonic::Streaming<DeltaDiscoveryRequest>) {
+        let mut registry = self.shared.registry.clone();
+        loop {
+            tokio::select! {
+                req = inbound.message() => match req {
+                    Ok(Some(req)) => {
+                        if self.on_request(req).await.is_err() {
+                            break;
+                        }
+                    }
+                    _ => break,
+                },
+                changed = registry.changed() => {
+                    if changed.is_err() {
+                        break;
+                    }
+                    self.recompute();
+                    for t in PUSH_ORDER {
+                        if self.push(t).await.is_err() {
+                            break;
+                        }
+                    }
+                }
+            }
+        }
+        self.shared.status.disconnect(self.conn);
+    }
+
+    fn recompute(&mut self) {
+        if let Some(node) = &self.node {
+            let store = self.shared.registry.borrow().clone();
+            self.resources = Some(super::translate::resources(&store, node));
+        }
+    }
+
+    async fn on_request(&mut self, req: DeltaDiscoveryRequest) -> Result<(), ()> {
+        let t = req.type_url.clone();
+        if self.node.is_none() {
+            let Some(node) = req.node.clone() else {
+                let _ = self.out.send(Err(Status::invalid_argument("the first request must carry a node"))).await;
+                return Err(());
+            };
+            self.node = Some(super::node::NodeInfo::from_node(&node));
+            self.shared.status.connect(self.conn, node, Mode::Delta);
+            self.recompute();
+        }
+        let state = self.types.entry(t.clone()).or_default();
+        if !req.response_nonce.is_empty() {
+            if state.nonce.as_deref() != Some(req.response_nonce.as_str()) {
+                tracing::debug!(conn = self.conn, "{}: stale nonce {}", short(&t), req.response_nonce);
+            } else {
+                match &req.error_detail {
+                    Some(err) => {
+                        tracing::warn!(conn = self.conn, "{} NACK: {}", short(&t), err.message);
+                        self.shared.status.nacked(self.conn, &t, &req.response_nonce, &err.message);
+                    }
+                    None => self.shared.status.acked(self.conn, &t, &req.response_nonce, &req.response_nonce),
+                }
+            }
+        }
+        let mut changed = false;
+        if !state.started {
+            state.started = true;
+            changed = true;
+            state.client_has = req.initial_resource_versions.clone().into_iter().collect();
+            // A first request for CDS/LDS without names is the legacy wildcard.
+            if (t == CLUSTER || t == LISTENER) && req.resource_names_subscribe.is_empty() {
+                state.wildcard = true;
+            }
+        }
+        for n in &req.resource_names_subscribe {
+            changed = true;
+            if n == "*" {
+                state.wildcard = true;
+            } else {
+                state.names.insert(n.clone());
+                // Asked again: the client wants it even if it had it.
+                state.client_has.remove(n);
+            }
+        }
+        for n in &req.resource_names_unsubscribe {
+            changed = true;
+            if n == "*" {
+                state.wildcard = false;
+            } else {
+                state.names.remove(n);
+                state.client_has.remove(n);
+            }
+        }
+        if changed {
+            return self.push(&t).await;
+        }
+        Ok(())
+    }
+
+    async fn push(&mut self, t: &str) -> Result<(), ()> {
+        let (Some(state), Some(res)) = (self.types.get(t), self.resources.as_ref()) else { return Ok(()) };
+        let empty = BTreeMap::new();
+        let all = res.of(t).unwrap_or(&empty);
+        let wanted = |n: &String| state.wildcard || state.names.contains(n);
+        let updated: Vec<Resource> = all
+            .iter()
+            .filter(|(n, v)| wanted(n) && state.client_has.get(*n) != Some(&v.version))
+            .map(|(n, v)| Resource {
+                name: n.clone(),
+                version: v.version.clone(),
+                resource: Some(v.any.clone()),
+                ..Default::default()
+            })
+            .collect();
+        let removed: Vec<String> = state.client_has.keys().filter(|n| !all.contains_key(*n)).cloned().collect();
+        if updated.is_empty() && removed.is_empty() {
+            return Ok(());
+        }
+        let version = Resources::set_version(all.iter());
+        self.nonce += 1;
+        let nonce = format!("{}-{}", self.conn, self.nonce);
+        if let Some(state) = self.types.get_mut(t) {
+            for r in &updated {
+                state.client_has.insert(r.name.clone(), r.version.clone());
+            }
+            for n in &removed {
+                state.client_has.remove(n);
+            }
+            state.nonce = Some(nonce.clone());
+        }
+        self.shared.status.sent(self.conn, t, &version, &nonce);
+        let resp = DeltaDiscoveryResponse {
+            system_version_info: version,
+            resources: updated,
+            type_url: t.to_string(),
+            removed_resources: removed,
+            nonce,
+            ..Default::default()
+        };
+        self.out.send(Ok(resp)).await.map_err(|_| ())
+    }
+}
