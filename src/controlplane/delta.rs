@@ -6,7 +6,9 @@ use super::any::{CLUSTER, LISTENER, PUSH_ORDER, short};
 use super::resources::Resources;
 use super::server::Shared;
 use super::status::Mode;
-use envoy_types::pb::envoy::service::discovery::v3::{DeltaDiscoveryRequest, DeltaDiscoveryResponse, Resource};
+use envoy_types::pb::envoy::service::discovery::v3::{
+    DeltaDiscoveryRequest, DeltaDiscoveryResponse, Resource,
+};
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use tokio::sync::mpsc;
@@ -33,8 +35,20 @@ pub struct Stream {
 }
 
 impl Stream {
-    pub fn new(conn: u64, shared: Arc<Shared>, out: mpsc::Sender<Result<DeltaDiscoveryResponse, Status>>) -> Self {
-        Stream { conn, shared, out, types: BTreeMap::new(), resources: None, node: None, nonce: 0 }
+    pub fn new(
+        conn: u64,
+        shared: Arc<Shared>,
+        out: mpsc::Sender<Result<DeltaDiscoveryResponse, Status>>,
+    ) -> Self {
+        Stream {
+            conn,
+            shared,
+            out,
+            types: BTreeMap::new(),
+            resources: None,
+            node: None,
+            nonce: 0,
+        }
     }
 
     pub async fn run(mut self, mut inbound: tonic::Streaming<DeltaDiscoveryRequest>) {
@@ -76,7 +90,12 @@ impl Stream {
         let t = req.type_url.clone();
         if self.node.is_none() {
             let Some(node) = req.node.clone() else {
-                let _ = self.out.send(Err(Status::invalid_argument("the first request must carry a node"))).await;
+                let _ = self
+                    .out
+                    .send(Err(Status::invalid_argument(
+                        "the first request must carry a node",
+                    )))
+                    .await;
                 return Err(());
             };
             self.node = Some(super::node::NodeInfo::from_node(&node));
@@ -86,14 +105,26 @@ impl Stream {
         let state = self.types.entry(t.clone()).or_default();
         if !req.response_nonce.is_empty() {
             if state.nonce.as_deref() != Some(req.response_nonce.as_str()) {
-                tracing::debug!(conn = self.conn, "{}: stale nonce {}", short(&t), req.response_nonce);
+                tracing::debug!(
+                    conn = self.conn,
+                    "{}: stale nonce {}",
+                    short(&t),
+                    req.response_nonce
+                );
             } else {
                 match &req.error_detail {
                     Some(err) => {
                         tracing::warn!(conn = self.conn, "{} NACK: {}", short(&t), err.message);
-                        self.shared.status.nacked(self.conn, &t, &req.response_nonce, &err.message);
+                        self.shared
+                            .status
+                            .nacked(self.conn, &t, &req.response_nonce, &err.message);
                     }
-                    None => self.shared.status.acked(self.conn, &t, &req.response_nonce, &req.response_nonce),
+                    None => self.shared.status.acked(
+                        self.conn,
+                        &t,
+                        &req.response_nonce,
+                        &req.response_nonce,
+                    ),
                 }
             }
         }
@@ -127,13 +158,28 @@ impl Stream {
             }
         }
         if changed {
-            return self.push(&t).await;
+            let first = self.types.get(&t).is_some_and(|s| s.nonce.is_none());
+            self.push(&t).await?;
+            // A reconnecting client that already holds every current version gets nothing
+            // and is in sync: record it so, rather than "not sent".
+            if first && self.types.get(&t).is_some_and(|s| s.nonce.is_none()) {
+                let version = self
+                    .resources
+                    .as_ref()
+                    .and_then(|r| r.of(&t))
+                    .map(|all| Resources::set_version(all.iter()))
+                    .unwrap_or_default();
+                self.shared.status.sent(self.conn, &t, &version, "initial");
+                self.shared.status.acked(self.conn, &t, &version, "initial");
+            }
         }
         Ok(())
     }
 
     async fn push(&mut self, t: &str) -> Result<(), ()> {
-        let (Some(state), Some(res)) = (self.types.get(t), self.resources.as_ref()) else { return Ok(()) };
+        let (Some(state), Some(res)) = (self.types.get(t), self.resources.as_ref()) else {
+            return Ok(());
+        };
         let empty = BTreeMap::new();
         let all = res.of(t).unwrap_or(&empty);
         let wanted = |n: &String| state.wildcard || state.names.contains(n);
@@ -147,7 +193,12 @@ impl Stream {
                 ..Default::default()
             })
             .collect();
-        let removed: Vec<String> = state.client_has.keys().filter(|n| !all.contains_key(*n)).cloned().collect();
+        let removed: Vec<String> = state
+            .client_has
+            .keys()
+            .filter(|n| !all.contains_key(*n))
+            .cloned()
+            .collect();
         if updated.is_empty() && removed.is_empty() {
             return Ok(());
         }

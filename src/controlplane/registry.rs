@@ -17,7 +17,9 @@ pub fn load(roots: &[PathBuf]) -> (Store, Vec<LoadError>) {
 
 /// Loads `roots`, publishes the store, and republishes it whenever a file under them changes.
 /// Returns the receiver and the watcher, which must be kept alive.
-pub fn watch_files(roots: Vec<PathBuf>) -> anyhow::Result<(watch::Receiver<Arc<Store>>, notify::RecommendedWatcher)> {
+pub fn watch_files(
+    roots: Vec<PathBuf>,
+) -> anyhow::Result<(watch::Receiver<Arc<Store>>, notify::RecommendedWatcher)> {
     let (store, errors) = load(&roots);
     for e in &errors {
         tracing::warn!("{e}");

@@ -31,7 +31,13 @@ pub struct Ads {
 
 impl Ads {
     pub fn new(registry: watch::Receiver<Arc<Store>>, status: Arc<StatusBoard>) -> Ads {
-        Ads { shared: Arc::new(Shared { registry, status, next_conn: AtomicU64::new(1) }) }
+        Ads {
+            shared: Arc::new(Shared {
+                registry,
+                status,
+                next_conn: AtomicU64::new(1),
+            }),
+        }
     }
 
     fn conn(&self) -> u64 {

@@ -30,8 +30,20 @@ pub struct Stream {
 }
 
 impl Stream {
-    pub fn new(conn: u64, shared: Arc<Shared>, out: mpsc::Sender<Result<DiscoveryResponse, Status>>) -> Self {
-        Stream { conn, shared, out, types: BTreeMap::new(), resources: None, node: None, nonce: 0 }
+    pub fn new(
+        conn: u64,
+        shared: Arc<Shared>,
+        out: mpsc::Sender<Result<DiscoveryResponse, Status>>,
+    ) -> Self {
+        Stream {
+            conn,
+            shared,
+            out,
+            types: BTreeMap::new(),
+            resources: None,
+            node: None,
+            nonce: 0,
+        }
     }
 
     pub async fn run(mut self, mut inbound: tonic::Streaming<DiscoveryRequest>) {
@@ -83,25 +95,49 @@ impl Stream {
         }
         if self.node.is_none() {
             let Some(node) = req.node.clone() else {
-                let _ = self.out.send(Err(Status::invalid_argument("the first request must carry a node"))).await;
+                let _ = self
+                    .out
+                    .send(Err(Status::invalid_argument(
+                        "the first request must carry a node",
+                    )))
+                    .await;
                 return Err(());
             };
             self.node = Some(super::node::NodeInfo::from_node(&node));
-            self.shared.status.connect(self.conn, node, Mode::StateOfTheWorld);
+            self.shared
+                .status
+                .connect(self.conn, node, Mode::StateOfTheWorld);
             self.recompute();
         }
         let state = self.types.entry(t.clone()).or_default();
         if !req.response_nonce.is_empty() {
             if state.nonce.as_deref() != Some(req.response_nonce.as_str()) {
-                tracing::debug!(conn = self.conn, "{}: stale nonce {}", short(&t), req.response_nonce);
+                tracing::debug!(
+                    conn = self.conn,
+                    "{}: stale nonce {}",
+                    short(&t),
+                    req.response_nonce
+                );
                 return Ok(());
             }
             match &req.error_detail {
                 Some(err) => {
-                    tracing::warn!(conn = self.conn, "{} NACK of {}: {}", short(&t), req.version_info, err.message);
-                    self.shared.status.nacked(self.conn, &t, &req.version_info, &err.message);
+                    tracing::warn!(
+                        conn = self.conn,
+                        "{} NACK of {}: {}",
+                        short(&t),
+                        req.version_info,
+                        err.message
+                    );
+                    self.shared
+                        .status
+                        .nacked(self.conn, &t, &req.version_info, &err.message);
                 }
-                None => self.shared.status.acked(self.conn, &t, &req.version_info, &req.response_nonce),
+                None => {
+                    self.shared
+                        .status
+                        .acked(self.conn, &t, &req.version_info, &req.response_nonce)
+                }
             }
         }
         let names: BTreeSet<String> = req.resource_names.iter().cloned().collect();
@@ -122,12 +158,20 @@ impl Stream {
     }
 
     fn selected(&self, t: &str) -> Vec<(&String, &Versioned)> {
-        let (Some(state), Some(res)) = (self.types.get(t), self.resources.as_ref()) else { return Vec::new() };
-        let Some(all) = res.of(t) else { return Vec::new() };
+        let (Some(state), Some(res)) = (self.types.get(t), self.resources.as_ref()) else {
+            return Vec::new();
+        };
+        let Some(all) = res.of(t) else {
+            return Vec::new();
+        };
         if state.wildcard {
             all.iter().collect()
         } else {
-            state.names.iter().filter_map(|n| all.get_key_value(n)).collect()
+            state
+                .names
+                .iter()
+                .filter_map(|n| all.get_key_value(n))
+                .collect()
         }
     }
 

@@ -5,7 +5,9 @@ use super::any::{CLIENT_CONFIG, PUSH_ORDER};
 use super::node::NodeInfo;
 use envoy_types::pb::envoy::admin::v3::UpdateFailureState;
 use envoy_types::pb::envoy::config::core::v3::Node;
-use envoy_types::pb::envoy::service::status::v3::{ClientConfig, ConfigStatus, client_config::GenericXdsConfig};
+use envoy_types::pb::envoy::service::status::v3::{
+    ClientConfig, ConfigStatus, client_config::GenericXdsConfig,
+};
 use envoy_types::pb::google::protobuf::Any;
 use prost::Message;
 use std::collections::BTreeMap;
@@ -63,7 +65,10 @@ pub struct StatusBoard {
 
 impl Default for StatusBoard {
     fn default() -> Self {
-        StatusBoard { proxies: Mutex::new(BTreeMap::new()), changes: watch::channel(0).0 }
+        StatusBoard {
+            proxies: Mutex::new(BTreeMap::new()),
+            changes: watch::channel(0).0,
+        }
     }
 }
 
@@ -84,7 +89,16 @@ impl StatusBoard {
     pub fn connect(&self, conn: u64, node: Node, mode: Mode) {
         let info = NodeInfo::from_node(&node);
         self.with(|m| {
-            m.insert(conn, ProxyStatus { node, info, mode, connected_at: SystemTime::now(), types: BTreeMap::new() });
+            m.insert(
+                conn,
+                ProxyStatus {
+                    node,
+                    info,
+                    mode,
+                    connected_at: SystemTime::now(),
+                    types: BTreeMap::new(),
+                },
+            );
         });
     }
 
@@ -118,11 +132,18 @@ impl StatusBoard {
     }
 
     pub fn nacked(&self, conn: u64, type_url: &str, version: &str, message: &str) {
-        self.update(conn, type_url, |t| t.nack = Some((version.into(), message.into())));
+        self.update(conn, type_url, |t| {
+            t.nack = Some((version.into(), message.into()))
+        });
     }
 
     pub fn proxies(&self) -> Vec<ProxyStatus> {
-        self.proxies.lock().unwrap_or_else(|p| p.into_inner()).values().cloned().collect()
+        self.proxies
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .values()
+            .cloned()
+            .collect()
     }
 
     /// One `ClientConfig` per connected proxy, as istiod's syncz answers.
@@ -147,8 +168,15 @@ impl StatusBoard {
                         }
                     })
                     .collect();
-                let cc = ClientConfig { node: Some(p.node.clone()), generic_xds_configs, ..Default::default() };
-                Any { type_url: CLIENT_CONFIG.into(), value: cc.encode_to_vec() }
+                let cc = ClientConfig {
+                    node: Some(p.node.clone()),
+                    generic_xds_configs,
+                    ..Default::default()
+                };
+                Any {
+                    type_url: CLIENT_CONFIG.into(),
+                    value: cc.encode_to_vec(),
+                }
             })
             .collect()
     }

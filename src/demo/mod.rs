@@ -1,3 +1,5 @@
-//! The built-in registry meshdeck opens on when given nothing else.
+//! The built-in example registry, and the live demo mesh: loopback "VMs", real Envoys, load.
 
 pub mod example;
+pub mod load;
+pub mod vm;

@@ -1,5 +1,6 @@
 //! Background work and everything that touches the outside world. Never imports ratatui or
 //! State: tasks own their clients and talk to `update` only through messages.
 
+pub mod envoy;
 pub mod manifests;
 pub mod source;

@@ -2,6 +2,8 @@
 //! keys into `update`, and rendering to a text screen.
 #![allow(dead_code)]
 
+pub mod mesh;
+
 use meshdeck::config::keymap::Keymap;
 use meshdeck::config::theme::Theme;
 use meshdeck::io::manifests::load::load_all;

@@ -15,13 +15,18 @@ use envoy_types::pb::google::protobuf::UInt32Value;
 pub fn ads() -> ConfigSource {
     ConfigSource {
         resource_api_version: ApiVersion::V3 as i32,
-        config_source_specifier: Some(config_source::ConfigSourceSpecifier::Ads(AggregatedConfigSource {})),
+        config_source_specifier: Some(config_source::ConfigSourceSpecifier::Ads(
+            AggregatedConfigSource {},
+        )),
         ..Default::default()
     }
 }
 
 pub fn is_eds(c: &Cluster) -> bool {
-    c.cluster_discovery_type == Some(cluster::ClusterDiscoveryType::Type(cluster::DiscoveryType::Eds as i32))
+    c.cluster_discovery_type
+        == Some(cluster::ClusterDiscoveryType::Type(
+            cluster::DiscoveryType::Eds as i32,
+        ))
 }
 
 pub fn build(store: &Store, ctx: &PortContext<'_>, name: &str) -> Option<Cluster> {
@@ -49,7 +54,9 @@ pub fn build(store: &Store, ctx: &PortContext<'_>, name: &str) -> Option<Cluster
             c.load_assignment = Some(cla);
         }
         _ => {
-            c.cluster_discovery_type = Some(cluster::ClusterDiscoveryType::Type(cluster::DiscoveryType::Eds as i32));
+            c.cluster_discovery_type = Some(cluster::ClusterDiscoveryType::Type(
+                cluster::DiscoveryType::Eds as i32,
+            ));
             c.eds_cluster_config = Some(cluster::EdsClusterConfig {
                 eds_config: Some(ads()),
                 service_name: String::new(),
@@ -65,7 +72,10 @@ pub fn build(store: &Store, ctx: &PortContext<'_>, name: &str) -> Option<Cluster
     Some(c)
 }
 
-fn apply_destination_rule(c: &mut Cluster, dr: &crate::model::destination_rule::DestinationRuleSpec) {
+fn apply_destination_rule(
+    c: &mut Cluster,
+    dr: &crate::model::destination_rule::DestinationRuleSpec,
+) {
     let Some(tp) = &dr.traffic_policy else { return };
     if let Some(lb) = &tp.load_balancer {
         c.lb_policy = match lb.simple.as_deref() {
@@ -73,11 +83,17 @@ fn apply_destination_rule(c: &mut Cluster, dr: &crate::model::destination_rule::
             Some("RANDOM") => cluster::LbPolicy::Random,
             _ => cluster::LbPolicy::LeastRequest,
         } as i32;
-        if lb.locality_lb_setting.as_ref().is_some_and(|l| !l.distribute.is_empty()) {
+        if lb
+            .locality_lb_setting
+            .as_ref()
+            .is_some_and(|l| !l.distribute.is_empty())
+        {
             c.common_lb_config = Some(cluster::CommonLbConfig {
-                locality_config_specifier: Some(cluster::common_lb_config::LocalityConfigSpecifier::LocalityWeightedLbConfig(
-                    cluster::common_lb_config::LocalityWeightedLbConfig {},
-                )),
+                locality_config_specifier: Some(
+                    cluster::common_lb_config::LocalityConfigSpecifier::LocalityWeightedLbConfig(
+                        cluster::common_lb_config::LocalityWeightedLbConfig {},
+                    ),
+                ),
                 ..Default::default()
             });
         }
@@ -86,12 +102,18 @@ fn apply_destination_rule(c: &mut Cluster, dr: &crate::model::destination_rule::
         let u = |v: u32| Some(UInt32Value { value: v });
         c.outlier_detection = Some(OutlierDetection {
             consecutive_5xx: od.consecutive_5xx_errors.and_then(u),
-            enforcing_consecutive_5xx: od.consecutive_5xx_errors.map(|_| UInt32Value { value: 100 }),
+            enforcing_consecutive_5xx: od
+                .consecutive_5xx_errors
+                .map(|_| UInt32Value { value: 100 }),
             consecutive_gateway_failure: od.consecutive_gateway_errors.and_then(u),
-            enforcing_consecutive_gateway_failure: od.consecutive_gateway_errors.map(|_| UInt32Value { value: 100 }),
+            enforcing_consecutive_gateway_failure: od
+                .consecutive_gateway_errors
+                .map(|_| UInt32Value { value: 100 }),
             interval: od.interval.as_deref().and_then(duration::parse),
             base_ejection_time: od.base_ejection_time.as_deref().and_then(duration::parse),
-            max_ejection_percent: od.max_ejection_percent.map(|p| UInt32Value { value: p.clamp(0, 100) as u32 }),
+            max_ejection_percent: od.max_ejection_percent.map(|p| UInt32Value {
+                value: p.clamp(0, 100) as u32,
+            }),
             // Istio turns success-rate ejection off unless asked for.
             enforcing_success_rate: Some(UInt32Value { value: 0 }),
             ..Default::default()
@@ -103,12 +125,20 @@ fn apply_destination_rule(c: &mut Cluster, dr: &crate::model::destination_rule::
 pub fn group_probe(store: &Store, ctx: &PortContext<'_>) -> Option<Probe> {
     let port = ctx.derived.ports.get(ctx.port_index)?;
     port.endpoints.iter().find_map(|ep| {
-        let EndpointSource::WorkloadEntry { namespace, name } = &ep.source else { return None };
-        let Some(Object::WorkloadEntry(we)) = store.get(&ObjectKey::new(Kind::WorkloadEntry, namespace, name)).map(|e| &e.object) else {
+        let EndpointSource::WorkloadEntry { namespace, name } = &ep.source else {
+            return None;
+        };
+        let Some(Object::WorkloadEntry(we)) = store
+            .get(&ObjectKey::new(Kind::WorkloadEntry, namespace, name))
+            .map(|e| &e.object)
+        else {
             return None;
         };
         let group = owning_group(we)?;
-        match store.get(&ObjectKey::new(Kind::WorkloadGroup, namespace, group)).map(|e| &e.object) {
+        match store
+            .get(&ObjectKey::new(Kind::WorkloadGroup, namespace, group))
+            .map(|e| &e.object)
+        {
             Some(Object::WorkloadGroup(wg)) => wg.spec.probe.clone(),
             _ => None,
         }
@@ -116,7 +146,11 @@ pub fn group_probe(store: &Store, ctx: &PortContext<'_>) -> Option<Probe> {
 }
 
 pub fn probe_port(probe: &Probe) -> Option<u32> {
-    probe.http_get.as_ref().map(|h| h.port).or(probe.tcp_socket.as_ref().map(|t| t.port))
+    probe
+        .http_get
+        .as_ref()
+        .map(|h| h.port)
+        .or(probe.tcp_socket.as_ref().map(|t| t.port))
 }
 
 fn health_check(probe: &Probe) -> Option<HealthCheck> {
@@ -132,7 +166,11 @@ fn health_check(probe: &Probe) -> Option<HealthCheck> {
         // exec and grpc probes run on the VM (istio-agent); Envoy cannot run them.
         return None;
     };
-    let n = |v: Option<i32>, d: u32| Some(UInt32Value { value: v.map_or(d, |x| x.max(1) as u32) });
+    let n = |v: Option<i32>, d: u32| {
+        Some(UInt32Value {
+            value: v.map_or(d, |x| x.max(1) as u32),
+        })
+    };
     Some(HealthCheck {
         timeout: Some(seconds(probe.timeout_seconds.unwrap_or(1).max(1) as i64)),
         interval: Some(seconds(probe.period_seconds.unwrap_or(10).max(1) as i64)),

@@ -39,7 +39,10 @@ pub fn millis(ms: u64) -> Duration {
 }
 
 pub fn seconds(s: i64) -> Duration {
-    Duration { seconds: s, nanos: 0 }
+    Duration {
+        seconds: s,
+        nanos: 0,
+    }
 }
 
 #[cfg(test)]

@@ -6,7 +6,8 @@ use crate::controlplane::any::pack;
 use crate::model::service_entry::ServicePort;
 use envoy_types::pb::envoy::config::listener::v3::{Filter, FilterChain, Listener, filter};
 use envoy_types::pb::envoy::config::route::v3::{
-    Route, RouteAction, RouteConfiguration, RouteMatch, VirtualHost, route, route_action, route_match,
+    Route, RouteAction, RouteConfiguration, RouteMatch, VirtualHost, route, route_action,
+    route_match,
 };
 use envoy_types::pb::envoy::extensions::filters::http::router::v3::Router;
 use envoy_types::pb::envoy::extensions::filters::network::http_connection_manager::v3::{
@@ -19,7 +20,9 @@ pub const ROUTE_NAME: &str = "meshdeck_http";
 
 pub fn is_http(port: &ServicePort) -> bool {
     let proto = port.protocol.as_deref().unwrap_or("").to_ascii_uppercase();
-    matches!(proto.as_str(), "HTTP" | "HTTP2" | "GRPC") || port.name.starts_with("http") || port.name.starts_with("grpc")
+    matches!(proto.as_str(), "HTTP" | "HTTP2" | "GRPC")
+        || port.name.starts_with("http")
+        || port.name.starts_with("grpc")
 }
 
 pub fn http_listener(listen: &str) -> Listener {
@@ -33,14 +36,19 @@ pub fn http_listener(listen: &str) -> Listener {
         })),
         http_filters: vec![HttpFilter {
             name: "envoy.filters.http.router".into(),
-            config_type: Some(http_filter::ConfigType::TypedConfig(pack(&Router::default()))),
+            config_type: Some(http_filter::ConfigType::TypedConfig(pack(
+                &Router::default(),
+            ))),
             ..Default::default()
         }],
         ..Default::default()
     };
     Listener {
         name: LISTENER_NAME.into(),
-        address: Some(super::endpoints::socket(host.trim_matches(['[', ']']), port)),
+        address: Some(super::endpoints::socket(
+            host.trim_matches(['[', ']']),
+            port,
+        )),
         filter_chains: vec![FilterChain {
             filters: vec![Filter {
                 name: "envoy.filters.network.http_connection_manager".into(),
@@ -82,7 +90,9 @@ impl RouteBuilder {
                     ..Default::default()
                 }),
                 action: Some(route::Action::Route(RouteAction {
-                    cluster_specifier: Some(route_action::ClusterSpecifier::Cluster(cluster.into())),
+                    cluster_specifier: Some(route_action::ClusterSpecifier::Cluster(
+                        cluster.into(),
+                    )),
                     ..Default::default()
                 })),
                 ..Default::default()

@@ -38,23 +38,42 @@ pub fn resources(store: &Store, node: &NodeInfo) -> Resources {
     };
     let mut routes = listener::RouteBuilder::default();
     for entry in store.entries(Kind::ServiceEntry) {
-        let Object::ServiceEntry(se) = &entry.object else { continue };
-        let Some(derived) = derive(store, &entry.object.key(), &view) else { continue };
+        let Object::ServiceEntry(se) = &entry.object else {
+            continue;
+        };
+        let Some(derived) = derive(store, &entry.object.key(), &view) else {
+            continue;
+        };
         for (port_index, port) in se.spec.ports.iter().enumerate() {
             for host in &se.spec.hosts {
-                let ctx = PortContext { se, derived: &derived, port_index, host };
+                let ctx = PortContext {
+                    se,
+                    derived: &derived,
+                    port_index,
+                    host,
+                };
                 let name = cluster_name(port.number, host);
-                let Some(c) = cluster::build(store, &ctx, &name) else { continue };
+                let Some(c) = cluster::build(store, &ctx, &name) else {
+                    continue;
+                };
                 let eds = cluster::is_eds(&c);
                 out.insert(CLUSTER, name.clone(), pack(&c));
                 if eds {
-                    out.insert(ENDPOINT, name.clone(), pack(&endpoints::load_assignment(store, &ctx, &name)));
+                    out.insert(
+                        ENDPOINT,
+                        name.clone(),
+                        pack(&endpoints::load_assignment(store, &ctx, &name)),
+                    );
                 }
                 routes.add(host, port, &name);
             }
         }
     }
-    out.insert(LISTENER, LISTENER_NAME.to_string(), pack(&listener::http_listener(&node.listen)));
+    out.insert(
+        LISTENER,
+        LISTENER_NAME.to_string(),
+        pack(&listener::http_listener(&node.listen)),
+    );
     out.insert(ROUTE, ROUTE_NAME.to_string(), pack(&routes.build()));
     // Every type exists, even when empty, so wildcard subscribers get an answer.
     for t in super::any::PUSH_ORDER {

@@ -1,0 +1,113 @@
+//! Envoy's admin API over plain HTTP/1.1 on loopback.
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Empty};
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::TokioExecutor;
+use serde::Deserialize;
+use std::time::Duration;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AdminError {
+    #[error("admin {0}: {1}")]
+    Http(String, String),
+    #[error("admin {0}: answered {1}")]
+    Status(String, u16),
+    #[error("admin {0}: {1}")]
+    Parse(String, String),
+}
+
+pub async fn get(base: &str, path: &str) -> Result<Bytes, AdminError> {
+    let url = format!("{base}{path}");
+    let client: Client<_, Empty<Bytes>> = Client::builder(TokioExecutor::new()).build_http();
+    let uri: hyper::Uri = url
+        .parse()
+        .map_err(|e: hyper::http::uri::InvalidUri| AdminError::Http(url.clone(), e.to_string()))?;
+    let resp = tokio::time::timeout(Duration::from_secs(3), client.get(uri))
+        .await
+        .map_err(|_| AdminError::Http(url.clone(), "timed out after 3 s".into()))?
+        .map_err(|e| AdminError::Http(url.clone(), e.to_string()))?;
+    let status = resp.status().as_u16();
+    let body = resp
+        .into_body()
+        .collect()
+        .await
+        .map_err(|e| AdminError::Http(url.clone(), e.to_string()))?
+        .to_bytes();
+    if status != 200 {
+        return Err(AdminError::Status(url, status));
+    }
+    Ok(body)
+}
+
+/// `/clusters?format=json`, as much of it as meshdeck reads.
+#[derive(Debug, Clone, Deserialize, Default)]
+pub struct Clusters {
+    #[serde(default)]
+    pub cluster_statuses: Vec<ClusterStatus>,
+}
+
+#[derive(Debug, Clone, Deserialize, Default)]
+pub struct ClusterStatus {
+    pub name: String,
+    #[serde(default)]
+    pub host_statuses: Vec<HostStatus>,
+}
+
+#[derive(Debug, Clone, Deserialize, Default)]
+pub struct HostStatus {
+    #[serde(default)]
+    pub address: Option<serde_json::Value>,
+    #[serde(default)]
+    pub weight: Option<u32>,
+    #[serde(default)]
+    pub priority: Option<u32>,
+    #[serde(default)]
+    pub locality: Option<serde_json::Value>,
+    #[serde(default)]
+    pub health_status: serde_json::Value,
+    #[serde(default)]
+    pub stats: Vec<serde_json::Value>,
+}
+
+impl HostStatus {
+    pub fn socket(&self) -> Option<(String, u32)> {
+        let sa = self.address.as_ref()?.get("socket_address")?;
+        Some((
+            sa.get("address")?.as_str()?.to_string(),
+            sa.get("port_value")?.as_u64()? as u32,
+        ))
+    }
+
+    /// Envoy's per-host health flags that are set (`failed_active_health_check`, ...), and the
+    /// EDS health status when it is not HEALTHY.
+    pub fn flags(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        if let Some(obj) = self.health_status.as_object() {
+            for (k, v) in obj {
+                match v {
+                    serde_json::Value::Bool(true) => out.push(k.clone()),
+                    serde_json::Value::String(s) if k == "eds_health_status" && s != "HEALTHY" => {
+                        out.push(format!("eds:{s}"))
+                    }
+                    _ => {}
+                }
+            }
+        }
+        out
+    }
+
+    pub fn counter(&self, name: &str) -> Option<u64> {
+        self.stats
+            .iter()
+            .find(|s| s.get("name").and_then(|n| n.as_str()) == Some(name))
+            .and_then(|s| s.get("value"))
+            .and_then(|v| v.as_str().and_then(|s| s.parse().ok()).or(v.as_u64()))
+    }
+}
+
+pub async fn clusters(base: &str) -> Result<Clusters, AdminError> {
+    let body = get(base, "/clusters?format=json").await?;
+    serde_json::from_slice(&body)
+        .map_err(|e| AdminError::Parse(format!("{base}/clusters"), e.to_string()))
+}

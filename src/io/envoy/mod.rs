@@ -1,0 +1,7 @@
+//! Real Envoy processes: finding the binary, bootstrapping it against an xDS server, and
+//! reading its admin API.
+
+pub mod admin;
+pub mod bootstrap;
+pub mod find;
+pub mod process;

@@ -1,0 +1,176 @@
+//! A small mesh for data-plane tests: the embedded control plane on loopback, loopback VMs, and
+//! real Envoy processes bootstrapped against it.
+#![allow(dead_code)]
+
+use envoy_types::pb::envoy::service::status::v3::ConfigStatus;
+use meshdeck::controlplane::any::PUSH_ORDER;
+use meshdeck::controlplane::server::{Ads, serve};
+use meshdeck::controlplane::status::StatusBoard;
+use meshdeck::demo::vm::{self, VmHandle};
+use meshdeck::io::envoy::bootstrap::{ApiType, ProxySpec};
+use meshdeck::io::envoy::find::envoy_binary;
+use meshdeck::io::envoy::process::EnvoyProcess;
+use meshdeck::io::manifests::load::into_store;
+use meshdeck::io::manifests::parse::parse_text;
+use meshdeck::model::locality::Locality;
+use meshdeck::model::store::Store;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::sync::{oneshot, watch};
+
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+pub fn loopback(last: u8, port: u16) -> SocketAddr {
+    SocketAddr::from(([127, 0, 0, last], port))
+}
+
+pub fn store_of(text: &str) -> Store {
+    let p = parse_text(std::path::Path::new("test.yaml"), text);
+    assert!(p.errors.is_empty(), "{:?}", p.errors);
+    into_store(vec![p])
+}
+
+pub struct ControlPlane {
+    pub addr: SocketAddr,
+    pub registry: watch::Sender<Arc<Store>>,
+    pub status: Arc<StatusBoard>,
+    stop: Option<oneshot::Sender<()>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl ControlPlane {
+    pub async fn start(store: Store) -> ControlPlane {
+        Self::start_on(SocketAddr::from(([127, 0, 0, 1], 0)), store).await
+    }
+
+    pub async fn start_on(addr: SocketAddr, store: Store) -> ControlPlane {
+        let listener = tokio::net::TcpListener::bind(addr).await.expect("bind xds");
+        let addr = listener.local_addr().unwrap();
+        let (registry, rx) = watch::channel(Arc::new(store));
+        let status = Arc::new(StatusBoard::default());
+        let ads = Ads::new(rx, status.clone());
+        let (stop, stopped) = oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            let _ = serve(listener, ads, async {
+                let _ = stopped.await;
+            })
+            .await;
+        });
+        ControlPlane {
+            addr,
+            registry,
+            status,
+            stop: Some(stop),
+            task,
+        }
+    }
+
+    pub fn publish(&self, store: Store) {
+        self.registry.send_replace(Arc::new(store));
+    }
+
+    pub async fn stop(mut self) {
+        if let Some(s) = self.stop.take() {
+            let _ = s.send(());
+        }
+        self.task.abort();
+        let _ = self.task.await;
+    }
+
+    /// Waits until proxy `id` has ACKed every type, and returns the versions it ACKed.
+    pub async fn wait_synced(&self, id: &str) -> Vec<String> {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let proxies = self.status.proxies();
+            if let Some(p) = proxies.iter().find(|p| p.info.id == id) {
+                let all = PUSH_ORDER.iter().all(|t| {
+                    p.types
+                        .get(*t)
+                        .is_some_and(|s| s.config_status() == ConfigStatus::Synced)
+                });
+                if all {
+                    return PUSH_ORDER
+                        .iter()
+                        .map(|t| p.types[*t].acked_version.clone())
+                        .collect();
+                }
+            }
+            assert!(
+                Instant::now() < deadline,
+                "proxy {id} did not sync in 20 s: {proxies:#?}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+}
+
+pub struct Proxy {
+    pub envoy: EnvoyProcess,
+    pub listen: SocketAddr,
+    pub admin: String,
+    _dir: tempfile::TempDir,
+}
+
+impl Proxy {
+    pub async fn start(id: &str, locality: &str, xds: SocketAddr, api: ApiType) -> Proxy {
+        let binary = envoy_binary().unwrap_or_else(|e| panic!("{e}"));
+        let dir = tempfile::tempdir().unwrap();
+        let listen = loopback(1, free_port());
+        let admin = loopback(1, free_port());
+        let spec = ProxySpec {
+            id: id.into(),
+            locality: Locality::parse(locality),
+            xds,
+            admin,
+            listen,
+            api,
+        };
+        let envoy = EnvoyProcess::start(&binary, spec, dir.path()).expect("start envoy");
+        Proxy {
+            envoy,
+            listen,
+            admin: format!("http://{admin}"),
+            _dir: dir,
+        }
+    }
+
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(&self.envoy.log).unwrap_or_default()
+    }
+}
+
+pub async fn vms(names: &[(&str, u8)]) -> Vec<VmHandle> {
+    let mut out = Vec::new();
+    for (name, last) in names {
+        out.push(vm::start(name, loopback(*last, 0)).await.expect("start vm"));
+    }
+    out
+}
+
+/// A ServiceEntry `HOST` on port 80 selecting `app: APP`, one WorkloadEntry per VM, and a
+/// ROUND_ROBIN DestinationRule so that splits are deterministic (LEAST_REQUEST picks randomly
+/// among equal weights).
+pub fn service_yaml(host: &str, app: &str, entries: &[(&VmHandle, u32, &str)]) -> String {
+    let mut s = format!(
+        "apiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata: {{name: {app}, namespace: demo}}\nspec:\n  host: {host}\n  trafficPolicy: {{loadBalancer: {{simple: ROUND_ROBIN}}}}\n---\n"
+    );
+    s.push_str(&format!(
+        "apiVersion: networking.istio.io/v1\nkind: ServiceEntry\nmetadata: {{name: {app}, namespace: demo}}\nspec:\n  hosts: [{host}]\n  location: MESH_INTERNAL\n  resolution: STATIC\n  ports: [{{number: 80, name: http, protocol: HTTP}}]\n  workloadSelector: {{labels: {{app: {app}}}}}\n"
+    ));
+    for (vm, weight, locality) in entries {
+        s.push_str(&format!(
+            "---\napiVersion: networking.istio.io/v1\nkind: WorkloadEntry\nmetadata: {{name: {}, namespace: demo}}\nspec:\n  address: {}\n  ports: {{http: {}}}\n  labels: {{app: {app}}}\n  weight: {weight}\n  locality: {locality}\n",
+            vm.name,
+            vm.addr.ip(),
+            vm.addr.port()
+        ));
+    }
+    s
+}

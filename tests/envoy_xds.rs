@@ -1,0 +1,157 @@
+//! The embedded control plane against a real Envoy 1.40: every type ACKed in SotW and Delta, an
+//! invalid resource NACKed, weights moving traffic, restarts resynced.
+
+mod common;
+use common::mesh::*;
+use envoy_types::pb::envoy::service::status::v3::ConfigStatus;
+use meshdeck::controlplane::any::{CLUSTER, ENDPOINT};
+use meshdeck::demo::load::Caller;
+use meshdeck::io::envoy::admin;
+use meshdeck::io::envoy::bootstrap::ApiType;
+use std::time::{Duration, Instant};
+
+const HOST: &str = "test.demo.internal";
+
+fn share(counts: &std::collections::BTreeMap<String, usize>, vm: &str) -> f64 {
+    let total: usize = counts.values().sum();
+    counts.get(vm).copied().unwrap_or(0) as f64 / total.max(1) as f64
+}
+
+async fn weights_in_envoy(admin_url: &str) -> Vec<(u32, u32)> {
+    let c = admin::clusters(admin_url).await.expect("clusters");
+    let cluster = c
+        .cluster_statuses
+        .iter()
+        .find(|c| c.name == format!("outbound|80||{HOST}"))
+        .expect("cluster present");
+    let mut v: Vec<(u32, u32)> = cluster
+        .host_statuses
+        .iter()
+        .map(|h| (h.socket().unwrap().1, h.weight.unwrap_or(1)))
+        .collect();
+    v.sort();
+    v
+}
+
+async fn split_moves_with_weights(api: ApiType) {
+    let vms = vms(&[("v1", 21), ("v2", 22)]).await;
+    let text = service_yaml(
+        HOST,
+        "test",
+        &[(&vms[0], 20, "r1/z1"), (&vms[1], 80, "r1/z2")],
+    );
+    let cp = ControlPlane::start(store_of(&text)).await;
+    let proxy = Proxy::start("proxy-a", "r1/z1", cp.addr, api).await;
+    cp.wait_synced("proxy-a").await;
+    let caller = Caller::default();
+    let counts = caller.split(proxy.listen, HOST, 300).await;
+    let v2 = share(&counts, "v2");
+    assert!(
+        (v2 - 0.8).abs() < 0.07,
+        "20/80 gave {counts:?}; envoy log:\n{}",
+        proxy.log()
+    );
+
+    // Edit: 50/50. The control plane pushes, Envoy ACKs, the split follows.
+    let text = service_yaml(
+        HOST,
+        "test",
+        &[(&vms[0], 50, "r1/z1"), (&vms[1], 50, "r1/z2")],
+    );
+    let before = cp.status.proxies()[0].types[ENDPOINT].acked_version.clone();
+    cp.publish(store_of(&text));
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while weights_in_envoy(&proxy.admin)
+        .await
+        .iter()
+        .any(|(_, w)| *w != 50)
+    {
+        assert!(Instant::now() < deadline, "new weights never reached Envoy");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let after = cp.wait_synced("proxy-a").await;
+    assert_ne!(after[1], before, "EDS version moved");
+    let counts = caller.split(proxy.listen, HOST, 300).await;
+    let v2 = share(&counts, "v2");
+    assert!((v2 - 0.5).abs() < 0.07, "50/50 gave {counts:?}");
+    cp.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sotw_every_type_acked_and_weights_move_traffic() {
+    split_moves_with_weights(ApiType::StateOfTheWorld).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn delta_every_type_acked_and_weights_move_traffic() {
+    split_moves_with_weights(ApiType::Delta).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_invalid_endpoint_is_nacked_and_shows_as_error() {
+    let vms = vms(&[("v1", 23)]).await;
+    let good = service_yaml(HOST, "test", &[(&vms[0], 1, "r1/z1")]);
+    let cp = ControlPlane::start(store_of(&good)).await;
+    let _proxy = Proxy::start("proxy-n", "r1/z1", cp.addr, ApiType::StateOfTheWorld).await;
+    cp.wait_synced("proxy-n").await;
+    // A port Envoy cannot use: the API server accepts it, Envoy refuses the assignment.
+    let bad = good.replace(&format!("http: {}", vms[0].addr.port()), "http: 70000");
+    cp.publish(store_of(&bad));
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let p = cp
+            .status
+            .proxies()
+            .into_iter()
+            .find(|p| p.info.id == "proxy-n")
+            .unwrap();
+        if let Some(t) = p.types.get(ENDPOINT)
+            && t.config_status() == ConfigStatus::Error
+        {
+            let (_, msg) = t.nack.clone().unwrap();
+            assert!(
+                msg.contains("70000") || msg.to_lowercase().contains("port"),
+                "{msg}"
+            );
+            assert_eq!(p.types[CLUSTER].config_status(), ConfigStatus::Synced);
+            break;
+        }
+        assert!(Instant::now() < deadline, "no NACK seen: {p:#?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // Fixing it clears the error.
+    cp.publish(store_of(&good.replace("weight: 1", "weight: 2")));
+    cp.wait_synced("proxy-n").await;
+    cp.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn envoy_resyncs_after_a_control_plane_restart() {
+    let vms = vms(&[("v1", 24)]).await;
+    let text = service_yaml(HOST, "test", &[(&vms[0], 7, "r1/z1")]);
+    let cp = ControlPlane::start(store_of(&text)).await;
+    let addr = cp.addr;
+    let mut proxy = Proxy::start("proxy-r", "r1/z1", addr, ApiType::Delta).await;
+    cp.wait_synced("proxy-r").await;
+    cp.stop().await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let cp = ControlPlane::start_on(addr, store_of(&text.replace("weight: 7", "weight: 9"))).await;
+    cp.wait_synced("proxy-r").await;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while weights_in_envoy(&proxy.admin).await != vec![(vms[0].addr.port() as u32, 9)] {
+        assert!(
+            Instant::now() < deadline,
+            "weight after restart never arrived"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(proxy.envoy.is_running());
+    // Killing Envoy: the control plane notices the stream is gone.
+    proxy.envoy.kill().await;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while cp.status.proxies().iter().any(|p| p.info.id == "proxy-r") {
+        assert!(Instant::now() < deadline, "killed proxy still listed");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    cp.stop().await;
+}
