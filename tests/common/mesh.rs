@@ -154,6 +154,23 @@ pub async fn vms(names: &[(&str, u8)]) -> Vec<VmHandle> {
     out
 }
 
+/// VMs on one port (as a fleet behind a WorkloadGroup is), each on its own loopback address.
+pub async fn vms_on_one_port(names: &[(&str, u8)]) -> Vec<VmHandle> {
+    let first = vm::start(names[0].0, loopback(names[0].1, 0))
+        .await
+        .expect("start vm");
+    let port = first.addr.port();
+    let mut out = vec![first];
+    for (name, last) in &names[1..] {
+        out.push(
+            vm::start(name, loopback(*last, port))
+                .await
+                .expect("start vm"),
+        );
+    }
+    out
+}
+
 /// A ServiceEntry `HOST` on port 80 selecting `app: APP`, one WorkloadEntry per VM, and a
 /// ROUND_ROBIN DestinationRule so that splits are deterministic (LEAST_REQUEST picks randomly
 /// among equal weights).

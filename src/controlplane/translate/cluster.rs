@@ -174,6 +174,8 @@ fn health_check(probe: &Probe) -> Option<HealthCheck> {
     Some(HealthCheck {
         timeout: Some(seconds(probe.timeout_seconds.unwrap_or(1).max(1) as i64)),
         interval: Some(seconds(probe.period_seconds.unwrap_or(10).max(1) as i64)),
+        // The probe's period applies from the start, not Envoy's 60 s "no traffic" default.
+        no_traffic_interval: Some(seconds(probe.period_seconds.unwrap_or(10).max(1) as i64)),
         unhealthy_threshold: n(probe.failure_threshold, 3),
         healthy_threshold: n(probe.success_threshold, 1),
         health_checker: Some(checker),
