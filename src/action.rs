@@ -26,10 +26,13 @@ pub enum Action {
     WorkloadGroups,
     DestinationRules,
     Problems,
+    DemoFailProbe,
+    DemoErrors,
+    DemoRecover,
 }
 
 impl Action {
-    pub const ALL: [Action; 23] = [
+    pub const ALL: [Action; 26] = [
         Action::Quit,
         Action::Help,
         Action::Back,
@@ -53,6 +56,9 @@ impl Action {
         Action::WorkloadGroups,
         Action::DestinationRules,
         Action::Problems,
+        Action::DemoFailProbe,
+        Action::DemoErrors,
+        Action::DemoRecover,
     ];
 
     pub fn name(self) -> &'static str {
@@ -103,6 +109,15 @@ impl Action {
             Action::WorkloadGroups => ("workload_groups", "go to WorkloadGroups"),
             Action::DestinationRules => ("destination_rules", "go to DestinationRules"),
             Action::Problems => ("problems", "go to the lint findings"),
+            Action::DemoFailProbe => (
+                "demo_fail_probe",
+                "demo: the selected VM fails its health probe",
+            ),
+            Action::DemoErrors => (
+                "demo_errors",
+                "demo: the selected VM answers 503 to everything",
+            ),
+            Action::DemoRecover => ("demo_recover", "demo: the selected VM recovers"),
         }
     }
 

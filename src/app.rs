@@ -44,12 +44,19 @@ pub fn spawn_source<S: Source>(mut source: S, tx: mpsc::Sender<Msg>) -> mpsc::Se
     cmd_tx
 }
 
+/// Where each kind of `Cmd` goes.
+pub struct Routes {
+    pub source: mpsc::Sender<Cmd>,
+    /// The demo's VM controller, when running `meshdeck demo`.
+    pub demo: Option<mpsc::Sender<Cmd>>,
+}
+
 pub async fn run(
     term: &mut Term,
     mut state: State,
     theme: Theme,
     mut rx: mpsc::Receiver<Msg>,
-    source: mpsc::Sender<Cmd>,
+    routes: Routes,
 ) -> anyhow::Result<()> {
     let mut events = EventStream::new();
     let mut dirty = true;
@@ -89,8 +96,13 @@ pub async fn run(
                 match cmd {
                     Cmd::Quit => return Ok(()),
                     apply @ Cmd::Apply { .. } => {
-                        if source.send(apply).await.is_err() {
+                        if routes.source.send(apply).await.is_err() {
                             tracing::error!("the source task stopped");
+                        }
+                    }
+                    demo @ Cmd::Demo { .. } => {
+                        if let Some(d) = &routes.demo {
+                            let _ = d.send(demo).await;
                         }
                     }
                 }

@@ -77,6 +77,8 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
             )))
         }
         Some(Command::Bench { sizes }) => Ok(cli::bench::run(&sizes, &mut out)),
+        Some(Command::Serve { xds_listen }) => runtime.block_on(serve(roots, xds_listen)),
+        Some(Command::Demo { headless }) => runtime.block_on(run_demo(cli.console, headless)),
         None => runtime.block_on(console(cli.console)),
     }
 }
@@ -109,23 +111,104 @@ fn init_logging(path: Option<PathBuf>) -> anyhow::Result<PathBuf> {
     Ok(path)
 }
 
-async fn console(args: ConsoleArgs) -> anyhow::Result<i32> {
-    let log = init_logging(args.log_file.clone())?;
-    let (roots, example) = if args.manifests.is_empty() {
-        (
-            vec![demo::example::materialize().context("writing the example registry")?],
-            true,
-        )
-    } else {
-        (args.manifests.clone(), false)
+async fn serve(roots: Vec<PathBuf>, addr: std::net::SocketAddr) -> anyhow::Result<i32> {
+    use meshdeck::controlplane::{registry, server, status::StatusBoard};
+    if roots.is_empty() {
+        eprintln!("meshdeck serve needs --manifests PATH");
+        return Ok(cli::EXIT_USAGE);
+    }
+    if !addr.ip().is_loopback() {
+        eprintln!("note: serving xDS on {addr}, which is not a loopback address");
+    }
+    let filter = tracing_subscriber::EnvFilter::try_from_env("MESHDECK_LOG")
+        .unwrap_or_else(|_| "info".into());
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+    let (rx, _watcher) = registry::watch_files(roots.clone())?;
+    let objects = rx.borrow().len();
+    let status = std::sync::Arc::new(StatusBoard::default());
+    let listener = server::bind(addr)
+        .await
+        .with_context(|| format!("binding {addr}"))?;
+    let shown: Vec<String> = roots.iter().map(|r| r.display().to_string()).collect();
+    println!(
+        "serving xDS (SotW and Delta ADS) on {} for {objects} objects from {}; ctrl-c stops",
+        listener.local_addr()?,
+        shown.join(", ")
+    );
+    let ads = server::Ads::new(rx, status);
+    server::serve(listener, ads, async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await?;
+    Ok(0)
+}
+
+async fn run_demo(args: ConsoleArgs, headless: bool) -> anyhow::Result<i32> {
+    let envoy = match meshdeck::io::envoy::find::envoy_binary() {
+        Ok(p) => p,
+        Err(msg) => {
+            eprintln!("{msg}");
+            return Ok(cli::EXIT_USAGE);
+        }
     };
-    tracing::info!(?roots, log = %log.display(), "starting");
-    let source = FileSource::new(roots.clone(), args.readonly);
+    let log = init_logging(args.log_file.clone())?;
+    tracing::info!(log = %log.display(), "starting demo");
+    let mut mesh = demo::run::Demo::start(&envoy, |s| eprintln!("demo: {s}")).await?;
+    if headless {
+        eprintln!(
+            "demo: running; ctrl-c stops (load: {} req/s per proxy)",
+            demo::run::RATE_PER_PROXY
+        );
+        let _ = tokio::signal::ctrl_c().await;
+        return Ok(0);
+    }
+    let mut args = args;
+    args.manifests = vec![mesh.dir.clone()];
+    let label = format!("demo mesh, xDS {}", mesh.xds);
+    let notice = "demo: F fails a VM's probe, X makes it answer 503, R recovers; edit a weight and watch OBSERVED".to_string();
+    launch(args, label, Some(notice), Some(&mut mesh)).await
+}
+
+async fn console(args: ConsoleArgs) -> anyhow::Result<i32> {
+    init_logging(args.log_file.clone())?;
+    let mut args = args;
+    let example = args.manifests.is_empty();
+    if example {
+        args.manifests =
+            vec![demo::example::materialize().context("writing the example registry")?];
+    }
+    let roots = args.manifests.clone();
     let label = if example {
         "example registry".to_string()
     } else {
-        meshdeck::io::source::Source::describe(&source)
+        meshdeck::io::source::Source::describe(&FileSource::new(roots.clone(), args.readonly))
     };
+    let notice = example.then(|| {
+        format!(
+            "built-in example registry (no --manifests given); edits go to {}",
+            roots[0].display()
+        )
+    });
+    let result = launch(args, label, notice, None).await;
+    if example {
+        let _ = std::fs::remove_dir_all(&roots[0]);
+    }
+    result
+}
+
+/// The console on manifest roots, with the demo's extras when there is a demo.
+async fn launch(
+    args: ConsoleArgs,
+    label: String,
+    notice: Option<String>,
+    mesh: Option<&mut demo::run::Demo>,
+) -> anyhow::Result<i32> {
+    let roots = args.manifests.clone();
+    tracing::info!(?roots, "starting the console");
+    let source = FileSource::new(roots.clone(), args.readonly);
     let cfg = config::config_dir();
     let (keymap, mut config_errors) = Keymap::load(
         args.keymap.as_deref(),
@@ -142,12 +225,8 @@ async fn console(args: ConsoleArgs) -> anyhow::Result<i32> {
     let mut state = State::new(label, args.readonly, keymap);
     state.config_errors = config_errors;
     state.namespace = args.scope.namespace.clone();
-    if example {
-        state.notice = Some(format!(
-            "built-in example registry (no --manifests given); edits go to {}",
-            roots[0].display()
-        ));
-    }
+    state.notice = notice;
+    state.demo = mesh.is_some();
     let (files, errors) = load_all(&roots);
     if let Some(e) = errors.first() {
         anyhow::bail!("{e}");
@@ -163,11 +242,13 @@ async fn console(args: ConsoleArgs) -> anyhow::Result<i32> {
         }
     };
     let source_tx = app::spawn_source(source, tx.clone());
+    let demo_tx = mesh.map(|m| m.attach(tx.clone()));
     let mut term = terminal::enter()?;
-    let result = app::run(&mut term, state, theme, rx, source_tx).await;
+    let routes = app::Routes {
+        source: source_tx,
+        demo: demo_tx,
+    };
+    let result = app::run(&mut term, state, theme, rx, routes).await;
     terminal::restore();
-    if example {
-        let _ = std::fs::remove_dir_all(&roots[0]);
-    }
     result.map(|_| 0)
 }

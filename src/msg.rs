@@ -13,6 +13,10 @@ pub enum Msg {
     /// Files (re)read from disk: their whole new content.
     FilesLoaded(Vec<ParsedFile>),
     FileRemoved(PathBuf),
+    /// Requests per second each endpoint (by address) served, per proxy, from the demo's load.
+    Traffic(crate::state::Traffic),
+    /// Something a background task wants the user to see (a proxy died, a VM changed).
+    Event(crate::state::Level, String),
     /// A source answered request `id`.
     Applied {
         id: u64,
@@ -23,6 +27,14 @@ pub enum Msg {
 /// What `update` asks the loop to do: I/O happens there, never in `update`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Cmd {
-    Apply { id: u64, edits: Vec<FieldEdit> },
+    Apply {
+        id: u64,
+        edits: Vec<FieldEdit>,
+    },
+    /// Demo only: make the VM at this address behave so.
+    Demo {
+        address: String,
+        behaviour: crate::demo::vm::Behaviour,
+    },
     Quit,
 }

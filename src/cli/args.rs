@@ -25,13 +25,13 @@ pub struct ConsoleArgs {
     #[arg(long, global = true)]
     pub readonly: bool,
     /// Theme: dark, light, high-contrast, mono, prod-red, or a file path.
-    #[arg(long)]
+    #[arg(long, global = true)]
     pub theme: Option<String>,
     /// Keymap: default, vim, or a file path.
-    #[arg(long)]
+    #[arg(long, global = true)]
     pub keymap: Option<String>,
     /// Log file (default: meshdeck.log in the XDG state dir).
-    #[arg(long)]
+    #[arg(long, global = true)]
     pub log_file: Option<PathBuf>,
     #[command(flatten)]
     pub scope: Scope,
@@ -80,6 +80,20 @@ pub enum Command {
     Set {
         #[command(subcommand)]
         what: SetWhat,
+    },
+    /// The embedded xDS control plane for a manifest directory, headless. Changes to the files
+    /// are pushed to connected proxies.
+    Serve {
+        /// Address to serve ADS on (SotW and Delta). Loopback by default.
+        #[arg(long, default_value = "127.0.0.1:15010")]
+        xds_listen: std::net::SocketAddr,
+    },
+    /// A live mesh on loopback: VMs, the embedded control plane, two real Envoys and steady
+    /// load, with the console on top. Needs Envoy (see README).
+    Demo {
+        /// Run the mesh without the console until Ctrl-C (prints where everything is).
+        #[arg(long)]
+        headless: bool,
     },
     /// Measure load, index, update, filter and render on generated registries.
     Bench {

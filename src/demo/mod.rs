@@ -2,4 +2,6 @@
 
 pub mod example;
 pub mod load;
+pub mod run;
+pub mod topology;
 pub mod vm;

@@ -39,6 +39,12 @@ impl VmHandle {
         self.behaviour.store(b as u8, Ordering::Relaxed);
     }
 
+    /// A setter that outlives borrows of the handle, for the demo's command task.
+    pub fn control(&self) -> impl Fn(Behaviour) + Send + Sync + 'static {
+        let b = self.behaviour.clone();
+        move |x| b.store(x as u8, Ordering::Relaxed)
+    }
+
     pub fn behaviour(&self) -> Behaviour {
         match self.behaviour.load(Ordering::Relaxed) {
             1 => Behaviour::ProbeFailing,

@@ -33,6 +33,31 @@ pub enum Level {
     Error,
 }
 
+/// Observed traffic: proxy id → endpoint address → requests per second.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct Traffic {
+    pub per_proxy: BTreeMap<String, BTreeMap<String, f64>>,
+    /// Proxy id → its locality, to match the viewpoint.
+    pub localities: BTreeMap<String, String>,
+}
+
+impl Traffic {
+    /// Requests per second per address as seen from proxies in `locality` (all when None).
+    pub fn rates(&self, locality: Option<&str>) -> BTreeMap<String, f64> {
+        let mut out = BTreeMap::new();
+        for (proxy, rates) in &self.per_proxy {
+            let here = self.localities.get(proxy).map(String::as_str);
+            if locality.is_some_and(|l| here.is_none_or(|h| !h.starts_with(l))) {
+                continue;
+            }
+            for (addr, r) in rates {
+                *out.entry(addr.clone()).or_insert(0.0) += r;
+            }
+        }
+        out
+    }
+}
+
 #[derive(Debug, Default, Clone)]
 pub struct FileInfo {
     pub keys: Vec<ObjectKey>,
@@ -68,6 +93,9 @@ pub struct State {
     pub pending_keys: Vec<Key>,
     pub show_help: bool,
     pub quit: bool,
+    /// Running as `meshdeck demo`: the demo keys work and traffic is observed.
+    pub demo: bool,
+    pub traffic: Option<Traffic>,
 }
 
 impl State {
@@ -98,6 +126,8 @@ impl State {
             pending_keys: Vec::new(),
             show_help: false,
             quit: false,
+            demo: false,
+            traffic: None,
         }
     }
 

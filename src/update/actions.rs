@@ -2,6 +2,7 @@
 
 use super::{edit, rows};
 use crate::action::Action;
+use crate::demo::vm::Behaviour;
 use crate::model::endpoint::source_key;
 use crate::model::object::Kind;
 use crate::msg::Cmd;
@@ -43,8 +44,54 @@ pub fn run(state: &mut State, action: Action) -> Vec<Cmd> {
         Action::WorkloadGroups => switch(state, Screen::List(Kind::WorkloadGroup)),
         Action::DestinationRules => switch(state, Screen::List(Kind::DestinationRule)),
         Action::Problems => switch(state, Screen::Problems),
+        Action::DemoFailProbe => return demo(state, Behaviour::ProbeFailing),
+        Action::DemoErrors => return demo(state, Behaviour::Errors),
+        Action::DemoRecover => return demo(state, Behaviour::Healthy),
     }
     Vec::new()
+}
+
+/// The address of the selected endpoint or WorkloadEntry.
+fn selected_address(state: &State) -> Option<String> {
+    match state.list()?.selected_row()? {
+        RowId::Endpoint(p, e) => state
+            .endpoints
+            .as_ref()?
+            .ports
+            .get(*p)?
+            .endpoints
+            .get(*e)
+            .map(|ep| ep.address.clone()),
+        RowId::Object(k) => match &state.store.get(k)?.object {
+            crate::model::object::Object::WorkloadEntry(we) => we.spec.address.clone(),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+fn demo(state: &mut State, behaviour: Behaviour) -> Vec<Cmd> {
+    if !state.demo {
+        state.status = Some((
+            Level::Error,
+            "F/X/R drive the demo's VMs: run meshdeck demo".into(),
+        ));
+        return Vec::new();
+    }
+    let Some(address) = selected_address(state) else {
+        state.status = Some((
+            Level::Error,
+            "select a WorkloadEntry or an endpoint first".into(),
+        ));
+        return Vec::new();
+    };
+    let what = match behaviour {
+        Behaviour::ProbeFailing => "fails its probe",
+        Behaviour::Errors => "answers 503",
+        Behaviour::Healthy => "recovers",
+    };
+    state.status = Some((Level::Info, format!("demo: {address} {what}")));
+    vec![Cmd::Demo { address, behaviour }]
 }
 
 fn move_by(state: &mut State, delta: isize) {

@@ -24,6 +24,14 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Cmd> {
             Vec::new()
         }
         Msg::Applied { id, result } => edit::on_applied(state, id, result),
+        Msg::Traffic(t) => {
+            state.traffic = Some(t);
+            Vec::new()
+        }
+        Msg::Event(level, text) => {
+            state.status = Some((level, text));
+            Vec::new()
+        }
     };
     if state.quit {
         return vec![Cmd::Quit];

@@ -38,6 +38,9 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
     let height = body.height.saturating_sub(2) as usize;
     let (start, end) = table::window(list.selected, list.rows.len(), height);
     let bar = if body.width < 100 { 5 } else { 10 };
+    // Observed traffic (the demo's load), from the proxies in the viewpoint locality.
+    let view_loc = state.viewpoint.locality.as_ref().map(|l| l.to_string());
+    let rates = state.traffic.as_ref().map(|t| t.rates(view_loc.as_deref()));
     let mut rows = Vec::new();
     let mut marked = Vec::new();
     for row in &list.rows[start..end] {
@@ -58,6 +61,20 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
             None => format!("-→{}", ep.weight),
         };
         let style = (!ep.health.is_healthy()).then_some("health.unhealthy");
+        let observed = rates.as_ref().map(|r| {
+            let total: f64 = port
+                .endpoints
+                .iter()
+                .filter_map(|e| r.get(&e.address))
+                .sum();
+            let mine = r.get(&ep.address).copied().unwrap_or(0.0);
+            let pct = if total > 0.0 {
+                mine / total * 100.0
+            } else {
+                0.0
+            };
+            Line::from(format!("{mine:>5.1}/s {pct:>3.0}%"))
+        });
         rows.push((
             vec![
                 Line::from(format!("{}/{}", port.port_number, port.port_name)),
@@ -71,16 +88,22 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
                     Span::styled(share_bar(ep.share, bar), theme.style("share.bar")),
                     Span::raw(format!(" {:>5.1}%", ep.share * 100.0)),
                 ]),
-            ],
+            ]
+            .into_iter()
+            .chain(observed)
+            .collect(),
             style,
         ));
         marked.push(list.marked.contains(row));
     }
-    let header = [
+    let mut header = [
         "PORT", "SOURCE", "ADDRESS", "WEIGHT", "LOCALITY", "PRI", "HEALTH", "SHARE",
     ]
     .map(String::from)
     .to_vec();
+    if rates.is_some() {
+        header.push("OBSERVED".into());
+    }
     table::render(
         frame,
         body,
@@ -91,7 +114,7 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
             selected: Some(list.selected.saturating_sub(start)),
             marked,
             key_column: 1,
-            optional: vec![5, 0],
+            optional: vec![5, 0, 4],
         },
     );
 }

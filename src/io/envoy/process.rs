@@ -18,7 +18,16 @@ impl EnvoyProcess {
         std::fs::write(&config, serde_json::to_vec_pretty(&bootstrap(&spec))?)?;
         let log = dir.join(format!("{}.log", spec.id));
         let log_file = std::fs::File::create(&log)?;
-        let child = Command::new(binary)
+        let mut cmd = Command::new(binary);
+        // SAFETY: prctl is async-signal-safe; it only asks the kernel to SIGKILL this child when
+        // meshdeck dies, so that no Envoy outlives a crashed or killed console.
+        unsafe {
+            cmd.pre_exec(|| {
+                libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+                Ok(())
+            });
+        }
+        let child = cmd
             .arg("-c")
             .arg(&config)
             .args([
