@@ -4,7 +4,7 @@
 
 use super::load::Caller;
 use super::topology::{self, PROXIES};
-use super::vm::{self, Behaviour, VmHandle};
+use super::vm::{self, VmHandle, VmSwitch};
 use crate::controlplane::any::PUSH_ORDER;
 use crate::controlplane::server::{Ads, serve};
 use crate::controlplane::status::StatusBoard;
@@ -144,16 +144,10 @@ impl Demo {
     /// Feeds the console: traffic rates every second, proxies that die, and VM commands.
     pub fn attach(&mut self, tx: mpsc::Sender<Msg>) -> mpsc::Sender<Cmd> {
         let (cmd_tx, mut cmd_rx) = mpsc::channel::<Cmd>(16);
-        let vms: Vec<(String, Arc<dyn Fn(Behaviour) + Send + Sync>)> = self
+        let vms: Vec<(String, VmSwitch)> = self
             .vms
             .iter()
-            .map(|v| {
-                let handle = v.control();
-                (
-                    v.addr.ip().to_string(),
-                    Arc::new(move |b| handle(b)) as Arc<dyn Fn(Behaviour) + Send + Sync>,
-                )
-            })
+            .map(|v| (v.addr.ip().to_string(), v.switch()))
             .collect();
         let names: BTreeMap<String, String> = self
             .vms
@@ -171,7 +165,7 @@ impl Demo {
             while let Some(cmd) = cmd_rx.recv().await {
                 if let Cmd::Demo { address, behaviour } = cmd {
                     match vms.iter().find(|(a, _)| *a == address) {
-                        Some((_, set)) => set(behaviour),
+                        Some((_, switch)) => switch.set(behaviour),
                         None => {
                             let _ = events
                                 .send(Msg::Event(
@@ -284,7 +278,7 @@ async fn generate_load(
     while started.elapsed() < MAX_LOAD_TIME {
         tick.tick().await;
         // The test service gets half the load, so its split is easy to read.
-        let host = if i % 2 == 0 {
+        let host = if i.is_multiple_of(2) {
             "test.demo.internal"
         } else {
             topology::HOSTS[(i / 2) % 2]

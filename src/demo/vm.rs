@@ -25,6 +25,15 @@ pub enum Behaviour {
     Errors = 2,
 }
 
+#[derive(Debug, Clone)]
+pub struct VmSwitch(Arc<AtomicU8>);
+
+impl VmSwitch {
+    pub fn set(&self, b: Behaviour) {
+        self.0.store(b as u8, Ordering::Relaxed);
+    }
+}
+
 #[derive(Debug)]
 pub struct VmHandle {
     pub name: String,
@@ -39,10 +48,9 @@ impl VmHandle {
         self.behaviour.store(b as u8, Ordering::Relaxed);
     }
 
-    /// A setter that outlives borrows of the handle, for the demo's command task.
-    pub fn control(&self) -> impl Fn(Behaviour) + Send + Sync + 'static {
-        let b = self.behaviour.clone();
-        move |x| b.store(x as u8, Ordering::Relaxed)
+    /// A switch that outlives borrows of the handle, for the demo's command task.
+    pub fn switch(&self) -> VmSwitch {
+        VmSwitch(self.behaviour.clone())
     }
 
     pub fn behaviour(&self) -> Behaviour {
