@@ -100,6 +100,9 @@ pub enum Command {
         /// Sizes in WorkloadEntries; ServiceEntries are a hundredth (at least 1k at 100k).
         #[arg(long, value_delimiter = ',', default_values_t = [10_000usize, 100_000])]
         sizes: Vec<usize>,
+        /// Instead: time N weight edits from the manifest file to a real Envoy's /clusters.
+        #[arg(long)]
+        push: Option<usize>,
     },
 }
 

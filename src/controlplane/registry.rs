@@ -6,7 +6,6 @@ use crate::io::manifests::parse::LoadError;
 use crate::model::store::Store;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::Duration;
 use tokio::sync::watch;
 
 pub fn load(roots: &[PathBuf]) -> (Store, Vec<LoadError>) {
@@ -29,8 +28,7 @@ pub fn watch_files(
     let watcher = crate::io::manifests::watch::spawn(roots.clone(), msg_tx)?;
     tokio::spawn(async move {
         while msg_rx.recv().await.is_some() {
-            // Bursts of file events become one reload.
-            tokio::time::sleep(Duration::from_millis(20)).await;
+            // The watcher already merged a burst; take whatever else is queued with it.
             while msg_rx.try_recv().is_ok() {}
             let (store, errors) = load(&roots);
             for e in &errors {

