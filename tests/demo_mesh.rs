@@ -66,10 +66,10 @@ async fn demo_splits_moves_and_reports_a_dead_proxy() {
     // Traffic messages reach the console.
     let got_traffic = tokio::time::timeout(Duration::from_secs(5), async {
         loop {
-            if let Some(Msg::Traffic(t)) = rx.recv().await {
-                if t.per_proxy.contains_key("proxy-eu") {
-                    return t;
-                }
+            if let Some(Msg::Traffic(t)) = rx.recv().await
+                && t.per_proxy.contains_key("proxy-eu")
+            {
+                return t;
             }
         }
     })
