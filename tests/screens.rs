@@ -111,13 +111,22 @@ fn endpoints_with_observed_traffic() {
     let mut s = example_state();
     typed(&mut s, "jj\n");
     let mut t = meshdeck::state::Traffic::default();
-    t.localities.insert("proxy-east".into(), "us-east1/us-east1-b".into());
+    t.localities
+        .insert("proxy-east".into(), "us-east1/us-east1-b".into());
     t.per_proxy.insert(
         "proxy-east".into(),
-        [("10.10.1.11".to_string(), 14.0), ("10.10.1.12".to_string(), 4.0), ("10.20.1.13".to_string(), 2.0)].into(),
+        [
+            ("10.10.1.11".to_string(), 14.0),
+            ("10.10.1.12".to_string(), 4.0),
+            ("10.20.1.13".to_string(), 2.0),
+        ]
+        .into(),
     );
     s.traffic = Some(t);
     let text = screen(&s, 160, 48);
-    assert!(text.contains("OBSERVED") && text.contains("14.0/s  70%"), "{text}");
+    assert!(
+        text.contains("OBSERVED") && text.contains("14.0/s  70%"),
+        "{text}"
+    );
     both("endpoints_observed", &s);
 }
