@@ -76,6 +76,9 @@ pub async fn run(
             },
             m = rx.recv() => m,
             _ = ticker.tick() => {
+                if crate::update::tick(&mut state) {
+                    dirty = true;
+                }
                 if dirty {
                     term.draw(|f| render(&state, &theme, f))?;
                     dirty = false;

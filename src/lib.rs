@@ -12,5 +12,6 @@ pub mod model;
 pub mod msg;
 pub mod state;
 pub mod terminal;
+pub mod testing;
 pub mod update;
 pub mod view;

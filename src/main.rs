@@ -177,6 +177,13 @@ async fn run_demo(args: ConsoleArgs, headless: bool) -> anyhow::Result<i32> {
 
 async fn console(args: ConsoleArgs) -> anyhow::Result<i32> {
     init_logging(args.log_file.clone())?;
+    let target = meshdeck::io::kube::client::Target {
+        kubeconfig: args.kubeconfig.clone(),
+        context: args.context.clone(),
+    };
+    if args.manifests.is_empty() && meshdeck::io::kube::client::configured(&target) {
+        return cluster_console(args, target).await;
+    }
     let mut args = args;
     let example = args.manifests.is_empty();
     if example {
@@ -202,6 +209,97 @@ async fn console(args: ConsoleArgs) -> anyhow::Result<i32> {
     result
 }
 
+/// The console on a cluster: discovery, one watcher per served kind, read-only for now.
+async fn cluster_console(
+    args: ConsoleArgs,
+    target: meshdeck::io::kube::client::Target,
+) -> anyhow::Result<i32> {
+    use meshdeck::io::kube::{KubeEvent, client, discovery, watch};
+    let connected = match client::connect(&target).await {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("meshdeck: cannot use the cluster configuration: {e:#}");
+            return Ok(cli::EXIT_USAGE);
+        }
+    };
+    let versions = match discovery::versions(&connected.client).await {
+        Ok(v) => v,
+        Err(e) => {
+            eprintln!(
+                "meshdeck: cannot reach the cluster of context {:?}: {e:#}",
+                connected.context
+            );
+            return Ok(cli::EXIT_USAGE);
+        }
+    };
+    let namespace = if args.scope.all_namespaces {
+        None
+    } else {
+        args.scope.namespace.clone()
+    };
+    let label = format!("cluster {}", connected.context);
+    let (keymap, theme, config_errors) = load_config(&args);
+    let mut state = State::new(label.clone(), true, keymap);
+    state.config_errors = config_errors;
+    state.namespace = namespace.clone();
+    state.notice = Some("cluster mode is read-only in this version: weight and locality edits through server-side apply come next".into());
+    let (tx, rx) = mpsc::channel::<Msg>(4096);
+    update::update(
+        &mut state,
+        Msg::Kube(KubeEvent::Discovered {
+            context: connected.context.clone(),
+            versions: versions.clone(),
+        }),
+    );
+    update::init(&mut state);
+    for (kind, version) in versions {
+        if let Some(v) = version {
+            tokio::spawn(watch::run(
+                connected.client.clone(),
+                kind,
+                v,
+                namespace.clone(),
+                tx.clone(),
+            ));
+        }
+    }
+    let source = meshdeck::io::source::readonly::ReadOnlySource {
+        label,
+        reason: "cluster editing is not available yet in this version; nothing was written".into(),
+    };
+    let source_tx = app::spawn_source(source, tx.clone());
+    let mut term = terminal::enter()?;
+    let result = app::run(
+        &mut term,
+        state,
+        theme,
+        rx,
+        app::Routes {
+            source: source_tx,
+            demo: None,
+        },
+    )
+    .await;
+    terminal::restore();
+    result.map(|_| 0)
+}
+
+fn load_config(args: &ConsoleArgs) -> (Keymap, Theme, Vec<config::ConfigError>) {
+    let cfg = config::config_dir();
+    let (keymap, mut errors) = Keymap::load(
+        args.keymap.as_deref(),
+        cfg.as_ref().map(|d| d.join("keymap.toml")).as_deref(),
+    );
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    let (theme, theme_errors) = Theme::load(
+        args.theme.as_deref(),
+        cfg.as_ref().map(|d| d.join("theme.toml")).as_deref(),
+        no_color,
+    );
+    errors.extend(theme_errors);
+    (keymap, theme, errors)
+}
+
 /// The console on manifest roots, with the demo's extras when there is a demo.
 async fn launch(
     args: ConsoleArgs,
@@ -212,19 +310,7 @@ async fn launch(
     let roots = args.manifests.clone();
     tracing::info!(?roots, "starting the console");
     let source = FileSource::new(roots.clone(), args.readonly);
-    let cfg = config::config_dir();
-    let (keymap, mut config_errors) = Keymap::load(
-        args.keymap.as_deref(),
-        cfg.as_ref().map(|d| d.join("keymap.toml")).as_deref(),
-    );
-    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
-    let (theme, theme_errors) = Theme::load(
-        args.theme.as_deref(),
-        cfg.as_ref().map(|d| d.join("theme.toml")).as_deref(),
-        no_color,
-    );
-    config_errors.extend(theme_errors);
-
+    let (keymap, theme, config_errors) = load_config(&args);
     let mut state = State::new(label, args.readonly, keymap);
     state.config_errors = config_errors;
     state.namespace = args.scope.namespace.clone();

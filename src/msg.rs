@@ -17,6 +17,10 @@ pub enum Msg {
     Traffic(crate::state::Traffic),
     /// Something a background task wants the user to see (a proxy died, a VM changed).
     Event(crate::state::Level, String),
+    /// The Kubernetes source: a synced kind, an object event, or a connection change.
+    Kube(crate::io::kube::KubeEvent),
+    /// Periodic: deferred work (rows after a burst of events, lint) is done here.
+    Tick,
     /// A source answered request `id`.
     Applied {
         id: u64,

@@ -21,6 +21,12 @@ pub struct ConsoleArgs {
     /// Manifest files or directories (recursive); repeatable. Without it, a built-in example.
     #[arg(long = "manifests", short = 'm', global = true)]
     pub manifests: Vec<PathBuf>,
+    /// Kubeconfig file (default: $KUBECONFIG, then ~/.kube/config, then in-cluster).
+    #[arg(long, global = true)]
+    pub kubeconfig: Option<PathBuf>,
+    /// Kubeconfig context to use instead of the current one.
+    #[arg(long, global = true)]
+    pub context: Option<String>,
     /// Never write anything.
     #[arg(long, global = true)]
     pub readonly: bool,

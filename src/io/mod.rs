@@ -2,5 +2,6 @@
 //! State: tasks own their clients and talk to `update` only through messages.
 
 pub mod envoy;
+pub mod kube;
 pub mod manifests;
 pub mod source;

@@ -33,6 +33,58 @@ pub enum Level {
     Error,
 }
 
+/// The cluster connection as the status bar shows it.
+#[derive(Debug, Default, Clone)]
+pub struct KubeView {
+    pub context: String,
+    pub versions: BTreeMap<crate::model::object::Kind, String>,
+    pub states: BTreeMap<crate::model::object::Kind, crate::io::kube::ConnState>,
+}
+
+impl KubeView {
+    /// One line: `ctx prod: watching 5/5`, or what is wrong, worst first.
+    pub fn summary(&self) -> (bool, String) {
+        use crate::io::kube::ConnState::*;
+        let total = self.states.len();
+        let watching = self
+            .states
+            .values()
+            .filter(|s| matches!(s, Watching))
+            .count();
+        let mut problems: Vec<String> = Vec::new();
+        for (k, s) in &self.states {
+            match s {
+                Retrying { since, error } => {
+                    let ago = since.elapsed().map(|d| d.as_secs()).unwrap_or(0);
+                    problems.push(format!(
+                        "{} disconnected {ago}s ago, data may be stale: {error}",
+                        k.short()
+                    ));
+                }
+                Forbidden(_) => problems.push(format!("{} forbidden", k.short())),
+                Syncing => problems.push(format!("{} syncing", k.short())),
+                NotInstalled | Watching => {}
+            }
+        }
+        let bad = problems
+            .iter()
+            .any(|p| p.contains("disconnected") || p.contains("forbidden"));
+        let head = format!("ctx {}: watching {watching}/{total}", self.context);
+        if problems.is_empty() {
+            (false, head)
+        } else {
+            (bad, format!("{head}; {}", problems.join("; ")))
+        }
+    }
+
+    pub fn is_stale(&self, kind: crate::model::object::Kind) -> bool {
+        matches!(
+            self.states.get(&kind),
+            Some(crate::io::kube::ConnState::Retrying { .. })
+        )
+    }
+}
+
 /// Observed traffic: proxy id → endpoint address → requests per second.
 #[derive(Debug, Default, Clone, PartialEq)]
 pub struct Traffic {
@@ -96,6 +148,11 @@ pub struct State {
     /// Running as `meshdeck demo`: the demo keys work and traffic is observed.
     pub demo: bool,
     pub traffic: Option<Traffic>,
+    /// Set when the registry came from a cluster.
+    pub kube: Option<KubeView>,
+    /// Rows to rebuild on the next tick (after a burst of watch events).
+    pub stale_rows: bool,
+    pub last_lint: Option<std::time::Instant>,
 }
 
 impl State {
@@ -128,6 +185,9 @@ impl State {
             quit: false,
             demo: false,
             traffic: None,
+            kube: None,
+            stale_rows: false,
+            last_lint: None,
         }
     }
 
@@ -143,6 +203,10 @@ impl State {
 
     pub fn load_errors(&self) -> impl Iterator<Item = &LoadError> {
         self.files.values().flat_map(|f| f.errors.iter())
+    }
+
+    pub fn findings_outdated(&self) -> bool {
+        self.findings_generation != self.store.generation()
     }
 
     /// Lint runs again only when the store moved on since the last run.

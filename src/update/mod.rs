@@ -4,6 +4,7 @@ mod actions;
 mod command;
 mod edit;
 mod keys;
+mod kube;
 mod registry;
 pub mod rows;
 
@@ -24,6 +25,14 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Cmd> {
             Vec::new()
         }
         Msg::Applied { id, result } => edit::on_applied(state, id, result),
+        Msg::Kube(ev) => {
+            kube::on_event(state, ev);
+            Vec::new()
+        }
+        Msg::Tick => {
+            tick(state);
+            Vec::new()
+        }
         Msg::Traffic(t) => {
             state.traffic = Some(t);
             Vec::new()
@@ -37,6 +46,31 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Cmd> {
         return vec![Cmd::Quit];
     }
     cmds
+}
+
+/// Lint runs at most this often while events stream in.
+const LINT_EVERY: std::time::Duration = std::time::Duration::from_millis(1000);
+
+/// Deferred work after a burst of events: rows of the current screen, the edit preview, and
+/// (at most once a second) lint. Returns whether anything changed on screen.
+pub fn tick(state: &mut State) -> bool {
+    let mut changed = false;
+    if state.stale_rows {
+        state.stale_rows = false;
+        rows::rebuild(state);
+        edit::refresh_preview(state);
+        changed = true;
+    }
+    let lint_due = state.last_lint.is_none_or(|t| t.elapsed() >= LINT_EVERY);
+    if lint_due && state.findings_outdated() {
+        state.refresh_findings();
+        state.last_lint = Some(std::time::Instant::now());
+        if matches!(state.screen(), crate::state::Screen::Problems) {
+            rows::rebuild(state);
+        }
+        changed = true;
+    }
+    changed
 }
 
 /// Sets up the first screen once the registry is loaded.

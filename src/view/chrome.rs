@@ -43,6 +43,11 @@ pub fn title_bar(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
     if let Some(v) = &state.viewpoint.locality {
         spans.push(Span::styled(format!("  from:{v}"), theme.style("muted")));
     }
+    if let (Some(k), Screen::List(kind)) = (&state.kube, state.screen())
+        && k.is_stale(*kind)
+    {
+        spans.push(Span::styled(" STALE ", theme.style("status.error")));
+    }
     if state.readonly {
         spans.push(Span::styled(" READ-ONLY ", theme.style("status.readonly")));
     }

@@ -4,6 +4,7 @@
 
 pub mod edit;
 pub mod files;
+pub mod readonly;
 
 pub use edit::{Applied, ApplyError, Change, FieldEdit, FieldError};
 

@@ -1,0 +1,62 @@
+//! Building a client the way kubectl reads its config: KUBECONFIG (several files merged),
+//! ~/.kube/config, in-cluster; `--kubeconfig` and `--context` override.
+
+use kube::config::{KubeConfigOptions, Kubeconfig};
+use kube::{Client, Config};
+use std::path::PathBuf;
+
+#[derive(Debug, Clone, Default)]
+pub struct Target {
+    pub kubeconfig: Option<PathBuf>,
+    pub context: Option<String>,
+}
+
+/// Whether any cluster configuration is there to use.
+pub fn configured(t: &Target) -> bool {
+    t.kubeconfig.is_some()
+        || std::env::var_os("KUBECONFIG").is_some_and(|v| !v.is_empty())
+        || dirs::home_dir().is_some_and(|h| h.join(".kube/config").exists())
+        || std::env::var_os("KUBERNETES_SERVICE_HOST").is_some()
+}
+
+pub struct Connected {
+    pub client: Client,
+    pub context: String,
+    pub default_namespace: String,
+}
+
+pub async fn connect(t: &Target) -> anyhow::Result<Connected> {
+    let options = KubeConfigOptions {
+        context: t.context.clone(),
+        ..Default::default()
+    };
+    let (config, context) = match &t.kubeconfig {
+        Some(path) => {
+            let kc = Kubeconfig::read_from(path)
+                .map_err(|e| anyhow::anyhow!("reading {}: {e}", path.display()))?;
+            let ctx = t
+                .context
+                .clone()
+                .or(kc.current_context.clone())
+                .unwrap_or_default();
+            (Config::from_custom_kubeconfig(kc, &options).await?, ctx)
+        }
+        None => match Kubeconfig::read() {
+            Ok(kc) => {
+                let ctx = t
+                    .context
+                    .clone()
+                    .or(kc.current_context.clone())
+                    .unwrap_or_default();
+                (Config::from_custom_kubeconfig(kc, &options).await?, ctx)
+            }
+            Err(_) => (Config::incluster()?, "in-cluster".to_string()),
+        },
+    };
+    let default_namespace = config.default_namespace.clone();
+    Ok(Connected {
+        client: Client::try_from(config)?,
+        context,
+        default_namespace,
+    })
+}

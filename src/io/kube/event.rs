@@ -1,0 +1,41 @@
+//! What the watch tasks tell `update`.
+
+use crate::model::object::{Kind, ObjectKey};
+use crate::model::store::Entry;
+use std::time::SystemTime;
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum ConnState {
+    /// The CRD is not installed (discovery does not list the kind).
+    NotInstalled,
+    /// Listing or watching is forbidden for this user.
+    Forbidden(String),
+    /// Initial list in progress (the previous content stays on screen until it completes).
+    Syncing,
+    Watching,
+    /// The watch failed and is retrying with backoff; what is shown may be stale.
+    Retrying {
+        since: SystemTime,
+        error: String,
+    },
+}
+
+#[derive(Debug, Clone)]
+pub enum KubeEvent {
+    /// A complete list of one kind: replaces everything of that kind at once.
+    Synced {
+        kind: Kind,
+        entries: Vec<Entry>,
+    },
+    Upsert(Box<Entry>),
+    Delete(ObjectKey),
+    Connection {
+        kind: Kind,
+        state: ConnState,
+    },
+    /// Which version of each kind the server serves, for the status line.
+    Discovered {
+        context: String,
+        versions: Vec<(Kind, Option<String>)>,
+    },
+}

@@ -1,0 +1,10 @@
+//! The Kubernetes API as a registry source: kubeconfig as kubectl reads it, discovery of which
+//! networking.istio.io kinds and versions are served, and watchers (paginated initial list
+//! buffered and swapped in whole, bookmarks, relist on 410, reconnect with backoff).
+
+pub mod client;
+pub mod discovery;
+pub mod event;
+pub mod watch;
+
+pub use event::{ConnState, KubeEvent};

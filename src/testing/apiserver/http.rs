@@ -1,0 +1,387 @@
+//! Routing and responses of the fake API server.
+
+use super::Shared;
+use super::cluster::{GROUP_VERSION, kind_of};
+use super::status;
+use base64::Engine;
+use bytes::Bytes;
+use futures::StreamExt;
+use http_body_util::{BodyExt, Full, StreamBody, combinators::BoxBody};
+use hyper::body::{Frame, Incoming};
+use hyper::{Request, Response, StatusCode};
+use hyper_util::rt::TokioIo;
+use serde_json::{Value, json};
+use std::collections::HashMap;
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
+
+type Body = BoxBody<Bytes, Infallible>;
+
+const DISCOVERY_GROUP: &str = include_str!("recorded/discovery-apis-networking.istio.io.json");
+const DISCOVERY_V1: &str = include_str!("recorded/discovery-apis-networking.istio.io-v1.json");
+const VERSION: &str = include_str!("recorded/version.json");
+
+pub async fn serve(listener: TcpListener, shared: Arc<Shared>) {
+    loop {
+        let Ok((stream, _)) = listener.accept().await else {
+            continue;
+        };
+        let shared = shared.clone();
+        tokio::spawn(async move {
+            let svc = hyper::service::service_fn(move |req| {
+                let shared = shared.clone();
+                async move { Ok::<_, Infallible>(route(req, &shared).await) }
+            });
+            let _ = hyper::server::conn::http1::Builder::new()
+                .serve_connection(TokioIo::new(stream), svc)
+                .await;
+        });
+    }
+}
+
+fn full(code: u16, body: impl Into<Bytes>) -> Response<Body> {
+    Response::builder()
+        .status(code)
+        .header("content-type", "application/json")
+        .header("cache-control", "no-cache, private")
+        .body(Full::new(body.into()).boxed())
+        .unwrap_or_default()
+}
+
+fn json_response(code: u16, v: &Value) -> Response<Body> {
+    full(code, serde_json::to_vec(v).unwrap_or_default())
+}
+
+fn status_response(v: Value) -> Response<Body> {
+    let code = v["code"].as_u64().unwrap_or(500) as u16;
+    json_response(code, &v)
+}
+
+fn query(req: &Request<Incoming>) -> HashMap<String, String> {
+    req.uri()
+        .query()
+        .map(|q| {
+            q.split('&')
+                .map(|kv| {
+                    let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
+                    (k.to_string(), percent_decode(v))
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%'
+            && i + 2 < bytes.len()
+            && let Ok(b) = u8::from_str_radix(&s[i + 1..i + 3], 16)
+        {
+            out.push(b);
+            i += 3;
+            continue;
+        }
+        out.push(if bytes[i] == b'+' { b' ' } else { bytes[i] });
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn user_of(req: &Request<Incoming>) -> String {
+    req.headers()
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or("anonymous")
+        .to_string()
+}
+
+async fn route(req: Request<Incoming>, shared: &Arc<Shared>) -> Response<Body> {
+    let path = req.uri().path().to_string();
+    if let Ok(mut r) = shared.requests.lock() {
+        r.push(format!("{} {}", req.method(), req.uri()));
+    }
+    let segs: Vec<&str> = path.trim_matches('/').split('/').collect();
+    match segs.as_slice() {
+        ["version"] => full(200, VERSION),
+        ["apis"] => {
+            let group: Value = serde_json::from_str(DISCOVERY_GROUP).unwrap_or_default();
+            json_response(
+                200,
+                &json!({"kind": "APIGroupList", "apiVersion": "v1", "groups": [group]}),
+            )
+        }
+        ["api"] => json_response(
+            200,
+            &json!({"kind": "APIVersions", "versions": ["v1"], "serverAddressByClientCIDRs": []}),
+        ),
+        ["apis", "networking.istio.io"] => full(200, DISCOVERY_GROUP),
+        ["apis", "networking.istio.io", "v1"] => full(200, DISCOVERY_V1),
+        // The same resources are served in every version; only the groupVersion differs.
+        ["apis", "networking.istio.io", v @ ("v1beta1" | "v1alpha3")] => {
+            let mut doc: Value = serde_json::from_str(DISCOVERY_V1).unwrap_or_default();
+            doc["groupVersion"] = json!(format!("networking.istio.io/{v}"));
+            json_response(200, &doc)
+        }
+        ["apis", "networking.istio.io", "v1", rest @ ..] => resource(req, shared, rest).await,
+        _ => status_response(status::bad_request(format!(
+            "the fake API server does not serve {path}"
+        ))),
+    }
+}
+
+async fn resource(req: Request<Incoming>, shared: &Arc<Shared>, rest: &[&str]) -> Response<Body> {
+    let (ns, plural, name) = match rest {
+        ["namespaces", ns, plural] => (Some(*ns), *plural, None),
+        ["namespaces", ns, plural, name] => (Some(*ns), *plural, Some(*name)),
+        [plural] => (None, *plural, None),
+        _ => {
+            return status_response(status::bad_request(format!(
+                "unsupported path {}",
+                req.uri().path()
+            )));
+        }
+    };
+    if kind_of(plural).is_none() {
+        return status_response(status::not_found(plural, name.unwrap_or("")));
+    }
+    let q = query(&req);
+    let user = user_of(&req);
+    let watching = q.get("watch").is_some_and(|w| w == "1" || w == "true");
+    let verb = match (req.method().as_str(), name, watching) {
+        ("GET", None, true) => "watch",
+        ("GET", None, false) => "list",
+        ("GET", Some(_), _) => "get",
+        (m, _, _) => {
+            return status_response(status::bad_request(format!(
+                "{m} is not served by this fake yet"
+            )));
+        }
+    };
+    let denied = shared
+        .cluster
+        .lock()
+        .map(|c| c.forbidden.contains(&(user.clone(), plural.to_string())))
+        .unwrap_or(false);
+    if denied {
+        return status_response(status::forbidden(&user, verb, plural, ns));
+    }
+    match verb {
+        "get" => {
+            let c = shared.cluster.lock().unwrap_or_else(|p| p.into_inner());
+            let key = (
+                plural.to_string(),
+                ns.unwrap_or("").to_string(),
+                name.unwrap_or("").to_string(),
+            );
+            match c.objects.get(&key) {
+                Some(v) => json_response(200, v),
+                None => status_response(status::not_found(plural, name.unwrap_or(""))),
+            }
+        }
+        "list" => list(shared, plural, ns, &q),
+        _ => watch(shared, plural, ns, &q),
+    }
+}
+
+fn encode_token(rv: u64, start: &str) -> String {
+    let raw = json!({"v": "meta.k8s.io/v1", "rv": rv, "start": start}).to_string();
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(raw)
+}
+
+fn decode_token(token: &str) -> Option<(i64, String)> {
+    let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(token.trim_end_matches('='))
+        .ok()?;
+    let v: Value = serde_json::from_slice(&raw).ok()?;
+    Some((v["rv"].as_i64()?, v["start"].as_str()?.to_string()))
+}
+
+fn list(
+    shared: &Shared,
+    plural: &str,
+    ns: Option<&str>,
+    q: &HashMap<String, String>,
+) -> Response<Body> {
+    let c = shared.cluster.lock().unwrap_or_else(|p| p.into_inner());
+    let limit: usize = q
+        .get("limit")
+        .and_then(|l| l.parse().ok())
+        .filter(|l| *l > 0)
+        .unwrap_or(usize::MAX);
+    // Keys as etcd orders them; a continue token starts just after its key ("key\0").
+    let key_of = |v: &Value| {
+        let m = &v["metadata"];
+        let name = m["name"].as_str().unwrap_or("");
+        match ns {
+            Some(_) => name.to_string(),
+            None => format!("/{}/{name}", m["namespace"].as_str().unwrap_or("")),
+        }
+    };
+    let (snapshot_rv, start) = match q.get("continue").filter(|t| !t.is_empty()) {
+        Some(token) => match decode_token(token) {
+            Some((rv, start)) if rv >= c.compacted as i64 => (rv as u64, Some(start)),
+            Some((_, start)) => {
+                return status_response(status::continue_expired(&encode_token_neg(&start)));
+            }
+            None => {
+                return status_response(status::bad_request("continue key is not valid".into()));
+            }
+        },
+        None => (c.rv, None),
+    };
+    let all: Vec<&Value> = c.list(plural, ns);
+    let from = match &start {
+        Some(s) => all
+            .iter()
+            .position(|v| key_of(v).as_str() >= s.as_str())
+            .unwrap_or(all.len()),
+        None => 0,
+    };
+    let page: Vec<Value> = all[from..]
+        .iter()
+        .take(limit)
+        .map(|v| (*v).clone())
+        .collect();
+    let rest = all.len() - from - page.len();
+    let mut meta = serde_json::Map::new();
+    if rest > 0 {
+        let last = page
+            .last()
+            .map(|v| format!("{}\u{0}", key_of(v)))
+            .unwrap_or_default();
+        meta.insert("continue".into(), json!(encode_token(snapshot_rv, &last)));
+        meta.insert("remainingItemCount".into(), json!(rest));
+    } else {
+        meta.insert("continue".into(), json!(""));
+    }
+    meta.insert("resourceVersion".into(), json!(snapshot_rv.to_string()));
+    let kind = kind_of(plural).unwrap_or("Unknown");
+    json_response(
+        200,
+        &json!({"apiVersion": GROUP_VERSION, "kind": format!("{kind}List"), "metadata": meta, "items": page}),
+    )
+}
+
+fn encode_token_neg(start: &str) -> String {
+    let raw = json!({"v": "meta.k8s.io/v1", "rv": -1, "start": start}).to_string();
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(raw)
+}
+
+fn line(ev_type: &str, object: &Value) -> Bytes {
+    let mut s =
+        serde_json::to_string(&json!({"type": ev_type, "object": object})).unwrap_or_default();
+    s.push('\n');
+    Bytes::from(s)
+}
+
+fn watch(
+    shared: &Arc<Shared>,
+    plural: &str,
+    ns: Option<&str>,
+    q: &HashMap<String, String>,
+) -> Response<Body> {
+    let kind = kind_of(plural).unwrap_or("Unknown");
+    let bookmarks = q.get("allowWatchBookmarks").is_some_and(|v| v == "true");
+    let timeout = q
+        .get("timeoutSeconds")
+        .and_then(|t| t.parse::<u64>().ok())
+        .map(Duration::from_secs)
+        .unwrap_or(Duration::from_secs(1800));
+    let initial = q.get("sendInitialEvents").is_some_and(|v| v == "true");
+    let from: Option<u64> = q
+        .get("resourceVersion")
+        .and_then(|v| v.parse().ok())
+        .filter(|v| *v > 0);
+    let (tx, rx) = tokio::sync::mpsc::channel::<Bytes>(1024);
+    let every = *shared
+        .bookmark_every
+        .lock()
+        .unwrap_or_else(|p| p.into_inner());
+    let mut paused = shared.paused.subscribe();
+    let shared = shared.clone();
+    let plural = plural.to_string();
+    let ns = ns.map(String::from);
+    let kind = kind.to_string();
+    tokio::spawn(async move {
+        let _ = paused.wait_for(|p| !*p).await;
+        let mut live = shared.events.subscribe();
+        let mut epoch = shared.epoch.subscribe();
+        let (backlog, current_rv, too_old) = {
+            let c = shared.cluster.lock().unwrap_or_else(|p| p.into_inner());
+            let mut backlog: Vec<Bytes> = Vec::new();
+            let too_old = from.is_some_and(|rv| rv < c.compacted);
+            if too_old {
+                let oldest = c.compacted.max(1);
+                backlog.push(line(
+                    "ERROR",
+                    &status::watch_too_old(from.unwrap_or(0), oldest),
+                ));
+            } else if initial || from.is_none() {
+                for v in c.list(&plural, ns.as_deref()) {
+                    backlog.push(line("ADDED", v));
+                }
+                if initial {
+                    let bm = json!({"apiVersion": GROUP_VERSION, "kind": kind, "metadata": {"annotations": {"k8s.io/initial-events-end": "true"}, "resourceVersion": c.rv.to_string()}});
+                    backlog.push(line("BOOKMARK", &bm));
+                }
+            } else if let Some(rv) = from {
+                for ev in c.history.iter().filter(|e| {
+                    e.rv > rv
+                        && e.plural == plural
+                        && ns.as_deref().is_none_or(|n| n == e.namespace)
+                }) {
+                    backlog.push(line(ev.kind, &ev.object));
+                }
+            }
+            (backlog, c.rv, too_old)
+        };
+        let matches = |p: &str, n: &str| p == plural && ns.as_deref().is_none_or(|want| want == n);
+        for b in backlog {
+            if tx.send(b).await.is_err() {
+                return;
+            }
+        }
+        if too_old {
+            return;
+        }
+        let mut last_rv = current_rv;
+        let deadline = tokio::time::Instant::now() + timeout;
+        let mut tick = tokio::time::interval(every);
+        tick.tick().await;
+        loop {
+            tokio::select! {
+                ev = live.recv() => match ev {
+                    Ok(ev) => {
+                        last_rv = last_rv.max(ev.rv);
+                        if ev.rv > current_rv && matches(&ev.plural, &ev.namespace) && tx.send(line(ev.kind, &ev.object)).await.is_err() {
+                            return;
+                        }
+                    }
+                    Err(_) => return,
+                },
+                _ = tick.tick(), if bookmarks => {
+                    let bm = json!({"apiVersion": GROUP_VERSION, "kind": kind, "metadata": {"resourceVersion": last_rv.to_string()}});
+                    if tx.send(line("BOOKMARK", &bm)).await.is_err() {
+                        return;
+                    }
+                }
+                _ = epoch.changed() => return,
+                _ = tokio::time::sleep_until(deadline) => return,
+            }
+        }
+    });
+    let stream = tokio_stream::wrappers::ReceiverStream::new(rx)
+        .map(|b| Ok::<_, Infallible>(Frame::data(b)));
+    Response::builder()
+        .status(StatusCode::OK)
+        .header("content-type", "application/json")
+        .header("cache-control", "no-cache, private")
+        .body(BodyExt::boxed(StreamBody::new(stream)))
+        .unwrap_or_default()
+}

@@ -1,0 +1,166 @@
+//! An in-process fake of kube-apiserver for the networking.istio.io kinds, faithful to the
+//! responses recorded from a real kube-apiserver 1.36 in ../shared/fixtures/kube: discovery,
+//! LIST with limit/continue (and 410 for expired tokens), WATCH with BOOKMARKs, initial-events-end
+//! and 410 ERROR events, GET/404, 403 for forbidden users. Plain HTTP on loopback.
+
+mod cluster;
+mod http;
+pub mod status;
+
+pub use cluster::{Cluster, Event, KINDS, kind_of, plural_of};
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::{broadcast, watch};
+
+pub struct Shared {
+    pub cluster: Mutex<Cluster>,
+    pub events: broadcast::Sender<Event>,
+    /// Bumped to cut every open watch, as a restarting API server or a dropped connection does.
+    pub epoch: watch::Sender<u64>,
+    pub bookmark_every: Mutex<Duration>,
+    /// While true, new watches wait before they start (to let a client fall behind).
+    pub paused: watch::Sender<bool>,
+    /// Requests served, for tests that count LISTs (meshdeck must never re-list on a timer).
+    pub requests: Mutex<Vec<String>>,
+}
+
+pub struct FakeApiServer {
+    pub addr: SocketAddr,
+    pub shared: Arc<Shared>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for FakeApiServer {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+impl FakeApiServer {
+    pub async fn start() -> std::io::Result<FakeApiServer> {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let addr = listener.local_addr()?;
+        let shared = Arc::new(Shared {
+            cluster: Mutex::new(Cluster::default()),
+            events: broadcast::channel(65_536).0,
+            epoch: watch::channel(0).0,
+            bookmark_every: Mutex::new(Duration::from_secs(10)),
+            paused: watch::channel(false).0,
+            requests: Mutex::new(Vec::new()),
+        });
+        let task = tokio::spawn(http::serve(listener, shared.clone()));
+        Ok(FakeApiServer { addr, shared, task })
+    }
+
+    fn cluster(&self) -> std::sync::MutexGuard<'_, Cluster> {
+        self.shared
+            .cluster
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Stores `obj` (a JSON object with kind and metadata) and tells the watchers.
+    pub fn upsert(&self, obj: serde_json::Value) -> Result<serde_json::Value, String> {
+        let stored = {
+            let mut c = self.cluster();
+            let stored = c.upsert(obj)?;
+            if let Some(ev) = c.history.last() {
+                let _ = self.shared.events.send(ev.clone());
+            }
+            stored
+        };
+        Ok(stored)
+    }
+
+    /// Applies every networking.istio.io document of a YAML text (others are skipped).
+    pub fn apply_yaml(&self, text: &str) -> Result<usize, String> {
+        let mut n = 0;
+        for span in crate::io::manifests::documents::split(text) {
+            let v: serde_json::Value =
+                serde_saphyr::from_str(&text[span.start..span.end]).map_err(|e| e.to_string())?;
+            if v["apiVersion"]
+                .as_str()
+                .is_some_and(|a| a.starts_with("networking.istio.io/"))
+            {
+                self.upsert(v)?;
+                n += 1;
+            }
+        }
+        Ok(n)
+    }
+
+    pub fn delete(&self, plural: &str, ns: &str, name: &str) -> bool {
+        let mut c = self.cluster();
+        let gone = c.delete(plural, ns, name).is_some();
+        if gone && let Some(ev) = c.history.last() {
+            let _ = self.shared.events.send(ev.clone());
+        }
+        gone
+    }
+
+    pub fn compact(&self) {
+        self.cluster().compact();
+    }
+
+    pub fn resource_version(&self) -> u64 {
+        self.cluster().rv
+    }
+
+    pub fn forbid(&self, user: &str, plural: &str) {
+        self.cluster()
+            .forbidden
+            .insert((user.into(), plural.into()));
+    }
+
+    /// Cuts every open watch stream.
+    pub fn drop_watches(&self) {
+        self.shared.epoch.send_modify(|e| *e += 1);
+    }
+
+    /// Holds new watch requests until `resume_watches`: with `drop_watches` and `compact`,
+    /// this makes a client come back with a resourceVersion that is gone.
+    pub fn pause_watches(&self) {
+        self.shared.paused.send_replace(true);
+    }
+
+    pub fn resume_watches(&self) {
+        self.shared.paused.send_replace(false);
+    }
+
+    pub fn set_bookmark_interval(&self, every: Duration) {
+        *self
+            .shared
+            .bookmark_every
+            .lock()
+            .unwrap_or_else(|p| p.into_inner()) = every;
+    }
+
+    pub fn requests(&self) -> Vec<String> {
+        self.shared
+            .requests
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// A kubeconfig whose current context points here as `user` (its bearer token is the
+    /// user name; "viewer" and "admin" are what the fixtures were recorded with).
+    pub fn write_kubeconfig(
+        &self,
+        path: &Path,
+        user: &str,
+        namespace: Option<&str>,
+    ) -> std::io::Result<()> {
+        let ns = namespace
+            .map(|n| format!("\n    namespace: {n}"))
+            .unwrap_or_default();
+        let text = format!(
+            "apiVersion: v1\nkind: Config\nclusters:\n- name: fake\n  cluster:\n    server: http://{addr}\ncontexts:\n- name: fake\n  context:\n    cluster: fake\n    user: {user}{ns}\n- name: other\n  context:\n    cluster: fake\n    user: {user}\n    namespace: ns2\ncurrent-context: fake\nusers:\n- name: {user}\n  user:\n    token: {user}\n",
+            addr = self.addr
+        );
+        std::fs::write(path, text)
+    }
+}

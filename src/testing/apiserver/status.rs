@@ -1,0 +1,61 @@
+//! Status bodies in the exact shape kube-apiserver 1.36 sends them (see
+//! ../shared/fixtures/kube/*.json).
+
+use serde_json::{Value, json};
+
+fn status(code: u16, reason: &str, message: String, details: Option<Value>) -> Value {
+    let mut v = json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure", "message": message, "reason": reason});
+    if let Some(d) = details {
+        v["details"] = d;
+    }
+    v["code"] = json!(code);
+    v
+}
+
+pub fn not_found(plural: &str, name: &str) -> Value {
+    status(
+        404,
+        "NotFound",
+        format!("{plural}.networking.istio.io \"{name}\" not found"),
+        Some(json!({"name": name, "group": "networking.istio.io", "kind": plural})),
+    )
+}
+
+pub fn forbidden(user: &str, verb: &str, plural: &str, ns: Option<&str>) -> Value {
+    let scope = match ns {
+        Some(ns) => format!("in the namespace \"{ns}\""),
+        None => "at the cluster scope".to_string(),
+    };
+    status(
+        403,
+        "Forbidden",
+        format!(
+            "{plural}.networking.istio.io is forbidden: User \"{user}\" cannot {verb} resource \"{plural}\" in API group \"networking.istio.io\" {scope}"
+        ),
+        Some(json!({"group": "networking.istio.io", "kind": plural})),
+    )
+}
+
+pub fn watch_too_old(requested: u64, oldest: u64) -> Value {
+    status(
+        410,
+        "Expired",
+        format!("too old resource version: {requested} ({oldest})"),
+        None,
+    )
+}
+
+pub fn continue_expired(token: &str) -> Value {
+    let mut v = status(
+        410,
+        "Expired",
+        "The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue token in this response to retrieve the remainder of the results. Continuing with the provided token results in an inconsistent list - objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list.".into(),
+        None,
+    );
+    v["metadata"] = json!({"continue": token});
+    v
+}
+
+pub fn bad_request(message: String) -> Value {
+    status(400, "BadRequest", message, None)
+}

@@ -1,0 +1,53 @@
+//! Applying Kubernetes source events: a synced kind is swapped in whole; single events are
+//! applied one object at a time. Rows and lint are refreshed on the next tick, not per event,
+//! so thousands of events per second stay smooth.
+
+use crate::io::kube::{ConnState, KubeEvent};
+use crate::state::{KubeView, State};
+
+pub fn on_event(state: &mut State, ev: KubeEvent) {
+    let view = state.kube.get_or_insert_with(KubeView::default);
+    match ev {
+        KubeEvent::Discovered { context, versions } => {
+            view.context = context;
+            for (kind, version) in versions {
+                match version {
+                    Some(v) => {
+                        view.versions.insert(kind, v);
+                    }
+                    None => {
+                        view.states.insert(kind, ConnState::NotInstalled);
+                    }
+                }
+            }
+        }
+        KubeEvent::Connection { kind, state: conn } => {
+            view.states.insert(kind, conn);
+        }
+        KubeEvent::Synced { kind, entries } => {
+            let keep: std::collections::HashSet<_> =
+                entries.iter().map(|e| e.object.key()).collect();
+            let gone: Vec<_> = state
+                .store
+                .keys(kind)
+                .filter(|k| !keep.contains(*k))
+                .cloned()
+                .collect();
+            for k in gone {
+                state.store.remove(&k);
+            }
+            for e in entries {
+                state.store.upsert(e);
+            }
+            state.stale_rows = true;
+        }
+        KubeEvent::Upsert(entry) => {
+            state.store.upsert(*entry);
+            state.stale_rows = true;
+        }
+        KubeEvent::Delete(key) => {
+            state.store.remove(&key);
+            state.stale_rows = true;
+        }
+    }
+}
