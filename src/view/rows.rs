@@ -27,8 +27,16 @@ pub fn header(kind: Kind) -> Vec<String> {
             "NETWORK",
             "HEALTH",
             "SELECTED BY",
+            "REGISTRATION",
         ],
-        Kind::WorkloadGroup => &["NAMESPACE", "NAME", "TEMPLATE", "PROBE", "ENTRIES"],
+        Kind::WorkloadGroup => &[
+            "NAMESPACE",
+            "NAME",
+            "TEMPLATE",
+            "PROBE",
+            "ENTRIES",
+            "CONNECTED",
+        ],
         Kind::DestinationRule => &["NAMESPACE", "NAME", "HOST", "LOCALITY LB", "OUTLIER"],
         Kind::Sidecar => &["NAMESPACE", "NAME", "SELECTOR"],
     };
@@ -39,8 +47,8 @@ pub fn header(kind: Kind) -> Vec<String> {
 pub fn optional_columns(kind: Kind) -> Vec<usize> {
     match kind {
         Kind::ServiceEntry => vec![4, 3, 0],
-        Kind::WorkloadEntry => vec![5, 7, 0],
-        Kind::WorkloadGroup => vec![0],
+        Kind::WorkloadEntry => vec![8, 5, 7, 0],
+        Kind::WorkloadGroup => vec![5, 0],
         Kind::DestinationRule => vec![4, 0],
         Kind::Sidecar => vec![],
     }
@@ -83,6 +91,7 @@ pub fn cells(store: &Store, obj: &Object) -> Vec<String> {
                 } else {
                     selected.join(",")
                 },
+                registration(we),
             ]);
         }
         Object::WorkloadGroup(wg) => {
@@ -103,6 +112,10 @@ pub fn cells(store: &Store, obj: &Object) -> Vec<String> {
                 .group_entries(&key)
                 .filter(|k| matches!(store.get(k).map(|e| &e.object), Some(Object::WorkloadEntry(w)) if health::of_workload_entry(w).is_healthy()))
                 .count();
+            let connected = store
+                .group_entries(&key)
+                .filter(|k| matches!(store.get(k).map(|e| &e.object), Some(Object::WorkloadEntry(w)) if is_connected(w)))
+                .count();
             row.extend([
                 template.join(" "),
                 wg.spec
@@ -110,6 +123,7 @@ pub fn cells(store: &Store, obj: &Object) -> Vec<String> {
                     .as_ref()
                     .map_or("none".into(), |p| p.summary()),
                 format!("{healthy}/{entries}"),
+                format!("{connected}/{entries}"),
             ]);
         }
         Object::DestinationRule(dr) => {
@@ -163,6 +177,39 @@ pub fn cells(store: &Store, obj: &Object) -> Vec<String> {
         }
     }
     row
+}
+
+pub const CONNECTED_AT: &str = "istio.io/connectedAt";
+pub const DISCONNECTED_AT: &str = "istio.io/disconnectedAt";
+
+/// An auto-registered entry is connected when its last connect is newer than its last disconnect.
+pub fn is_connected(we: &crate::model::object::WorkloadEntry) -> bool {
+    let a = &we.metadata.annotations;
+    match (a.get(CONNECTED_AT), a.get(DISCONNECTED_AT)) {
+        (Some(c), Some(d)) => c > d,
+        (Some(_), None) => true,
+        _ => false,
+    }
+}
+
+/// Auto-registration in a few words: `ratings connected 11-20T09:12`, `manual`.
+fn registration(we: &crate::model::object::WorkloadEntry) -> String {
+    let a = &we.metadata.annotations;
+    let short = |t: &String| t.get(5..16).unwrap_or(t).to_string();
+    let group = crate::model::store::owning_group(we);
+    let state = match (a.get(CONNECTED_AT), a.get(DISCONNECTED_AT)) {
+        _ if is_connected(we) => a
+            .get(CONNECTED_AT)
+            .map(|c| format!("connected {}", short(c))),
+        (_, Some(d)) => Some(format!("disconnected {}", short(d))),
+        _ => None,
+    };
+    match (group, state) {
+        (Some(g), Some(s)) => format!("{g} {s}"),
+        (Some(g), None) => g,
+        (None, Some(s)) => s,
+        (None, None) => "manual".into(),
+    }
 }
 
 /// Plain-text table with columns padded to their widest cell.
