@@ -128,6 +128,22 @@ pub fn status_bar(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
         },
         state.source_label,
     );
+    // The cluster connection: appended when fine, in front and red when not.
+    let connection = state.kube.as_ref().map(|k| k.summary());
+    if let Some((true, text)) = &connection
+        && !matches!(state.status, Some((Level::Error, _)))
+    {
+        let line = Line::from(vec![
+            Span::styled(format!(" {text} "), theme.style("status.error")),
+            Span::styled(counts, theme.style("status")),
+        ]);
+        frame.render_widget(Paragraph::new(line).style(theme.style("status")), area);
+        return;
+    }
+    let counts = match &connection {
+        Some((false, text)) => format!("{counts} │ {text}"),
+        _ => counts,
+    };
     let (style, text) = match (
         &state.status,
         state.config_errors.first(),

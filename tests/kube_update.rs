@@ -1,0 +1,143 @@
+//! Cluster events through `update`: a synced kind is swapped in whole (the screen never shows
+//! half a list), single events apply incrementally, and the connection state is on screen.
+
+mod common;
+use common::*;
+use meshdeck::config::keymap::Keymap;
+use meshdeck::io::kube::{ConnState, KubeEvent};
+use meshdeck::io::manifests::parse::parse_text;
+use meshdeck::model::object::{Kind, ObjectKey};
+use meshdeck::msg::Msg;
+use meshdeck::state::State;
+use meshdeck::update::{self, update};
+use std::time::{Duration, SystemTime};
+
+fn entries(text: &str) -> Vec<meshdeck::model::store::Entry> {
+    let mut v = parse_text(std::path::Path::new("x"), text).entries;
+    for e in &mut v {
+        e.origin = None;
+    }
+    v
+}
+
+fn cluster_state() -> State {
+    let mut s = State::new("cluster fake".into(), true, Keymap::load(None, None).0);
+    let versions = Kind::ALL
+        .iter()
+        .map(|k| (*k, Some("v1".to_string())))
+        .collect();
+    update(
+        &mut s,
+        Msg::Kube(KubeEvent::Discovered {
+            context: "fake".into(),
+            versions,
+        }),
+    );
+    update::init(&mut s);
+    s
+}
+
+#[test]
+fn a_relist_swaps_the_kind_and_events_apply_one_by_one() {
+    let mut s = cluster_state();
+    let text = read(std::path::Path::new("examples/registry/payments.yaml"));
+    for kind in [
+        Kind::ServiceEntry,
+        Kind::WorkloadEntry,
+        Kind::DestinationRule,
+    ] {
+        let of_kind: Vec<_> = entries(&text)
+            .into_iter()
+            .filter(|e| e.object.kind() == kind)
+            .collect();
+        update(
+            &mut s,
+            Msg::Kube(KubeEvent::Synced {
+                kind,
+                entries: of_kind,
+            }),
+        );
+        update(
+            &mut s,
+            Msg::Kube(KubeEvent::Connection {
+                kind,
+                state: ConnState::Watching,
+            }),
+        );
+    }
+    update::tick(&mut s);
+    typed(&mut s, "2");
+    assert_eq!(s.list().unwrap().rows.len(), 3);
+    // A relist that no longer has vm-3 removes it; the others stay.
+    let fewer: Vec<_> = entries(&text)
+        .into_iter()
+        .filter(|e| {
+            e.object.kind() == Kind::WorkloadEntry && e.object.key().name != "payments-vm-3"
+        })
+        .collect();
+    update(
+        &mut s,
+        Msg::Kube(KubeEvent::Synced {
+            kind: Kind::WorkloadEntry,
+            entries: fewer,
+        }),
+    );
+    assert!(
+        update::tick(&mut s),
+        "rows are rebuilt on the tick after events"
+    );
+    assert_eq!(s.list().unwrap().rows.len(), 2);
+    update(
+        &mut s,
+        Msg::Kube(KubeEvent::Delete(ObjectKey::new(
+            Kind::WorkloadEntry,
+            "shop",
+            "payments-vm-2",
+        ))),
+    );
+    update::tick(&mut s);
+    assert_eq!(s.list().unwrap().rows.len(), 1);
+    assert!(!update::tick(&mut s), "nothing to do: no redraw");
+}
+
+#[test]
+fn connection_state_is_shown_and_stale_kinds_are_marked() {
+    let mut s = cluster_state();
+    for kind in Kind::ALL {
+        update(
+            &mut s,
+            Msg::Kube(KubeEvent::Connection {
+                kind,
+                state: ConnState::Watching,
+            }),
+        );
+    }
+    s.notice = None;
+    let text = screen(&s, 160, 48);
+    assert!(text.contains("ctx fake: watching 5/5"), "{text}");
+    let since = SystemTime::now() - Duration::from_secs(42);
+    update(
+        &mut s,
+        Msg::Kube(KubeEvent::Connection {
+            kind: Kind::ServiceEntry,
+            state: ConnState::Retrying {
+                since,
+                error: "connection refused".into(),
+            },
+        }),
+    );
+    let text = screen(&s, 160, 48);
+    assert!(text.contains("STALE"), "{text}");
+    assert!(
+        text.contains("se disconnected 42s ago, data may be stale: connection refused"),
+        "{text}"
+    );
+    update(
+        &mut s,
+        Msg::Kube(KubeEvent::Connection {
+            kind: Kind::Sidecar,
+            state: ConnState::Forbidden("no".into()),
+        }),
+    );
+    assert!(screen(&s, 160, 48).contains("sidecar forbidden"));
+}
