@@ -11,6 +11,8 @@ pub fn on_key(state: &mut State, ev: KeyEvent) -> Vec<Cmd> {
     if ev.kind == KeyEventKind::Release {
         return Vec::new();
     }
+    // The first-screen hint has been seen once a key is pressed.
+    state.notice = None;
     // ctrl-c always quits, whatever has focus: nobody should be trapped in a form.
     if ev.code == KeyCode::Char('c') && ev.modifiers.contains(KeyModifiers::CONTROL) {
         state.quit = true;

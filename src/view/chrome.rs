@@ -140,8 +140,14 @@ pub fn status_bar(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
         frame.render_widget(Paragraph::new(line).style(theme.style("status")), area);
         return;
     }
+    // On a cluster the connection says where we are; the source label would repeat it.
     let counts = match &connection {
-        Some((false, text)) => format!("{counts} │ {text}"),
+        Some((false, text)) => format!(
+            " {text} │{}",
+            counts
+                .rsplit_once(" │ ")
+                .map_or(counts.as_str(), |(c, _)| c)
+        ),
         _ => counts,
     };
     let (style, text) = match (

@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod mesh;
+pub mod pty;
 
 use meshdeck::config::keymap::Keymap;
 use meshdeck::config::theme::Theme;

@@ -1,0 +1,55 @@
+//! End to end against a cluster: the real binary in a pseudo-terminal, connected through a
+//! kubeconfig to the in-process fake API server, sees an object change on screen.
+
+mod common;
+use common::pty::Pty;
+use meshdeck::testing::apiserver::FakeApiServer;
+
+#[test]
+fn the_console_follows_the_cluster_live() {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let fake = rt.block_on(FakeApiServer::start()).unwrap();
+    fake.apply_yaml(&common::read(std::path::Path::new(
+        "examples/registry/payments.yaml",
+    )))
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let kubeconfig = dir.path().join("kubeconfig");
+    fake.write_kubeconfig(&kubeconfig, "admin", None).unwrap();
+    let log = dir.path().join("meshdeck.log");
+    let mut pty = Pty::start_env(
+        &[
+            "--kubeconfig",
+            kubeconfig.to_str().unwrap(),
+            "--log-file",
+            log.to_str().unwrap(),
+        ],
+        &[("HOME", dir.path().to_str().unwrap())],
+    );
+    pty.wait_for("ServiceEntries [1]");
+    assert!(pty.contents().contains("READ-ONLY"));
+    pty.keys("2");
+    pty.wait_for("WorkloadEntries [3]");
+    pty.wait_for("ctx fake: watching 5/5");
+    // Someone changes a weight with kubectl: the screen follows without a key press.
+    let mut vm2 = rt.block_on(async { serde_json::Value::Null });
+    for (k, v) in fake.shared.cluster.lock().unwrap().objects.iter() {
+        if k.2 == "payments-vm-2" {
+            vm2 = v.clone();
+        }
+    }
+    vm2["spec"]["weight"] = serde_json::json!(44);
+    fake.upsert(vm2).unwrap();
+    pty.wait_for(" 44 ");
+    fake.delete("workloadentries", "shop", "payments-vm-3");
+    pty.wait_for("WorkloadEntries [2]");
+    // Editing in cluster mode says plainly that it is not there yet.
+    pty.keys("e");
+    pty.wait_for("read-only");
+    pty.keys("q");
+    assert!(pty.wait_exit().success());
+}
