@@ -79,7 +79,10 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
         Some(Command::Bench { push: Some(n), .. }) => {
             runtime.block_on(cli::bench_push::run(n.max(1), &mut out))
         }
-        Some(Command::Bench { sizes, push: None }) => Ok(cli::bench::run(&sizes, &mut out)),
+        Some(Command::Bench {
+            sizes, kube: true, ..
+        }) => runtime.block_on(cli::bench_kube::run(&sizes, &mut out)),
+        Some(Command::Bench { sizes, .. }) => Ok(cli::bench::run(&sizes, &mut out)),
         Some(Command::Serve { xds_listen }) => runtime.block_on(serve(roots, xds_listen)),
         Some(Command::Demo { headless }) => runtime.block_on(run_demo(cli.console, headless)),
         None => runtime.block_on(console(cli.console)),

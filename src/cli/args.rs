@@ -109,6 +109,9 @@ pub enum Command {
         /// Instead: time N weight edits from the manifest file to a real Envoy's /clusters.
         #[arg(long)]
         push: Option<usize>,
+        /// Instead: initial sync and event rate from the fake Kubernetes API server.
+        #[arg(long)]
+        kube: bool,
     },
 }
 

@@ -238,11 +238,15 @@ impl Object {
     }
 }
 
+/// The fast path first; only a failure pays for a second pass that finds the field's path.
 fn typed<T: serde::de::DeserializeOwned>(v: serde_json::Value) -> Result<T, ObjectError> {
-    serde_path_to_error::deserialize(v).map_err(|e| ObjectError::Field {
-        path: e.path().to_string(),
-        message: e.inner().to_string(),
-    })
+    match T::deserialize(&v) {
+        Ok(t) => Ok(t),
+        Err(_) => serde_path_to_error::deserialize(v).map_err(|e| ObjectError::Field {
+            path: e.path().to_string(),
+            message: e.inner().to_string(),
+        }),
+    }
 }
 
 #[cfg(test)]

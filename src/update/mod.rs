@@ -61,7 +61,8 @@ pub fn tick(state: &mut State) -> bool {
         edit::refresh_preview(state);
         changed = true;
     }
-    let lint_due = state.last_lint.is_none_or(|t| t.elapsed() >= LINT_EVERY);
+    // A tick that rebuilt rows paints first; lint follows on the next one.
+    let lint_due = !changed && state.last_lint.is_none_or(|t| t.elapsed() >= LINT_EVERY);
     if lint_due && state.findings_outdated() {
         state.refresh_findings();
         state.last_lint = Some(std::time::Instant::now());

@@ -21,19 +21,31 @@ pub fn api_resource(kind: Kind, version: &str) -> ApiResource {
     ApiResource::from_gvk_with_plural(&gvk, plural(kind))
 }
 
+/// Takes the object apart instead of re-serializing it: only the metadata is converted.
 fn to_entry(obj: DynamicObject, ar: &ApiResource) -> Option<Entry> {
-    let mut v = serde_json::to_value(&obj).ok()?;
-    if v.get("apiVersion").is_none_or(|a| a.is_null()) {
-        v["apiVersion"] = serde_json::json!(ar.api_version);
-        v["kind"] = serde_json::json!(ar.kind);
-    }
-    match Object::from_value(v, "default") {
+    let DynamicObject {
+        types,
+        metadata,
+        data,
+    } = obj;
+    let name = metadata.name.clone();
+    let mut map = match data {
+        serde_json::Value::Object(m) => m,
+        _ => serde_json::Map::new(),
+    };
+    let (api_version, kind) = types.map_or((ar.api_version.clone(), ar.kind.clone()), |t| {
+        (t.api_version, t.kind)
+    });
+    map.insert("apiVersion".into(), serde_json::Value::String(api_version));
+    map.insert("kind".into(), serde_json::Value::String(kind));
+    map.insert("metadata".into(), serde_json::to_value(metadata).ok()?);
+    match Object::from_value(serde_json::Value::Object(map), "default") {
         Ok(object) => Some(Entry {
             object,
             origin: None,
         }),
         Err(e) => {
-            tracing::warn!("skipping {} {:?}: {e}", ar.kind, obj.metadata.name);
+            tracing::warn!("skipping {} {name:?}: {e}", ar.kind);
             None
         }
     }
@@ -73,10 +85,31 @@ pub async fn run(
     };
     let config = watcher::Config::default().page_size(PAGE_SIZE);
     let mut stream = watcher::watcher(api, config).default_backoff().boxed();
+    // Conversion runs in its own task so that it overlaps with fetching the next page; one
+    // ordered pipe keeps events after the initial list behind it.
+    let (raw_tx, raw_rx) = mpsc::unbounded_channel();
+    let converter = tokio::spawn(convert(kind, ar, raw_rx, tx));
+    while let Some(ev) = stream.next().await {
+        if raw_tx.send(ev).is_err() {
+            break;
+        }
+    }
+    drop(raw_tx);
+    let _ = converter.await;
+}
+
+type Raw = Result<Event<DynamicObject>, watcher::Error>;
+
+async fn convert(
+    kind: Kind,
+    ar: ApiResource,
+    mut raw: mpsc::UnboundedReceiver<Raw>,
+    tx: mpsc::Sender<Msg>,
+) {
     let send = |ev: KubeEvent| tx.send(Msg::Kube(ev));
     let mut buffer: Vec<Entry> = Vec::new();
     let mut failing_since: Option<SystemTime> = None;
-    while let Some(ev) = stream.next().await {
+    while let Some(ev) = raw.recv().await {
         let out = match ev {
             Ok(Event::Init) => {
                 buffer.clear();

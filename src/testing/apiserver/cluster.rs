@@ -146,10 +146,33 @@ impl Cluster {
     }
 
     pub fn list(&self, plural: &str, ns: Option<&str>) -> Vec<&Value> {
-        self.objects
-            .iter()
-            .filter(|((p, n, _), _)| p == plural && ns.is_none_or(|want| want == n))
-            .map(|(_, v)| v)
-            .collect()
+        self.page(plural, ns, None, usize::MAX).0
+    }
+
+    /// Up to `limit` objects of `plural` (in `ns`) after `(namespace, name)`, in key order, and
+    /// how many remain after them. A range scan, so paging through 100k objects stays linear.
+    pub fn page(
+        &self,
+        plural: &str,
+        ns: Option<&str>,
+        after: Option<(&str, &str)>,
+        limit: usize,
+    ) -> (Vec<&Value>, usize) {
+        use std::ops::Bound::{Excluded, Included, Unbounded};
+        let lo = match after {
+            Some((n, name)) => Excluded((plural.to_string(), n.to_string(), name.to_string())),
+            None => Included((
+                plural.to_string(),
+                ns.unwrap_or("").to_string(),
+                String::new(),
+            )),
+        };
+        let mut it = self
+            .objects
+            .range((lo, Unbounded))
+            .take_while(|((p, n, _), _)| p == plural && ns.is_none_or(|want| want == n))
+            .map(|(_, v)| v);
+        let page: Vec<&Value> = it.by_ref().take(limit).collect();
+        (page, it.count())
     }
 }

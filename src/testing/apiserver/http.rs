@@ -235,20 +235,25 @@ fn list(
         },
         None => (c.rv, None),
     };
-    let all: Vec<&Value> = c.list(plural, ns);
-    let from = match &start {
-        Some(s) => all
-            .iter()
-            .position(|v| key_of(v).as_str() >= s.as_str())
-            .unwrap_or(all.len()),
-        None => 0,
-    };
-    let page: Vec<Value> = all[from..]
-        .iter()
-        .take(limit)
-        .map(|v| (*v).clone())
-        .collect();
-    let rest = all.len() - from - page.len();
+    // The token's start key is "name\0" (namespaced) or "/ns/name\0" (cluster-wide).
+    let after: Option<(String, String)> = start.as_deref().map(|s| {
+        let s = s.trim_end_matches('\u{0}');
+        match ns {
+            Some(n) => (n.to_string(), s.to_string()),
+            None => {
+                let rest = s.trim_start_matches('/');
+                let (n, name) = rest.split_once('/').unwrap_or((rest, ""));
+                (n.to_string(), name.to_string())
+            }
+        }
+    });
+    let (page, rest) = c.page(
+        plural,
+        ns,
+        after.as_ref().map(|(n, m)| (n.as_str(), m.as_str())),
+        limit,
+    );
+    let page: Vec<Value> = page.into_iter().cloned().collect();
     let mut meta = serde_json::Map::new();
     if rest > 0 {
         let last = page

@@ -1,0 +1,163 @@
+//! `meshdeck bench --kube`: initial sync of N WorkloadEntries from the fake API server (500 per
+//! page) to the first full paint, against a plain paginated LIST of the same objects; then the
+//! rate at which watch events are applied; and how much memory the synced store takes.
+
+use crate::config::keymap::Keymap;
+use crate::config::theme::Theme;
+use crate::io::kube::{KubeEvent, client, watch};
+use crate::model::object::Kind;
+use crate::msg::Msg;
+use crate::state::State;
+use crate::testing::apiserver::FakeApiServer;
+use crate::update;
+use kube::api::{Api, DynamicObject, ListParams};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use serde_json::json;
+use std::io::Write;
+use std::time::{Duration, Instant};
+
+fn rss_mib() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
+        })
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
+fn we(i: usize, weight: u32) -> serde_json::Value {
+    json!({"apiVersion": "networking.istio.io/v1", "kind": "WorkloadEntry",
+        "metadata": {"name": format!("vm-{i:06}"), "namespace": format!("ns-{}", i % 10), "labels": {"app": format!("svc-{}", i % 100)}},
+        "spec": {"address": format!("10.{}.{}.{}", (i >> 16) & 255, (i >> 8) & 255, i & 255), "labels": {"app": format!("svc-{}", i % 100)}, "weight": weight, "locality": format!("r{}/z{}", i % 3, i % 7)}})
+}
+
+pub async fn run(sizes: &[usize], out: &mut dyn Write) -> anyhow::Result<i32> {
+    for &n in sizes {
+        writeln!(
+            out,
+            "== {n} WorkloadEntries from the fake API server, 500 per page =="
+        )?;
+        let fake = FakeApiServer::start().await?;
+        for i in 0..n {
+            fake.upsert(we(i, 1)).map_err(|e| anyhow::anyhow!(e))?;
+        }
+        let dir = tempfile::tempdir()?;
+        let path = dir.path().join("kubeconfig");
+        fake.write_kubeconfig(&path, "admin", None)?;
+        let c = client::connect(&client::Target {
+            kubeconfig: Some(path),
+            context: None,
+        })
+        .await?;
+
+        // Baseline: a plain paginated LIST, as kubectl does.
+        let ar = watch::api_resource(Kind::WorkloadEntry, "v1");
+        let api: Api<DynamicObject> = Api::all_with(c.client.clone(), &ar);
+        let t = Instant::now();
+        let mut token: Option<String> = None;
+        let mut listed = 0;
+        loop {
+            let mut lp = ListParams::default().limit(watch::PAGE_SIZE);
+            if let Some(tk) = &token {
+                lp = lp.continue_token(tk);
+            }
+            let page = api.list(&lp).await?;
+            listed += page.items.len();
+            token = page.metadata.continue_.filter(|t| !t.is_empty());
+            if token.is_none() {
+                break;
+            }
+        }
+        let list_time = t.elapsed();
+        drop(api);
+
+        // meshdeck: watcher → buffered initial list → update → first full frame.
+        let rss_before = rss_mib();
+        let mut state = State::new("bench".into(), true, Keymap::load(None, None).0);
+        update::init(&mut state);
+        let theme = Theme::builtin("dark").unwrap_or_default();
+        let Ok(mut term) = Terminal::new(TestBackend::new(200, 50));
+        let (tx, mut rx) = tokio::sync::mpsc::channel(4096);
+        let t = Instant::now();
+        let task = tokio::spawn(watch::run(
+            c.client.clone(),
+            Kind::WorkloadEntry,
+            "v1".into(),
+            None,
+            tx,
+        ));
+        loop {
+            let Some(msg) = rx.recv().await else {
+                anyhow::bail!("the watch ended")
+            };
+            let synced = matches!(msg, Msg::Kube(KubeEvent::Synced { .. }));
+            update::update(&mut state, msg);
+            if synced {
+                break;
+            }
+        }
+        update::update(
+            &mut state,
+            Msg::Key(ratatui::crossterm::event::KeyEvent::from(
+                ratatui::crossterm::event::KeyCode::Char('2'),
+            )),
+        );
+        update::tick(&mut state);
+        term.draw(|f| crate::view::render(&state, &theme, f))?;
+        let paint = t.elapsed();
+        let rss_after = rss_mib();
+        writeln!(
+            out,
+            "plain LIST (kube client)      {:>9.1} ms ({listed} objects)",
+            list_time.as_secs_f64() * 1e3
+        )?;
+        writeln!(
+            out,
+            "sync to first full paint      {:>9.1} ms ({:.2}x the LIST)",
+            paint.as_secs_f64() * 1e3,
+            paint.as_secs_f64() / list_time.as_secs_f64()
+        )?;
+        writeln!(
+            out,
+            "store + indexes + screen      {:>9.1} MiB more resident memory",
+            rss_after - rss_before
+        )?;
+
+        // Events: a burst of modifications, applied as the console applies them.
+        let events = n.min(20_000);
+        let t = Instant::now();
+        for i in 0..events {
+            fake.upsert(we(i, 2)).map_err(|e| anyhow::anyhow!(e))?;
+        }
+        let produced = t.elapsed();
+        let t = Instant::now();
+        let mut applied = 0;
+        let mut last_tick = Instant::now();
+        while applied < events {
+            let msg = tokio::time::timeout(Duration::from_secs(30), rx.recv())
+                .await?
+                .ok_or_else(|| anyhow::anyhow!("watch ended"))?;
+            if matches!(msg, Msg::Kube(KubeEvent::Upsert(_))) {
+                applied += 1;
+            }
+            update::update(&mut state, msg);
+            if last_tick.elapsed() >= Duration::from_millis(33) {
+                update::tick(&mut state);
+                term.draw(|f| crate::view::render(&state, &theme, f))?;
+                last_tick = Instant::now();
+            }
+        }
+        update::tick(&mut state);
+        let elapsed = t.elapsed() + produced;
+        writeln!(
+            out,
+            "watch events applied          {:>9.0} /s ({events} events, frames at 30 fps in between)",
+            events as f64 / elapsed.as_secs_f64()
+        )?;
+        task.abort();
+    }
+    Ok(0)
+}
