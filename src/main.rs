@@ -41,8 +41,29 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
             output,
         }) => {
             if roots.is_empty() {
-                eprintln!("meshdeck get needs --manifests PATH (cluster sources come later)");
-                return Ok(cli::EXIT_USAGE);
+                let target = meshdeck::io::kube::client::Target {
+                    kubeconfig: cli.console.kubeconfig.clone(),
+                    context: cli.console.context.clone(),
+                };
+                if !meshdeck::io::kube::client::configured(&target) {
+                    eprintln!(
+                        "meshdeck get needs --manifests PATH, or a cluster (--kubeconfig, $KUBECONFIG, ~/.kube/config)"
+                    );
+                    return Ok(cli::EXIT_USAGE);
+                }
+                return runtime.block_on(async {
+                    let c = meshdeck::io::kube::client::connect(&target).await?;
+                    let ns = cli.console.scope.namespace.clone();
+                    let store = meshdeck::io::kube::list::store(&c.client, ns.as_deref()).await?;
+                    Ok(cli::get::print(
+                        &store,
+                        &resource,
+                        name.as_deref(),
+                        &cli.console.scope,
+                        output,
+                        &mut out,
+                    ))
+                });
             }
             Ok(cli::get::run(
                 &roots,

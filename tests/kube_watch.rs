@@ -311,3 +311,63 @@ async fn the_fake_answers_as_the_recorded_server() {
     assert_eq!(gone["reason"], rec["reason"]);
     assert_eq!(gone["code"], rec["code"]);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn headless_get_gives_the_same_json_from_a_cluster_as_from_files() {
+    let fake = FakeApiServer::start().await.unwrap();
+    fake.apply_yaml(&std::fs::read_to_string("examples/registry/payments.yaml").unwrap())
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let kc = dir.path().join("kubeconfig");
+    fake.write_kubeconfig(&kc, "admin", None).unwrap();
+    let run = |args: Vec<String>| async move {
+        let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_meshdeck"))
+            .args(&args)
+            .env("HOME", "/nonexistent")
+            .output()
+            .await
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice::<Value>(&out.stdout).unwrap()
+    };
+    let from_cluster = run(vec![
+        "get".into(),
+        "endpoints".into(),
+        "-o".into(),
+        "json".into(),
+        "--kubeconfig".into(),
+        kc.display().to_string(),
+    ])
+    .await;
+    let from_files = run(vec![
+        "get".into(),
+        "endpoints".into(),
+        "-o".into(),
+        "json".into(),
+        "-m".into(),
+        "examples/registry/payments.yaml".into(),
+    ])
+    .await;
+    assert_eq!(from_cluster, from_files);
+    assert_eq!(from_cluster.as_array().unwrap().len(), 3);
+    let we = run(vec![
+        "get".into(),
+        "we".into(),
+        "-n".into(),
+        "shop".into(),
+        "-o".into(),
+        "json".into(),
+        "--kubeconfig".into(),
+        kc.display().to_string(),
+    ])
+    .await;
+    assert_eq!(we.as_array().unwrap().len(), 3);
+    assert!(
+        we[0]["metadata"]["resourceVersion"].is_string(),
+        "cluster objects carry their resourceVersion"
+    );
+}

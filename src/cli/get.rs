@@ -23,16 +23,28 @@ pub fn run(
     for e in &loaded.errors {
         eprintln!("warning: {e}");
     }
+    print(&loaded.store, resource, name, scope, output, out)
+}
+
+/// Prints from any store: files or a cluster give the same shapes.
+pub fn print(
+    store: &Store,
+    resource: &str,
+    name: Option<&str>,
+    scope: &Scope,
+    output: Output,
+    out: &mut dyn Write,
+) -> i32 {
     let ns = scope.namespace.as_deref();
     let in_scope = |n: &str| ns.is_none_or(|want| want == n);
     let result = if matches!(resource, "endpoints" | "endpoint" | "ep") {
-        endpoints(&loaded.store, name, &in_scope)
+        endpoints(store, name, &in_scope)
     } else {
         let Some(kind) = Kind::from_alias(resource) else {
             eprintln!("unknown resource {resource:?}: use we, se, wg, dr, sidecar or endpoints");
             return EXIT_USAGE;
         };
-        objects(&loaded.store, kind, name, &in_scope)
+        objects(store, kind, name, &in_scope)
     };
     let (table, values) = result;
     let written = match output {

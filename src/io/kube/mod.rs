@@ -5,6 +5,7 @@
 pub mod client;
 pub mod discovery;
 pub mod event;
+pub mod list;
 pub mod watch;
 
 pub use event::{ConnState, KubeEvent};

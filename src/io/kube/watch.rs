@@ -22,7 +22,7 @@ pub fn api_resource(kind: Kind, version: &str) -> ApiResource {
 }
 
 /// Takes the object apart instead of re-serializing it: only the metadata is converted.
-fn to_entry(obj: DynamicObject, ar: &ApiResource) -> Option<Entry> {
+pub fn to_entry(obj: DynamicObject, ar: &ApiResource) -> Option<Entry> {
     let DynamicObject {
         types,
         metadata,
