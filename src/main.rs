@@ -263,10 +263,18 @@ async fn cluster_console(
     };
     let label = format!("cluster {}", connected.context);
     let (keymap, theme, config_errors) = load_config(&args);
-    let mut state = State::new(label.clone(), true, keymap);
+    let mut state = State::new(label.clone(), args.readonly, keymap);
     state.config_errors = config_errors;
     state.namespace = namespace.clone();
-    state.notice = Some("cluster mode is read-only in this version: weight and locality edits through server-side apply come next".into());
+    state.notice = Some(format!(
+        "context {}: edits go out as server-side apply (field manager meshdeck){}",
+        connected.context,
+        if args.readonly {
+            "; --readonly: nothing is written"
+        } else {
+            ""
+        }
+    ));
     let (tx, rx) = mpsc::channel::<Msg>(4096);
     update::update(
         &mut state,
@@ -276,6 +284,10 @@ async fn cluster_console(
         }),
     );
     update::init(&mut state);
+    let versions_served: std::collections::BTreeMap<_, _> = versions
+        .iter()
+        .filter_map(|(k, v)| v.clone().map(|v| (*k, v)))
+        .collect();
     for (kind, version) in versions {
         if let Some(v) = version {
             tokio::spawn(watch::run(
@@ -287,9 +299,11 @@ async fn cluster_console(
             ));
         }
     }
-    let source = meshdeck::io::source::readonly::ReadOnlySource {
+    let source = meshdeck::io::kube::apply::KubeSource {
+        client: connected.client.clone(),
+        versions: versions_served,
+        readonly: args.readonly,
         label,
-        reason: "cluster editing is not available yet in this version; nothing was written".into(),
     };
     let source_tx = app::spawn_source(source, tx.clone());
     let mut term = terminal::enter()?;

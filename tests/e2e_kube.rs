@@ -31,7 +31,7 @@ fn the_console_follows_the_cluster_live() {
         &[("HOME", dir.path().to_str().unwrap())],
     );
     pty.wait_for("ServiceEntries [1]");
-    assert!(pty.contents().contains("READ-ONLY"));
+    assert!(!pty.contents().contains("READ-ONLY"));
     pty.keys("2");
     pty.wait_for("WorkloadEntries [3]");
     pty.wait_for("ctx fake: watching 5/5");
@@ -47,9 +47,37 @@ fn the_console_follows_the_cluster_live() {
     pty.wait_for(" 44 ");
     fake.delete("workloadentries", "shop", "payments-vm-3");
     pty.wait_for("WorkloadEntries [2]");
-    // Editing in cluster mode says plainly that it is not there yet.
-    pty.keys("e");
-    pty.wait_for("read-only");
+    // Edit a weight: kubectl owns the field, so the first apply is refused with its name; a
+    // second enter takes it over; the value is pending until the watch brings it back.
+    pty.keys("gge");
+    pty.wait_for("edit we shop/payments-vm-1");
+    pty.send("\x7f");
+    pty.send("\x7f");
+    pty.keys("33");
+    pty.send("\r");
+    pty.wait_for("apply these changes?");
+    pty.send("\r");
+    pty.wait_for("owned by field manager");
+    assert!(
+        pty.contents().contains("kubectl-client-side-apply"),
+        "{}",
+        pty.contents()
+    );
+    pty.send("\r");
+    pty.wait_for("in the cluster: we shop/payments-vm-1 weight 70");
+    pty.wait_for(" 33 ");
+    let stored = fake
+        .shared
+        .cluster
+        .lock()
+        .unwrap()
+        .objects
+        .iter()
+        .find(|(k, _)| k.2 == "payments-vm-1")
+        .unwrap()
+        .1["spec"]["weight"]
+        .clone();
+    assert_eq!(stored, 33);
     pty.keys("q");
     assert!(pty.wait_exit().success());
 }

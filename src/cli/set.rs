@@ -85,8 +85,13 @@ pub fn resolve(
     Ok(FieldEdit {
         target: source,
         change,
-        revision: origin.as_ref().map(|o| o.revision.clone()),
+        revision: origin.as_ref().map(|o| o.revision.clone()).or_else(|| {
+            store
+                .get(&key)
+                .and_then(|e| e.object.meta().resource_version.clone())
+        }),
         origin,
+        mode: Default::default(),
     })
 }
 

@@ -51,6 +51,9 @@ pub struct EditSession {
     pub source_error: Option<String>,
     pub preview: Vec<PreviewRow>,
     pub stage: EditStage,
+    /// Another field manager owns a field: confirming again takes it over (forced apply).
+    pub owned_by: Option<String>,
+    pub force: bool,
 }
 
 impl EditSession {

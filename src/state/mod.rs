@@ -150,6 +150,8 @@ pub struct State {
     pub traffic: Option<Traffic>,
     /// Set when the registry came from a cluster.
     pub kube: Option<KubeView>,
+    /// Edits the API server accepted that the watch has not delivered yet: shown as pending.
+    pub pending: Vec<crate::io::source::FieldEdit>,
     /// Rows to rebuild on the next tick (after a burst of watch events).
     pub stale_rows: bool,
     pub last_lint: Option<std::time::Instant>,
@@ -186,6 +188,7 @@ impl State {
             demo: false,
             traffic: None,
             kube: None,
+            pending: Vec::new(),
             stale_rows: false,
             last_lint: None,
         }

@@ -1,7 +1,7 @@
 //! The edit loop: open the form on the selected or marked endpoints, validate as the user
 //! types, preview the traffic shares, confirm, hand the edits to the source, and undo.
 
-use crate::io::source::{Applied, ApplyError, Change, FieldEdit};
+use crate::io::source::{Applied, ApplyError, Change, FieldEdit, WriteMode};
 use crate::model::endpoint::{self, EndpointSource, derive, policy_for, source_key};
 use crate::model::locality::Locality;
 use crate::model::object::{Kind, Object, ObjectKey};
@@ -123,6 +123,8 @@ pub fn open(state: &mut State) -> Vec<Cmd> {
         source_error: None,
         preview: Vec::new(),
         stage: EditStage::Editing,
+        owned_by: None,
+        force: false,
     });
     refresh_preview(state);
     Vec::new()
@@ -166,6 +168,11 @@ fn planned(session: &EditSession) -> Option<Vec<FieldEdit>> {
             change,
             revision: t.revision.clone(),
             origin: t.origin.clone(),
+            mode: if session.force {
+                WriteMode::ForceApply
+            } else {
+                WriteMode::Apply
+            },
         };
         if let Some(w) = new_weights.as_ref().map(|w| w[i])
             && t.weight != Some(w)
@@ -272,7 +279,11 @@ pub fn on_key(state: &mut State, ev: KeyEvent) -> Vec<Cmd> {
     };
     match (&session.stage, ev.code) {
         (EditStage::Submitting, _) => return Vec::new(),
-        (EditStage::Confirm, KeyCode::Esc) => session.stage = EditStage::Editing,
+        (EditStage::Confirm, KeyCode::Esc) => {
+            session.stage = EditStage::Editing;
+            session.force = false;
+            session.owned_by = None;
+        }
         (EditStage::Confirm, KeyCode::Enter | KeyCode::Char('y')) => return submit(state),
         (EditStage::Confirm, _) => {}
         (EditStage::Editing, KeyCode::Esc) => {
@@ -385,6 +396,14 @@ pub fn on_applied(
     };
     match result {
         Ok(applied) => {
+            // From an API server, the value counts once the watch brings it back.
+            let api: Vec<FieldEdit> = applied
+                .iter()
+                .filter(|a| a.edit.origin.is_none())
+                .map(|a| a.edit.clone())
+                .collect();
+            let waiting = !api.is_empty();
+            state.pending.extend(api);
             if !is_undo {
                 state.undo.push(applied);
                 state.edit = None;
@@ -394,7 +413,12 @@ pub fn on_applied(
                 (true, 0) => "nothing more to undo".to_string(),
                 (true, n) => format!("{n} more to undo"),
             };
-            let verb = if is_undo { "undone" } else { "applied" };
+            let verb = match (is_undo, waiting) {
+                (true, false) => "undone",
+                (false, false) => "applied",
+                (true, true) => "undo accepted, pending until the watch shows it",
+                (false, true) => "accepted by the API server, pending until the watch shows it",
+            };
             state.status = Some((Level::Info, format!("{verb}: {what} ({more})")));
         }
         Err(err) => {
@@ -423,12 +447,39 @@ pub fn on_applied(
                             }
                         }
                     }
+                    ApplyError::Owned { field, manager, .. } => {
+                        session.source_error = Some(format!(
+                            "{field} is owned by field manager {manager:?}: enter again to take it over (forced apply), esc to leave it"
+                        ));
+                        session.owned_by = Some(manager.clone());
+                        session.force = true;
+                        session.stage = EditStage::Confirm;
+                    }
                     other => session.source_error = Some(other.to_string()),
                 }
             }
         }
     }
     Vec::new()
+}
+
+/// Whether the store now holds what a pending edit wrote.
+pub fn is_visible(state: &State, e: &FieldEdit) -> bool {
+    let Some(entry) = state.store.get(&e.object()) else {
+        return true;
+    };
+    let spec = match (&entry.object, &e.target) {
+        (Object::WorkloadEntry(we), _) => Some(we.spec.clone()),
+        (Object::ServiceEntry(se), EndpointSource::ServiceEntry { index, .. }) => {
+            se.spec.endpoints.get(*index).cloned()
+        }
+        _ => None,
+    };
+    let Some(spec) = spec else { return true };
+    match &e.change {
+        Change::Weight { to, .. } => spec.weight == Some(*to),
+        Change::Locality { to, .. } => spec.locality.as_deref().unwrap_or("") == to,
+    }
 }
 
 #[cfg(test)]

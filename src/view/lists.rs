@@ -45,7 +45,9 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame, area: Rect, kind:
         let Some(entry) = state.store.get(key) else {
             continue;
         };
+        let pending = state.pending.iter().any(|e| &e.object() == key);
         let style = match &entry.object {
+            _ if pending => Some("pending"),
             Object::WorkloadEntry(we) if health::of_workload_entry(we) == Health::Unhealthy => {
                 Some("health.unhealthy")
             }

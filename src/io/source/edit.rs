@@ -27,6 +27,20 @@ pub struct FieldEdit {
     /// Where a file source finds the object; None for API sources.
     #[serde(skip)]
     pub origin: Option<Origin>,
+    /// How an API source writes it: server-side apply, forced apply, or an update guarded by
+    /// the resourceVersion (undo, and fields that cannot be owned).
+    #[serde(skip)]
+    pub mode: WriteMode,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum WriteMode {
+    #[default]
+    Apply,
+    /// Take the field over from the manager that owns it: only after the user said so.
+    ForceApply,
+    /// Fail with a conflict if the object changed since `revision`.
+    Precondition,
 }
 
 impl FieldEdit {
@@ -65,6 +79,7 @@ impl FieldEdit {
             change,
             revision,
             origin: self.origin.clone(),
+            mode: WriteMode::Precondition,
         }
     }
 
@@ -106,6 +121,15 @@ pub enum ApplyError {
     Invalid(Vec<FieldError>),
     #[error("forbidden: {0}")]
     Forbidden(String),
+    /// Server-side apply: another field manager owns the field.
+    #[error(
+        "{field} of {object} is owned by field manager {manager:?}; a forced apply would take it over"
+    )]
+    Owned {
+        object: String,
+        field: String,
+        manager: String,
+    },
     #[error("{0}")]
     Failed(String),
 }

@@ -6,7 +6,7 @@ pub mod edit;
 pub mod files;
 pub mod readonly;
 
-pub use edit::{Applied, ApplyError, Change, FieldEdit, FieldError};
+pub use edit::{Applied, ApplyError, Change, FieldEdit, FieldError, WriteMode};
 
 use std::future::Future;
 

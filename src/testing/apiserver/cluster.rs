@@ -43,6 +43,10 @@ pub struct Cluster {
     pub compacted: u64,
     /// (user, plural) pairs that get 403 on every verb.
     pub forbidden: BTreeSet<(String, String)>,
+    /// Field ownership per object (a simplified managedFields): `.spec.weight` → manager.
+    pub owners: BTreeMap<Key, BTreeMap<String, String>>,
+    /// The manager that owns the fields of objects stored through `upsert` (kubectl apply).
+    pub default_manager: String,
     next_uid: u64,
 }
 
@@ -55,6 +59,8 @@ impl Default for Cluster {
             history: Vec::new(),
             compacted: 0,
             forbidden: BTreeSet::new(),
+            owners: BTreeMap::new(),
+            default_manager: "kubectl-client-side-apply".into(),
             next_uid: 1,
         }
     }

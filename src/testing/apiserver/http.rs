@@ -157,6 +157,7 @@ async fn resource(req: Request<Incoming>, shared: &Arc<Shared>, rest: &[&str]) -
         ("GET", None, true) => "watch",
         ("GET", None, false) => "list",
         ("GET", Some(_), _) => "get",
+        ("PATCH", Some(_), _) => "patch",
         (m, _, _) => {
             return status_response(status::bad_request(format!(
                 "{m} is not served by this fake yet"
@@ -185,6 +186,54 @@ async fn resource(req: Request<Incoming>, shared: &Arc<Shared>, rest: &[&str]) -
             }
         }
         "list" => list(shared, plural, ns, &q),
+        "patch" => {
+            let content_type = req
+                .headers()
+                .get("content-type")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("")
+                .to_string();
+            let bytes = match req.into_body().collect().await {
+                Ok(b) => b.to_bytes(),
+                Err(e) => return status_response(status::bad_request(e.to_string())),
+            };
+            let body: Value = match serde_json::from_slice(&bytes)
+                .or_else(|_| serde_saphyr::from_slice(&bytes))
+            {
+                Ok(v) => v,
+                Err(e) => {
+                    return status_response(status::bad_request(format!(
+                        "the patch does not parse: {e}"
+                    )));
+                }
+            };
+            let key = (
+                plural.to_string(),
+                ns.unwrap_or("").to_string(),
+                name.unwrap_or("").to_string(),
+            );
+            let request = super::patch::PatchRequest {
+                key,
+                content_type: &content_type,
+                body,
+                manager: q
+                    .get("fieldManager")
+                    .cloned()
+                    .unwrap_or_else(|| "unknown".into()),
+                force: q.get("force").is_some_and(|f| f == "true"),
+                dry_run: q.get("dryRun").is_some_and(|d| d == "All"),
+            };
+            let mut c = shared.cluster.lock().unwrap_or_else(|p| p.into_inner());
+            match super::patch::patch(&mut c, request) {
+                Ok(v) => {
+                    if let Some(ev) = c.history.last().filter(|e| e.object == v) {
+                        let _ = shared.events.send(ev.clone());
+                    }
+                    json_response(200, &v)
+                }
+                Err(s) => status_response(s),
+            }
+        }
         _ => watch(shared, plural, ns, &q),
     }
 }

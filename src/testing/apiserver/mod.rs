@@ -5,6 +5,7 @@
 
 mod cluster;
 mod http;
+pub mod patch;
 pub mod status;
 
 pub use cluster::{Cluster, Event, KINDS, kind_of, plural_of};
@@ -66,7 +67,28 @@ impl FakeApiServer {
     pub fn upsert(&self, obj: serde_json::Value) -> Result<serde_json::Value, String> {
         let stored = {
             let mut c = self.cluster();
+            let mut fields = Vec::new();
+            patch::leaves(&obj["spec"], ".spec", &mut fields);
             let stored = c.upsert(obj)?;
+            // What kubectl wrote, kubectl owns.
+            let key = (
+                plural_of(stored["kind"].as_str().unwrap_or(""))
+                    .unwrap_or("")
+                    .to_string(),
+                stored["metadata"]["namespace"]
+                    .as_str()
+                    .unwrap_or("")
+                    .to_string(),
+                stored["metadata"]["name"]
+                    .as_str()
+                    .unwrap_or("")
+                    .to_string(),
+            );
+            let manager = c.default_manager.clone();
+            let owners = c.owners.entry(key).or_default();
+            for f in fields {
+                owners.insert(f, manager.clone());
+            }
             if let Some(ev) = c.history.last() {
                 let _ = self.shared.events.send(ev.clone());
             }

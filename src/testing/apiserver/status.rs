@@ -59,3 +59,62 @@ pub fn continue_expired(token: &str) -> Value {
 pub fn bad_request(message: String) -> Value {
     status(400, "BadRequest", message, None)
 }
+
+pub fn stale(plural: &str, name: &str) -> Value {
+    status(
+        409,
+        "Conflict",
+        format!(
+            "Operation cannot be fulfilled on {plural}.networking.istio.io \"{name}\": the object has been modified; please apply your changes to the latest version and try again"
+        ),
+        Some(json!({"name": name, "group": "networking.istio.io", "kind": plural})),
+    )
+}
+
+/// Server-side apply conflicts: one cause per field another manager owns.
+pub fn apply_conflict(conflicts: &[(String, String)]) -> Value {
+    let list: Vec<String> = conflicts
+        .iter()
+        .map(|(m, f)| format!("conflict with \"{m}\" using networking.istio.io/v1: {f}"))
+        .collect();
+    let message = if conflicts.len() == 1 {
+        format!("Apply failed with 1 conflict: {}", list[0])
+    } else {
+        format!(
+            "Apply failed with {} conflicts: {}",
+            conflicts.len(),
+            list.join("\n")
+        )
+    };
+    let causes: Vec<Value> = conflicts
+        .iter()
+        .map(|(m, f)| json!({"reason": "FieldManagerConflict", "message": format!("conflict with \"{m}\" using networking.istio.io/v1"), "field": f}))
+        .collect();
+    status(409, "Conflict", message, Some(json!({"causes": causes})))
+}
+
+/// 422 with one cause per invalid field, as the CRD schema validation reports them.
+pub fn invalid(kind: &str, name: &str, causes: &[(String, String)]) -> Value {
+    let summary: Vec<String> = causes.iter().map(|(f, m)| format!("{f}: {m}")).collect();
+    let message = if causes.len() == 1 {
+        format!(
+            "{kind}.networking.istio.io \"{name}\" is invalid: {}",
+            summary[0]
+        )
+    } else {
+        format!(
+            "{kind}.networking.istio.io \"{name}\" is invalid: [{}]",
+            summary.join(", ")
+        )
+    };
+    let causes: Vec<Value> = causes
+        .iter()
+        .map(|(f, m)| json!({"reason": "FieldValueInvalid", "message": m, "field": f}))
+        .collect();
+    status(
+        422,
+        "Invalid",
+        message,
+        Some(json!({"name": name, "group": "networking.istio.io", "kind": kind, "causes": causes})),
+    )
+}

@@ -1,0 +1,188 @@
+//! Edits through the Kubernetes API against the fake server: server-side apply after a dry run,
+//! a conflict with the field's owner that only a confirmed force takes over, 422 causes mapped
+//! to fields, stale resourceVersions refused, forbidden patches reported, read-only sending nothing.
+
+mod common;
+use meshdeck::io::kube::apply::KubeSource;
+use meshdeck::io::kube::client;
+use meshdeck::io::source::{ApplyError, Change, FieldEdit, Source, WriteMode};
+use meshdeck::model::endpoint::EndpointSource;
+use meshdeck::model::object::Kind;
+use meshdeck::testing::apiserver::FakeApiServer;
+use std::collections::BTreeMap;
+
+async fn setup(user: &str) -> (FakeApiServer, KubeSource, tempfile::TempDir) {
+    let fake = FakeApiServer::start().await.unwrap();
+    fake.apply_yaml(include_str!("../../shared/fixtures/kube/testdata.yaml"))
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let kc = dir.path().join("kubeconfig");
+    fake.write_kubeconfig(&kc, user, None).unwrap();
+    let c = client::connect(&client::Target {
+        kubeconfig: Some(kc),
+        context: None,
+    })
+    .await
+    .unwrap();
+    let versions: BTreeMap<Kind, String> =
+        Kind::ALL.iter().map(|k| (*k, "v1".to_string())).collect();
+    (
+        fake,
+        KubeSource {
+            client: c.client,
+            versions,
+            readonly: false,
+            label: "fake".into(),
+        },
+        dir,
+    )
+}
+
+fn weight(name: &str, from: u32, to: u32, mode: WriteMode) -> FieldEdit {
+    FieldEdit {
+        target: EndpointSource::WorkloadEntry {
+            namespace: "ns1".into(),
+            name: name.into(),
+        },
+        change: Change::Weight {
+            from: Some(from),
+            to,
+        },
+        revision: None,
+        origin: None,
+        mode,
+    }
+}
+
+fn stored_weight(fake: &FakeApiServer, name: &str) -> serde_json::Value {
+    let c = fake.shared.cluster.lock().unwrap();
+    c.objects.iter().find(|(k, _)| k.2 == name).unwrap().1["spec"]["weight"].clone()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn apply_conflicts_with_the_owner_until_forced() {
+    let (fake, mut src, _d) = setup("admin").await;
+    let err = src
+        .apply(vec![weight("vm1", 20, 30, WriteMode::Apply)])
+        .await
+        .unwrap_err();
+    match &err {
+        ApplyError::Owned { field, manager, .. } => {
+            assert_eq!(field, "spec.weight");
+            assert_eq!(manager, "kubectl-client-side-apply");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(
+        stored_weight(&fake, "vm1"),
+        20,
+        "nothing written, not even by the dry run"
+    );
+    let done = src
+        .apply(vec![weight("vm1", 20, 30, WriteMode::ForceApply)])
+        .await
+        .unwrap();
+    assert_eq!(stored_weight(&fake, "vm1"), 30);
+    assert!(done[0].revision.is_some());
+    // meshdeck owns it now: a plain apply goes through.
+    src.apply(vec![weight("vm1", 30, 31, WriteMode::Apply)])
+        .await
+        .unwrap();
+    assert_eq!(stored_weight(&fake, "vm1"), 31);
+    let patches: Vec<String> = fake
+        .requests()
+        .into_iter()
+        .filter(|r| r.starts_with("PATCH"))
+        .collect();
+    assert!(
+        patches.iter().any(|r| r.contains("dryRun=All")),
+        "{patches:?}"
+    );
+    assert!(
+        patches.iter().all(|r| r.contains("fieldManager=meshdeck")),
+        "{patches:?}"
+    );
+    assert_eq!(
+        patches.iter().filter(|r| r.contains("force=true")).count(),
+        2,
+        "force only when asked (dry run + write)"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn field_errors_stale_versions_and_forbidden_patches() {
+    let (fake, mut src, _d) = setup("admin").await;
+    let mut long = FieldEdit {
+        target: EndpointSource::WorkloadEntry {
+            namespace: "ns1".into(),
+            name: "vm2".into(),
+        },
+        change: Change::Locality {
+            from: None,
+            to: "x".repeat(3000),
+        },
+        revision: None,
+        origin: None,
+        mode: WriteMode::ForceApply,
+    };
+    match src.apply(vec![long.clone()]).await.unwrap_err() {
+        ApplyError::Invalid(f) => {
+            assert_eq!(f[0].field, "spec.locality");
+            assert!(f[0].message.contains("Too long"), "{f:?}");
+        }
+        other => panic!("{other:?}"),
+    }
+    // Undo-style writes carry the version they were based on: a stale one is a conflict.
+    long.change = Change::Weight {
+        from: Some(80),
+        to: 81,
+    };
+    long.mode = WriteMode::Precondition;
+    long.revision = Some("1".into());
+    match src.apply(vec![long.clone()]).await.unwrap_err() {
+        ApplyError::Conflict { message, .. } => assert!(
+            message.contains("the object has been modified"),
+            "{message}"
+        ),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(stored_weight(&fake, "vm2"), 80);
+    let current = fake
+        .shared
+        .cluster
+        .lock()
+        .unwrap()
+        .objects
+        .iter()
+        .find(|(k, _)| k.2 == "vm2")
+        .unwrap()
+        .1["metadata"]["resourceVersion"]
+        .clone();
+    long.revision = current.as_str().map(String::from);
+    src.apply(vec![long]).await.unwrap();
+    assert_eq!(stored_weight(&fake, "vm2"), 81);
+
+    let (fake, mut viewer, _d) = setup("viewer").await;
+    fake.forbid("viewer", "workloadentries");
+    match viewer
+        .apply(vec![weight("vm1", 20, 30, WriteMode::Apply)])
+        .await
+        .unwrap_err()
+    {
+        ApplyError::Forbidden(m) => assert!(
+            m.contains("cannot patch resource \"workloadentries\""),
+            "{m}"
+        ),
+        other => panic!("{other:?}"),
+    }
+    viewer.readonly = true;
+    let before = fake.requests().len();
+    assert_eq!(
+        viewer
+            .apply(vec![weight("vm1", 20, 30, WriteMode::Apply)])
+            .await
+            .unwrap_err(),
+        ApplyError::ReadOnly
+    );
+    assert_eq!(fake.requests().len(), before, "read-only sends nothing");
+}
