@@ -304,6 +304,8 @@ async fn cluster_console(
         versions: versions_served,
         readonly: args.readonly,
         label,
+        context: connected.context.clone(),
+        audit_log: meshdeck::io::kube::audit::default_log(),
     };
     let source_tx = app::spawn_source(source, tx.clone());
     let mut term = terminal::enter()?;

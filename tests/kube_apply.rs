@@ -33,6 +33,8 @@ async fn setup(user: &str) -> (FakeApiServer, KubeSource, tempfile::TempDir) {
             versions,
             readonly: false,
             label: "fake".into(),
+            context: "fake".into(),
+            audit_log: Some(dir.path().join("audit.jsonl")),
         },
         dir,
     )
@@ -89,6 +91,33 @@ async fn apply_conflicts_with_the_owner_until_forced() {
         .await
         .unwrap();
     assert_eq!(stored_weight(&fake, "vm1"), 31);
+    // Each applied edit left an Event on the object and a line in the audit log.
+    let events = fake.events_created();
+    assert_eq!(events.len(), 2, "{events:?}");
+    assert_eq!(events[0]["reason"], "MeshdeckEdit");
+    assert_eq!(events[0]["involvedObject"]["name"], "vm1");
+    assert!(
+        events[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("weight 20 → 30"),
+        "{}",
+        events[0]
+    );
+    let audit = std::fs::read_to_string(_d.path().join("audit.jsonl")).unwrap();
+    let lines: Vec<serde_json::Value> = audit
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2);
+    assert_eq!(
+        (
+            lines[0]["from"].as_str(),
+            lines[0]["to"].as_str(),
+            lines[0]["mode"].as_str()
+        ),
+        (Some("20"), Some("30"), Some("ForceApply"))
+    );
     let patches: Vec<String> = fake
         .requests()
         .into_iter()

@@ -144,3 +144,43 @@ fn connection_state_is_shown_and_stale_kinds_are_marked() {
     );
     assert!(screen(&s, 160, 48).contains("sidecar forbidden"));
 }
+
+#[test]
+fn a_forbidden_patch_turns_editing_off_for_that_kind() {
+    use meshdeck::io::source::ApplyError;
+    let mut s = cluster_state();
+    let text = read(std::path::Path::new("examples/registry/payments.yaml"));
+    let wes: Vec<_> = entries(&text)
+        .into_iter()
+        .filter(|e| e.object.kind() == Kind::WorkloadEntry)
+        .collect();
+    update(
+        &mut s,
+        Msg::Kube(KubeEvent::Synced {
+            kind: Kind::WorkloadEntry,
+            entries: wes,
+        }),
+    );
+    update::tick(&mut s);
+    s.readonly = false;
+    let cmds = typed(&mut s, "2e\x08\x0855\n\n");
+    let [meshdeck::msg::Cmd::Apply { id, .. }] = cmds.as_slice() else {
+        panic!("{cmds:?}")
+    };
+    update(
+        &mut s,
+        Msg::Applied {
+            id: *id,
+            result: Err(ApplyError::Forbidden(
+                "User \"viewer\" cannot patch resource \"workloadentries\"".into(),
+            )),
+        },
+    );
+    typed(&mut s, "\x1b");
+    assert!(screen(&s, 160, 48).contains("EDIT FORBIDDEN"));
+    assert!(typed(&mut s, "e").is_empty());
+    assert!(s.edit.is_none());
+    assert!(
+        matches!(&s.status, Some((meshdeck::state::Level::Error, m)) if m.contains("editing WorkloadEntries is off"))
+    );
+}

@@ -90,6 +90,18 @@ pub fn open(state: &mut State) -> Vec<Cmd> {
         .into_iter()
         .filter_map(|s| target(state, s))
         .collect();
+    let forbidden = state.kube.as_ref().and_then(|k| {
+        targets
+            .iter()
+            .find_map(|t| k.no_write.get(&t.key.kind).map(|w| (t.key.kind, w.clone())))
+    });
+    if let Some((kind, why)) = forbidden {
+        state.status = Some((
+            Level::Error,
+            format!("editing {} is off: the cluster said {why}", kind.plural()),
+        ));
+        return Vec::new();
+    }
     if targets.is_empty() {
         state.status = Some((
             Level::Error,
@@ -433,6 +445,15 @@ pub fn on_applied(
                     }
                 ),
             ));
+            if let (ApplyError::Forbidden(msg), Some(kube)) = (&err, state.kube.as_mut()) {
+                for kind in state
+                    .edit
+                    .iter()
+                    .flat_map(|s| s.targets.iter().map(|t| t.key.kind))
+                {
+                    kube.no_write.insert(kind, msg.clone());
+                }
+            }
             if let Some(session) = state.edit.as_mut().filter(|_| !is_undo) {
                 session.stage = EditStage::Editing;
                 match &err {

@@ -50,6 +50,13 @@ pub fn title_bar(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
     }
     if state.readonly {
         spans.push(Span::styled(" READ-ONLY ", theme.style("status.readonly")));
+    } else if let (Some(k), Screen::List(kind)) = (&state.kube, state.screen())
+        && k.no_write.contains_key(kind)
+    {
+        spans.push(Span::styled(
+            " EDIT FORBIDDEN ",
+            theme.style("status.readonly"),
+        ));
     }
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
 }

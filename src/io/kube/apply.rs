@@ -19,6 +19,9 @@ pub struct KubeSource {
     pub versions: BTreeMap<Kind, String>,
     pub readonly: bool,
     pub label: String,
+    pub context: String,
+    /// Where each applied edit is logged (JSON lines); None: nowhere.
+    pub audit_log: Option<std::path::PathBuf>,
 }
 
 fn value(change: &Change) -> (&'static str, Value) {
@@ -89,7 +92,7 @@ impl KubeSource {
         ))
     }
 
-    async fn one(&self, e: &FieldEdit) -> Result<Option<String>, ApplyError> {
+    async fn one(&self, e: &FieldEdit) -> Result<(Option<String>, Option<String>), ApplyError> {
         let object = e.object().to_string();
         let (field, v) = value(&e.change);
         match (&e.target, e.mode) {
@@ -120,7 +123,7 @@ impl KubeSource {
                     .patch(name, &params, &Patch::Apply(&body))
                     .await
                     .map_err(|err| classify(err, &object))?;
-                Ok(stored.metadata.resource_version)
+                Ok((stored.metadata.resource_version, stored.metadata.uid))
             }
             (EndpointSource::WorkloadEntry { namespace, name }, WriteMode::Precondition) => {
                 let api = self.api(Kind::WorkloadEntry, namespace)?;
@@ -137,7 +140,7 @@ impl KubeSource {
                     .patch(name, &params, &Patch::Merge(&patch))
                     .await
                     .map_err(|err| classify(err, &object))?;
-                Ok(stored.metadata.resource_version)
+                Ok((stored.metadata.resource_version, stored.metadata.uid))
             }
             // Inline endpoints live in a list without merge keys: rewrite the list, guarded by
             // the resourceVersion the user saw.
@@ -179,7 +182,7 @@ impl KubeSource {
                     .patch(name, &params, &Patch::Merge(&patch))
                     .await
                     .map_err(|err| classify(err, &object))?;
-                Ok(stored.metadata.resource_version)
+                Ok((stored.metadata.resource_version, stored.metadata.uid))
             }
         }
     }
@@ -198,8 +201,23 @@ impl Source for KubeSource {
         }
         let mut done = Vec::new();
         for e in edits {
-            let revision = self.one(&e).await?;
+            let (revision, uid) = self.one(&e).await?;
             tracing::info!("applied {}", e.describe());
+            if let Some(log) = &self.audit_log
+                && let Err(err) = super::audit::append(log, &self.context, &e, revision.as_deref())
+            {
+                tracing::warn!("audit log {}: {err}", log.display());
+            }
+            let kind = e.object().kind;
+            let api_version = format!(
+                "networking.istio.io/{}",
+                self.versions.get(&kind).cloned().unwrap_or_default()
+            );
+            if let Err(err) =
+                super::audit::event(&self.client, &api_version, &self.context, &e, uid).await
+            {
+                tracing::warn!("could not record an Event for {}: {err}", e.object());
+            }
             done.push(Applied { edit: e, revision });
         }
         Ok(done)

@@ -3,6 +3,7 @@
 //! buffered and swapped in whole, bookmarks, relist on 410, reconnect with backoff).
 
 pub mod apply;
+pub mod audit;
 pub mod client;
 pub mod discovery;
 pub mod event;

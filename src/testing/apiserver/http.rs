@@ -129,6 +129,24 @@ async fn route(req: Request<Incoming>, shared: &Arc<Shared>) -> Response<Body> {
             json_response(200, &doc)
         }
         ["apis", "networking.istio.io", "v1", rest @ ..] => resource(req, shared, rest).await,
+        ["api", "v1", "namespaces", ns, "events"] if req.method() == hyper::Method::POST => {
+            let ns = ns.to_string();
+            let Ok(bytes) = req.into_body().collect().await.map(|b| b.to_bytes()) else {
+                return status_response(status::bad_request("unreadable body".into()));
+            };
+            let mut ev: Value = serde_json::from_slice(&bytes).unwrap_or_default();
+            let name = format!(
+                "{}{:x}",
+                ev["metadata"]["generateName"].as_str().unwrap_or("event."),
+                bytes.len()
+            );
+            ev["metadata"]["name"] = json!(name);
+            ev["metadata"]["namespace"] = json!(ns);
+            if let Ok(mut e) = shared.events_created.lock() {
+                e.push(ev.clone());
+            }
+            json_response(201, &ev)
+        }
         _ => status_response(status::bad_request(format!(
             "the fake API server does not serve {path}"
         ))),

@@ -26,6 +26,8 @@ pub struct Shared {
     pub paused: watch::Sender<bool>,
     /// Requests served, for tests that count LISTs (meshdeck must never re-list on a timer).
     pub requests: Mutex<Vec<String>>,
+    /// core/v1 Events created (meshdeck records one per applied edit).
+    pub events_created: Mutex<Vec<serde_json::Value>>,
 }
 
 pub struct FakeApiServer {
@@ -51,6 +53,7 @@ impl FakeApiServer {
             bookmark_every: Mutex::new(Duration::from_secs(10)),
             paused: watch::channel(false).0,
             requests: Mutex::new(Vec::new()),
+            events_created: Mutex::new(Vec::new()),
         });
         let task = tokio::spawn(http::serve(listener, shared.clone()));
         Ok(FakeApiServer { addr, shared, task })
@@ -158,6 +161,14 @@ impl FakeApiServer {
             .bookmark_every
             .lock()
             .unwrap_or_else(|p| p.into_inner()) = every;
+    }
+
+    pub fn events_created(&self) -> Vec<serde_json::Value> {
+        self.shared
+            .events_created
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     pub fn requests(&self) -> Vec<String> {
