@@ -432,6 +432,10 @@ pub fn on_applied(
                 (false, true) => "accepted by the API server, pending until the watch shows it",
             };
             state.status = Some((Level::Info, format!("{verb}: {what} ({more})")));
+            // The watch may have been quicker than the answer.
+            if waiting {
+                confirm_pending(state);
+            }
         }
         Err(err) => {
             state.status = Some((
@@ -500,6 +504,24 @@ pub fn is_visible(state: &State, e: &FieldEdit) -> bool {
     match &e.change {
         Change::Weight { to, .. } => spec.weight == Some(*to),
         Change::Locality { to, .. } => spec.locality.as_deref().unwrap_or("") == to,
+    }
+}
+
+/// Pending edits the watch has now delivered are done: say so.
+pub fn confirm_pending(state: &mut State) {
+    if state.pending.is_empty() {
+        return;
+    }
+    let (seen, waiting): (Vec<_>, Vec<_>) = std::mem::take(&mut state.pending)
+        .into_iter()
+        .partition(|e| is_visible(state, e));
+    state.pending = waiting;
+    if !seen.is_empty() {
+        let what: Vec<String> = seen.iter().map(|e| e.describe()).collect();
+        state.status = Some((
+            crate::state::Level::Info,
+            format!("in the cluster: {}", what.join("; ")),
+        ));
     }
 }
 

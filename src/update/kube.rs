@@ -44,29 +44,11 @@ pub fn on_event(state: &mut State, ev: KubeEvent) {
         KubeEvent::Upsert(entry) => {
             state.store.upsert(*entry);
             state.stale_rows = true;
-            confirm_pending(state);
+            super::edit::confirm_pending(state);
         }
         KubeEvent::Delete(key) => {
             state.store.remove(&key);
             state.stale_rows = true;
         }
-    }
-}
-
-/// Pending edits the watch has now delivered are done: say so.
-fn confirm_pending(state: &mut State) {
-    if state.pending.is_empty() {
-        return;
-    }
-    let (seen, waiting): (Vec<_>, Vec<_>) = std::mem::take(&mut state.pending)
-        .into_iter()
-        .partition(|e| super::edit::is_visible(state, e));
-    state.pending = waiting;
-    if !seen.is_empty() {
-        let what: Vec<String> = seen.iter().map(|e| e.describe()).collect();
-        state.status = Some((
-            crate::state::Level::Info,
-            format!("in the cluster: {}", what.join("; ")),
-        ));
     }
 }
