@@ -75,18 +75,35 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
             ))
         }
         Some(Command::Set { what }) => {
-            let (field, target, value, dry_run) = match what {
+            let (field, target, value, dry_run, force) = match what {
                 SetWhat::Weight {
                     target,
                     value,
                     dry_run,
-                } => (Field::Weight, target, value, dry_run),
+                    force,
+                } => (Field::Weight, target, value, dry_run, force),
                 SetWhat::Locality {
                     target,
                     value,
                     dry_run,
-                } => (Field::Locality, target, value, dry_run),
+                    force,
+                } => (Field::Locality, target, value, dry_run, force),
             };
+            let cluster = meshdeck::io::kube::client::Target {
+                kubeconfig: cli.console.kubeconfig.clone(),
+                context: cli.console.context.clone(),
+            };
+            if roots.is_empty() && meshdeck::io::kube::client::configured(&cluster) {
+                let set = cli::set::ClusterSet {
+                    target,
+                    field,
+                    value,
+                    dry_run,
+                    force,
+                    readonly: cli.console.readonly,
+                };
+                return Ok(runtime.block_on(cli::set::run_cluster(&cluster, set, &mut out)));
+            }
             Ok(runtime.block_on(cli::set::run(
                 &roots,
                 cli.console.readonly,
@@ -306,6 +323,7 @@ async fn cluster_console(
         label,
         context: connected.context.clone(),
         audit_log: meshdeck::io::kube::audit::default_log(),
+        dry_run: false,
     };
     let source_tx = app::spawn_source(source, tx.clone());
     let mut term = terminal::enter()?;

@@ -35,6 +35,7 @@ async fn setup(user: &str) -> (FakeApiServer, KubeSource, tempfile::TempDir) {
             label: "fake".into(),
             context: "fake".into(),
             audit_log: Some(dir.path().join("audit.jsonl")),
+            dry_run: false,
         },
         dir,
     )

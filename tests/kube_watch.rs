@@ -371,3 +371,66 @@ async fn headless_get_gives_the_same_json_from_a_cluster_as_from_files() {
         "cluster objects carry their resourceVersion"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn headless_set_against_a_cluster_needs_force_for_owned_fields() {
+    let fake = FakeApiServer::start().await.unwrap();
+    fake.apply_yaml(&std::fs::read_to_string("examples/registry/payments.yaml").unwrap())
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let kc = dir.path().join("kubeconfig");
+    fake.write_kubeconfig(&kc, "admin", None).unwrap();
+    let set = |extra: &[&str]| {
+        let mut args = vec![
+            "set",
+            "weight",
+            "shop/payments-vm-1",
+            "12",
+            "--kubeconfig",
+            kc.to_str().unwrap(),
+        ];
+        args.extend_from_slice(extra);
+        let args: Vec<String> = args.into_iter().map(String::from).collect();
+        let home = dir.path().to_path_buf();
+        async move {
+            let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_meshdeck"))
+                .args(&args)
+                .env("HOME", home)
+                .env_remove("XDG_STATE_HOME")
+                .output()
+                .await
+                .unwrap();
+            (
+                out.status.code(),
+                String::from_utf8_lossy(&out.stdout).to_string(),
+            )
+        }
+    };
+    let weight = || {
+        fake.shared
+            .cluster
+            .lock()
+            .unwrap()
+            .objects
+            .iter()
+            .find(|(k, _)| k.2 == "payments-vm-1")
+            .unwrap()
+            .1["spec"]["weight"]
+            .clone()
+    };
+    let (code, out) = set(&[]).await;
+    assert_eq!(code, Some(1), "{out}");
+    assert!(
+        out.contains("kubectl-client-side-apply") && out.contains("--force"),
+        "{out}"
+    );
+    let (code, out) = set(&["--force", "--dry-run"]).await;
+    assert_eq!(code, Some(0), "{out}");
+    assert!(out.contains("server dry run accepted"), "{out}");
+    assert_eq!(weight(), 70, "a dry run writes nothing");
+    let (code, out) = set(&["--force"]).await;
+    assert_eq!(code, Some(0), "{out}");
+    assert_eq!(weight(), 12);
+    let (code, _) = set(&["--readonly"]).await;
+    assert_eq!(code, Some(1));
+}

@@ -123,6 +123,9 @@ pub enum SetWhat {
         value: String,
         #[arg(long)]
         dry_run: bool,
+        /// On a cluster: take the field over from the field manager that owns it.
+        #[arg(long)]
+        force: bool,
     },
     Locality {
         target: String,
@@ -130,5 +133,8 @@ pub enum SetWhat {
         value: String,
         #[arg(long)]
         dry_run: bool,
+        /// On a cluster: take the field over from the field manager that owns it.
+        #[arg(long)]
+        force: bool,
     },
 }

@@ -166,3 +166,74 @@ fn changed_lines<'a>(before: &'a str, after: &'a str) -> (Vec<&'a str>, Vec<&'a 
         b[head..b.len() - tail].to_vec(),
     )
 }
+
+pub struct ClusterSet {
+    pub target: String,
+    pub field: Field,
+    pub value: String,
+    pub dry_run: bool,
+    pub force: bool,
+    pub readonly: bool,
+}
+
+/// `meshdeck set` against a cluster: the same validation, then server-side apply (a server dry
+/// run with `--dry-run`); a field owned by another manager needs `--force`.
+pub async fn run_cluster(
+    t: &crate::io::kube::client::Target,
+    s: ClusterSet,
+    out: &mut dyn Write,
+) -> i32 {
+    use crate::io::kube::{apply::KubeSource, audit, client, discovery, list};
+    let result: anyhow::Result<i32> = async {
+        let c = client::connect(t).await?;
+        let versions = discovery::versions(&c.client)
+            .await?
+            .into_iter()
+            .filter_map(|(k, v)| v.map(|v| (k, v)))
+            .collect();
+        let ns = s.target.split('/').next().map(String::from);
+        let store = list::store(&c.client, ns.as_deref()).await?;
+        let mut edit = match resolve(&store, &s.target, &s.field, &s.value) {
+            Ok(e) => e,
+            Err(msg) => {
+                writeln!(out, "error: {msg}")?;
+                return Ok(EXIT_FINDINGS);
+            }
+        };
+        if s.force {
+            edit.mode = crate::io::source::WriteMode::ForceApply;
+        }
+        let mut source = KubeSource {
+            client: c.client.clone(),
+            versions,
+            readonly: s.readonly,
+            label: c.context.clone(),
+            context: c.context.clone(),
+            audit_log: audit::default_log(),
+            dry_run: s.dry_run,
+        };
+        Ok(match source.apply(vec![edit.clone()]).await {
+            Ok(_) if s.dry_run => {
+                writeln!(out, "server dry run accepted: {}", edit.describe())?;
+                EXIT_OK
+            }
+            Ok(_) => {
+                writeln!(out, "applied: {}", edit.describe())?;
+                EXIT_OK
+            }
+            Err(e @ crate::io::source::ApplyError::Owned { .. }) => {
+                writeln!(out, "error: {e}; run again with --force to take it over")?;
+                EXIT_FINDINGS
+            }
+            Err(e) => {
+                writeln!(out, "error: {e}")?;
+                EXIT_FINDINGS
+            }
+        })
+    }
+    .await;
+    result.unwrap_or_else(|e| {
+        let _ = writeln!(out, "error: {e:#}");
+        EXIT_USAGE
+    })
+}

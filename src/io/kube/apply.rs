@@ -22,6 +22,8 @@ pub struct KubeSource {
     pub context: String,
     /// Where each applied edit is logged (JSON lines); None: nowhere.
     pub audit_log: Option<std::path::PathBuf>,
+    /// Only the server-side dry run (`meshdeck set --dry-run`).
+    pub dry_run: bool,
 }
 
 fn value(change: &Change) -> (&'static str, Value) {
@@ -116,9 +118,13 @@ impl KubeSource {
                 if e.mode == WriteMode::ForceApply {
                     params = params.force();
                 }
-                api.patch(name, &params.clone().dry_run(), &Patch::Apply(&body))
+                let tried = api
+                    .patch(name, &params.clone().dry_run(), &Patch::Apply(&body))
                     .await
                     .map_err(|err| classify(err, &object))?;
+                if self.dry_run {
+                    return Ok((tried.metadata.resource_version, None));
+                }
                 let stored = api
                     .patch(name, &params, &Patch::Apply(&body))
                     .await
@@ -202,6 +208,10 @@ impl Source for KubeSource {
         let mut done = Vec::new();
         for e in edits {
             let (revision, uid) = self.one(&e).await?;
+            if self.dry_run {
+                done.push(Applied { edit: e, revision });
+                continue;
+            }
             tracing::info!("applied {}", e.describe());
             if let Some(log) = &self.audit_log
                 && let Err(err) = super::audit::append(log, &self.context, &e, revision.as_deref())
