@@ -103,6 +103,11 @@ pub async fn run(
                             tracing::error!("the source task stopped");
                         }
                     }
+                    switch @ Cmd::SwitchContext(_) => {
+                        if routes.source.send(switch).await.is_err() {
+                            tracing::error!("the cluster session stopped");
+                        }
+                    }
                     demo @ Cmd::Demo { .. } => {
                         if let Some(d) = &routes.demo {
                             let _ = d.send(demo).await;

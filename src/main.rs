@@ -255,77 +255,52 @@ async fn cluster_console(
     args: ConsoleArgs,
     target: meshdeck::io::kube::client::Target,
 ) -> anyhow::Result<i32> {
-    use meshdeck::io::kube::{KubeEvent, client, discovery, watch};
-    let connected = match client::connect(&target).await {
-        Ok(c) => c,
-        Err(e) => {
-            eprintln!("meshdeck: cannot use the cluster configuration: {e:#}");
-            return Ok(cli::EXIT_USAGE);
-        }
-    };
-    let versions = match discovery::versions(&connected.client).await {
-        Ok(v) => v,
-        Err(e) => {
-            eprintln!(
-                "meshdeck: cannot reach the cluster of context {:?}: {e:#}",
-                connected.context
-            );
-            return Ok(cli::EXIT_USAGE);
-        }
-    };
+    use meshdeck::io::kube::session::{self, Session};
     let namespace = if args.scope.all_namespaces {
         None
     } else {
         args.scope.namespace.clone()
     };
-    let label = format!("cluster {}", connected.context);
     let (keymap, theme, config_errors) = load_config(&args);
-    let mut state = State::new(label.clone(), args.readonly, keymap);
+    let label = format!(
+        "cluster {}",
+        target
+            .context
+            .clone()
+            .unwrap_or_else(|| "(current context)".into())
+    );
+    let mut state = State::new(label, args.readonly, keymap);
     state.config_errors = config_errors;
     state.namespace = namespace.clone();
     state.notice = Some(format!(
-        "context {}: edits go out as server-side apply (field manager meshdeck){}",
-        connected.context,
+        "edits go out as server-side apply (field manager meshdeck); :ctx NAME switches context{}",
         if args.readonly {
             "; --readonly: nothing is written"
         } else {
             ""
         }
     ));
-    let (tx, rx) = mpsc::channel::<Msg>(4096);
-    update::update(
-        &mut state,
-        Msg::Kube(KubeEvent::Discovered {
-            context: connected.context.clone(),
-            versions: versions.clone(),
-        }),
-    );
-    update::init(&mut state);
-    let versions_served: std::collections::BTreeMap<_, _> = versions
-        .iter()
-        .filter_map(|(k, v)| v.clone().map(|v| (*k, v)))
-        .collect();
-    for (kind, version) in versions {
-        if let Some(v) = version {
-            tokio::spawn(watch::run(
-                connected.client.clone(),
-                kind,
-                v,
-                namespace.clone(),
-                tx.clone(),
-            ));
-        }
-    }
-    let source = meshdeck::io::kube::apply::KubeSource {
-        client: connected.client.clone(),
-        versions: versions_served,
+    let (tx, mut rx) = mpsc::channel::<Msg>(4096);
+    let session = Session {
+        target,
+        namespace,
         readonly: args.readonly,
-        label,
-        context: connected.context.clone(),
-        audit_log: meshdeck::io::kube::audit::default_log(),
-        dry_run: false,
     };
-    let source_tx = app::spawn_source(source, tx.clone());
+    let source_tx = match session::spawn(session, tx.clone()).await {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("meshdeck: cannot reach the cluster: {e:#}");
+            return Ok(cli::EXIT_USAGE);
+        }
+    };
+    // The discovery result is already queued: apply it before the first frame.
+    while let Ok(msg) = rx.try_recv() {
+        update::update(&mut state, msg);
+    }
+    if let Some(k) = &state.kube {
+        state.source_label = format!("cluster {}", k.context);
+    }
+    update::init(&mut state);
     let mut term = terminal::enter()?;
     let result = app::run(
         &mut term,

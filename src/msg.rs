@@ -40,5 +40,7 @@ pub enum Cmd {
         address: String,
         behaviour: crate::demo::vm::Behaviour,
     },
+    /// Cluster only: reconnect on another kubeconfig context.
+    SwitchContext(String),
     Quit,
 }

@@ -78,6 +78,14 @@ fn the_console_follows_the_cluster_live() {
         .1["spec"]["weight"]
         .clone();
     assert_eq!(stored, 33);
+    // Switch context without a restart: everything is resynced from the new one.
+    pty.keys(":ctx other");
+    pty.send("\r");
+    pty.wait_for("switched to context other");
+    pty.wait_for("WorkloadEntries [2]");
+    pty.keys(":ctx nope");
+    pty.send("\r");
+    pty.wait_for("cannot switch to context nope");
     pty.keys("q");
     assert!(pty.wait_exit().success());
 }

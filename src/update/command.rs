@@ -20,7 +20,7 @@ pub fn on_key(state: &mut State, ev: KeyEvent) -> Vec<Cmd> {
             let input = std::mem::take(&mut state.input);
             let mode = std::mem::replace(&mut state.mode, Mode::Normal);
             if mode == Mode::Command {
-                run(state, input.trim());
+                return run(state, input.trim());
             } else {
                 set_filter(state, input);
             }
@@ -49,9 +49,11 @@ fn set_filter(state: &mut State, text: String) {
 }
 
 /// Runs one command: a resource alias, `ns NAME`, `view LOCALITY`, `q`.
-pub fn run(state: &mut State, line: &str) {
+pub fn run(state: &mut State, line: &str) -> Vec<Cmd> {
     let mut words = line.split_whitespace();
-    let Some(cmd) = words.next() else { return };
+    let Some(cmd) = words.next() else {
+        return Vec::new();
+    };
     let arg = words.next();
     match cmd {
         "q" | "quit" | "q!" => state.quit = true,
@@ -80,6 +82,29 @@ pub fn run(state: &mut State, line: &str) {
                 )
             });
             rows::rebuild(state);
+        }
+        "ctx" | "context" => {
+            if state.kube.is_none() {
+                state.status = Some((
+                    Level::Error,
+                    ":ctx switches cluster contexts; this console is on files".into(),
+                ));
+                return Vec::new();
+            }
+            let Some(name) = arg else {
+                let current = state
+                    .kube
+                    .as_ref()
+                    .map(|k| k.context.clone())
+                    .unwrap_or_default();
+                state.status = Some((
+                    Level::Info,
+                    format!("context {current}; :ctx NAME switches"),
+                ));
+                return Vec::new();
+            };
+            state.status = Some((Level::Info, format!("switching to context {name}…")));
+            return vec![Cmd::SwitchContext(name.to_string())];
         }
         "view" | "from" => {
             state.viewpoint.locality = arg.map(Locality::parse);
@@ -114,4 +139,5 @@ pub fn run(state: &mut State, line: &str) {
             }
         },
     }
+    Vec::new()
 }

@@ -9,6 +9,10 @@ pub fn on_event(state: &mut State, ev: KubeEvent) {
     let view = state.kube.get_or_insert_with(KubeView::default);
     match ev {
         KubeEvent::Discovered { context, versions } => {
+            if view.context != context {
+                view.states.clear();
+                view.versions.clear();
+            }
             view.context = context;
             for (kind, version) in versions {
                 match version {
@@ -20,6 +24,24 @@ pub fn on_event(state: &mut State, ev: KubeEvent) {
                     }
                 }
             }
+        }
+        KubeEvent::ContextSwitched(name) => {
+            // The watchers of the new context resync every kind; nothing of the old one stays.
+            for kind in crate::model::object::Kind::ALL {
+                let keys: Vec<_> = state.store.keys(kind).cloned().collect();
+                for k in keys {
+                    state.store.remove(&k);
+                }
+            }
+            view.no_write.clear();
+            state.pending.clear();
+            state.undo.clear();
+            state.source_label = format!("cluster {name}");
+            state.status = Some((
+                crate::state::Level::Info,
+                format!("switched to context {name}"),
+            ));
+            state.stale_rows = true;
         }
         KubeEvent::Connection { kind, state: conn } => {
             view.states.insert(kind, conn);

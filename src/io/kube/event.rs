@@ -38,4 +38,6 @@ pub enum KubeEvent {
         context: String,
         versions: Vec<(Kind, Option<String>)>,
     },
+    /// A `:ctx` switch completed: what was shown belongs to the old context.
+    ContextSwitched(String),
 }

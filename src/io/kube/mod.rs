@@ -8,6 +8,7 @@ pub mod client;
 pub mod discovery;
 pub mod event;
 pub mod list;
+pub mod session;
 pub mod watch;
 
 pub use event::{ConnState, KubeEvent};

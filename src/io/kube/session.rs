@@ -1,0 +1,102 @@
+//! One connection to a cluster as a task: it owns the client, the watchers and the apply
+//! source, answers edits, and switches context (`:ctx NAME`) without a restart by tearing the
+//! watchers down and starting over on the new context.
+
+use super::apply::KubeSource;
+use super::client::{self, Target};
+use super::event::KubeEvent;
+use super::{audit, discovery, watch};
+use crate::io::source::Source;
+use crate::msg::{Cmd, Msg};
+use crate::state::Level;
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+
+pub struct Session {
+    pub target: Target,
+    pub namespace: Option<String>,
+    pub readonly: bool,
+}
+
+struct Live {
+    source: KubeSource,
+    watchers: Vec<JoinHandle<()>>,
+}
+
+impl Drop for Live {
+    fn drop(&mut self) {
+        for w in &self.watchers {
+            w.abort();
+        }
+    }
+}
+
+async fn start(s: &Session, tx: &mpsc::Sender<Msg>) -> anyhow::Result<Live> {
+    let c = client::connect(&s.target).await?;
+    let versions = discovery::versions(&c.client).await?;
+    let _ = tx
+        .send(Msg::Kube(KubeEvent::Discovered {
+            context: c.context.clone(),
+            versions: versions.clone(),
+        }))
+        .await;
+    let mut watchers = Vec::new();
+    for (kind, version) in &versions {
+        if let Some(v) = version {
+            watchers.push(tokio::spawn(watch::run(
+                c.client.clone(),
+                *kind,
+                v.clone(),
+                s.namespace.clone(),
+                tx.clone(),
+            )));
+        }
+    }
+    let source = KubeSource {
+        client: c.client.clone(),
+        versions: versions
+            .into_iter()
+            .filter_map(|(k, v)| v.map(|v| (k, v)))
+            .collect(),
+        readonly: s.readonly,
+        label: format!("cluster {}", c.context),
+        context: c.context,
+        audit_log: audit::default_log(),
+        dry_run: false,
+    };
+    Ok(Live { source, watchers })
+}
+
+/// Connects now (so that a bad kubeconfig is reported before the console opens) and returns
+/// the channel the console sends edits and context switches on.
+pub async fn spawn(mut s: Session, tx: mpsc::Sender<Msg>) -> anyhow::Result<mpsc::Sender<Cmd>> {
+    let mut live = start(&s, &tx).await?;
+    let (cmd_tx, mut cmd_rx) = mpsc::channel::<Cmd>(16);
+    tokio::spawn(async move {
+        while let Some(cmd) = cmd_rx.recv().await {
+            match cmd {
+                Cmd::Apply { id, edits } => {
+                    let result = live.source.apply(edits).await;
+                    if tx.send(Msg::Applied { id, result }).await.is_err() {
+                        return;
+                    }
+                }
+                Cmd::SwitchContext(name) => {
+                    let previous = s.target.context.replace(name.clone());
+                    match start(&s, &tx).await {
+                        Ok(next) => {
+                            live = next;
+                            let _ = tx.send(Msg::Kube(KubeEvent::ContextSwitched(name))).await;
+                        }
+                        Err(e) => {
+                            s.target.context = previous;
+                            let _ = tx.send(Msg::Event(Level::Error, format!("cannot switch to context {name}: {e:#}; staying where we were"))).await;
+                        }
+                    }
+                }
+                Cmd::Demo { .. } | Cmd::Quit => {}
+            }
+        }
+    });
+    Ok(cmd_tx)
+}
