@@ -434,3 +434,36 @@ async fn headless_set_against_a_cluster_needs_force_for_owned_fields() {
     let (code, _) = set(&["--readonly"]).await;
     assert_eq!(code, Some(1));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_access_review_that_says_no_turns_editing_off_before_any_edit() {
+    use meshdeck::io::kube::session::{self, Session};
+    let fake = FakeApiServer::start().await.unwrap();
+    fake.forbid("viewer", "workloadentries");
+    let dir = tempfile::tempdir().unwrap();
+    let kc = dir.path().join("kubeconfig");
+    fake.write_kubeconfig(&kc, "viewer", None).unwrap();
+    let (tx, mut rx) = mpsc::channel(256);
+    let s = Session {
+        target: client::Target {
+            kubeconfig: Some(kc),
+            context: None,
+        },
+        namespace: None,
+        readonly: false,
+    };
+    let _cmds = session::spawn(s, tx).await.unwrap();
+    loop {
+        if let KubeEvent::WriteDenied(kinds) = next_kube(&mut rx).await {
+            assert_eq!(kinds.len(), 1, "{kinds:?}");
+            assert_eq!(kinds[0].0, Kind::WorkloadEntry);
+            break;
+        }
+    }
+    let reviews = fake
+        .requests()
+        .into_iter()
+        .filter(|r| r.contains("selfsubjectaccessreviews"))
+        .count();
+    assert_eq!(reviews, 5, "one review per served kind");
+}

@@ -25,6 +25,11 @@ pub fn on_event(state: &mut State, ev: KubeEvent) {
                 }
             }
         }
+        KubeEvent::WriteDenied(kinds) => {
+            for (kind, why) in kinds {
+                view.no_write.insert(kind, why);
+            }
+        }
         KubeEvent::ContextSwitched(name) => {
             // The watchers of the new context resync every kind; nothing of the old one stays.
             for kind in crate::model::object::Kind::ALL {

@@ -38,6 +38,8 @@ pub enum KubeEvent {
         context: String,
         versions: Vec<(Kind, Option<String>)>,
     },
+    /// Kinds the user may not patch (SelfSubjectAccessReview said no).
+    WriteDenied(Vec<(Kind, String)>),
     /// A `:ctx` switch completed: what was shown belongs to the old context.
     ContextSwitched(String),
 }

@@ -2,6 +2,7 @@
 //! networking.istio.io kinds and versions are served, and watchers (paginated initial list
 //! buffered and swapped in whole, bookmarks, relist on 410, reconnect with backoff).
 
+pub mod access;
 pub mod apply;
 pub mod audit;
 pub mod client;

@@ -40,6 +40,18 @@ async fn start(s: &Session, tx: &mpsc::Sender<Msg>) -> anyhow::Result<Live> {
             versions: versions.clone(),
         }))
         .await;
+    if !s.readonly {
+        let served: Vec<_> = versions
+            .iter()
+            .filter(|(_, v)| v.is_some())
+            .map(|(k, _)| *k)
+            .collect();
+        let denied =
+            super::access::denied_patches(&c.client, &served, s.namespace.as_deref()).await;
+        if !denied.is_empty() {
+            let _ = tx.send(Msg::Kube(KubeEvent::WriteDenied(denied))).await;
+        }
+    }
     let mut watchers = Vec::new();
     for (kind, version) in &versions {
         if let Some(v) = version {

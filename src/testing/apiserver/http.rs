@@ -129,6 +129,33 @@ async fn route(req: Request<Incoming>, shared: &Arc<Shared>) -> Response<Body> {
             json_response(200, &doc)
         }
         ["apis", "networking.istio.io", "v1", rest @ ..] => resource(req, shared, rest).await,
+        [
+            "apis",
+            "authorization.k8s.io",
+            "v1",
+            "selfsubjectaccessreviews",
+        ] if req.method() == hyper::Method::POST => {
+            let user = user_of(&req);
+            let Ok(bytes) = req.into_body().collect().await.map(|b| b.to_bytes()) else {
+                return status_response(status::bad_request("unreadable body".into()));
+            };
+            let mut review: Value = serde_json::from_slice(&bytes).unwrap_or_default();
+            let resource = review["spec"]["resourceAttributes"]["resource"]
+                .as_str()
+                .unwrap_or("")
+                .to_string();
+            let denied = shared
+                .cluster
+                .lock()
+                .map(|c| c.forbidden.contains(&(user, resource)))
+                .unwrap_or(false);
+            review["status"] = if denied {
+                json!({"allowed": false, "reason": "no RBAC policy matched"})
+            } else {
+                json!({"allowed": true, "reason": "RBAC: allowed"})
+            };
+            json_response(201, &review)
+        }
         ["api", "v1", "namespaces", ns, "events"] if req.method() == hyper::Method::POST => {
             let ns = ns.to_string();
             let Ok(bytes) = req.into_body().collect().await.map(|b| b.to_bytes()) else {
