@@ -360,6 +360,11 @@ fn submit(state: &mut State) -> Vec<Cmd> {
         return Vec::new();
     };
     session.stage = EditStage::Submitting;
+    send(state, edits, false)
+}
+
+/// Hands edits to the source, remembering what they do until it answers.
+fn send(state: &mut State, edits: Vec<FieldEdit>, is_undo: bool) -> Vec<Cmd> {
     let id = state.next_request;
     state.next_request += 1;
     let what = edits
@@ -367,8 +372,9 @@ fn submit(state: &mut State) -> Vec<Cmd> {
         .map(FieldEdit::describe)
         .collect::<Vec<_>>()
         .join("; ");
-    state.in_flight.insert(id, (false, what.clone()));
-    state.status = Some((Level::Info, format!("applying: {what}")));
+    let verb = if is_undo { "undoing" } else { "applying" };
+    state.status = Some((Level::Info, format!("{verb}: {what}")));
+    state.in_flight.insert(id, (is_undo, what));
     vec![Cmd::Apply { id, edits }]
 }
 
@@ -386,16 +392,7 @@ pub fn undo(state: &mut State) -> Vec<Cmd> {
         .rev()
         .map(|a| a.edit.inverse(a.revision.clone()))
         .collect();
-    let id = state.next_request;
-    state.next_request += 1;
-    let what = edits
-        .iter()
-        .map(FieldEdit::describe)
-        .collect::<Vec<_>>()
-        .join("; ");
-    state.in_flight.insert(id, (true, what.clone()));
-    state.status = Some((Level::Info, format!("undoing: {what}")));
-    vec![Cmd::Apply { id, edits }]
+    send(state, edits, true)
 }
 
 pub fn on_applied(

@@ -81,7 +81,36 @@ fn classify(e: kube::Error, object: &str) -> ApplyError {
     }
 }
 
+type Written = (Option<String>, Option<String>);
+
 impl KubeSource {
+    /// A JSON merge patch carrying the resourceVersion it is based on: dry run, then for real
+    /// (unless this source only dry-runs).
+    async fn guarded_merge(
+        &self,
+        api: &Api<DynamicObject>,
+        name: &str,
+        patch: &Value,
+        object: &str,
+    ) -> Result<Written, ApplyError> {
+        let params = PatchParams {
+            field_manager: Some(FIELD_MANAGER.into()),
+            ..Default::default()
+        };
+        let tried = api
+            .patch(name, &params.clone().dry_run(), &Patch::Merge(patch))
+            .await
+            .map_err(|err| classify(err, object))?;
+        if self.dry_run {
+            return Ok((tried.metadata.resource_version, None));
+        }
+        let stored = api
+            .patch(name, &params, &Patch::Merge(patch))
+            .await
+            .map_err(|err| classify(err, object))?;
+        Ok((stored.metadata.resource_version, stored.metadata.uid))
+    }
+
     fn api(&self, kind: Kind, ns: &str) -> Result<Api<DynamicObject>, ApplyError> {
         let version = self
             .versions
@@ -94,7 +123,7 @@ impl KubeSource {
         ))
     }
 
-    async fn one(&self, e: &FieldEdit) -> Result<(Option<String>, Option<String>), ApplyError> {
+    async fn one(&self, e: &FieldEdit) -> Result<Written, ApplyError> {
         let object = e.object().to_string();
         let (field, v) = value(&e.change);
         match (&e.target, e.mode) {
@@ -135,18 +164,7 @@ impl KubeSource {
                 let api = self.api(Kind::WorkloadEntry, namespace)?;
                 let patch =
                     json!({"metadata": {"resourceVersion": e.revision}, "spec": {field: v}});
-                let params = PatchParams {
-                    field_manager: Some(FIELD_MANAGER.into()),
-                    ..Default::default()
-                };
-                api.patch(name, &params.clone().dry_run(), &Patch::Merge(&patch))
-                    .await
-                    .map_err(|err| classify(err, &object))?;
-                let stored = api
-                    .patch(name, &params, &Patch::Merge(&patch))
-                    .await
-                    .map_err(|err| classify(err, &object))?;
-                Ok((stored.metadata.resource_version, stored.metadata.uid))
+                self.guarded_merge(&api, name, &patch, &object).await
             }
             // Inline endpoints live in a list without merge keys: rewrite the list, guarded by
             // the resourceVersion the user saw.
@@ -177,18 +195,7 @@ impl KubeSource {
                 };
                 ep[field] = v;
                 let patch = json!({"metadata": {"resourceVersion": current.metadata.resource_version}, "spec": {"endpoints": endpoints}});
-                let params = PatchParams {
-                    field_manager: Some(FIELD_MANAGER.into()),
-                    ..Default::default()
-                };
-                api.patch(name, &params.clone().dry_run(), &Patch::Merge(&patch))
-                    .await
-                    .map_err(|err| classify(err, &object))?;
-                let stored = api
-                    .patch(name, &params, &Patch::Merge(&patch))
-                    .await
-                    .map_err(|err| classify(err, &object))?;
-                Ok((stored.metadata.resource_version, stored.metadata.uid))
+                self.guarded_merge(&api, name, &patch, &object).await
             }
         }
     }

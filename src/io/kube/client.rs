@@ -30,10 +30,15 @@ pub async fn connect(t: &Target) -> anyhow::Result<Connected> {
         context: t.context.clone(),
         ..Default::default()
     };
-    let (config, context) = match &t.kubeconfig {
-        Some(path) => {
-            let kc = Kubeconfig::read_from(path)
-                .map_err(|e| anyhow::anyhow!("reading {}: {e}", path.display()))?;
+    let kubeconfig = match &t.kubeconfig {
+        Some(path) => Some(
+            Kubeconfig::read_from(path)
+                .map_err(|e| anyhow::anyhow!("reading {}: {e}", path.display()))?,
+        ),
+        None => Kubeconfig::read().ok(),
+    };
+    let (config, context) = match kubeconfig {
+        Some(kc) => {
             let ctx = t
                 .context
                 .clone()
@@ -41,17 +46,7 @@ pub async fn connect(t: &Target) -> anyhow::Result<Connected> {
                 .unwrap_or_default();
             (Config::from_custom_kubeconfig(kc, &options).await?, ctx)
         }
-        None => match Kubeconfig::read() {
-            Ok(kc) => {
-                let ctx = t
-                    .context
-                    .clone()
-                    .or(kc.current_context.clone())
-                    .unwrap_or_default();
-                (Config::from_custom_kubeconfig(kc, &options).await?, ctx)
-            }
-            Err(_) => (Config::incluster()?, "in-cluster".to_string()),
-        },
+        None => (Config::incluster()?, "in-cluster".to_string()),
     };
     let default_namespace = config.default_namespace.clone();
     Ok(Connected {
