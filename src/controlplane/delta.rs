@@ -80,27 +80,24 @@ impl Stream {
     }
 
     fn recompute(&mut self) {
-        if let Some(node) = &self.node {
-            let store = self.shared.registry.borrow().clone();
-            self.resources = Some(super::translate::resources(&store, node));
-        }
+        self.resources = super::peer::resources(&self.shared, self.node.as_ref());
     }
 
     async fn on_request(&mut self, req: DeltaDiscoveryRequest) -> Result<(), ()> {
         let t = req.type_url.clone();
-        if self.node.is_none() {
-            let Some(node) = req.node.clone() else {
-                let _ = self
-                    .out
-                    .send(Err(Status::invalid_argument(
-                        "the first request must carry a node",
-                    )))
-                    .await;
+        match super::peer::identify(
+            &self.shared,
+            self.conn,
+            &mut self.node,
+            req.node.as_ref(),
+            Mode::Delta,
+        ) {
+            Ok(true) => self.recompute(),
+            Ok(false) => {}
+            Err(status) => {
+                let _ = self.out.send(Err(status)).await;
                 return Err(());
-            };
-            self.node = Some(super::node::NodeInfo::from_node(&node));
-            self.shared.status.connect(self.conn, node, Mode::Delta);
-            self.recompute();
+            }
         }
         let state = self.types.entry(t.clone()).or_default();
         if !req.response_nonce.is_empty() {
@@ -112,20 +109,16 @@ impl Stream {
                     req.response_nonce
                 );
             } else {
-                match &req.error_detail {
-                    Some(err) => {
-                        tracing::warn!(conn = self.conn, "{} NACK: {}", short(&t), err.message);
-                        self.shared
-                            .status
-                            .nacked(self.conn, &t, &req.response_nonce, &err.message);
-                    }
-                    None => self.shared.status.acked(
-                        self.conn,
-                        &t,
-                        &req.response_nonce,
-                        &req.response_nonce,
-                    ),
-                }
+                // Delta has no version per type in the reply: the nonce names what was sent.
+                let n = &req.response_nonce;
+                super::peer::record_reply(
+                    &self.shared,
+                    self.conn,
+                    &t,
+                    n,
+                    n,
+                    req.error_detail.as_ref(),
+                );
             }
         }
         let mut changed = false;

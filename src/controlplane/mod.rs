@@ -5,6 +5,7 @@
 pub mod any;
 pub mod delta;
 pub mod node;
+pub mod peer;
 pub mod registry;
 pub mod resources;
 pub mod server;

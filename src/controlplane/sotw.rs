@@ -81,10 +81,7 @@ impl Stream {
     }
 
     fn recompute(&mut self) {
-        if let Some(node) = &self.node {
-            let store = self.shared.registry.borrow().clone();
-            self.resources = Some(super::translate::resources(&store, node));
-        }
+        self.resources = super::peer::resources(&self.shared, self.node.as_ref());
     }
 
     async fn on_request(&mut self, req: DiscoveryRequest) -> Result<(), ()> {
@@ -93,21 +90,19 @@ impl Stream {
             self.types.entry(t).or_default();
             return self.send_syncz().await;
         }
-        if self.node.is_none() {
-            let Some(node) = req.node.clone() else {
-                let _ = self
-                    .out
-                    .send(Err(Status::invalid_argument(
-                        "the first request must carry a node",
-                    )))
-                    .await;
+        match super::peer::identify(
+            &self.shared,
+            self.conn,
+            &mut self.node,
+            req.node.as_ref(),
+            Mode::StateOfTheWorld,
+        ) {
+            Ok(true) => self.recompute(),
+            Ok(false) => {}
+            Err(status) => {
+                let _ = self.out.send(Err(status)).await;
                 return Err(());
-            };
-            self.node = Some(super::node::NodeInfo::from_node(&node));
-            self.shared
-                .status
-                .connect(self.conn, node, Mode::StateOfTheWorld);
-            self.recompute();
+            }
         }
         let state = self.types.entry(t.clone()).or_default();
         if !req.response_nonce.is_empty() {
@@ -120,25 +115,14 @@ impl Stream {
                 );
                 return Ok(());
             }
-            match &req.error_detail {
-                Some(err) => {
-                    tracing::warn!(
-                        conn = self.conn,
-                        "{} NACK of {}: {}",
-                        short(&t),
-                        req.version_info,
-                        err.message
-                    );
-                    self.shared
-                        .status
-                        .nacked(self.conn, &t, &req.version_info, &err.message);
-                }
-                None => {
-                    self.shared
-                        .status
-                        .acked(self.conn, &t, &req.version_info, &req.response_nonce)
-                }
-            }
+            super::peer::record_reply(
+                &self.shared,
+                self.conn,
+                &t,
+                &req.version_info,
+                &req.response_nonce,
+                req.error_detail.as_ref(),
+            );
         }
         let names: BTreeSet<String> = req.resource_names.iter().cloned().collect();
         let wildcard_type = t == CLUSTER || t == LISTENER;
