@@ -145,6 +145,12 @@ impl Store {
         out
     }
 
+    /// Makes room for `n` more objects at once (a synced list), instead of growing step by step.
+    pub fn reserve(&mut self, n: usize) {
+        self.objects.reserve(n);
+        self.we_selected_by.reserve(n);
+    }
+
     /// Inserts or replaces one object and updates every index it takes part in.
     pub fn upsert(&mut self, entry: Entry) {
         let key = entry.object.key();

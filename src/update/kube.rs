@@ -63,6 +63,7 @@ pub fn on_event(state: &mut State, ev: KubeEvent) {
             for k in gone {
                 state.store.remove(&k);
             }
+            state.store.reserve(entries.len());
             for e in entries {
                 state.store.upsert(e);
             }
