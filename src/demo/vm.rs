@@ -52,14 +52,6 @@ impl VmHandle {
     pub fn switch(&self) -> VmSwitch {
         VmSwitch(self.behaviour.clone())
     }
-
-    pub fn behaviour(&self) -> Behaviour {
-        match self.behaviour.load(Ordering::Relaxed) {
-            1 => Behaviour::ProbeFailing,
-            2 => Behaviour::Errors,
-            _ => Behaviour::Healthy,
-        }
-    }
 }
 
 impl Drop for VmHandle {

@@ -4,7 +4,6 @@
 
 pub mod edit;
 pub mod files;
-pub mod readonly;
 
 pub use edit::{Applied, ApplyError, Change, FieldEdit, FieldError, WriteMode};
 
