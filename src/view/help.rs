@@ -20,6 +20,10 @@ pub const COMMANDS: [(&str, &str); 9] = [
         "only namespace NAME (:ns all for every namespace)",
     ),
     (
+        ":ctx NAME",
+        "on a cluster: switch kubeconfig context without a restart",
+    ),
+    (
         ":view REGION/ZONE",
         "compute traffic shares as seen from a proxy there",
     ),
