@@ -103,7 +103,7 @@ pub async fn run(
                             tracing::error!("the source task stopped");
                         }
                     }
-                    switch @ Cmd::SwitchContext(_) => {
+                    switch @ (Cmd::SwitchContext(_) | Cmd::SwitchNamespace(_)) => {
                         if routes.source.send(switch).await.is_err() {
                             tracing::error!("the cluster session stopped");
                         }

@@ -281,6 +281,7 @@ async fn cluster_console(
         }
     ));
     let (tx, mut rx) = mpsc::channel::<Msg>(4096);
+    let scoped = namespace.is_some();
     let session = Session {
         target,
         namespace,
@@ -297,7 +298,8 @@ async fn cluster_console(
     while let Ok(msg) = rx.try_recv() {
         update::update(&mut state, msg);
     }
-    if let Some(k) = &state.kube {
+    if let Some(k) = state.kube.as_mut() {
+        k.scoped = scoped;
         state.source_label = format!("cluster {}", k.context);
     }
     update::init(&mut state);

@@ -42,5 +42,7 @@ pub enum Cmd {
     },
     /// Cluster only: reconnect on another kubeconfig context.
     SwitchContext(String),
+    /// Cluster only: watch another namespace (None: all).
+    SwitchNamespace(Option<String>),
     Quit,
 }

@@ -27,6 +27,8 @@ fn the_console_follows_the_cluster_live() {
             kubeconfig.to_str().unwrap(),
             "--log-file",
             log.to_str().unwrap(),
+            "-n",
+            "shop",
         ],
         &[("HOME", dir.path().to_str().unwrap())],
     );
@@ -82,6 +84,14 @@ fn the_console_follows_the_cluster_live() {
     pty.keys(":ctx other");
     pty.send("\r");
     pty.wait_for("switched to context other");
+    pty.wait_for("WorkloadEntries [2]");
+    // Scoped with -n: `:ns` moves the watchers to the other namespace, and back.
+    pty.keys(":ns ns9");
+    pty.send("\r");
+    pty.wait_for("watching namespace ns9");
+    pty.wait_for("WorkloadEntries [0]");
+    pty.keys(":ns shop");
+    pty.send("\r");
     pty.wait_for("WorkloadEntries [2]");
     pty.keys(":ctx nope");
     pty.send("\r");

@@ -64,6 +64,19 @@ pub fn run(state: &mut State, line: &str) -> Vec<Cmd> {
                 None | Some("all") | Some("-A") | Some("*") => None,
                 Some(n) => Some(n.to_string()),
             };
+            // A cluster session watching one namespace (-n) moves its watchers; otherwise
+            // every namespace is already here and this is a filter.
+            if state.kube.as_ref().is_some_and(|k| k.scoped) {
+                state.status = Some((
+                    Level::Info,
+                    format!(
+                        "watching namespace {}…",
+                        state.namespace.as_deref().unwrap_or("all")
+                    ),
+                ));
+                rows::rebuild(state);
+                return vec![Cmd::SwitchNamespace(state.namespace.clone())];
+            }
             let known = arg.is_none_or(|n| {
                 matches!(n, "all" | "-A" | "*") || state.store.namespaces().contains(n)
             });

@@ -30,15 +30,19 @@ pub fn on_event(state: &mut State, ev: KubeEvent) {
                 view.no_write.insert(kind, why);
             }
         }
+        KubeEvent::NamespaceSwitched(ns) => {
+            clear_registry(state);
+            state.status = Some((
+                crate::state::Level::Info,
+                format!("watching namespace {ns}"),
+            ));
+        }
         KubeEvent::ContextSwitched(name) => {
             // The watchers of the new context resync every kind; nothing of the old one stays.
-            for kind in crate::model::object::Kind::ALL {
-                let keys: Vec<_> = state.store.keys(kind).cloned().collect();
-                for k in keys {
-                    state.store.remove(&k);
-                }
+            clear_registry(state);
+            if let Some(view) = state.kube.as_mut() {
+                view.no_write.clear();
             }
-            view.no_write.clear();
             state.pending.clear();
             state.undo.clear();
             state.source_label = format!("cluster {name}");
@@ -79,4 +83,15 @@ pub fn on_event(state: &mut State, ev: KubeEvent) {
             state.stale_rows = true;
         }
     }
+}
+
+/// Forgets every object: new watchers are about to resync from a different scope.
+fn clear_registry(state: &mut State) {
+    for kind in crate::model::object::Kind::ALL {
+        let keys: Vec<_> = state.store.keys(kind).cloned().collect();
+        for k in keys {
+            state.store.remove(&k);
+        }
+    }
+    state.stale_rows = true;
 }

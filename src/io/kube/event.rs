@@ -42,4 +42,6 @@ pub enum KubeEvent {
     WriteDenied(Vec<(Kind, String)>),
     /// A `:ctx` switch completed: what was shown belongs to the old context.
     ContextSwitched(String),
+    /// A scoped session now watches this namespace (or "all").
+    NamespaceSwitched(String),
 }

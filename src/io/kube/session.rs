@@ -93,6 +93,26 @@ pub async fn spawn(mut s: Session, tx: mpsc::Sender<Msg>) -> anyhow::Result<mpsc
                         return;
                     }
                 }
+                Cmd::SwitchNamespace(ns) => {
+                    s.namespace = ns.clone();
+                    match start(&s, &tx).await {
+                        Ok(next) => {
+                            live = next;
+                            let label = ns.unwrap_or_else(|| "all".into());
+                            let _ = tx
+                                .send(Msg::Kube(KubeEvent::NamespaceSwitched(label)))
+                                .await;
+                        }
+                        Err(e) => {
+                            let _ = tx
+                                .send(Msg::Event(
+                                    Level::Error,
+                                    format!("cannot watch that namespace: {e:#}"),
+                                ))
+                                .await;
+                        }
+                    }
+                }
                 Cmd::SwitchContext(name) => {
                     let previous = s.target.context.replace(name.clone());
                     match start(&s, &tx).await {
