@@ -36,7 +36,7 @@ fn the_console_follows_the_cluster_live() {
     assert!(!pty.contents().contains("READ-ONLY"));
     pty.keys("2");
     pty.wait_for("WorkloadEntries [3]");
-    pty.wait_for("ctx fake: watching 5/5");
+    pty.wait_for("ctx fake: watching 6/6");
     // Someone changes a weight with kubectl: the screen follows without a key press.
     let mut vm2 = rt.block_on(async { serde_json::Value::Null });
     for (k, v) in fake.shared.cluster.lock().unwrap().objects.iter() {

@@ -184,3 +184,37 @@ fn a_forbidden_patch_turns_editing_off_for_that_kind() {
         matches!(&s.status, Some((meshdeck::state::Level::Error, m)) if m.contains("editing WorkloadEntries is off"))
     );
 }
+
+#[test]
+fn pods_show_as_endpoints_and_are_not_edited_here() {
+    use meshdeck::model::pod::Pod;
+    let mut s = cluster_state();
+    s.readonly = false;
+    let se = "apiVersion: networking.istio.io/v1\nkind: ServiceEntry\nmetadata: {name: api, namespace: ns1}\nspec:\n  hosts: [api.ns1]\n  resolution: STATIC\n  ports: [{number: 80, name: http}]\n  workloadSelector: {labels: {app: api}}\n";
+    update(
+        &mut s,
+        Msg::Kube(KubeEvent::Synced {
+            kind: Kind::ServiceEntry,
+            entries: entries(se),
+        }),
+    );
+    let pod = Pod {
+        namespace: "ns1".into(),
+        name: "api-7d9".into(),
+        labels: [("app".to_string(), "api".to_string())].into(),
+        ip: Some("10.1.2.3".into()),
+        ready: true,
+    };
+    update(&mut s, Msg::Kube(KubeEvent::PodsSynced(vec![pod])));
+    update::tick(&mut s);
+    typed(&mut s, "\n");
+    let text = screen(&s, 160, 48);
+    assert!(
+        text.contains("pod/api-7d9") && text.contains("10.1.2.3:80") && text.contains("100.0%"),
+        "{text}"
+    );
+    assert!(typed(&mut s, "e").is_empty());
+    assert!(
+        matches!(&s.status, Some((meshdeck::state::Level::Error, m)) if m.contains("pod api-7d9 is not edited here"))
+    );
+}

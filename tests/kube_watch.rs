@@ -467,3 +467,93 @@ async fn an_access_review_that_says_no_turns_editing_off_before_any_edit() {
         .count();
     assert_eq!(reviews, 5, "one review per served kind");
 }
+
+fn pod(ns: &str, name: &str, app: &str, ip: &str, ready: bool) -> Value {
+    json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "namespace": ns, "labels": {"app": app}},
+        "spec": {"containers": [{"name": "c", "image": "x"}]},
+        "status": {"podIP": ip, "conditions": [{"type": "Ready", "status": if ready { "True" } else { "False" }}]}})
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pods_selected_by_a_service_entry_are_its_endpoints() {
+    use meshdeck::config::keymap::Keymap;
+    use meshdeck::state::State;
+    let fake = FakeApiServer::start().await.unwrap();
+    fake.apply_yaml(include_str!("../../shared/fixtures/kube/testdata.yaml"))
+        .unwrap();
+    fake.upsert(pod("ns1", "foo-abc", "foo", "127.0.0.91", true))
+        .unwrap();
+    fake.upsert(pod("ns1", "foo-def", "foo", "127.0.0.92", false))
+        .unwrap();
+    fake.upsert(pod("ns1", "bar-1", "bar", "127.0.0.93", true))
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let c = client_for(&fake, dir.path(), "admin").await;
+    let (tx, mut rx) = mpsc::channel(1024);
+    tokio::spawn(meshdeck::io::kube::pods::run(
+        c.client.clone(),
+        None,
+        tx.clone(),
+    ));
+    tokio::spawn(watch::run(
+        c.client.clone(),
+        Kind::ServiceEntry,
+        "v1".into(),
+        None,
+        tx.clone(),
+    ));
+    tokio::spawn(watch::run(
+        c.client.clone(),
+        Kind::WorkloadEntry,
+        "v1".into(),
+        None,
+        tx,
+    ));
+    let mut state = State::new("fake".into(), false, Keymap::load(None, None).0);
+    let mut synced = 0;
+    while synced < 3 {
+        let ev = next_kube(&mut rx).await;
+        if matches!(ev, KubeEvent::Synced { .. } | KubeEvent::PodsSynced(_)) {
+            synced += 1;
+        }
+        meshdeck::update::update(&mut state, Msg::Kube(ev));
+    }
+    assert_eq!(state.store.pod_count(), 3);
+    let se = ObjectKey::new(Kind::ServiceEntry, "ns1", "svc1");
+    let d = meshdeck::model::endpoint::derive(&state.store, &se, &Default::default()).unwrap();
+    let eps = &d.ports[0].endpoints;
+    let pods: Vec<_> = eps
+        .iter()
+        .filter(|e| {
+            matches!(
+                e.source,
+                meshdeck::model::endpoint::EndpointSource::Pod { .. }
+            )
+        })
+        .collect();
+    assert_eq!(pods.len(), 2, "app=foo pods only: {eps:#?}");
+    assert_eq!(pods[0].port, 8080, "a pod serves on targetPort");
+    assert!(
+        pods.iter()
+            .any(|p| p.address == "127.0.0.92" && !p.health.is_healthy() && p.share == 0.0)
+    );
+    // A pod that becomes ready arrives as one event.
+    fake.upsert(pod("ns1", "foo-def", "foo", "127.0.0.92", true))
+        .unwrap();
+    loop {
+        let ev = next_kube(&mut rx).await;
+        let done = matches!(&ev, KubeEvent::PodUpsert(p) if p.name == "foo-def" && p.ready);
+        meshdeck::update::update(&mut state, Msg::Kube(ev));
+        if done {
+            break;
+        }
+    }
+    let d = meshdeck::model::endpoint::derive(&state.store, &se, &Default::default()).unwrap();
+    assert!(
+        d.ports[0]
+            .endpoints
+            .iter()
+            .filter(|e| e.address.starts_with("127.0.0.9"))
+            .all(|e| e.health.is_healthy())
+    );
+}

@@ -114,6 +114,9 @@ fn endpoints(
                     EndpointSource::WorkloadEntry { namespace, name } => {
                         ("WorkloadEntry", namespace.clone(), name.clone())
                     }
+                    EndpointSource::Pod { namespace, name } => {
+                        ("Pod", namespace.clone(), name.clone())
+                    }
                     EndpointSource::ServiceEntry {
                         namespace,
                         name,

@@ -18,6 +18,11 @@ pub enum EndpointSource {
         namespace: String,
         name: String,
     },
+    /// A pod the ServiceEntry's workloadSelector selects (cluster only; never edited here).
+    Pod {
+        namespace: String,
+        name: String,
+    },
     /// `spec.endpoints[index]` of the ServiceEntry itself.
     ServiceEntry {
         namespace: String,
@@ -74,13 +79,15 @@ impl ServiceEndpoints {
 }
 
 pub fn source_key(src: &EndpointSource) -> ObjectKey {
+    use super::object::Kind;
     match src {
         EndpointSource::WorkloadEntry { namespace, name } => {
-            ObjectKey::new(super::object::Kind::WorkloadEntry, namespace, name)
+            ObjectKey::new(Kind::WorkloadEntry, namespace, name)
         }
+        EndpointSource::Pod { namespace, name } => ObjectKey::new(Kind::Pod, namespace, name),
         EndpointSource::ServiceEntry {
             namespace, name, ..
-        } => ObjectKey::new(super::object::Kind::ServiceEntry, namespace, name),
+        } => ObjectKey::new(Kind::ServiceEntry, namespace, name),
     }
 }
 
@@ -169,6 +176,27 @@ pub fn derive(store: &Store, se_key: &ObjectKey, view: &Viewpoint) -> Option<Ser
                 Health::Healthy,
                 port,
             ));
+        }
+        let selector = se.spec.workload_selector.as_ref().map(|s| &s.labels);
+        for pod in selector
+            .map(|sel| store.pods_selected(&se_key.namespace, sel))
+            .unwrap_or_default()
+        {
+            let Some(ip) = pod.ip.clone() else { continue };
+            let src = EndpointSource::Pod {
+                namespace: pod.namespace.clone(),
+                name: pod.name.clone(),
+            };
+            let spec = WorkloadEntrySpec {
+                address: Some(ip),
+                ..Default::default()
+            };
+            let health = if pod.ready {
+                Health::Healthy
+            } else {
+                Health::Unhealthy
+            };
+            eps.push(endpoint(src, &spec, pod.labels.clone(), health, port));
         }
         for (k, we) in &wes {
             let src = EndpointSource::WorkloadEntry {

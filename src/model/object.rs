@@ -20,6 +20,8 @@ pub enum Kind {
     WorkloadGroup,
     DestinationRule,
     Sidecar,
+    /// Not an Istio kind: pods a ServiceEntry selects, shown as its endpoints (not in ALL).
+    Pod,
 }
 
 impl Kind {
@@ -37,6 +39,7 @@ impl Kind {
             Kind::WorkloadGroup => "WorkloadGroup",
             Kind::DestinationRule => "DestinationRule",
             Kind::Sidecar => "Sidecar",
+            Kind::Pod => "Pod",
         }
     }
     pub fn short(self) -> &'static str {
@@ -46,6 +49,7 @@ impl Kind {
             Kind::WorkloadGroup => "wg",
             Kind::DestinationRule => "dr",
             Kind::Sidecar => "sidecar",
+            Kind::Pod => "pod",
         }
     }
     pub fn plural(self) -> &'static str {
@@ -55,6 +59,7 @@ impl Kind {
             Kind::WorkloadGroup => "WorkloadGroups",
             Kind::DestinationRule => "DestinationRules",
             Kind::Sidecar => "Sidecars",
+            Kind::Pod => "Pods",
         }
     }
     pub fn from_kind_name(s: &str) -> Option<Kind> {
@@ -176,6 +181,12 @@ impl Object {
             Kind::WorkloadGroup => Object::WorkloadGroup(Box::new(typed(v)?)),
             Kind::DestinationRule => Object::DestinationRule(Box::new(typed(v)?)),
             Kind::Sidecar => Object::Sidecar(Box::new(typed(v)?)),
+            Kind::Pod => {
+                return Err(ObjectError::NotIstio {
+                    api_version,
+                    kind: kind_name,
+                });
+            }
         };
         let meta = obj.meta_mut();
         if meta.name.is_empty() {

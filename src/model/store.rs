@@ -3,6 +3,7 @@
 
 use super::meta::Labels;
 use super::object::{Kind, Object, ObjectKey, WorkloadEntry};
+use super::pod::Pod;
 use super::selector;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::PathBuf;
@@ -43,6 +44,9 @@ pub struct Store {
     we_selected_by: HashMap<ObjectKey, BTreeSet<ObjectKey>>,
     wg_entries: HashMap<ObjectKey, BTreeSet<ObjectKey>>,
     dr_by_host: HashMap<String, BTreeSet<ObjectKey>>,
+    /// Pods (from a cluster), by (namespace, name), and by (namespace, label) for selection.
+    pods: BTreeMap<(String, String), Pod>,
+    pod_by_pair: HashMap<PairKey, BTreeSet<(String, String)>>,
     generation: u64,
 }
 
@@ -149,6 +153,59 @@ impl Store {
     pub fn reserve(&mut self, n: usize) {
         self.objects.reserve(n);
         self.we_selected_by.reserve(n);
+    }
+
+    pub fn pod_ids(&self) -> Vec<(String, String)> {
+        self.pods.keys().cloned().collect()
+    }
+
+    pub fn pod_count(&self) -> usize {
+        self.pods.len()
+    }
+
+    pub fn upsert_pod(&mut self, pod: Pod) {
+        let id = (pod.namespace.clone(), pod.name.clone());
+        if self.pods.get(&id) == Some(&pod) {
+            return;
+        }
+        self.remove_pod(&id.0, &id.1);
+        for (k, v) in &pod.labels {
+            self.pod_by_pair
+                .entry((id.0.clone(), k.clone(), v.clone()))
+                .or_default()
+                .insert(id.clone());
+        }
+        self.pods.insert(id, pod);
+        self.generation += 1;
+    }
+
+    pub fn remove_pod(&mut self, namespace: &str, name: &str) {
+        let id = (namespace.to_string(), name.to_string());
+        if let Some(old) = self.pods.remove(&id) {
+            for (k, v) in old.labels {
+                remove_from_b_pod(&mut self.pod_by_pair, &(id.0.clone(), k, v), &id);
+            }
+            self.generation += 1;
+        }
+    }
+
+    /// Pods in `namespace` whose labels carry every label of `selector` (none for an empty
+    /// selector: Istio does not select every pod of a namespace with `{}`).
+    pub fn pods_selected(&self, namespace: &str, selector: &Labels) -> Vec<&Pod> {
+        let smallest = selector
+            .iter()
+            .map(|(k, v)| (namespace.to_string(), k.clone(), v.clone()))
+            .min_by_key(|p| self.pod_by_pair.get(p).map_or(0, |s| s.len()));
+        let Some(pair) = smallest else {
+            return Vec::new();
+        };
+        self.pod_by_pair
+            .get(&pair)
+            .into_iter()
+            .flatten()
+            .filter_map(|id| self.pods.get(id))
+            .filter(|p| selector::matches(selector, &p.labels))
+            .collect()
     }
 
     /// Inserts or replaces one object and updates every index it takes part in.
@@ -345,6 +402,19 @@ fn remove_from_b<K: std::hash::Hash + Eq>(
     map: &mut HashMap<K, BTreeSet<ObjectKey>>,
     k: &K,
     v: &ObjectKey,
+) {
+    if let Some(set) = map.get_mut(k) {
+        set.remove(v);
+        if set.is_empty() {
+            map.remove(k);
+        }
+    }
+}
+
+fn remove_from_b_pod(
+    map: &mut HashMap<PairKey, BTreeSet<(String, String)>>,
+    k: &PairKey,
+    v: &(String, String),
 ) {
     if let Some(set) = map.get_mut(k) {
         set.remove(v);

@@ -155,6 +155,14 @@ fn open(state: &mut State) {
         return;
     };
     let next = match (state.screen(), key.kind) {
+        (_, Kind::Pod) | (Screen::List(Kind::Pod), _) => {
+            let what = format!(
+                "pod {}/{} is shown as an endpoint only: kubectl describe pod -n {} {}",
+                key.namespace, key.name, key.namespace, key.name
+            );
+            state.status = Some((Level::Info, what));
+            return;
+        }
         (Screen::List(Kind::ServiceEntry), _) => Screen::Endpoints(key),
         (Screen::List(Kind::WorkloadEntry), _) => {
             let se = state.store.selecting_ses(&key).next().cloned();

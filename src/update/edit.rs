@@ -27,6 +27,9 @@ fn targets_of(state: &State) -> Result<Vec<EndpointSource>, String> {
             (Screen::List(Kind::WorkloadEntry), RowId::Object(k)) => out.push(EndpointSource::WorkloadEntry { namespace: k.namespace.clone(), name: k.name.clone() }),
             (Screen::Endpoints(_), RowId::Endpoint(p, e)) => {
                 if let Some(ep) = state.endpoints.as_ref().and_then(|d| d.ports.get(*p)).and_then(|p| p.endpoints.get(*e)) {
+                    if let EndpointSource::Pod { name, .. } = &ep.source {
+                        return Err(format!("pod {name} is not edited here: its weight comes from its Deployment; select a WorkloadEntry"));
+                    }
                     out.push(ep.source.clone());
                 }
             }
@@ -237,6 +240,7 @@ pub fn refresh_preview(state: &mut State) {
             EndpointSource::ServiceEntry { .. } => {
                 services.insert(t.key.clone());
             }
+            EndpointSource::Pod { .. } => {}
         }
     }
     let targets: BTreeSet<&EndpointSource> = session.targets.iter().map(|t| &t.source).collect();
@@ -269,6 +273,7 @@ pub fn refresh_preview(state: &mut State) {
                     ),
                     endpoint: match &b.source {
                         EndpointSource::WorkloadEntry { name, .. } => name.clone(),
+                        EndpointSource::Pod { name, .. } => format!("pod/{name}"),
                         EndpointSource::ServiceEntry { index, .. } => {
                             format!("{}[{index}]", b.address)
                         }

@@ -25,6 +25,29 @@ pub fn on_event(state: &mut State, ev: KubeEvent) {
                 }
             }
         }
+        KubeEvent::PodsSynced(pods) => {
+            let keep: std::collections::HashSet<_> = pods
+                .iter()
+                .map(|p| (p.namespace.clone(), p.name.clone()))
+                .collect();
+            for (ns, name) in state.store.pod_ids() {
+                if !keep.contains(&(ns.clone(), name.clone())) {
+                    state.store.remove_pod(&ns, &name);
+                }
+            }
+            for p in pods {
+                state.store.upsert_pod(p);
+            }
+            state.stale_rows = true;
+        }
+        KubeEvent::PodUpsert(p) => {
+            state.store.upsert_pod(p);
+            state.stale_rows = true;
+        }
+        KubeEvent::PodDelete { namespace, name } => {
+            state.store.remove_pod(&namespace, &name);
+            state.stale_rows = true;
+        }
         KubeEvent::WriteDenied(kinds) => {
             for (kind, why) in kinds {
                 view.no_write.insert(kind, why);
@@ -87,6 +110,9 @@ pub fn on_event(state: &mut State, ev: KubeEvent) {
 
 /// Forgets every object: new watchers are about to resync from a different scope.
 fn clear_registry(state: &mut State) {
+    for (ns, name) in state.store.pod_ids() {
+        state.store.remove_pod(&ns, &name);
+    }
     for kind in crate::model::object::Kind::ALL {
         let keys: Vec<_> = state.store.keys(kind).cloned().collect();
         for k in keys {

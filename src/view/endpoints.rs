@@ -53,6 +53,7 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
         };
         let source = match &ep.source {
             EndpointSource::WorkloadEntry { name, .. } => format!("we/{name}"),
+            EndpointSource::Pod { name, .. } => format!("pod/{name}"),
             EndpointSource::ServiceEntry { index, .. } => format!("inline[{index}]"),
         };
         let weight = match ep.declared_weight {

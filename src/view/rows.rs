@@ -39,6 +39,7 @@ pub fn header(kind: Kind) -> Vec<String> {
         ],
         Kind::DestinationRule => &["NAMESPACE", "NAME", "HOST", "LOCALITY LB", "OUTLIER"],
         Kind::Sidecar => &["NAMESPACE", "NAME", "SELECTOR"],
+        Kind::Pod => &["NAMESPACE", "NAME", "IP", "READY"],
     };
     h.iter().map(|s| s.to_string()).collect()
 }
@@ -50,7 +51,7 @@ pub fn optional_columns(kind: Kind) -> Vec<usize> {
         Kind::WorkloadEntry => vec![8, 5, 7, 0],
         Kind::WorkloadGroup => vec![5, 0],
         Kind::DestinationRule => vec![4, 0],
-        Kind::Sidecar => vec![],
+        Kind::Sidecar | Kind::Pod => vec![],
     }
 }
 

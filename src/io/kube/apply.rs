@@ -127,6 +127,9 @@ impl KubeSource {
         let object = e.object().to_string();
         let (field, v) = value(&e.change);
         match (&e.target, e.mode) {
+            (EndpointSource::Pod { .. }, _) => Err(ApplyError::Failed(format!(
+                "{object} is a pod: change its Deployment, meshdeck edits WorkloadEntries and ServiceEntry endpoints"
+            ))),
             (
                 EndpointSource::WorkloadEntry { namespace, name },
                 WriteMode::Apply | WriteMode::ForceApply,

@@ -15,6 +15,7 @@ pub fn plural(kind: Kind) -> &'static str {
         Kind::WorkloadGroup => "workloadgroups",
         Kind::DestinationRule => "destinationrules",
         Kind::Sidecar => "sidecars",
+        Kind::Pod => "pods",
     }
 }
 

@@ -40,6 +40,13 @@ pub enum KubeEvent {
     },
     /// Kinds the user may not patch (SelfSubjectAccessReview said no).
     WriteDenied(Vec<(Kind, String)>),
+    /// The complete list of pods in scope (replaces the previous one).
+    PodsSynced(Vec<crate::model::pod::Pod>),
+    PodUpsert(crate::model::pod::Pod),
+    PodDelete {
+        namespace: String,
+        name: String,
+    },
     /// A `:ctx` switch completed: what was shown belongs to the old context.
     ContextSwitched(String),
     /// A scoped session now watches this namespace (or "all").

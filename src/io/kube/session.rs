@@ -64,6 +64,11 @@ async fn start(s: &Session, tx: &mpsc::Sender<Msg>) -> anyhow::Result<Live> {
             )));
         }
     }
+    watchers.push(tokio::spawn(super::pods::run(
+        c.client.clone(),
+        s.namespace.clone(),
+        tx.clone(),
+    )));
     let source = KubeSource {
         client: c.client.clone(),
         versions: versions

@@ -55,7 +55,9 @@ impl FieldEdit {
             Change::Locality { .. } => "locality",
         };
         match &self.target {
-            EndpointSource::WorkloadEntry { .. } => format!("spec.{field}"),
+            EndpointSource::WorkloadEntry { .. } | EndpointSource::Pod { .. } => {
+                format!("spec.{field}")
+            }
             EndpointSource::ServiceEntry { index, .. } => {
                 format!("spec.endpoints[{index}].{field}")
             }

@@ -7,13 +7,19 @@ use std::collections::{BTreeMap, BTreeSet};
 pub const GROUP_VERSION: &str = "networking.istio.io/v1";
 
 /// plural → Kind, for the kinds meshdeck watches.
-pub const KINDS: [(&str, &str); 5] = [
+pub const KINDS: [(&str, &str); 6] = [
     ("serviceentries", "ServiceEntry"),
     ("workloadentries", "WorkloadEntry"),
     ("workloadgroups", "WorkloadGroup"),
     ("destinationrules", "DestinationRule"),
     ("sidecars", "Sidecar"),
+    // Core v1, for the pods a ServiceEntry's workloadSelector selects.
+    ("pods", "Pod"),
 ];
+
+pub fn api_version_of(kind: &str) -> &'static str {
+    if kind == "Pod" { "v1" } else { GROUP_VERSION }
+}
 
 pub fn kind_of(plural: &str) -> Option<&'static str> {
     KINDS.iter().find(|(p, _)| *p == plural).map(|(_, k)| *k)
@@ -85,7 +91,7 @@ impl Cluster {
         let key = (plural.to_string(), ns.clone(), name);
         self.rv += 1;
         let existing = self.objects.get(&key).cloned();
-        obj["apiVersion"] = json!(GROUP_VERSION);
+        obj["apiVersion"] = json!(api_version_of(&kind));
         let meta = obj["metadata"]
             .as_object_mut()
             .ok_or("metadata is not an object")?;

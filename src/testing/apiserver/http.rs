@@ -1,7 +1,7 @@
 //! Routing and responses of the fake API server.
 
 use super::Shared;
-use super::cluster::{GROUP_VERSION, kind_of};
+use super::cluster::{api_version_of, kind_of};
 use super::status;
 use base64::Engine;
 use bytes::Bytes;
@@ -129,6 +129,10 @@ async fn route(req: Request<Incoming>, shared: &Arc<Shared>) -> Response<Body> {
             json_response(200, &doc)
         }
         ["apis", "networking.istio.io", "v1", rest @ ..] => resource(req, shared, rest).await,
+        ["api", "v1", rest @ ("pods" | "namespaces")] => resource(req, shared, &[rest]).await,
+        ["api", "v1", "namespaces", ns, "pods"] => {
+            resource(req, shared, &["namespaces", ns, "pods"]).await
+        }
         [
             "apis",
             "authorization.k8s.io",
@@ -363,7 +367,7 @@ fn list(
     let kind = kind_of(plural).unwrap_or("Unknown");
     json_response(
         200,
-        &json!({"apiVersion": GROUP_VERSION, "kind": format!("{kind}List"), "metadata": meta, "items": page}),
+        &json!({"apiVersion": api_version_of(kind), "kind": format!("{kind}List"), "metadata": meta, "items": page}),
     )
 }
 
@@ -426,7 +430,7 @@ fn watch(
                     backlog.push(line("ADDED", v));
                 }
                 if initial {
-                    let bm = json!({"apiVersion": GROUP_VERSION, "kind": kind, "metadata": {"annotations": {"k8s.io/initial-events-end": "true"}, "resourceVersion": c.rv.to_string()}});
+                    let bm = json!({"apiVersion": api_version_of(&kind), "kind": kind, "metadata": {"annotations": {"k8s.io/initial-events-end": "true"}, "resourceVersion": c.rv.to_string()}});
                     backlog.push(line("BOOKMARK", &bm));
                 }
             } else if let Some(rv) = from {
@@ -465,7 +469,7 @@ fn watch(
                     Err(_) => return,
                 },
                 _ = tick.tick(), if bookmarks => {
-                    let bm = json!({"apiVersion": GROUP_VERSION, "kind": kind, "metadata": {"resourceVersion": last_rv.to_string()}});
+                    let bm = json!({"apiVersion": api_version_of(&kind), "kind": kind, "metadata": {"resourceVersion": last_rv.to_string()}});
                     if tx.send(line("BOOKMARK", &bm)).await.is_err() {
                         return;
                     }
