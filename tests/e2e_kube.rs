@@ -17,6 +17,12 @@ fn the_console_follows_the_cluster_live() {
         "examples/registry/payments.yaml",
     )))
     .unwrap();
+    for ns in ["shop", "ns9"] {
+        fake.upsert(
+            serde_json::json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}}),
+        )
+        .unwrap();
+    }
     let dir = tempfile::tempdir().unwrap();
     let kubeconfig = dir.path().join("kubeconfig");
     fake.write_kubeconfig(&kubeconfig, "admin", None).unwrap();

@@ -218,3 +218,19 @@ fn pods_show_as_endpoints_and_are_not_edited_here() {
         matches!(&s.status, Some((meshdeck::state::Level::Error, m)) if m.contains("pod api-7d9 is not edited here"))
     );
 }
+
+#[test]
+fn ns_refuses_a_namespace_the_cluster_does_not_have() {
+    let mut s = cluster_state();
+    update(
+        &mut s,
+        Msg::Kube(KubeEvent::Namespaces(vec!["ns1".into(), "shop".into()])),
+    );
+    typed(&mut s, ":ns nope\n");
+    assert!(
+        matches!(&s.status, Some((meshdeck::state::Level::Error, m)) if m.contains("namespace nope does not exist"))
+    );
+    assert_eq!(s.namespace, None, "nothing changed");
+    typed(&mut s, ":ns shop\n");
+    assert_eq!(s.namespace.as_deref(), Some("shop"));
+}

@@ -39,6 +39,8 @@ pub struct KubeView {
     pub context: String,
     pub versions: BTreeMap<crate::model::object::Kind, String>,
     pub states: BTreeMap<crate::model::object::Kind, crate::io::kube::ConnState>,
+    /// Namespace names, once listed (None: unknown or not allowed).
+    pub namespaces: Option<std::collections::BTreeSet<String>>,
     /// The watchers cover one namespace (-n), so `:ns` moves them instead of filtering.
     pub scoped: bool,
     /// Kinds this user may not patch (a 403 came back): editing is off for them.

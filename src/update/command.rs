@@ -60,6 +60,18 @@ pub fn run(state: &mut State, line: &str) -> Vec<Cmd> {
         "problems" | "problem" | "lint" => actions::switch(state, Screen::Problems),
         "help" | "h" => state.show_help = true,
         "ns" | "namespace" => {
+            // A namespace the cluster does not have changes nothing.
+            let cluster_knows = state.kube.as_ref().and_then(|k| k.namespaces.as_ref());
+            if let (Some(names), Some(n)) = (cluster_knows, arg)
+                && !matches!(n, "all" | "-A" | "*")
+                && !names.contains(n)
+            {
+                state.status = Some((
+                    Level::Error,
+                    format!("namespace {n} does not exist in this cluster"),
+                ));
+                return Vec::new();
+            }
             state.namespace = match arg {
                 None | Some("all") | Some("-A") | Some("*") => None,
                 Some(n) => Some(n.to_string()),

@@ -25,6 +25,17 @@ pub fn on_event(state: &mut State, ev: KubeEvent) {
                 }
             }
         }
+        KubeEvent::Namespaces(names) => view.namespaces = Some(names.into_iter().collect()),
+        KubeEvent::NamespaceAdded(name) => {
+            view.namespaces
+                .get_or_insert_with(Default::default)
+                .insert(name);
+        }
+        KubeEvent::NamespaceDeleted(name) => {
+            if let Some(n) = view.namespaces.as_mut() {
+                n.remove(&name);
+            }
+        }
         KubeEvent::PodsSynced(pods) => {
             let keep: std::collections::HashSet<_> = pods
                 .iter()

@@ -40,6 +40,10 @@ pub enum KubeEvent {
     },
     /// Kinds the user may not patch (SelfSubjectAccessReview said no).
     WriteDenied(Vec<(Kind, String)>),
+    /// Every namespace name (when the user may list them).
+    Namespaces(Vec<String>),
+    NamespaceAdded(String),
+    NamespaceDeleted(String),
     /// The complete list of pods in scope (replaces the previous one).
     PodsSynced(Vec<crate::model::pod::Pod>),
     PodUpsert(crate::model::pod::Pod),

@@ -9,6 +9,7 @@ pub mod client;
 pub mod discovery;
 pub mod event;
 pub mod list;
+pub mod namespaces;
 pub mod pods;
 pub mod session;
 pub mod watch;

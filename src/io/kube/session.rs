@@ -64,6 +64,10 @@ async fn start(s: &Session, tx: &mpsc::Sender<Msg>) -> anyhow::Result<Live> {
             )));
         }
     }
+    watchers.push(tokio::spawn(super::namespaces::run(
+        c.client.clone(),
+        tx.clone(),
+    )));
     watchers.push(tokio::spawn(super::pods::run(
         c.client.clone(),
         s.namespace.clone(),

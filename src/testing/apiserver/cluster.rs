@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 pub const GROUP_VERSION: &str = "networking.istio.io/v1";
 
 /// plural → Kind, for the kinds meshdeck watches.
-pub const KINDS: [(&str, &str); 6] = [
+pub const KINDS: [(&str, &str); 7] = [
     ("serviceentries", "ServiceEntry"),
     ("workloadentries", "WorkloadEntry"),
     ("workloadgroups", "WorkloadGroup"),
@@ -15,10 +15,15 @@ pub const KINDS: [(&str, &str); 6] = [
     ("sidecars", "Sidecar"),
     // Core v1, for the pods a ServiceEntry's workloadSelector selects.
     ("pods", "Pod"),
+    ("namespaces", "Namespace"),
 ];
 
 pub fn api_version_of(kind: &str) -> &'static str {
-    if kind == "Pod" { "v1" } else { GROUP_VERSION }
+    if matches!(kind, "Pod" | "Namespace") {
+        "v1"
+    } else {
+        GROUP_VERSION
+    }
 }
 
 pub fn kind_of(plural: &str) -> Option<&'static str> {
@@ -84,10 +89,15 @@ impl Cluster {
             .as_str()
             .ok_or("object has no metadata.name")?
             .to_string();
-        let ns = obj["metadata"]["namespace"]
-            .as_str()
-            .unwrap_or("default")
-            .to_string();
+        // Namespaces themselves are cluster-scoped.
+        let ns = if kind == "Namespace" {
+            String::new()
+        } else {
+            obj["metadata"]["namespace"]
+                .as_str()
+                .unwrap_or("default")
+                .to_string()
+        };
         let key = (plural.to_string(), ns.clone(), name);
         self.rv += 1;
         let existing = self.objects.get(&key).cloned();
@@ -95,7 +105,9 @@ impl Cluster {
         let meta = obj["metadata"]
             .as_object_mut()
             .ok_or("metadata is not an object")?;
-        meta.insert("namespace".into(), json!(ns));
+        if !ns.is_empty() {
+            meta.insert("namespace".into(), json!(ns));
+        }
         meta.insert("resourceVersion".into(), json!(self.rv.to_string()));
         match &existing {
             Some(old) => {

@@ -106,10 +106,7 @@ impl FakeApiServer {
         for span in crate::io::manifests::documents::split(text) {
             let v: serde_json::Value =
                 serde_saphyr::from_str(&text[span.start..span.end]).map_err(|e| e.to_string())?;
-            if v["apiVersion"]
-                .as_str()
-                .is_some_and(|a| a.starts_with("networking.istio.io/"))
-            {
+            if v["kind"].as_str().and_then(plural_of).is_some() {
                 self.upsert(v)?;
                 n += 1;
             }
