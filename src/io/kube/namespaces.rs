@@ -28,10 +28,7 @@ pub async fn run(client: Client, tx: mpsc::Sender<Msg>) {
             }
             Ok(Event::InitDone) => Some(KubeEvent::Namespaces(std::mem::take(&mut buffer))),
             Ok(Event::Apply(n)) => n.metadata.name.map(KubeEvent::NamespaceAdded),
-            Ok(Event::Delete(n)) => n
-                .metadata
-                .name
-                .map(|name| KubeEvent::NamespaceDeleted(name)),
+            Ok(Event::Delete(n)) => n.metadata.name.map(KubeEvent::NamespaceDeleted),
             // Listing namespaces is often forbidden to namespace-scoped users: then `:ns` just
             // cannot tell, which is fine.
             Err(e) => {
