@@ -24,6 +24,7 @@ async fn setup(user: &str) -> (FakeApiServer, KubeSource, tempfile::TempDir) {
     })
     .await
     .unwrap();
+    let user = meshdeck::io::kube::access::whoami(&c.client).await;
     let versions: BTreeMap<Kind, String> =
         Kind::ALL.iter().map(|k| (*k, "v1".to_string())).collect();
     (
@@ -34,6 +35,7 @@ async fn setup(user: &str) -> (FakeApiServer, KubeSource, tempfile::TempDir) {
             readonly: false,
             label: "fake".into(),
             context: "fake".into(),
+            user,
             audit_log: Some(dir.path().join("audit.jsonl")),
             dry_run: false,
         },
@@ -101,7 +103,7 @@ async fn apply_conflicts_with_the_owner_until_forced() {
         events[0]["message"]
             .as_str()
             .unwrap()
-            .contains("weight 20 → 30"),
+            .contains("weight 20 → 30 by admin"),
         "{}",
         events[0]
     );

@@ -204,6 +204,7 @@ pub async fn run_cluster(
             edit.mode = crate::io::source::WriteMode::ForceApply;
         }
         let mut source = KubeSource {
+            user: crate::io::kube::access::whoami(&c.client).await,
             client: c.client.clone(),
             versions,
             readonly: s.readonly,

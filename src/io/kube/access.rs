@@ -49,3 +49,24 @@ pub async fn denied_patches(
     }
     out
 }
+
+/// Who the API server says we are (SelfSubjectReview), for the audit trail; falls back to the
+/// local user name when the server cannot say.
+pub async fn whoami(client: &Client) -> String {
+    use k8s_openapi::api::authentication::v1::SelfSubjectReview;
+    let api: Api<SelfSubjectReview> = Api::all(client.clone());
+    match api
+        .create(&PostParams::default(), &SelfSubjectReview::default())
+        .await
+    {
+        Ok(r) => r
+            .status
+            .and_then(|s| s.user_info)
+            .and_then(|u| u.username)
+            .unwrap_or_else(super::audit::who),
+        Err(e) => {
+            tracing::debug!("SelfSubjectReview: {e}");
+            super::audit::who()
+        }
+    }
+}

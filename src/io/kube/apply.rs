@@ -20,6 +20,8 @@ pub struct KubeSource {
     pub readonly: bool,
     pub label: String,
     pub context: String,
+    /// Who the API server says we are, for Events and the audit log.
+    pub user: String,
     /// Where each applied edit is logged (JSON lines); None: nowhere.
     pub audit_log: Option<std::path::PathBuf>,
     /// Only the server-side dry run (`meshdeck set --dry-run`).
@@ -224,7 +226,8 @@ impl Source for KubeSource {
             }
             tracing::info!("applied {}", e.describe());
             if let Some(log) = &self.audit_log
-                && let Err(err) = super::audit::append(log, &self.context, &e, revision.as_deref())
+                && let Err(err) =
+                    super::audit::append(log, &self.user, &self.context, &e, revision.as_deref())
             {
                 tracing::warn!("audit log {}: {err}", log.display());
             }
@@ -233,8 +236,15 @@ impl Source for KubeSource {
                 "networking.istio.io/{}",
                 self.versions.get(&kind).cloned().unwrap_or_default()
             );
-            if let Err(err) =
-                super::audit::event(&self.client, &api_version, &self.context, &e, uid).await
+            if let Err(err) = super::audit::event(
+                &self.client,
+                &self.user,
+                &api_version,
+                &self.context,
+                &e,
+                uid,
+            )
+            .await
             {
                 tracing::warn!("could not record an Event for {}: {err}", e.object());
             }

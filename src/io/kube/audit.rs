@@ -40,6 +40,7 @@ fn values(e: &FieldEdit) -> (String, String, String) {
 
 pub fn append(
     log: &Path,
+    user: &str,
     context: &str,
     e: &FieldEdit,
     resource_version: Option<&str>,
@@ -51,7 +52,8 @@ pub fn append(
     let key = e.object();
     let line = serde_json::json!({
         "time": k8s_openapi::jiff::Timestamp::now().to_string(),
-        "user": who(),
+        "user": user,
+        "local_user": who(),
         "context": context,
         "kind": key.kind.as_str(),
         "namespace": key.namespace,
@@ -73,6 +75,7 @@ pub fn append(
 /// Records an Event on the edited object, as `kubectl describe` shows them.
 pub async fn event(
     client: &Client,
+    user: &str,
     api_version: &str,
     context: &str,
     e: &FieldEdit,
@@ -98,8 +101,7 @@ pub async fn event(
         },
         reason: Some(REASON.into()),
         message: Some(format!(
-            "{field} {from} → {to} by {} with meshdeck (context {context})",
-            who()
+            "{field} {from} → {to} by {user} with meshdeck (context {context})"
         )),
         type_: Some("Normal".into()),
         source: Some(EventSource {

@@ -73,7 +73,9 @@ async fn start(s: &Session, tx: &mpsc::Sender<Msg>) -> anyhow::Result<Live> {
         s.namespace.clone(),
         tx.clone(),
     )));
+    let user = super::access::whoami(&c.client).await;
     let source = KubeSource {
+        user,
         client: c.client.clone(),
         versions: versions
             .into_iter()

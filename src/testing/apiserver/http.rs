@@ -133,6 +133,14 @@ async fn route(req: Request<Incoming>, shared: &Arc<Shared>) -> Response<Body> {
         ["api", "v1", "namespaces", ns, "pods"] => {
             resource(req, shared, &["namespaces", ns, "pods"]).await
         }
+        ["apis", "authentication.k8s.io", "v1", "selfsubjectreviews"]
+            if req.method() == hyper::Method::POST =>
+        {
+            let user = user_of(&req);
+            let review = json!({"apiVersion": "authentication.k8s.io/v1", "kind": "SelfSubjectReview", "metadata": {},
+                "status": {"userInfo": {"username": user, "groups": ["system:authenticated"]}}});
+            json_response(201, &review)
+        }
         [
             "apis",
             "authorization.k8s.io",
