@@ -44,12 +44,9 @@ fn the_console_follows_the_cluster_live() {
     pty.wait_for("WorkloadEntries [3]");
     pty.wait_for("ctx fake: watching 6/6");
     // Someone changes a weight with kubectl: the screen follows without a key press.
-    let mut vm2 = rt.block_on(async { serde_json::Value::Null });
-    for (k, v) in fake.shared.cluster.lock().unwrap().objects.iter() {
-        if k.2 == "payments-vm-2" {
-            vm2 = v.clone();
-        }
-    }
+    let mut vm2 = fake
+        .object("workloadentries", "shop", "payments-vm-2")
+        .unwrap();
     vm2["spec"]["weight"] = serde_json::json!(44);
     fake.upsert(vm2).unwrap();
     pty.wait_for(" 44 ");
@@ -75,15 +72,8 @@ fn the_console_follows_the_cluster_live() {
     pty.wait_for("in the cluster: we shop/payments-vm-1 weight 70");
     pty.wait_for(" 33 ");
     let stored = fake
-        .shared
-        .cluster
-        .lock()
-        .unwrap()
-        .objects
-        .iter()
-        .find(|(k, _)| k.2 == "payments-vm-1")
-        .unwrap()
-        .1["spec"]["weight"]
+        .object("workloadentries", "shop", "payments-vm-1")
+        .unwrap()["spec"]["weight"]
         .clone();
     assert_eq!(stored, 33);
     // Switch context without a restart: everything is resynced from the new one.

@@ -60,8 +60,7 @@ fn weight(name: &str, from: u32, to: u32, mode: WriteMode) -> FieldEdit {
 }
 
 fn stored_weight(fake: &FakeApiServer, name: &str) -> serde_json::Value {
-    let c = fake.shared.cluster.lock().unwrap();
-    c.objects.iter().find(|(k, _)| k.2 == name).unwrap().1["spec"]["weight"].clone()
+    fake.object("workloadentries", "ns1", name).unwrap()["spec"]["weight"].clone()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -179,17 +178,9 @@ async fn field_errors_stale_versions_and_forbidden_patches() {
         other => panic!("{other:?}"),
     }
     assert_eq!(stored_weight(&fake, "vm2"), 80);
-    let current = fake
-        .shared
-        .cluster
-        .lock()
-        .unwrap()
-        .objects
-        .iter()
-        .find(|(k, _)| k.2 == "vm2")
-        .unwrap()
-        .1["metadata"]["resourceVersion"]
-        .clone();
+    let current =
+        fake.object("workloadentries", "ns1", "vm2").unwrap()["metadata"]["resourceVersion"]
+            .clone();
     long.revision = current.as_str().map(String::from);
     src.apply(vec![long]).await.unwrap();
     assert_eq!(stored_weight(&fake, "vm2"), 81);

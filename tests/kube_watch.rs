@@ -407,15 +407,8 @@ async fn headless_set_against_a_cluster_needs_force_for_owned_fields() {
         }
     };
     let weight = || {
-        fake.shared
-            .cluster
-            .lock()
-            .unwrap()
-            .objects
-            .iter()
-            .find(|(k, _)| k.2 == "payments-vm-1")
-            .unwrap()
-            .1["spec"]["weight"]
+        fake.object("workloadentries", "shop", "payments-vm-1")
+            .unwrap()["spec"]["weight"]
             .clone()
     };
     let (code, out) = set(&[]).await;

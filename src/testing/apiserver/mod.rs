@@ -114,6 +114,14 @@ impl FakeApiServer {
         Ok(n)
     }
 
+    /// The stored object, as a GET would return it.
+    pub fn object(&self, plural: &str, ns: &str, name: &str) -> Option<serde_json::Value> {
+        self.cluster()
+            .objects
+            .get(&(plural.to_string(), ns.to_string(), name.to_string()))
+            .cloned()
+    }
+
     pub fn delete(&self, plural: &str, ns: &str, name: &str) -> bool {
         let mut c = self.cluster();
         let gone = c.delete(plural, ns, name).is_some();
