@@ -117,6 +117,7 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
         Some(Command::Bench { push: Some(n), .. }) => {
             runtime.block_on(cli::bench_push::run(n.max(1), &mut out))
         }
+        Some(Command::Bench { parse: true, .. }) => Ok(cli::bench_parse::run(&mut out)),
         Some(Command::Bench {
             sizes, kube: true, ..
         }) => runtime.block_on(cli::bench_kube::run(&sizes, &mut out)),

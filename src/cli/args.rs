@@ -112,6 +112,9 @@ pub enum Command {
         /// Instead: initial sync and event rate from the fake Kubernetes API server.
         #[arg(long)]
         kube: bool,
+        /// Instead: parsing Envoy admin payloads (50k stats, 1k hosts).
+        #[arg(long)]
+        parse: bool,
     },
 }
 

@@ -3,6 +3,7 @@
 pub mod args;
 pub mod bench;
 pub mod bench_kube;
+pub mod bench_parse;
 pub mod bench_push;
 pub mod check;
 pub mod get;

@@ -5,3 +5,4 @@ pub mod admin;
 pub mod bootstrap;
 pub mod find;
 pub mod process;
+pub mod stats;
