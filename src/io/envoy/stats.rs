@@ -9,8 +9,16 @@ use std::collections::HashMap;
 pub struct Stats {
     /// Counters and gauges (Envoy does not say which in JSON).
     pub values: HashMap<String, u64>,
-    /// Histogram name → (quantile, interval value, cumulative value).
-    pub quantiles: HashMap<String, Vec<(f64, Option<f64>, Option<f64>)>>,
+    /// Histogram name → its quantiles.
+    pub quantiles: HashMap<String, Vec<Quantile>>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Quantile {
+    pub q: f64,
+    /// Over the last flush interval, and since start; None when there were no samples.
+    pub interval: Option<f64>,
+    pub cumulative: Option<f64>,
 }
 
 #[derive(Deserialize)]
@@ -115,7 +123,11 @@ pub fn parse(body: &[u8]) -> Result<Stats, serde_json::Error> {
                     .iter()
                     .copied()
                     .zip(c.values)
-                    .map(|(q, v)| (q, v.interval, v.cumulative))
+                    .map(|(q, v)| Quantile {
+                        q,
+                        interval: v.interval,
+                        cumulative: v.cumulative,
+                    })
                     .collect();
                 out.quantiles.insert(c.name.to_string(), q);
             }
@@ -145,10 +157,19 @@ mod tests {
             "text readouts are not numbers"
         );
         let q = &s.quantiles["cluster.outbound|80||a.upstream_rq_time"];
-        assert_eq!(
-            q,
-            &vec![(0.5, Some(1.5), Some(2.0)), (0.99, None, Some(9.9))]
-        );
+        let want = vec![
+            Quantile {
+                q: 0.5,
+                interval: Some(1.5),
+                cumulative: Some(2.0),
+            },
+            Quantile {
+                q: 0.99,
+                interval: None,
+                cumulative: Some(9.9),
+            },
+        ];
+        assert_eq!(q, &want);
     }
 
     #[test]
