@@ -75,20 +75,11 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
             ))
         }
         Some(Command::Set { what }) => {
-            let (field, target, value, dry_run, force) = match what {
-                SetWhat::Weight {
-                    target,
-                    value,
-                    dry_run,
-                    force,
-                } => (Field::Weight, target, value, dry_run, force),
-                SetWhat::Locality {
-                    target,
-                    value,
-                    dry_run,
-                    force,
-                } => (Field::Locality, target, value, dry_run, force),
+            let (field, a) = match what {
+                SetWhat::Weight(a) => (Field::Weight, a),
+                SetWhat::Locality(a) => (Field::Locality, a),
             };
+            let (target, value, dry_run, force) = (a.target, a.value, a.dry_run, a.force);
             let cluster = meshdeck::io::kube::client::Target {
                 kubeconfig: cli.console.kubeconfig.clone(),
                 context: cli.console.context.clone(),

@@ -120,24 +120,18 @@ pub enum Command {
 
 #[derive(Subcommand, Debug)]
 pub enum SetWhat {
-    Weight {
-        target: String,
-        #[arg(allow_hyphen_values = true)]
-        value: String,
-        #[arg(long)]
-        dry_run: bool,
-        /// On a cluster: take the field over from the field manager that owns it.
-        #[arg(long)]
-        force: bool,
-    },
-    Locality {
-        target: String,
-        #[arg(allow_hyphen_values = true)]
-        value: String,
-        #[arg(long)]
-        dry_run: bool,
-        /// On a cluster: take the field over from the field manager that owns it.
-        #[arg(long)]
-        force: bool,
-    },
+    Weight(SetArgs),
+    Locality(SetArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct SetArgs {
+    pub target: String,
+    #[arg(allow_hyphen_values = true)]
+    pub value: String,
+    #[arg(long)]
+    pub dry_run: bool,
+    /// On a cluster: take the field over from the field manager that owns it.
+    #[arg(long)]
+    pub force: bool,
 }

@@ -210,6 +210,20 @@ impl State {
         self.lists.get(self.screen())
     }
 
+    /// The endpoint a row of the Endpoints screen points at.
+    pub fn endpoint_at(
+        &self,
+        port: usize,
+        index: usize,
+    ) -> Option<&crate::model::endpoint::Endpoint> {
+        self.endpoints
+            .as_ref()?
+            .ports
+            .get(port)?
+            .endpoints
+            .get(index)
+    }
+
     pub fn load_errors(&self) -> impl Iterator<Item = &LoadError> {
         self.files.values().flat_map(|f| f.errors.iter())
     }

@@ -54,14 +54,7 @@ pub fn run(state: &mut State, action: Action) -> Vec<Cmd> {
 /// The address of the selected endpoint or WorkloadEntry.
 fn selected_address(state: &State) -> Option<String> {
     match state.list()?.selected_row()? {
-        RowId::Endpoint(p, e) => state
-            .endpoints
-            .as_ref()?
-            .ports
-            .get(*p)?
-            .endpoints
-            .get(*e)
-            .map(|ep| ep.address.clone()),
+        RowId::Endpoint(p, e) => state.endpoint_at(*p, *e).map(|ep| ep.address.clone()),
         RowId::Object(k) => match &state.store.get(k)?.object {
             crate::model::object::Object::WorkloadEntry(we) => we.spec.address.clone(),
             _ => None,
@@ -138,14 +131,7 @@ pub fn selected_object(state: &State) -> Option<crate::model::object::ObjectKey>
     match state.list()?.selected_row()? {
         RowId::Object(k) => Some(k.clone()),
         RowId::Finding(i) => state.findings.get(*i).and_then(|f| f.object()),
-        RowId::Endpoint(p, e) => state
-            .endpoints
-            .as_ref()?
-            .ports
-            .get(*p)?
-            .endpoints
-            .get(*e)
-            .map(|ep| source_key(&ep.source)),
+        RowId::Endpoint(p, e) => state.endpoint_at(*p, *e).map(|ep| source_key(&ep.source)),
         RowId::Line(_) => None,
     }
 }

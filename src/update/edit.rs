@@ -26,7 +26,7 @@ fn targets_of(state: &State) -> Result<Vec<EndpointSource>, String> {
         match (state.screen(), row) {
             (Screen::List(Kind::WorkloadEntry), RowId::Object(k)) => out.push(EndpointSource::WorkloadEntry { namespace: k.namespace.clone(), name: k.name.clone() }),
             (Screen::Endpoints(_), RowId::Endpoint(p, e)) => {
-                if let Some(ep) = state.endpoints.as_ref().and_then(|d| d.ports.get(*p)).and_then(|p| p.endpoints.get(*e)) {
+                if let Some(ep) = state.endpoint_at(*p, *e) {
                     if let EndpointSource::Pod { name, .. } = &ep.source {
                         return Err(format!("pod {name} is not edited here: its weight comes from its Deployment; select a WorkloadEntry"));
                     }
