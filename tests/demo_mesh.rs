@@ -22,6 +22,19 @@ fn share_v1(demo: &Demo, since: &std::collections::BTreeMap<(String, String), u6
     (v1 as f64 / (v1 + v2).max(1) as f64, v1 + v2)
 }
 
+/// v1's share through proxy-eu over the next 60 requests (at most 20 s).
+async fn measure_v1(demo: &Demo) -> (f64, u64) {
+    let start = demo.counts.lock().unwrap().clone();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let (v1, n) = share_v1(demo, &start);
+        if n >= 60 || Instant::now() > deadline {
+            return (v1, n);
+        }
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn demo_splits_moves_and_reports_a_dead_proxy() {
     let envoy = envoy_binary().unwrap_or_else(|e| panic!("{e}"));
@@ -29,15 +42,7 @@ async fn demo_splits_moves_and_reports_a_dead_proxy() {
     let (tx, mut rx) = tokio::sync::mpsc::channel(64);
     let _cmds = demo.attach(tx);
     // Bounded wait for enough requests through proxy-eu.
-    let start = demo.counts.lock().unwrap().clone();
-    let deadline = Instant::now() + Duration::from_secs(20);
-    let (v1, n) = loop {
-        tokio::time::sleep(Duration::from_millis(500)).await;
-        let (v1, n) = share_v1(&demo, &start);
-        if n >= 60 || Instant::now() > deadline {
-            break (v1, n);
-        }
-    };
+    let (v1, n) = measure_v1(&demo).await;
     assert!(n >= 60, "only {n} requests in 20 s");
     assert!(
         (v1 - 0.2).abs() < 0.08,
@@ -49,15 +54,7 @@ async fn demo_splits_moves_and_reports_a_dead_proxy() {
     let text = std::fs::read_to_string(&path).unwrap();
     std::fs::write(&path, text.replacen("  weight: 20\n", "  weight: 80\n", 1)).unwrap();
     tokio::time::sleep(Duration::from_millis(500)).await;
-    let start = demo.counts.lock().unwrap().clone();
-    let deadline = Instant::now() + Duration::from_secs(20);
-    let (v1, n) = loop {
-        tokio::time::sleep(Duration::from_millis(500)).await;
-        let (v1, n) = share_v1(&demo, &start);
-        if n >= 60 || Instant::now() > deadline {
-            break (v1, n);
-        }
-    };
+    let (v1, n) = measure_v1(&demo).await;
     assert!(
         (v1 - 0.5).abs() < 0.1,
         "after the edit proxy-eu v1 share {v1:.2} over {n}, want 0.50"

@@ -5,20 +5,33 @@
 mod common;
 use common::pty::Pty;
 use common::*;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+fn console_on(root: &std::path::Path, extra: &[&str]) -> Pty {
+    let log = root.join("meshdeck.log");
+    let mut args = vec![
+        "--manifests",
+        root.to_str().unwrap(),
+        "--log-file",
+        log.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    Pty::start(&args)
+}
+
+/// What the console wrote last, once it has stopped writing.
+fn last_output(pty: &Pty) -> String {
+    std::thread::sleep(Duration::from_millis(200));
+    let raw = pty.raw.lock().unwrap().clone();
+    String::from_utf8_lossy(&raw[raw.len().saturating_sub(200)..]).to_string()
+}
 
 #[test]
 fn filter_edit_confirm_undo_quit() {
     let (_dir, root) = example_copy();
     let path = root.join("payments.yaml");
     let original = read(&path);
-    let log = root.join("meshdeck.log");
-    let mut pty = Pty::start(&[
-        "--manifests",
-        root.to_str().unwrap(),
-        "--log-file",
-        log.to_str().unwrap(),
-    ]);
+    let mut pty = console_on(&root, &[]);
     pty.wait_for("ServiceEntries");
     pty.keys("2");
     pty.wait_for("WorkloadEntries [5]");
@@ -46,18 +59,9 @@ fn filter_edit_confirm_undo_quit() {
     pty.wait_for("undone: we shop/payments-vm-2 weight 35 → 20");
     assert_eq!(read(&path), original);
     pty.keys("q");
-    let deadline = Instant::now() + Duration::from_secs(10);
-    let status = loop {
-        if let Some(s) = pty.child.try_wait().unwrap() {
-            break s;
-        }
-        assert!(Instant::now() < deadline, "meshdeck did not exit on q");
-        std::thread::sleep(Duration::from_millis(50));
-    };
+    let status = pty.wait_exit();
     assert!(status.success(), "{status:?}");
-    std::thread::sleep(Duration::from_millis(200));
-    let raw = pty.raw.lock().unwrap().clone();
-    let tail = String::from_utf8_lossy(&raw[raw.len().saturating_sub(200)..]).to_string();
+    let tail = last_output(&pty);
     assert!(
         tail.contains("\x1b[?1049l"),
         "left the alternate screen: {tail:?}"
@@ -69,37 +73,20 @@ fn filter_edit_confirm_undo_quit() {
 fn a_broken_manifest_is_reported_and_the_rest_loads() {
     let (_dir, root) = example_copy();
     std::fs::write(root.join("broken.yaml"), "apiVersion: networking.istio.io/v1\nkind: WorkloadEntry\nmetadata:\n  name: x\nspec:\n  weight: [\n").unwrap();
-    let log = root.join("meshdeck.log");
-    let mut pty = Pty::start(&[
-        "--manifests",
-        root.to_str().unwrap(),
-        "--log-file",
-        log.to_str().unwrap(),
-        "--readonly",
-    ]);
+    let mut pty = console_on(&root, &["--readonly"]);
     pty.wait_for("broken.yaml:");
     pty.wait_for("ServiceEntries [4]");
     assert!(pty.contents().contains("READ-ONLY"));
     pty.keys("2e");
     pty.wait_for("read-only");
     pty.send("\x03");
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while pty.child.try_wait().unwrap().is_none() {
-        assert!(Instant::now() < deadline, "ctrl-c did not quit");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    pty.wait_exit();
 }
 
 #[test]
 fn sigterm_restores_the_terminal() {
     let (_dir, root) = example_copy();
-    let log = root.join("meshdeck.log");
-    let mut pty = Pty::start(&[
-        "--manifests",
-        root.to_str().unwrap(),
-        "--log-file",
-        log.to_str().unwrap(),
-    ]);
+    let mut pty = console_on(&root, &[]);
     pty.wait_for("ServiceEntries");
     let pid = pty.child.process_id().expect("pid");
     let killed = std::process::Command::new("kill")
@@ -107,14 +94,8 @@ fn sigterm_restores_the_terminal() {
         .status()
         .expect("kill");
     assert!(killed.success());
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while pty.child.try_wait().unwrap().is_none() {
-        assert!(Instant::now() < deadline, "SIGTERM did not stop meshdeck");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    std::thread::sleep(Duration::from_millis(200));
-    let raw = pty.raw.lock().unwrap().clone();
-    let tail = String::from_utf8_lossy(&raw[raw.len().saturating_sub(200)..]).to_string();
+    pty.wait_exit();
+    let tail = last_output(&pty);
     assert!(
         tail.contains("\x1b[?1049l"),
         "left the alternate screen: {tail:?}"
