@@ -3,9 +3,6 @@
 
 mod common;
 use common::mesh::*;
-use envoy_types::pb::envoy::config::core::v3::Node;
-use envoy_types::pb::envoy::service::discovery::v3::DiscoveryRequest;
-use envoy_types::pb::envoy::service::discovery::v3::aggregated_discovery_service_client::AggregatedDiscoveryServiceClient;
 use envoy_types::pb::envoy::service::status::v3::{ClientConfig, ConfigStatus};
 use meshdeck::controlplane::any::{CLIENT_CONFIG, SYNCZ};
 use meshdeck::demo::load::Caller;
@@ -109,30 +106,8 @@ async fn syncz_lists_each_proxy_with_its_sync_status() {
     .await;
     let _proxy = Proxy::start("proxy-s", "r1/z1", cp.addr, ApiType::Delta).await;
     cp.wait_synced("proxy-s").await;
-    let mut client = AggregatedDiscoveryServiceClient::connect(format!("http://{}", cp.addr))
-        .await
-        .unwrap();
-    let (tx, rx) = tokio::sync::mpsc::channel(4);
-    tx.send(DiscoveryRequest {
-        type_url: SYNCZ.into(),
-        node: Some(Node {
-            id: "meshdeck-console".into(),
-            ..Default::default()
-        }),
-        ..Default::default()
-    })
-    .await
-    .unwrap();
-    let mut stream = client
-        .stream_aggregated_resources(tokio_stream::wrappers::ReceiverStream::new(rx))
-        .await
-        .unwrap()
-        .into_inner();
-    let resp = tokio::time::timeout(Duration::from_secs(5), stream.message())
-        .await
-        .unwrap()
-        .unwrap()
-        .unwrap();
+    let (_tx, mut stream) = ads_stream(cp.addr, "meshdeck-console", SYNCZ).await;
+    let resp = next_response(&mut stream).await;
     assert_eq!(resp.type_url, SYNCZ);
     assert_eq!(resp.resources.len(), 1, "the console itself is not a proxy");
     assert_eq!(resp.resources[0].type_url, CLIENT_CONFIG);

@@ -4,24 +4,10 @@
 mod common;
 use common::*;
 use envoy_types::pb::envoy::config::cluster::v3::Cluster;
-use envoy_types::pb::envoy::config::core::v3::Node;
 use envoy_types::pb::envoy::config::endpoint::v3::ClusterLoadAssignment;
-use envoy_types::pb::envoy::service::discovery::v3::DiscoveryRequest;
-use envoy_types::pb::envoy::service::discovery::v3::aggregated_discovery_service_client::AggregatedDiscoveryServiceClient;
 use meshdeck::controlplane::any::{CLUSTER, ENDPOINT};
 use prost::Message;
 use std::process::{Command, Stdio};
-use std::time::Duration;
-
-type Response = envoy_types::pb::envoy::service::discovery::v3::DiscoveryResponse;
-
-async fn next(s: &mut tonic::Streaming<Response>) -> Response {
-    tokio::time::timeout(Duration::from_secs(10), s.message())
-        .await
-        .expect("answer in 10 s")
-        .unwrap()
-        .unwrap()
-}
 
 struct Killed(std::process::Child);
 impl Drop for Killed {
@@ -48,35 +34,13 @@ async fn serve_answers_ads_and_pushes_file_changes() {
         .spawn()
         .unwrap();
     let _guard = Killed(child);
-    let mut client = None;
-    for _ in 0..100 {
-        if let Ok(c) =
-            AggregatedDiscoveryServiceClient::connect(format!("http://127.0.0.1:{port}")).await
-        {
-            client = Some(c);
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    let mut client = client.expect("serve listens");
-    let (tx, rx) = tokio::sync::mpsc::channel(8);
-    let node = Node {
-        id: "test-client".into(),
-        ..Default::default()
-    };
-    tx.send(DiscoveryRequest {
-        type_url: CLUSTER.into(),
-        node: Some(node),
-        ..Default::default()
-    })
-    .await
-    .unwrap();
-    let mut stream = client
-        .stream_aggregated_resources(tokio_stream::wrappers::ReceiverStream::new(rx))
-        .await
-        .unwrap()
-        .into_inner();
-    let cds = next(&mut stream).await;
+    let (tx, mut stream) = mesh::ads_stream(
+        format!("127.0.0.1:{port}").parse().unwrap(),
+        "test-client",
+        CLUSTER,
+    )
+    .await;
+    let cds = mesh::next_response(&mut stream).await;
     let names: Vec<String> = cds
         .resources
         .iter()
@@ -91,7 +55,7 @@ async fn serve_answers_ads_and_pushes_file_changes() {
         "{names:?}"
     );
     // ACK, then ask for the payments endpoints.
-    tx.send(DiscoveryRequest {
+    tx.send(mesh::Request {
         type_url: CLUSTER.into(),
         version_info: cds.version_info.clone(),
         response_nonce: cds.nonce.clone(),
@@ -100,14 +64,14 @@ async fn serve_answers_ads_and_pushes_file_changes() {
     .await
     .unwrap();
     let eds_name = "outbound|80||payments.shop.internal".to_string();
-    tx.send(DiscoveryRequest {
+    tx.send(mesh::Request {
         type_url: ENDPOINT.into(),
         resource_names: vec![eds_name.clone()],
         ..Default::default()
     })
     .await
     .unwrap();
-    let eds = next(&mut stream).await;
+    let eds = mesh::next_response(&mut stream).await;
     assert_eq!(eds.type_url, ENDPOINT);
     let weights =
         |r: &envoy_types::pb::envoy::service::discovery::v3::DiscoveryResponse| -> Vec<u32> {
@@ -125,7 +89,7 @@ async fn serve_answers_ads_and_pushes_file_changes() {
             w
         };
     assert_eq!(weights(&eds), vec![10, 20, 70]);
-    tx.send(DiscoveryRequest {
+    tx.send(mesh::Request {
         type_url: ENDPOINT.into(),
         resource_names: vec![eds_name],
         version_info: eds.version_info.clone(),
@@ -138,7 +102,7 @@ async fn serve_answers_ads_and_pushes_file_changes() {
     let path = root.join("payments.yaml");
     std::fs::write(&path, read(&path).replace("weight: 70", "weight: 71")).unwrap();
     let pushed = loop {
-        let r = next(&mut stream).await;
+        let r = mesh::next_response(&mut stream).await;
         if r.type_url == ENDPOINT {
             break r;
         }

@@ -191,3 +191,56 @@ pub fn service_yaml(host: &str, app: &str, entries: &[(&VmHandle, u32, &str)]) -
     }
     s
 }
+
+pub type Response = envoy_types::pb::envoy::service::discovery::v3::DiscoveryResponse;
+pub type Request = envoy_types::pb::envoy::service::discovery::v3::DiscoveryRequest;
+
+/// An ADS stream to `addr` opened with a first request for `type_url` as node `id`; the sender
+/// is for the ACKs and further requests.
+pub async fn ads_stream(
+    addr: SocketAddr,
+    id: &str,
+    type_url: &str,
+) -> (
+    tokio::sync::mpsc::Sender<Request>,
+    tonic::Streaming<Response>,
+) {
+    use envoy_types::pb::envoy::config::core::v3::Node;
+    use envoy_types::pb::envoy::service::discovery::v3::aggregated_discovery_service_client::AggregatedDiscoveryServiceClient;
+    let mut client = None;
+    for _ in 0..100 {
+        if let Ok(c) = AggregatedDiscoveryServiceClient::connect(format!("http://{addr}")).await {
+            client = Some(c);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let mut client = client.expect("the xDS server listens");
+    let (tx, rx) = tokio::sync::mpsc::channel(8);
+    let node = Node {
+        id: id.into(),
+        ..Default::default()
+    };
+    tx.send(Request {
+        type_url: type_url.into(),
+        node: Some(node),
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let stream = client
+        .stream_aggregated_resources(tokio_stream::wrappers::ReceiverStream::new(rx))
+        .await
+        .unwrap()
+        .into_inner();
+    (tx, stream)
+}
+
+/// The next response, within 10 s.
+pub async fn next_response(s: &mut tonic::Streaming<Response>) -> Response {
+    tokio::time::timeout(Duration::from_secs(10), s.message())
+        .await
+        .expect("an answer in 10 s")
+        .unwrap()
+        .unwrap()
+}
