@@ -7,6 +7,7 @@ pub mod lint;
 pub mod locality;
 pub mod meta;
 pub mod object;
+pub mod planes;
 pub mod pod;
 pub mod selector;
 pub mod service_entry;

@@ -18,9 +18,7 @@ use crate::model::object::{Kind, Object, ServiceEntry};
 use crate::model::share::Viewpoint;
 use crate::model::store::Store;
 
-pub fn cluster_name(port: u32, host: &str) -> String {
-    format!("outbound|{port}||{host}")
-}
+pub use crate::model::planes::cluster_name;
 
 /// One service port as the translation sees it.
 pub struct PortContext<'a> {

@@ -1,0 +1,670 @@
+//! The edit-verify loop: after a weight or locality edit, follow it through every plane —
+//! applied to the registry → in the control plane's EDS → ACKed by each proxy → in each Envoy's
+//! `/clusters` → traffic share within tolerance of the new target — with a time for each stage.
+
+use super::control::{ControlView, ProxySync};
+use super::data::ProxyData;
+use super::{HostKey, cluster_name};
+use crate::model::endpoint::{EndpointSource, derive, source_key};
+use crate::model::locality::Locality;
+use crate::model::object::{Kind, ObjectKey};
+use crate::model::share::Viewpoint;
+use crate::model::store::Store;
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant, SystemTime};
+
+/// Observed share within this much of Envoy's own target counts as "moved".
+pub const TOLERANCE: f64 = 0.07;
+/// Requests through one proxy to the cluster, after the change reached it, before judging.
+pub const MIN_REQUESTS: u64 = 100;
+/// A proxy that sends nothing to the cluster this long after the change is left out.
+pub const QUIET_AFTER: Duration = Duration::from_secs(30);
+/// The loop gives up (and says at which stage) after this long.
+pub const GIVE_UP_AFTER: Duration = Duration::from_secs(180);
+
+/// One endpoint the edit changes, in one cluster, with what it should become.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Target {
+    pub cluster: String,
+    pub host: HostKey,
+    pub weight: Option<u32>,
+    pub locality: Option<Locality>,
+}
+
+/// What an edit asks of one endpoint source.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Wanted {
+    pub source: EndpointSource,
+    pub weight: Option<u32>,
+    pub locality: Option<Locality>,
+}
+
+/// Every cluster and host the wanted changes touch, found through the ServiceEntries that
+/// select (or contain) each source.
+pub fn targets(store: &Store, wanted: &[Wanted]) -> Vec<Target> {
+    let mut out = Vec::new();
+    for w in wanted {
+        let key = source_key(&w.source);
+        let services: Vec<ObjectKey> = match key.kind {
+            Kind::WorkloadEntry => store.selecting_ses(&key).cloned().collect(),
+            _ => vec![key.clone()],
+        };
+        for se in services {
+            let Some(d) = derive(store, &se, &Viewpoint::default()) else {
+                continue;
+            };
+            for port in &d.ports {
+                for ep in port.endpoints.iter().filter(|e| e.source == w.source) {
+                    for host in &d.hosts {
+                        out.push(Target {
+                            cluster: cluster_name(port.port_number, host),
+                            host: HostKey::new(ep.address.clone(), ep.port),
+                            // istiod sends 0 as 1.
+                            weight: w.weight.map(|x| x.max(1)),
+                            locality: w.locality.clone(),
+                        });
+                    }
+                }
+            }
+        }
+    }
+    out.dedup();
+    out
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Moved {
+    pub observed: f64,
+    pub expected: f64,
+    pub requests: u64,
+}
+
+/// Per proxy: how far the change got there.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct ProxyProgress {
+    /// The EDS version the proxy had ACKed when the edit started.
+    #[serde(skip)]
+    baseline_version: Option<String>,
+    pub acked: Option<SystemTime>,
+    pub in_envoy: Option<SystemTime>,
+    #[serde(skip)]
+    in_envoy_at: Option<Instant>,
+    pub moved: Option<SystemTime>,
+    /// Last judgement of the traffic: shares observed so far.
+    pub traffic: Option<Moved>,
+    /// Sent no requests to these clusters since the change reached it.
+    pub quiet: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Verify {
+    pub what: String,
+    pub targets: Vec<Target>,
+    pub started: SystemTime,
+    #[serde(skip)]
+    started_at: Instant,
+    pub applied: Option<SystemTime>,
+    pub in_control_plane: Option<SystemTime>,
+    pub proxies: BTreeMap<String, ProxyProgress>,
+    pub done: Option<SystemTime>,
+    pub gave_up: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Stage {
+    Applied,
+    ControlPlane,
+    Acked,
+    InEnvoy,
+    TrafficMoved,
+}
+
+impl Stage {
+    pub fn label(self) -> &'static str {
+        match self {
+            Stage::Applied => "applied",
+            Stage::ControlPlane => "in EDS",
+            Stage::Acked => "ACKed",
+            Stage::InEnvoy => "in Envoy",
+            Stage::TrafficMoved => "traffic moved",
+        }
+    }
+}
+
+/// What the loop looks at, each time anything changes.
+pub struct Observed<'a> {
+    pub control: Option<&'a ControlView>,
+    pub syncs: &'a [ProxySync],
+    pub proxies: &'a [&'a ProxyData],
+}
+
+impl Verify {
+    pub fn new(
+        what: String,
+        targets: Vec<Target>,
+        seen: &Observed,
+        now: SystemTime,
+        at: Instant,
+    ) -> Verify {
+        let mut proxies: BTreeMap<String, ProxyProgress> = BTreeMap::new();
+        for s in seen.syncs {
+            proxies
+                .entry(s.short_id().to_string())
+                .or_default()
+                .baseline_version = s.types.get("EDS").map(|t| t.version.clone());
+        }
+        for p in seen.proxies {
+            proxies.entry(p.name.clone()).or_default();
+        }
+        Verify {
+            what,
+            targets,
+            started: now,
+            started_at: at,
+            applied: None,
+            in_control_plane: None,
+            proxies,
+            done: None,
+            gave_up: None,
+        }
+    }
+
+    pub fn is_finished(&self) -> bool {
+        self.done.is_some() || self.gave_up.is_some()
+    }
+
+    /// The first stage not reached yet (None when done).
+    pub fn waiting_for(&self) -> Option<Stage> {
+        if self.done.is_some() {
+            return None;
+        }
+        if self.applied.is_none() {
+            return Some(Stage::Applied);
+        }
+        if self.in_control_plane.is_none() {
+            return Some(Stage::ControlPlane);
+        }
+        let live = || self.proxies.values().filter(|p| !p.quiet);
+        if live().any(|p| p.acked.is_none()) {
+            return Some(Stage::Acked);
+        }
+        if live().any(|p| p.in_envoy.is_none()) {
+            return Some(Stage::InEnvoy);
+        }
+        Some(Stage::TrafficMoved)
+    }
+
+    pub fn observe(&mut self, seen: &Observed, now: SystemTime, at: Instant) {
+        if self.is_finished() || self.applied.is_none() {
+            return;
+        }
+        if self.in_control_plane.is_none() {
+            match seen.control {
+                Some(c) if self.targets.iter().all(|t| sent_matches(c, t)) => {
+                    self.in_control_plane = Some(now)
+                }
+                // Without an xDS view the stage cannot be seen; Envoy holding it proves it.
+                None if self.all_in_envoy(seen) => self.in_control_plane = Some(now),
+                _ => {}
+            }
+        }
+        for s in seen.syncs {
+            let Some(p) = self.proxies.get_mut(s.short_id()) else {
+                continue;
+            };
+            let eds = s.types.get("EDS");
+            if p.acked.is_none()
+                && self.in_control_plane.is_some()
+                && eds.is_some_and(|t| {
+                    t.status == "SYNCED" && Some(&t.version) != p.baseline_version.as_ref()
+                })
+            {
+                p.acked = Some(now);
+            }
+        }
+        for d in seen.proxies {
+            let Some(p) = self.proxies.get_mut(&d.name) else {
+                continue;
+            };
+            let held: Vec<&Target> = self
+                .targets
+                .iter()
+                .filter(|t| d.clusters.contains_key(&t.cluster))
+                .collect();
+            if p.in_envoy.is_none() && !held.is_empty() && held.iter().all(|t| envoy_matches(d, t))
+            {
+                p.in_envoy = d.fetched_at.or(Some(now));
+                p.in_envoy_at = Some(at);
+                // A proxy that is not in syncz (no debug access) ACKed if it holds the change.
+                if p.acked.is_none() {
+                    p.acked = p.in_envoy;
+                }
+            }
+            if let (Some(since), None) = (p.in_envoy_at, p.moved) {
+                judge(p, d, &held, since, now, at);
+            }
+        }
+        // Proxies with nothing to show (not in syncz, no admin) do not hold the loop.
+        let judged: Vec<&ProxyProgress> = self.proxies.values().filter(|p| !p.quiet).collect();
+        if self.in_control_plane.is_some()
+            && judged.iter().any(|p| p.moved.is_some())
+            && judged.iter().all(|p| {
+                p.moved.is_some()
+                    || (p.in_envoy.is_none() && p.acked.is_some() && !self.has_data(seen))
+            })
+        {
+            self.done = Some(now);
+        }
+        if self.done.is_none() && at.duration_since(self.started_at) > GIVE_UP_AFTER {
+            let stage = self.waiting_for().map_or("?", Stage::label);
+            self.gave_up = Some(format!(
+                "gave up after {}s waiting for {stage}",
+                GIVE_UP_AFTER.as_secs()
+            ));
+        }
+    }
+
+    fn has_data(&self, seen: &Observed) -> bool {
+        !seen.proxies.is_empty()
+    }
+
+    fn all_in_envoy(&self, seen: &Observed) -> bool {
+        seen.proxies.iter().any(|d| {
+            let held: Vec<&Target> = self
+                .targets
+                .iter()
+                .filter(|t| d.clusters.contains_key(&t.cluster))
+                .collect();
+            !held.is_empty() && held.iter().all(|t| envoy_matches(d, t))
+        })
+    }
+
+    /// One line: each stage reached with its time after the start, and what is awaited.
+    pub fn summary(&self) -> String {
+        let since = |t: SystemTime| {
+            let d = t.duration_since(self.started).unwrap_or_default();
+            format!("+{:.2}s", d.as_secs_f64())
+        };
+        let mut parts = Vec::new();
+        if let Some(t) = self.applied {
+            parts.push(format!("applied {}", since(t)));
+        }
+        if let Some(t) = self.in_control_plane {
+            parts.push(format!("in EDS {}", since(t)));
+        }
+        let per = |f: fn(&ProxyProgress) -> Option<SystemTime>, label: &str| {
+            let got: Vec<String> = self
+                .proxies
+                .iter()
+                .filter_map(|(n, p)| f(p).map(|t| format!("{n} {}", since(t))))
+                .collect();
+            (!got.is_empty()).then(|| format!("{label} {}", got.join(" ")))
+        };
+        parts.extend(per(|p| p.acked, "ACK"));
+        parts.extend(per(|p| p.in_envoy, "in Envoy"));
+        if let Some(t) = self.done {
+            let shares: Vec<String> = self
+                .proxies
+                .values()
+                .filter_map(|p| p.traffic.as_ref())
+                .map(|m| {
+                    format!(
+                        "{:.0}%→target {:.0}%",
+                        m.observed * 100.0,
+                        m.expected * 100.0
+                    )
+                })
+                .collect();
+            parts.push(format!(
+                "traffic moved {} ({})",
+                since(t),
+                shares.join(", ")
+            ));
+        } else if let Some(why) = &self.gave_up {
+            parts.push(why.clone());
+        } else if let Some(stage) = self.waiting_for() {
+            let mut s = format!("waiting: {}", stage.label());
+            if stage == Stage::TrafficMoved {
+                let progress: Vec<String> = self
+                    .proxies
+                    .iter()
+                    .filter_map(|(n, p)| p.traffic.as_ref().map(|m| (n, m)))
+                    .map(|(n, m)| {
+                        format!(
+                            "{n} {:.0}% of {} rq, target {:.0}%",
+                            m.observed * 100.0,
+                            m.requests,
+                            m.expected * 100.0
+                        )
+                    })
+                    .collect();
+                if !progress.is_empty() {
+                    s.push_str(&format!(" ({})", progress.join(", ")));
+                }
+            }
+            parts.push(s);
+        }
+        format!("{}: {}", self.what, parts.join(" → "))
+    }
+}
+
+fn sent_matches(c: &ControlView, t: &Target) -> bool {
+    c.endpoint(&t.cluster, &t.host).is_some_and(|s| {
+        t.weight.is_none_or(|w| s.weight == w)
+            && t.locality.as_ref().is_none_or(|l| &s.locality == l)
+    })
+}
+
+fn envoy_matches(d: &ProxyData, t: &Target) -> bool {
+    d.host(&t.cluster, &t.host).is_some_and(|h| {
+        t.weight.is_none_or(|w| h.weight == w)
+            && t.locality.as_ref().is_none_or(|l| &h.locality == l)
+    })
+}
+
+/// Compares each target host's share of the requests since the change reached this Envoy with
+/// the share Envoy's own weights and priorities give it.
+fn judge(
+    p: &mut ProxyProgress,
+    d: &ProxyData,
+    held: &[&Target],
+    since: Instant,
+    now: SystemTime,
+    at: Instant,
+) {
+    let mut worst: Option<Moved> = None;
+    let mut all_ok = true;
+    let mut any_requests = false;
+    for t in held {
+        let Some((deltas, _)) = d.deltas_since(&t.cluster, since) else {
+            all_ok = false;
+            continue;
+        };
+        let total: u64 = deltas.values().sum();
+        any_requests |= total > 0;
+        let expected = d
+            .expected_shares(&t.cluster)
+            .get(&t.host)
+            .copied()
+            .unwrap_or(0.0);
+        let observed = if total > 0 {
+            deltas.get(&t.host).copied().unwrap_or(0) as f64 / total as f64
+        } else {
+            0.0
+        };
+        let m = Moved {
+            observed,
+            expected,
+            requests: total,
+        };
+        let off = (observed - expected).abs();
+        if total < MIN_REQUESTS || off > TOLERANCE {
+            all_ok = false;
+        }
+        if worst
+            .as_ref()
+            .is_none_or(|w| off >= (w.observed - w.expected).abs())
+        {
+            worst = Some(m);
+        }
+    }
+    p.traffic = worst;
+    if all_ok && !held.is_empty() {
+        p.moved = Some(now);
+    } else if !any_requests && at.duration_since(since) > QUIET_AFTER {
+        p.quiet = true;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::control::{SentCluster, SentEndpoint, TypeSync};
+    use super::super::data::{EnvoyClusters, HostState};
+    use super::*;
+
+    const C: &str = "outbound|80||a.internal";
+
+    fn target() -> Target {
+        Target {
+            cluster: C.into(),
+            host: HostKey::new("a", 80),
+            weight: Some(3),
+            locality: None,
+        }
+    }
+
+    fn control(w: u32) -> ControlView {
+        let mut v = ControlView::default();
+        v.clusters.insert(
+            C.into(),
+            SentCluster {
+                discovery: "EDS".into(),
+                endpoints: Some(BTreeMap::from([
+                    (
+                        HostKey::new("a", 80),
+                        SentEndpoint {
+                            weight: w,
+                            locality: Locality::default(),
+                            priority: 0,
+                            health: "HEALTHY".into(),
+                        },
+                    ),
+                    (
+                        HostKey::new("b", 80),
+                        SentEndpoint {
+                            weight: 1,
+                            locality: Locality::default(),
+                            priority: 0,
+                            health: "HEALTHY".into(),
+                        },
+                    ),
+                ])),
+            },
+        );
+        v
+    }
+
+    fn sync(version: &str, status: &str) -> ProxySync {
+        ProxySync {
+            id: "east".into(),
+            cluster: String::new(),
+            locality: String::new(),
+            control_plane: String::new(),
+            types: BTreeMap::from([(
+                "EDS".to_string(),
+                TypeSync {
+                    status: status.into(),
+                    version: version.into(),
+                    error: None,
+                },
+            )]),
+        }
+    }
+
+    fn envoy(w: u32, a: u64, b: u64) -> EnvoyClusters {
+        BTreeMap::from([(
+            C.to_string(),
+            BTreeMap::from([
+                (
+                    HostKey::new("a", 80),
+                    HostState {
+                        weight: w,
+                        rq_total: a,
+                        ..Default::default()
+                    },
+                ),
+                (
+                    HostKey::new("b", 80),
+                    HostState {
+                        weight: 1,
+                        rq_total: b,
+                        ..Default::default()
+                    },
+                ),
+            ]),
+        )])
+    }
+
+    #[test]
+    fn follows_a_weight_change_through_every_stage() {
+        let t0 = Instant::now();
+        let wall = SystemTime::UNIX_EPOCH;
+        let sec = |n: u64| (wall + Duration::from_secs(n), t0 + Duration::from_secs(n));
+        let mut data = ProxyData::new("east", "x", None);
+        data.record(envoy(1, 0, 0), t0, wall);
+        let old = control(1);
+        let syncs = [sync("v1", "SYNCED")];
+        let mut v = Verify::new(
+            "weight a 1→3".into(),
+            vec![target()],
+            &Observed {
+                control: Some(&old),
+                syncs: &syncs,
+                proxies: &[&data],
+            },
+            wall,
+            t0,
+        );
+        assert_eq!(v.waiting_for(), Some(Stage::Applied));
+        v.applied = Some(wall);
+        v.observe(
+            &Observed {
+                control: Some(&old),
+                syncs: &syncs,
+                proxies: &[&data],
+            },
+            sec(1).0,
+            sec(1).1,
+        );
+        assert_eq!(v.waiting_for(), Some(Stage::ControlPlane));
+
+        let new = control(3);
+        let stale = [sync("v2", "STALE")];
+        v.observe(
+            &Observed {
+                control: Some(&new),
+                syncs: &stale,
+                proxies: &[&data],
+            },
+            sec(2).0,
+            sec(2).1,
+        );
+        assert_eq!(v.in_control_plane, Some(sec(2).0));
+        assert_eq!(v.waiting_for(), Some(Stage::Acked));
+
+        let synced = [sync("v2", "SYNCED")];
+        v.observe(
+            &Observed {
+                control: Some(&new),
+                syncs: &synced,
+                proxies: &[&data],
+            },
+            sec(3).0,
+            sec(3).1,
+        );
+        assert_eq!(v.waiting_for(), Some(Stage::InEnvoy));
+
+        data.record(envoy(3, 10, 10), sec(4).1, sec(4).0);
+        v.observe(
+            &Observed {
+                control: Some(&new),
+                syncs: &synced,
+                proxies: &[&data],
+            },
+            sec(4).0,
+            sec(4).1,
+        );
+        assert_eq!(v.waiting_for(), Some(Stage::TrafficMoved));
+
+        // Too few requests yet, even at the right split.
+        data.record(envoy(3, 40, 20), sec(5).1, sec(5).0);
+        v.observe(
+            &Observed {
+                control: Some(&new),
+                syncs: &synced,
+                proxies: &[&data],
+            },
+            sec(5).0,
+            sec(5).1,
+        );
+        assert!(v.done.is_none());
+        assert!(v.summary().contains("target 75%"), "{}", v.summary());
+
+        data.record(envoy(3, 160, 50), sec(8).1, sec(8).0);
+        v.observe(
+            &Observed {
+                control: Some(&new),
+                syncs: &synced,
+                proxies: &[&data],
+            },
+            sec(8).0,
+            sec(8).1,
+        );
+        assert_eq!(v.done, Some(sec(8).0), "{}", v.summary());
+        let s = v.summary();
+        assert!(
+            s.contains("in EDS +2.00s")
+                && s.contains("ACK east +3.00s")
+                && s.contains("traffic moved +8.00s"),
+            "{s}"
+        );
+    }
+
+    #[test]
+    fn a_split_off_target_does_not_count_and_the_loop_gives_up() {
+        let t0 = Instant::now();
+        let wall = SystemTime::UNIX_EPOCH;
+        let mut data = ProxyData::new("east", "x", None);
+        data.record(envoy(3, 0, 0), t0, wall);
+        let c = control(3);
+        let mut v = Verify::new(
+            "w".into(),
+            vec![target()],
+            &Observed {
+                control: Some(&c),
+                syncs: &[],
+                proxies: &[&data],
+            },
+            wall,
+            t0,
+        );
+        v.applied = Some(wall);
+        v.observe(
+            &Observed {
+                control: Some(&c),
+                syncs: &[],
+                proxies: &[&data],
+            },
+            wall,
+            t0,
+        );
+        assert!(v.proxies["east"].in_envoy.is_some());
+        // 50/50 although Envoy holds 3:1.
+        data.record(envoy(3, 500, 500), t0 + Duration::from_secs(20), wall);
+        v.observe(
+            &Observed {
+                control: Some(&c),
+                syncs: &[],
+                proxies: &[&data],
+            },
+            wall,
+            t0 + Duration::from_secs(20),
+        );
+        assert!(v.done.is_none());
+        v.observe(
+            &Observed {
+                control: Some(&c),
+                syncs: &[],
+                proxies: &[&data],
+            },
+            wall,
+            t0 + GIVE_UP_AFTER + Duration::from_secs(1),
+        );
+        assert!(
+            v.gave_up.as_deref().unwrap().contains("traffic moved"),
+            "{:?}",
+            v.gave_up
+        );
+    }
+}
