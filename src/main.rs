@@ -39,8 +39,8 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
             resource,
             name,
             output,
-        }) => {
-            if roots.is_empty() {
+        }) => runtime.block_on(async {
+            let store = if roots.is_empty() {
                 let target = meshdeck::io::kube::client::Target {
                     kubeconfig: cli.console.kubeconfig.clone(),
                     context: cli.console.context.clone(),
@@ -51,28 +51,38 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
                     );
                     return Ok(cli::EXIT_USAGE);
                 }
-                return runtime.block_on(async {
-                    let c = meshdeck::io::kube::client::connect(&target).await?;
-                    let ns = cli.console.scope.namespace.clone();
-                    let store = meshdeck::io::kube::list::store(&c.client, ns.as_deref()).await?;
-                    Ok(cli::get::print(
-                        &store,
-                        &resource,
-                        name.as_deref(),
-                        &cli.console.scope,
-                        output,
-                        &mut out,
-                    ))
-                });
-            }
-            Ok(cli::get::run(
-                &roots,
+                let c = meshdeck::io::kube::client::connect(&target).await?;
+                let ns = cli.console.scope.namespace.clone();
+                meshdeck::io::kube::list::store(&c.client, ns.as_deref()).await?
+            } else {
+                cli::get::load_files(&roots)
+            };
+            let planes = &cli.console.planes;
+            let gathered = if planes.is_empty() {
+                None
+            } else {
+                let wanted =
+                    cli::get::wanted_clusters(&store, &resource, name.as_deref(), &cli.console.scope);
+                match cli::planes::gather(planes, wanted, true).await {
+                    Ok(g) => Some(g),
+                    Err(e) => {
+                        eprintln!("error: {e}");
+                        return Ok(cli::EXIT_USAGE);
+                    }
+                }
+            };
+            Ok(cli::get::print(
+                &store,
                 &resource,
                 name.as_deref(),
                 &cli.console.scope,
                 output,
+                gathered.as_ref(),
                 &mut out,
             ))
+        }),
+        Some(Command::Proxies { output }) => {
+            runtime.block_on(cli::proxies::run(&cli.console.planes, output, &mut out))
         }
         Some(Command::Set { what }) => {
             let (field, a) = match what {

@@ -41,6 +41,8 @@ pub struct ConsoleArgs {
     pub log_file: Option<PathBuf>,
     #[command(flatten)]
     pub scope: Scope,
+    #[command(flatten)]
+    pub planes: super::planes::PlaneArgs,
 }
 
 #[derive(Args, Debug, Clone, Default)]
@@ -79,6 +81,12 @@ pub enum Command {
     Get {
         resource: String,
         name: Option<String>,
+        #[arg(short = 'o', long, value_enum, default_value_t = Output::Table)]
+        output: Output,
+    },
+    /// Sync status of every proxy of an xDS server (istio.io/debug/syncz), like
+    /// `istioctl proxy-status`. Needs --xds.
+    Proxies {
         #[arg(short = 'o', long, value_enum, default_value_t = Output::Table)]
         output: Output,
     },

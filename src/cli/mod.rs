@@ -7,6 +7,8 @@ pub mod bench_parse;
 pub mod bench_push;
 pub mod check;
 pub mod get;
+pub mod planes;
+pub mod proxies;
 pub mod set;
 
 use crate::io::manifests::load::{into_store, load_all};

@@ -5,3 +5,4 @@ pub mod envoy;
 pub mod kube;
 pub mod manifests;
 pub mod source;
+pub mod xds;

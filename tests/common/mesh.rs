@@ -120,10 +120,22 @@ pub struct Proxy {
 
 impl Proxy {
     pub async fn start(id: &str, locality: &str, xds: SocketAddr, api: ApiType) -> Proxy {
+        let admin = format!("http://{}", loopback(1, free_port()));
+        Self::start_with_admin(id, locality, xds, api, &admin).await
+    }
+
+    /// As `start`, with the admin API on `admin` (`http://IP:PORT`), e.g. where a killed one was.
+    pub async fn start_with_admin(
+        id: &str,
+        locality: &str,
+        xds: SocketAddr,
+        api: ApiType,
+        admin: &str,
+    ) -> Proxy {
         let binary = envoy_binary().unwrap_or_else(|e| panic!("{e}"));
         let dir = tempfile::tempdir().unwrap();
         let listen = loopback(1, free_port());
-        let admin = loopback(1, free_port());
+        let admin: SocketAddr = admin.trim_start_matches("http://").parse().unwrap();
         let spec = ProxySpec {
             id: id.into(),
             locality: Locality::parse(locality),

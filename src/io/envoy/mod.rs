@@ -4,5 +4,6 @@
 pub mod admin;
 pub mod bootstrap;
 pub mod find;
+pub mod poll;
 pub mod process;
 pub mod stats;

@@ -1,0 +1,271 @@
+//! The control and data planes for headless commands: `--xds` servers and `--envoy-admin`
+//! proxies, asked once, with what they answer turned into the model's types.
+
+use crate::io::envoy::poll::{self, DataEvent, PollTarget};
+use crate::io::xds::session::{self, Config};
+use crate::io::xds::stream::Protocol;
+use crate::io::xds::{Target, Tls, XdsEvent, node};
+use crate::model::planes::control::{Connection, ControlView, ProxySync};
+use crate::model::planes::data::ProxyData;
+use clap::Args;
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+use std::time::{Duration, Instant, SystemTime};
+use tokio::sync::{mpsc, watch};
+
+/// How long a headless command waits for an xDS server's answer.
+pub const WAIT: Duration = Duration::from_secs(5);
+
+#[derive(Args, Debug, Clone, Default)]
+pub struct PlaneArgs {
+    /// An xDS server to ask what the control plane sends (HOST:PORT); repeatable.
+    #[arg(long = "xds", global = true, value_name = "HOST:PORT")]
+    pub xds: Vec<String>,
+    /// Speak Delta xDS to it instead of state-of-the-world.
+    #[arg(long, global = true)]
+    pub xds_delta: bool,
+    /// Connect with TLS, trusting this CA (PEM; istiod: configmap istio-ca-root-cert).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub xds_ca: Option<PathBuf>,
+    /// The name the server's certificate must carry (default: the host of --xds).
+    #[arg(long, global = true, value_name = "NAME")]
+    pub xds_server_name: Option<String>,
+    /// A file holding a bearer token (istiod 15012: a token with audience istio-ca).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub xds_token_file: Option<PathBuf>,
+    /// An Envoy admin API to read (/clusters): [NAME=]HOST:PORT; repeatable.
+    #[arg(long = "envoy-admin", global = true, value_name = "[NAME=]HOST:PORT")]
+    pub envoy_admin: Vec<String>,
+}
+
+impl PlaneArgs {
+    pub fn is_empty(&self) -> bool {
+        self.xds.is_empty() && self.envoy_admin.is_empty()
+    }
+
+    pub fn xds_targets(&self) -> Result<Vec<Target>, String> {
+        let ca = match &self.xds_ca {
+            Some(p) => {
+                Some(std::fs::read(p).map_err(|e| format!("--xds-ca {}: {e}", p.display()))?)
+            }
+            None => None,
+        };
+        let token = match &self.xds_token_file {
+            Some(p) => Some(
+                std::fs::read_to_string(p)
+                    .map_err(|e| format!("--xds-token-file {}: {e}", p.display()))?
+                    .trim()
+                    .to_string(),
+            ),
+            None => None,
+        };
+        if token.is_some() && ca.is_none() {
+            return Err("--xds-token-file needs --xds-ca: a token is only sent over TLS".into());
+        }
+        self.xds
+            .iter()
+            .map(|addr| {
+                let host = addr.rsplit_once(':').map_or(addr.as_str(), |(h, _)| h);
+                if host.is_empty() || !addr.contains(':') {
+                    return Err(format!("--xds {addr:?}: expected HOST:PORT"));
+                }
+                Ok(Target {
+                    addr: addr.clone(),
+                    tls: ca.as_ref().map(|pem| Tls {
+                        ca_pem: pem.clone(),
+                        server_name: self
+                            .xds_server_name
+                            .clone()
+                            .unwrap_or_else(|| host.trim_matches(['[', ']']).to_string()),
+                    }),
+                    token: token.clone(),
+                    label: addr.clone(),
+                })
+            })
+            .collect()
+    }
+
+    pub fn protocol(&self) -> Protocol {
+        if self.xds_delta {
+            Protocol::Delta
+        } else {
+            Protocol::StateOfTheWorld
+        }
+    }
+
+    pub fn admin_targets(&self) -> Result<Vec<PollTarget>, String> {
+        self.envoy_admin.iter().map(|s| admin_target(s)).collect()
+    }
+}
+
+/// `NAME=HOST:PORT`, `HOST:PORT` or a URL.
+pub fn admin_target(s: &str) -> Result<PollTarget, String> {
+    let (name, addr) = match s.split_once('=') {
+        Some((n, a)) => (n.to_string(), a.to_string()),
+        None => (s.to_string(), s.to_string()),
+    };
+    let admin = if addr.starts_with("http://") {
+        addr.trim_end_matches('/').to_string()
+    } else if addr.contains("://") {
+        return Err(format!(
+            "--envoy-admin {s:?}: only http:// is spoken to Envoy's admin API"
+        ));
+    } else {
+        format!("http://{addr}")
+    };
+    if !admin["http://".len()..].contains(':') {
+        return Err(format!("--envoy-admin {s:?}: expected [NAME=]HOST:PORT"));
+    }
+    Ok(PollTarget { name, admin })
+}
+
+#[derive(Debug, Default)]
+pub struct Gathered {
+    pub control: Vec<ControlView>,
+    pub syncs: Vec<ProxySync>,
+    pub proxies: Vec<ProxyData>,
+}
+
+/// Asks every server and proxy once. EDS is requested for `clusters`; syncz when `syncz`.
+pub async fn gather(
+    args: &PlaneArgs,
+    clusters: BTreeSet<String>,
+    syncz: bool,
+) -> Result<Gathered, String> {
+    let mut out = Gathered::default();
+    for target in args.xds_targets()? {
+        let (view, syncs) = ask(target, args.protocol(), clusters.clone(), syncz).await?;
+        out.control.push(view);
+        out.syncs.extend(syncs);
+    }
+    for t in args.admin_targets()? {
+        let mut p = ProxyData::new(&t.name, &t.admin, None);
+        match poll::poll_once(&t).await {
+            DataEvent::Clusters {
+                clusters, at, wall, ..
+            } => p.record(clusters, at, wall),
+            DataEvent::Failed { error, .. } => return Err(error),
+        }
+        out.proxies.push(p);
+    }
+    Ok(out)
+}
+
+/// One server: connect, subscribe, and wait until CDS, the EDS of every wanted cluster the
+/// server has, and (when wanted) syncz have arrived.
+async fn ask(
+    target: Target,
+    protocol: Protocol,
+    clusters: BTreeSet<String>,
+    want_syncz: bool,
+) -> Result<(ControlView, Vec<ProxySync>), String> {
+    let label = target.label.clone();
+    let (_names_tx, names) = watch::channel(clusters.clone());
+    let (tx, mut rx) = mpsc::channel(64);
+    let cfg = Config {
+        target,
+        protocol,
+        node: node::console_node("meshdeck", None),
+        syncz: want_syncz,
+    };
+    let task = tokio::spawn(session::run(cfg, names, tx));
+    let mut view = ControlView {
+        server: label.clone(),
+        ..Default::default()
+    };
+    let mut syncs: Option<Vec<ProxySync>> = None;
+    let mut cds = false;
+    let mut last_error = String::from("no answer");
+    let deadline = Instant::now() + WAIT;
+    let result = loop {
+        let eds_done = cds
+            && clusters.iter().all(|c| match view.clusters.get(c) {
+                Some(sc) => sc.endpoints.is_some(),
+                None => true,
+            });
+        if eds_done && (!want_syncz || syncs.is_some()) {
+            break Ok(());
+        }
+        let left = deadline.saturating_duration_since(Instant::now());
+        let Ok(Some(ev)) = tokio::time::timeout(left, rx.recv()).await else {
+            break Err(format!(
+                "xDS {label}: no answer in {}s ({last_error})",
+                WAIT.as_secs()
+            ));
+        };
+        match ev {
+            XdsEvent::Connection { state, .. } => {
+                if let Connection::Retrying { error, .. } = &state {
+                    last_error = error.clone();
+                }
+                view.connection = state;
+            }
+            XdsEvent::Clusters {
+                version, clusters, ..
+            } => {
+                view.set_clusters(version, clusters);
+                cds = true;
+            }
+            XdsEvent::Endpoints {
+                version,
+                assignments,
+                ..
+            } => {
+                view.set_endpoints(version, assignments, SystemTime::now());
+            }
+            XdsEvent::Rejected {
+                type_url, error, ..
+            } => {
+                last_error = format!("rejected {type_url}: {error}");
+            }
+            XdsEvent::Syncz { proxies, .. } => syncs = Some(proxies),
+            XdsEvent::SynczUnavailable { error, .. } => {
+                eprintln!("warning: xDS {label}: no proxy sync status (syncz): {error}");
+                syncs = Some(Vec::new());
+            }
+        }
+    };
+    task.abort();
+    result.map(|()| (view, syncs.unwrap_or_default()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn admin_targets_take_names_and_urls() {
+        let t = admin_target("east=127.0.0.1:15000").unwrap();
+        assert_eq!(
+            (t.name.as_str(), t.admin.as_str()),
+            ("east", "http://127.0.0.1:15000")
+        );
+        assert_eq!(
+            admin_target("http://[::1]:15000/").unwrap().admin,
+            "http://[::1]:15000"
+        );
+        assert!(admin_target("https://x:1").is_err());
+        assert!(admin_target("localhost").is_err());
+    }
+
+    #[test]
+    fn a_token_needs_tls() {
+        let dir = tempfile::tempdir().unwrap();
+        let token = dir.path().join("t");
+        std::fs::write(&token, "abc\n").unwrap();
+        let mut a = PlaneArgs {
+            xds: vec!["127.0.0.1:15012".into()],
+            xds_token_file: Some(token),
+            ..Default::default()
+        };
+        assert!(a.xds_targets().unwrap_err().contains("needs --xds-ca"));
+        let ca = dir.path().join("ca.pem");
+        std::fs::write(&ca, "PEM").unwrap();
+        a.xds_ca = Some(ca);
+        let t = &a.xds_targets().unwrap()[0];
+        assert_eq!(t.token.as_deref(), Some("abc"));
+        assert_eq!(t.tls.as_ref().unwrap().server_name, "127.0.0.1");
+        a.xds = vec!["nohostport".into()];
+        assert!(a.xds_targets().is_err());
+    }
+}

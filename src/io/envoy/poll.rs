@@ -1,0 +1,134 @@
+//! Polls the admin API of the proxies the user has open — only those, at most once a second
+//! each, since admin calls run on Envoy's main thread — and reports what each holds.
+
+use super::admin::{self, Clusters};
+use crate::model::locality::Locality;
+use crate::model::planes::HostKey;
+use crate::model::planes::data::{EnvoyClusters, HostState};
+use std::time::{Duration, Instant, SystemTime};
+use tokio::sync::{mpsc, watch};
+
+pub const INTERVAL: Duration = Duration::from_secs(1);
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PollTarget {
+    pub name: String,
+    /// `http://HOST:PORT` of the admin listener.
+    pub admin: String,
+}
+
+#[derive(Debug, Clone)]
+pub enum DataEvent {
+    Clusters {
+        proxy: String,
+        clusters: EnvoyClusters,
+        at: Instant,
+        wall: SystemTime,
+    },
+    Failed {
+        proxy: String,
+        error: String,
+    },
+}
+
+/// `/clusters?format=json` → what the model compares. Hosts without a socket address (pipes)
+/// are left out.
+pub fn to_model(c: &Clusters) -> EnvoyClusters {
+    let mut out = EnvoyClusters::new();
+    for cs in &c.cluster_statuses {
+        let hosts = out.entry(cs.name.clone()).or_default();
+        for h in &cs.host_statuses {
+            let Some((address, port)) = h.socket() else {
+                continue;
+            };
+            let locality = h
+                .locality
+                .as_ref()
+                .map(|l| {
+                    let s = |k: &str| l.get(k).and_then(|v| v.as_str()).unwrap_or("").to_string();
+                    Locality {
+                        region: s("region"),
+                        zone: s("zone"),
+                        subzone: s("sub_zone"),
+                    }
+                })
+                .unwrap_or_default();
+            hosts.insert(
+                HostKey::new(address, port),
+                HostState {
+                    weight: h.weight.unwrap_or(1),
+                    priority: h.priority.unwrap_or(0),
+                    locality,
+                    flags: h.flags(),
+                    rq_total: h.counter("rq_total").unwrap_or(0),
+                    rq_error: h.counter("rq_error").unwrap_or(0),
+                    cx_active: h.counter("cx_active").unwrap_or(0),
+                },
+            );
+        }
+    }
+    out
+}
+
+pub async fn poll_once(t: &PollTarget) -> DataEvent {
+    match admin::clusters(&t.admin).await {
+        Ok(c) => DataEvent::Clusters {
+            proxy: t.name.clone(),
+            clusters: to_model(&c),
+            at: Instant::now(),
+            wall: SystemTime::now(),
+        },
+        Err(e) => DataEvent::Failed {
+            proxy: t.name.clone(),
+            error: e.to_string(),
+        },
+    }
+}
+
+/// Polls every target in `targets` (the console changes the set as screens change) until the
+/// console goes away.
+pub async fn run(mut targets: watch::Receiver<Vec<PollTarget>>, events: mpsc::Sender<DataEvent>) {
+    let mut tick = tokio::time::interval(INTERVAL);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {}
+            changed = targets.changed() => {
+                if changed.is_err() {
+                    return;
+                }
+                // A newly opened proxy is polled right away; the interval keeps the pace.
+            }
+        }
+        let now: Vec<PollTarget> = targets.borrow_and_update().clone();
+        let results = futures::future::join_all(now.iter().map(poll_once)).await;
+        for r in results {
+            if events.send(r).await.is_err() {
+                return;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_hosts_flags_and_counters() {
+        let body = r#"{"cluster_statuses":[{"name":"outbound|80||a","host_statuses":[
+          {"address":{"socket_address":{"address":"127.0.0.2","port_value":8080}},
+           "stats":[{"name":"rq_total","value":"42"},{"name":"rq_error","value":"2"},{"name":"cx_active","value":1,"type":"GAUGE"}],
+           "health_status":{"eds_health_status":"HEALTHY","failed_outlier_check":true},
+           "weight":5,"priority":1,"locality":{"region":"r1","zone":"z1"}}]}]}"#;
+        let c: Clusters = serde_json::from_str(body).unwrap();
+        let m = to_model(&c);
+        let h = &m["outbound|80||a"][&HostKey::new("127.0.0.2", 8080)];
+        assert_eq!(
+            (h.weight, h.priority, h.rq_total, h.rq_error, h.cx_active),
+            (5, 1, 42, 2, 1)
+        );
+        assert_eq!(h.flags, vec!["failed_outlier_check".to_string()]);
+        assert_eq!(h.locality.to_string(), "r1/z1");
+    }
+}

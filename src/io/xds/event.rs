@@ -1,0 +1,41 @@
+//! What the xDS client reports to `update` (and to headless commands).
+
+use crate::model::planes::HostKey;
+use crate::model::planes::control::{Connection, ProxySync, SentCluster, SentEndpoint};
+use std::collections::BTreeMap;
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum XdsEvent {
+    Connection {
+        server: String,
+        state: Connection,
+    },
+    /// The whole set of clusters (CDS).
+    Clusters {
+        server: String,
+        version: String,
+        clusters: BTreeMap<String, SentCluster>,
+    },
+    /// Every subscribed cluster's endpoints as now held (EDS).
+    Endpoints {
+        server: String,
+        version: String,
+        assignments: BTreeMap<String, BTreeMap<HostKey, SentEndpoint>>,
+    },
+    /// The console could not use what it was sent (and NACKed it).
+    Rejected {
+        server: String,
+        type_url: String,
+        error: String,
+    },
+    /// Sync status of every proxy connected to this server.
+    Syncz {
+        server: String,
+        proxies: Vec<ProxySync>,
+    },
+    /// syncz is not available here (plain port, no credentials); the reason, once.
+    SynczUnavailable {
+        server: String,
+        error: String,
+    },
+}

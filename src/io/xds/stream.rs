@@ -1,0 +1,330 @@
+//! One ADS stream, state-of-the-world or Delta: CDS as a wildcard, EDS for the subscribed
+//! names. Every response is decoded and ACKed, or NACKed with the reason; the subscription
+//! follows the names the console wants. Returns when the stream ends, with why.
+
+use super::decode::{self, CLUSTER, ENDPOINT, Endpoints};
+use super::event::XdsEvent;
+use super::target::{Target, error_chain};
+use crate::model::planes::control::{Connection, SentCluster};
+use envoy_types::pb::envoy::config::core::v3::Node;
+use envoy_types::pb::envoy::service::discovery::v3::aggregated_discovery_service_client::AggregatedDiscoveryServiceClient;
+use envoy_types::pb::envoy::service::discovery::v3::{
+    DeltaDiscoveryRequest, DeltaDiscoveryResponse, DiscoveryRequest, DiscoveryResponse,
+};
+use envoy_types::pb::google::rpc::Status as RpcStatus;
+use std::collections::{BTreeMap, BTreeSet};
+use tokio::sync::{mpsc, watch};
+use tokio_stream::wrappers::ReceiverStream;
+use tonic::transport::Channel;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Protocol {
+    StateOfTheWorld,
+    Delta,
+}
+
+/// What this stream holds, sent whole to the console after every change.
+#[derive(Default)]
+struct Held {
+    clusters: BTreeMap<String, SentCluster>,
+    endpoints: BTreeMap<String, Endpoints>,
+}
+
+pub struct Stream<'a> {
+    pub target: &'a Target,
+    pub node: Node,
+    pub names: &'a mut watch::Receiver<BTreeSet<String>>,
+    pub events: &'a mpsc::Sender<XdsEvent>,
+}
+
+fn nack(error: String) -> Option<RpcStatus> {
+    Some(RpcStatus {
+        code: tonic::Code::InvalidArgument as i32,
+        message: error,
+        details: Vec::new(),
+    })
+}
+
+impl Stream<'_> {
+    async fn emit(&self, e: XdsEvent) -> Result<(), String> {
+        self.events
+            .send(e)
+            .await
+            .map_err(|_| "console closed".to_string())
+    }
+
+    async fn connected(&self) -> Result<(), String> {
+        self.emit(XdsEvent::Connection {
+            server: self.target.label.clone(),
+            state: Connection::Connected,
+        })
+        .await
+    }
+
+    /// Decodes one response's resources into `held`; on any error nothing is applied.
+    async fn apply(
+        &self,
+        held: &mut Held,
+        type_url: &str,
+        version: &str,
+        resources: &[envoy_types::pb::google::protobuf::Any],
+        removed: &[String],
+        replace: bool,
+    ) -> Result<Option<String>, String> {
+        let server = self.target.label.clone();
+        let rejected = |error: String| XdsEvent::Rejected {
+            server: server.clone(),
+            type_url: type_url.to_string(),
+            error,
+        };
+        match type_url {
+            CLUSTER => {
+                let decoded: Result<Vec<_>, String> =
+                    resources.iter().map(decode::cluster).collect();
+                let decoded = match decoded {
+                    Ok(d) => d,
+                    Err(e) => {
+                        self.emit(rejected(e.clone())).await?;
+                        return Ok(Some(e));
+                    }
+                };
+                if replace {
+                    held.clusters.clear();
+                }
+                for n in removed {
+                    held.clusters.remove(n);
+                }
+                held.clusters.extend(decoded);
+                self.emit(XdsEvent::Clusters {
+                    server,
+                    version: version.into(),
+                    clusters: held.clusters.clone(),
+                })
+                .await?;
+            }
+            ENDPOINT => {
+                let decoded: Result<Vec<_>, String> =
+                    resources.iter().map(decode::assignment).collect();
+                let decoded = match decoded {
+                    Ok(d) => d,
+                    Err(e) => {
+                        self.emit(rejected(e.clone())).await?;
+                        return Ok(Some(e));
+                    }
+                };
+                if replace {
+                    held.endpoints.clear();
+                }
+                for n in removed {
+                    held.endpoints.remove(n);
+                }
+                held.endpoints.extend(decoded);
+                self.emit(XdsEvent::Endpoints {
+                    server,
+                    version: version.into(),
+                    assignments: held.endpoints.clone(),
+                })
+                .await?;
+            }
+            other => {
+                let e = format!("not subscribed to {other}");
+                self.emit(rejected(e.clone())).await?;
+                return Ok(Some(e));
+            }
+        }
+        Ok(None)
+    }
+
+    pub async fn run(self, channel: Channel, protocol: Protocol) -> String {
+        let result = match protocol {
+            Protocol::StateOfTheWorld => self.sotw(channel).await,
+            Protocol::Delta => self.delta(channel).await,
+        };
+        match result {
+            Ok(()) => "the server closed the stream".into(),
+            Err(e) => e,
+        }
+    }
+
+    async fn sotw(self, channel: Channel) -> Result<(), String> {
+        let (tx, rx) = mpsc::channel::<DiscoveryRequest>(16);
+        let mut client =
+            AggregatedDiscoveryServiceClient::new(channel).max_decoding_message_size(256 << 20);
+        let req = self
+            .target
+            .authorize(tonic::Request::new(ReceiverStream::new(rx)))
+            .map_err(|e| e.to_string())?;
+        let send = |r: DiscoveryRequest| {
+            let tx = tx.clone();
+            async move {
+                tx.send(r)
+                    .await
+                    .map_err(|_| "request stream closed".to_string())
+            }
+        };
+        send(DiscoveryRequest {
+            node: Some(self.node.clone()),
+            type_url: CLUSTER.into(),
+            ..Default::default()
+        })
+        .await?;
+        let mut names: BTreeSet<String> = self.names.borrow_and_update().clone();
+        if !names.is_empty() {
+            send(DiscoveryRequest {
+                type_url: ENDPOINT.into(),
+                resource_names: names.iter().cloned().collect(),
+                ..Default::default()
+            })
+            .await?;
+        }
+        let mut inbound = client
+            .stream_aggregated_resources(req)
+            .await
+            .map_err(|s| status_text(&s))?
+            .into_inner();
+        self.connected().await?;
+        let mut held = Held::default();
+        // Per type: the last accepted version and the last nonce seen.
+        let mut accepted: BTreeMap<String, (String, String)> = BTreeMap::new();
+        let mut names_rx = self.names.clone();
+        loop {
+            tokio::select! {
+                msg = inbound.message() => {
+                    let resp: DiscoveryResponse = match msg {
+                        Ok(Some(r)) => r,
+                        Ok(None) => return Ok(()),
+                        Err(s) => return Err(status_text(&s)),
+                    };
+                    let t = resp.type_url.clone();
+                    let error = self.apply(&mut held, &t, &resp.version_info, &resp.resources, &[], true).await?;
+                    let version = match &error {
+                        None => resp.version_info.clone(),
+                        Some(_) => accepted.get(&t).map(|a| a.0.clone()).unwrap_or_default(),
+                    };
+                    accepted.insert(t.clone(), (version.clone(), resp.nonce.clone()));
+                    let resource_names = if t == ENDPOINT { names.iter().cloned().collect() } else { Vec::new() };
+                    send(DiscoveryRequest {
+                        version_info: version,
+                        response_nonce: resp.nonce,
+                        type_url: t,
+                        resource_names,
+                        error_detail: error.and_then(nack),
+                        ..Default::default()
+                    }).await?;
+                }
+                changed = names_rx.changed() => {
+                    if changed.is_err() {
+                        return Ok(());
+                    }
+                    let next = names_rx.borrow_and_update().clone();
+                    if next == names {
+                        continue;
+                    }
+                    names = next;
+                    let (version, nonce) = accepted.get(ENDPOINT).cloned().unwrap_or_default();
+                    send(DiscoveryRequest {
+                        version_info: version,
+                        response_nonce: nonce,
+                        type_url: ENDPOINT.into(),
+                        resource_names: names.iter().cloned().collect(),
+                        ..Default::default()
+                    }).await?;
+                }
+            }
+        }
+    }
+
+    async fn delta(self, channel: Channel) -> Result<(), String> {
+        let (tx, rx) = mpsc::channel::<DeltaDiscoveryRequest>(16);
+        let mut client =
+            AggregatedDiscoveryServiceClient::new(channel).max_decoding_message_size(256 << 20);
+        let req = self
+            .target
+            .authorize(tonic::Request::new(ReceiverStream::new(rx)))
+            .map_err(|e| e.to_string())?;
+        let send = |r: DeltaDiscoveryRequest| {
+            let tx = tx.clone();
+            async move {
+                tx.send(r)
+                    .await
+                    .map_err(|_| "request stream closed".to_string())
+            }
+        };
+        send(DeltaDiscoveryRequest {
+            node: Some(self.node.clone()),
+            type_url: CLUSTER.into(),
+            resource_names_subscribe: vec!["*".into()],
+            ..Default::default()
+        })
+        .await?;
+        let mut names: BTreeSet<String> = self.names.borrow_and_update().clone();
+        if !names.is_empty() {
+            send(DeltaDiscoveryRequest {
+                type_url: ENDPOINT.into(),
+                resource_names_subscribe: names.iter().cloned().collect(),
+                ..Default::default()
+            })
+            .await?;
+        }
+        let mut inbound = client
+            .delta_aggregated_resources(req)
+            .await
+            .map_err(|s| status_text(&s))?
+            .into_inner();
+        self.connected().await?;
+        let mut held = Held::default();
+        let mut names_rx = self.names.clone();
+        loop {
+            tokio::select! {
+                msg = inbound.message() => {
+                    let resp: DeltaDiscoveryResponse = match msg {
+                        Ok(Some(r)) => r,
+                        Ok(None) => return Ok(()),
+                        Err(s) => return Err(status_text(&s)),
+                    };
+                    let t = resp.type_url.clone();
+                    let any: Vec<_> = resp.resources.iter().filter_map(|r| r.resource.clone()).collect();
+                    let error = self
+                        .apply(&mut held, &t, &resp.system_version_info, &any, &resp.removed_resources, false)
+                        .await?;
+                    send(DeltaDiscoveryRequest {
+                        type_url: t,
+                        response_nonce: resp.nonce,
+                        error_detail: error.and_then(nack),
+                        ..Default::default()
+                    }).await?;
+                }
+                changed = names_rx.changed() => {
+                    if changed.is_err() {
+                        return Ok(());
+                    }
+                    let next = names_rx.borrow_and_update().clone();
+                    if next == names {
+                        continue;
+                    }
+                    let subscribe = next.difference(&names).cloned().collect();
+                    let unsubscribe: Vec<String> = names.difference(&next).cloned().collect();
+                    for n in &unsubscribe {
+                        held.endpoints.remove(n);
+                    }
+                    names = next;
+                    send(DeltaDiscoveryRequest {
+                        type_url: ENDPOINT.into(),
+                        resource_names_subscribe: subscribe,
+                        resource_names_unsubscribe: unsubscribe,
+                        ..Default::default()
+                    }).await?;
+                }
+            }
+        }
+    }
+}
+
+pub fn status_text(s: &tonic::Status) -> String {
+    let mut out = format!("{:?}: {}", s.code(), s.message());
+    if let Some(src) = std::error::Error::source(s) {
+        out.push_str(": ");
+        out.push_str(&error_chain(src));
+    }
+    out
+}

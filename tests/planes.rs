@@ -1,0 +1,394 @@
+//! The three planes against the embedded control plane and a real Envoy: the console's xDS
+//! client (SotW and Delta, resubscribing after a restart), the admin poller, and each drift
+//! case produced for real and found by `meshdeck get endpoints --xds --envoy-admin`.
+
+mod common;
+use common::mesh::*;
+use meshdeck::cli::args::Scope;
+use meshdeck::cli::planes::{Gathered, PlaneArgs, gather};
+use meshdeck::demo::load::Caller;
+use meshdeck::demo::vm::Behaviour;
+use meshdeck::io::envoy::bootstrap::ApiType;
+use meshdeck::io::envoy::poll::{self, DataEvent, PollTarget};
+use meshdeck::io::xds::Target;
+use meshdeck::io::xds::XdsEvent;
+use meshdeck::io::xds::node::console_node;
+use meshdeck::io::xds::session::{self, Config};
+use meshdeck::io::xds::stream::Protocol;
+use meshdeck::model::planes::HostKey;
+use meshdeck::model::planes::control::Connection;
+use meshdeck::model::store::Store;
+use serde_json::Value;
+use std::collections::BTreeSet;
+use std::time::{Duration, Instant};
+use tokio::sync::{mpsc, watch};
+
+const HOST: &str = "planes.demo.internal";
+const CLUSTER: &str = "outbound|80||planes.demo.internal";
+
+fn args(xds: &str, admin: &str) -> PlaneArgs {
+    PlaneArgs {
+        xds: vec![xds.to_string()],
+        envoy_admin: vec![format!("east={admin}")],
+        ..Default::default()
+    }
+}
+
+/// `get endpoints HOST -o json` over `declared`, with what the planes answered.
+async fn endpoints_json(declared: &Store, planes: &PlaneArgs) -> Vec<Value> {
+    let wanted =
+        meshdeck::cli::get::wanted_clusters(declared, "endpoints", Some(HOST), &Scope::default());
+    assert_eq!(wanted, BTreeSet::from([CLUSTER.to_string()]));
+    let g: Gathered = gather(planes, wanted, true).await.expect("planes answer");
+    let mut out = Vec::new();
+    let code = meshdeck::cli::get::print(
+        declared,
+        "endpoints",
+        Some(HOST),
+        &Scope::default(),
+        meshdeck::cli::args::Output::Json,
+        Some(&g),
+        &mut out,
+    );
+    assert_eq!(code, 0);
+    let v: Value = serde_json::from_slice(&out).unwrap();
+    v.as_array().unwrap().clone()
+}
+
+fn by_address<'a>(eps: &'a [Value], addr: &str) -> &'a Value {
+    eps.iter()
+        .find(|e| e["address"] == addr)
+        .unwrap_or_else(|| panic!("no endpoint {addr} in {eps:#?}"))
+}
+
+fn codes(ep: &Value) -> Vec<String> {
+    ep["drift"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["code"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// Repeats `probe` until `ok`, up to 20 s.
+async fn until<T: std::fmt::Debug>(
+    mut probe: impl AsyncFnMut() -> T,
+    ok: impl Fn(&T) -> bool,
+) -> T {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let v = probe().await;
+        if ok(&v) {
+            return v;
+        }
+        assert!(Instant::now() < deadline, "never happened; last: {v:#?}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_drift_is_found_against_a_real_envoy() {
+    let vms = vms_on_one_port(&[("p-a", 41), ("p-b", 42), ("p-c", 43)]).await;
+    let mut served = service_yaml(
+        HOST,
+        "planes",
+        &[
+            (&vms[0], 3, "r1/z1"),
+            (&vms[1], 1, "r1/z1"),
+            (&vms[2], 1, "r1/z1"),
+        ],
+    );
+    served = served.replace(
+        "trafficPolicy: {loadBalancer: {simple: ROUND_ROBIN}}",
+        "trafficPolicy: {loadBalancer: {simple: ROUND_ROBIN}, outlierDetection: {consecutive5xxErrors: 2, interval: 1s, baseEjectionTime: 60s, maxEjectionPercent: 100}}",
+    );
+    // p-c has health checks on and no Healthy condition: the control plane drops it.
+    let unhealthy = served.replace(
+        "metadata: {name: p-c, namespace: demo}",
+        "metadata: {name: p-c, namespace: demo, annotations: {proxy.istio.io/health-checks-enabled: \"true\"}}",
+    );
+    assert_ne!(unhealthy, served);
+    let cp = ControlPlane::start(store_of(&unhealthy)).await;
+    let proxy = Proxy::start("east", "r1/z1", cp.addr, ApiType::StateOfTheWorld).await;
+    cp.wait_synced("east").await;
+    let planes = args(&cp.addr.to_string(), &proxy.admin);
+
+    // What the console reads says p-a has weight 5; the control plane still serves 3.
+    let declared = store_of(&unhealthy.replace("weight: 3", "weight: 5"));
+    let eps = endpoints_json(&declared, &planes).await;
+    let a = by_address(&eps, "127.0.0.41");
+    assert_eq!(a["control"]["weight"], 3, "{a:#}");
+    assert_eq!(a["data"]["east"]["weight"], 3, "{a:#}");
+    assert_eq!(codes(a), ["weight-differs"], "{a:#}");
+    let b = by_address(&eps, "127.0.0.42");
+    assert!(codes(b).is_empty(), "{b:#}");
+    assert_eq!(b["data"]["east"]["priority"], 0);
+    let c = by_address(&eps, "127.0.0.43");
+    assert_eq!(c["control"], Value::Null);
+    assert_eq!(c["data"]["east"], Value::Null);
+    assert_eq!(codes(c), ["not-sent"], "{c:#}");
+    assert!(
+        c["drift"][0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("Healthy=True")
+    );
+
+    // p-b answers 503s: outlier detection ejects it while it is declared healthy.
+    vms[1].set(Behaviour::Errors);
+    let caller = Caller::default();
+    let declared = store_of(&unhealthy);
+    let eps = until(
+        async || {
+            caller.split(proxy.listen, HOST, 10).await;
+            endpoints_json(&declared, &planes).await
+        },
+        |eps| codes(by_address(eps, "127.0.0.42")).contains(&"ejected".to_string()),
+    )
+    .await;
+    let b = by_address(&eps, "127.0.0.42");
+    assert!(
+        b["data"]["east"]["rq_error"].as_u64().unwrap() >= 2,
+        "{b:#}"
+    );
+    assert!(
+        b["data"]["east"]["health_flags"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f == "failed_outlier_check")
+    );
+    assert!(
+        by_address(&eps, "127.0.0.41")["data"]["east"]["rq_total"]
+            .as_u64()
+            .unwrap()
+            > 0
+    );
+
+    // An assignment Envoy refuses: the proxy NACKs, syncz says ERROR, every endpoint shows it.
+    let bad = unhealthy.replace(&format!("http: {}", vms[0].addr.port()), "http: 70000");
+    cp.publish(store_of(&bad));
+    let eps = until(
+        async || endpoints_json(&declared, &planes).await,
+        |eps| codes(by_address(eps, "127.0.0.42")).contains(&"proxy-nack".to_string()),
+    )
+    .await;
+    let nack = by_address(&eps, "127.0.0.42")["drift"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["code"] == "proxy-nack")
+        .unwrap()
+        .clone();
+    assert!(
+        nack["reason"]
+            .as_str()
+            .unwrap()
+            .contains("east rejected EDS"),
+        "{nack:#}"
+    );
+    // The control plane sends port 70000 for every entry of the group, so none of the declared
+    // entries is sent as declared, and the Envoy holds the old ones.
+    let a = by_address(&eps, "127.0.0.41");
+    assert!(
+        codes(a).contains(&"not-sent".to_string())
+            && codes(a).contains(&"envoy-holds-old".to_string()),
+        "{a:#}"
+    );
+    cp.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failing_probe_shows_as_failing_health_check_while_declared_healthy() {
+    let vms = vms_on_one_port(&[("h-1", 44), ("h-2", 45)]).await;
+    let mut text = service_yaml(HOST, "hc", &[(&vms[0], 1, "r1/z1"), (&vms[1], 1, "r1/z1")]);
+    text = text.replace(
+        "kind: WorkloadEntry\nmetadata: {name: ",
+        "kind: WorkloadEntry\nmetadata: {annotations: {istio.io/autoRegistrationGroup: hc}, name: ",
+    );
+    text.push_str(&format!(
+        "---\napiVersion: networking.istio.io/v1\nkind: WorkloadGroup\nmetadata: {{name: hc, namespace: demo}}\nspec:\n  metadata: {{labels: {{app: hc}}}}\n  template: {{ports: {{http: 1}}}}\n  probe: {{periodSeconds: 1, timeoutSeconds: 1, failureThreshold: 1, successThreshold: 1, httpGet: {{path: /health, port: {}}}}}\n",
+        vms[1].addr.port()
+    ));
+    let cp = ControlPlane::start(store_of(&text)).await;
+    let proxy = Proxy::start("east", "r1/z1", cp.addr, ApiType::Delta).await;
+    cp.wait_synced("east").await;
+    vms[1].set(Behaviour::ProbeFailing);
+    let planes = PlaneArgs {
+        xds_delta: true,
+        ..args(&cp.addr.to_string(), &proxy.admin)
+    };
+    let declared = store_of(&text);
+    let eps = until(
+        async || endpoints_json(&declared, &planes).await,
+        |eps| codes(by_address(eps, "127.0.0.45")) == ["failing-health-check"],
+    )
+    .await;
+    assert!(codes(by_address(&eps, "127.0.0.44")).is_empty());
+    let reason = eps
+        .iter()
+        .flat_map(|e| e["drift"].as_array().unwrap())
+        .next()
+        .unwrap()["reason"]
+        .clone();
+    assert_eq!(
+        reason,
+        "it fails its active health check in east, though declared healthy"
+    );
+    cp.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_client_resubscribes_after_a_restart_and_follows_its_names() {
+    let vms = vms(&[("r-1", 46)]).await;
+    let text = service_yaml(HOST, "re", &[(&vms[0], 4, "r1/z1")]);
+    let cp = ControlPlane::start(store_of(&text)).await;
+    let addr = cp.addr;
+    for protocol in [Protocol::Delta, Protocol::StateOfTheWorld] {
+        let (names_tx, names) = watch::channel(BTreeSet::new());
+        let (tx, mut rx) = mpsc::channel(64);
+        let task = tokio::spawn(session::run(
+            Config {
+                target: Target::plaintext(&addr.to_string()),
+                protocol,
+                node: console_node("test", None),
+                syncz: false,
+            },
+            names,
+            tx,
+        ));
+        let next = async |rx: &mut mpsc::Receiver<XdsEvent>, want: &dyn Fn(&XdsEvent) -> bool| loop {
+            let ev = tokio::time::timeout(Duration::from_secs(15), rx.recv())
+                .await
+                .expect("an event")
+                .expect("open");
+            if want(&ev) {
+                return ev;
+            }
+        };
+        let ev = next(&mut rx, &|e| matches!(e, XdsEvent::Clusters { .. })).await;
+        let XdsEvent::Clusters { clusters, .. } = ev else {
+            unreachable!()
+        };
+        assert_eq!(clusters[CLUSTER].discovery, "EDS");
+        names_tx.send_replace(BTreeSet::from([CLUSTER.to_string()]));
+        let ev = next(&mut rx, &|e| matches!(e, XdsEvent::Endpoints { assignments, .. } if assignments.contains_key(CLUSTER))).await;
+        let XdsEvent::Endpoints { assignments, .. } = ev else {
+            unreachable!()
+        };
+        assert_eq!(
+            assignments[CLUSTER][&HostKey::new("127.0.0.46", vms[0].addr.port() as u32)].weight,
+            4
+        );
+        task.abort();
+    }
+
+    // A restart on the same address: the client reports the loss, reconnects and gets the
+    // endpoints again without being asked.
+    let (names_tx, names) = watch::channel(BTreeSet::from([CLUSTER.to_string()]));
+    let (tx, mut rx) = mpsc::channel(64);
+    let _task = tokio::spawn(session::run(
+        Config {
+            target: Target::plaintext(&addr.to_string()),
+            protocol: Protocol::Delta,
+            node: console_node("test", None),
+            syncz: true,
+        },
+        names,
+        tx,
+    ));
+    let wait = async |rx: &mut mpsc::Receiver<XdsEvent>, want: &dyn Fn(&XdsEvent) -> bool| loop {
+        let ev = tokio::time::timeout(Duration::from_secs(15), rx.recv())
+            .await
+            .expect("an event")
+            .expect("open");
+        if want(&ev) {
+            return ev;
+        }
+    };
+    wait(&mut rx, &|e| matches!(e, XdsEvent::Endpoints { .. })).await;
+    cp.stop().await;
+    wait(&mut rx, &|e| {
+        matches!(
+            e,
+            XdsEvent::Connection {
+                state: Connection::Retrying { .. },
+                ..
+            }
+        )
+    })
+    .await;
+    let cp = ControlPlane::start_on(addr, store_of(&text.replace("weight: 4", "weight: 6"))).await;
+    wait(&mut rx, &|e| {
+        matches!(
+            e,
+            XdsEvent::Connection {
+                state: Connection::Connected,
+                ..
+            }
+        )
+    })
+    .await;
+    let ev = wait(&mut rx, &|e| matches!(e, XdsEvent::Endpoints { assignments, .. } if assignments.contains_key(CLUSTER))).await;
+    let XdsEvent::Endpoints { assignments, .. } = ev else {
+        unreachable!()
+    };
+    assert_eq!(assignments[CLUSTER].values().next().unwrap().weight, 6);
+    // The console's own node is not listed among the proxies.
+    let ev = wait(&mut rx, &|e| matches!(e, XdsEvent::Syncz { .. })).await;
+    let XdsEvent::Syncz { proxies, .. } = ev else {
+        unreachable!()
+    };
+    assert!(proxies.is_empty(), "{proxies:#?}");
+    drop(names_tx);
+    cp.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_killed_envoy_is_reported_and_its_return_noticed() {
+    let vms = vms(&[("k-1", 47)]).await;
+    let text = service_yaml(HOST, "k", &[(&vms[0], 2, "r1/z1")]);
+    let cp = ControlPlane::start(store_of(&text)).await;
+    let mut proxy = Proxy::start("east", "r1/z1", cp.addr, ApiType::StateOfTheWorld).await;
+    cp.wait_synced("east").await;
+    let (targets_tx, targets) = watch::channel(vec![PollTarget {
+        name: "east".into(),
+        admin: proxy.admin.clone(),
+    }]);
+    let (tx, mut rx) = mpsc::channel(16);
+    let poller = tokio::spawn(poll::run(targets, tx));
+    let next = async |rx: &mut mpsc::Receiver<DataEvent>| {
+        tokio::time::timeout(Duration::from_secs(10), rx.recv())
+            .await
+            .expect("a poll within 10 s")
+            .expect("open")
+    };
+    let DataEvent::Clusters { clusters, .. } = next(&mut rx).await else {
+        panic!("first poll failed")
+    };
+    assert_eq!(clusters[CLUSTER].values().next().unwrap().weight, 2);
+    let admin = proxy.admin.clone();
+    proxy.envoy.kill().await;
+    let failed = loop {
+        if let DataEvent::Failed { error, .. } = next(&mut rx).await {
+            break error;
+        }
+    };
+    assert!(failed.contains(&admin), "{failed}");
+    // Started again on the same admin address, it is read again.
+    let again =
+        Proxy::start_with_admin("east", "r1/z1", cp.addr, ApiType::StateOfTheWorld, &admin).await;
+    cp.wait_synced("east").await;
+    loop {
+        if let DataEvent::Clusters { clusters, .. } = next(&mut rx).await
+            && clusters.contains_key(CLUSTER)
+        {
+            break;
+        }
+    }
+    // Closed screens stop the polling.
+    targets_tx.send_replace(Vec::new());
+    drop(again);
+    poller.abort();
+    cp.stop().await;
+}
