@@ -26,13 +26,14 @@ pub enum Action {
     WorkloadGroups,
     DestinationRules,
     Problems,
+    Proxies,
     DemoFailProbe,
     DemoErrors,
     DemoRecover,
 }
 
 impl Action {
-    pub const ALL: [Action; 26] = [
+    pub const ALL: [Action; 27] = [
         Action::Quit,
         Action::Help,
         Action::Back,
@@ -56,6 +57,7 @@ impl Action {
         Action::WorkloadGroups,
         Action::DestinationRules,
         Action::Problems,
+        Action::Proxies,
         Action::DemoFailProbe,
         Action::DemoErrors,
         Action::DemoRecover,
@@ -109,6 +111,10 @@ impl Action {
             Action::WorkloadGroups => ("workload_groups", "go to WorkloadGroups"),
             Action::DestinationRules => ("destination_rules", "go to DestinationRules"),
             Action::Problems => ("problems", "go to the lint findings"),
+            Action::Proxies => (
+                "proxies",
+                "go to the proxies: sync status (syncz) and what each Envoy holds",
+            ),
             Action::DemoFailProbe => (
                 "demo_fail_probe",
                 "demo: the selected VM fails its health probe",

@@ -49,6 +49,8 @@ pub struct Routes {
     pub source: mpsc::Sender<Cmd>,
     /// The demo's VM controller, when running `meshdeck demo`.
     pub demo: Option<mpsc::Sender<Cmd>>,
+    /// The xDS sessions and the admin poller, when there are planes to watch.
+    pub planes: Option<crate::io::planes::PlaneLinks>,
 }
 
 pub async fn run(
@@ -64,6 +66,12 @@ pub async fn run(
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let mut hangup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())?;
     let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    if let Some(links) = &routes.planes {
+        links.want(
+            crate::update::planes::wanted_clusters(&state),
+            crate::update::planes::wanted_proxies(&state),
+        );
+    }
     loop {
         let msg = tokio::select! {
             ev = events.next() => match ev {
@@ -115,6 +123,12 @@ pub async fn run(
                     }
                 }
             }
+        }
+        if let Some(links) = &routes.planes {
+            links.want(
+                crate::update::planes::wanted_clusters(&state),
+                crate::update::planes::wanted_proxies(&state),
+            );
         }
         dirty = true;
     }

@@ -304,6 +304,13 @@ async fn cluster_console(
         k.scoped = scoped;
         state.source_label = format!("cluster {}", k.context);
     }
+    let planes = match start_planes(&args.planes, None, Vec::new(), &mut state, &tx) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("meshdeck: {e}");
+            return Ok(cli::EXIT_USAGE);
+        }
+    };
     update::init(&mut state);
     let mut term = terminal::enter()?;
     let result = app::run(
@@ -314,11 +321,67 @@ async fn cluster_console(
         app::Routes {
             source: source_tx,
             demo: None,
+            planes,
         },
     )
     .await;
     terminal::restore();
     result.map(|_| 0)
+}
+
+/// The xDS sessions and admin poller the console watches: from --xds/--envoy-admin, plus
+/// the demo's. None when there is nothing to watch.
+fn start_planes(
+    args: &cli::planes::PlaneArgs,
+    extra_xds: Option<meshdeck::io::xds::Target>,
+    extra_admins: Vec<(
+        meshdeck::io::envoy::poll::PollTarget,
+        Option<meshdeck::model::locality::Locality>,
+    )>,
+    state: &mut State,
+    tx: &mpsc::Sender<Msg>,
+) -> Result<Option<meshdeck::io::planes::PlaneLinks>, String> {
+    let mut servers = args.xds_targets()?;
+    servers.extend(extra_xds);
+    let mut admins: Vec<_> = args
+        .admin_targets()?
+        .into_iter()
+        .map(|t| (t, None))
+        .collect();
+    admins.extend(extra_admins);
+    if servers.is_empty() && admins.is_empty() {
+        return Ok(None);
+    }
+    let targets: Vec<_> = admins.iter().map(|(t, _)| t.clone()).collect();
+    state.planes = meshdeck::state::planes::PlanesView::with_proxies(&targets, |name| {
+        admins
+            .iter()
+            .find(|(t, _)| t.name == name)
+            .and_then(|(_, l)| l.clone())
+    });
+    let node = meshdeck::io::xds::node::console_node(
+        state.namespace.as_deref().unwrap_or("meshdeck"),
+        state.viewpoint.locality.as_ref(),
+    );
+    let configs = servers
+        .into_iter()
+        .map(|target| {
+            state.planes.control.insert(
+                target.label.clone(),
+                meshdeck::model::planes::control::ControlView {
+                    server: target.label.clone(),
+                    ..Default::default()
+                },
+            );
+            meshdeck::io::xds::session::Config {
+                target,
+                protocol: args.protocol(),
+                node: node.clone(),
+                syncz: true,
+            }
+        })
+        .collect();
+    Ok(Some(meshdeck::io::planes::spawn(configs, tx.clone())))
 }
 
 fn load_config(args: &ConsoleArgs) -> (Keymap, Theme, Vec<config::ConfigError>) {
@@ -368,11 +431,24 @@ async fn launch(
         }
     };
     let source_tx = app::spawn_source(source, tx.clone());
+    // The demo's own control plane and Envoys are planes too.
+    let (demo_xds, demo_admins) = match &mesh {
+        Some(m) => (
+            Some(meshdeck::io::xds::Target::plaintext(&m.xds.to_string())),
+            m.admin_targets().await,
+        ),
+        None => (None, Vec::new()),
+    };
+    let planes = match start_planes(&args.planes, demo_xds, demo_admins, &mut state, &tx) {
+        Ok(p) => p,
+        Err(e) => anyhow::bail!("{e}"),
+    };
     let demo_tx = mesh.map(|m| m.attach(tx.clone()));
     let mut term = terminal::enter()?;
     let routes = app::Routes {
         source: source_tx,
         demo: demo_tx,
+        planes,
     };
     let result = app::run(&mut term, state, theme, rx, routes).await;
     terminal::restore();

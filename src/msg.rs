@@ -19,6 +19,10 @@ pub enum Msg {
     Event(crate::state::Level, String),
     /// The Kubernetes source: a synced kind, an object event, or a connection change.
     Kube(crate::io::kube::KubeEvent),
+    /// What an xDS server sends the console, and its sync status of every proxy.
+    Xds(crate::io::xds::XdsEvent),
+    /// What an Envoy's admin API answered (or that it did not).
+    Data(crate::io::envoy::poll::DataEvent),
     /// Periodic: deferred work (rows after a burst of events, lint) is done here.
     Tick,
     /// A source answered request `id`.

@@ -141,6 +141,26 @@ impl Demo {
         })
     }
 
+    /// The demo's Envoys as the console polls them, with their localities.
+    pub async fn admin_targets(
+        &self,
+    ) -> Vec<(crate::io::envoy::poll::PollTarget, Option<Locality>)> {
+        self.proxies
+            .lock()
+            .await
+            .iter()
+            .map(|p| {
+                (
+                    crate::io::envoy::poll::PollTarget {
+                        name: p.id.clone(),
+                        admin: format!("http://{}", p.admin),
+                    },
+                    Some(Locality::parse(&p.locality)),
+                )
+            })
+            .collect()
+    }
+
     /// Feeds the console: traffic rates every second, proxies that die, and VM commands.
     pub fn attach(&mut self, tx: mpsc::Sender<Msg>) -> mpsc::Sender<Cmd> {
         let (cmd_tx, mut cmd_rx) = mpsc::channel::<Cmd>(16);

@@ -4,5 +4,6 @@
 pub mod envoy;
 pub mod kube;
 pub mod manifests;
+pub mod planes;
 pub mod source;
 pub mod xds;

@@ -9,6 +9,8 @@ pub enum Screen {
     Endpoints(ObjectKey),
     Problems,
     Yaml(ObjectKey),
+    /// Every proxy: sync status from the control plane, and what its admin API answers.
+    Proxies,
 }
 
 impl Screen {
@@ -17,6 +19,7 @@ impl Screen {
             Screen::List(k) => k.plural().to_string(),
             Screen::Endpoints(k) => format!("Endpoints of {}/{}", k.namespace, k.name),
             Screen::Problems => "Problems".into(),
+            Screen::Proxies => "Proxies".into(),
             Screen::Yaml(k) => format!("YAML {} {}/{}", k.kind, k.namespace, k.name),
         }
     }
@@ -30,6 +33,8 @@ pub enum RowId {
     Endpoint(usize, usize),
     /// A line of a YAML view.
     Line(usize),
+    /// A proxy by its short name.
+    Proxy(String),
 }
 
 #[derive(Debug, Clone, Default)]

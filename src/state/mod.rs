@@ -2,6 +2,7 @@
 
 pub mod edit;
 pub mod list;
+pub mod planes;
 pub mod search;
 
 pub use edit::{EditFocus, EditSession, EditStage, EditTarget, PreviewRow};
@@ -161,6 +162,8 @@ pub struct State {
     /// Rows to rebuild on the next tick (after a burst of watch events).
     pub stale_rows: bool,
     pub last_lint: Option<std::time::Instant>,
+    /// The control and data planes, when an xDS server or Envoys are configured.
+    pub planes: planes::PlanesView,
 }
 
 impl State {
@@ -197,6 +200,7 @@ impl State {
             pending: Vec::new(),
             stale_rows: false,
             last_lint: None,
+            planes: planes::PlanesView::default(),
         }
     }
 

@@ -44,6 +44,7 @@ pub fn run(state: &mut State, action: Action) -> Vec<Cmd> {
         Action::WorkloadGroups => switch(state, Screen::List(Kind::WorkloadGroup)),
         Action::DestinationRules => switch(state, Screen::List(Kind::DestinationRule)),
         Action::Problems => switch(state, Screen::Problems),
+        Action::Proxies => switch(state, Screen::Proxies),
         Action::DemoFailProbe => return demo(state, Behaviour::ProbeFailing),
         Action::DemoErrors => return demo(state, Behaviour::Errors),
         Action::DemoRecover => return demo(state, Behaviour::Healthy),
@@ -132,7 +133,7 @@ pub fn selected_object(state: &State) -> Option<crate::model::object::ObjectKey>
         RowId::Object(k) => Some(k.clone()),
         RowId::Finding(i) => state.findings.get(*i).and_then(|f| f.object()),
         RowId::Endpoint(p, e) => state.endpoint_at(*p, *e).map(|ep| source_key(&ep.source)),
-        RowId::Line(_) => None,
+        RowId::Line(_) | RowId::Proxy(_) => None,
     }
 }
 
@@ -159,7 +160,7 @@ fn open(state: &mut State) {
         | (Screen::List(Kind::Sidecar), _) => Screen::Yaml(key),
         (Screen::Problems, Kind::ServiceEntry) => Screen::Endpoints(key),
         (Screen::Problems, _) | (Screen::Endpoints(_), _) => Screen::Yaml(key),
-        (Screen::Yaml(_), _) => return,
+        (Screen::Yaml(_), _) | (Screen::Proxies, _) => return,
     };
     push(state, next);
 }

@@ -58,6 +58,7 @@ pub fn run(state: &mut State, line: &str) -> Vec<Cmd> {
     match cmd {
         "q" | "quit" | "q!" => state.quit = true,
         "problems" | "problem" | "lint" => actions::switch(state, Screen::Problems),
+        "proxies" | "proxy" | "px" => actions::switch(state, Screen::Proxies),
         "help" | "h" => state.show_help = true,
         "ns" | "namespace" => {
             // A namespace the cluster does not have changes nothing.

@@ -418,6 +418,7 @@ pub fn on_applied(
                 .collect();
             let waiting = !api.is_empty();
             state.pending.extend(api);
+            super::planes::start_verify(state, &applied, &what);
             if !is_undo {
                 state.undo.push(applied);
                 state.edit = None;

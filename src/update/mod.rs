@@ -5,6 +5,7 @@ mod command;
 mod edit;
 mod keys;
 mod kube;
+pub mod planes;
 mod registry;
 pub mod rows;
 
@@ -31,6 +32,14 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Cmd> {
         }
         Msg::Tick => {
             tick(state);
+            Vec::new()
+        }
+        Msg::Xds(ev) => {
+            planes::on_xds(state, ev);
+            Vec::new()
+        }
+        Msg::Data(ev) => {
+            planes::on_data(state, ev);
             Vec::new()
         }
         Msg::Traffic(t) => {

@@ -178,6 +178,15 @@ pub fn rebuild(state: &mut State) {
                 .map(|(i, _)| RowId::Finding(i))
                 .collect();
         }
+        Screen::Proxies => {
+            let names = super::planes::proxy_names(state);
+            view.total = names.len();
+            view.rows = names
+                .into_iter()
+                .filter(|n| filter.matches(n))
+                .map(RowId::Proxy)
+                .collect();
+        }
         Screen::Endpoints(se) => {
             state.endpoints = derive(&state.store, se, &state.viewpoint);
             let mut rows = Vec::new();

@@ -2,7 +2,8 @@
 
 use super::table::{self, TableSpec, share_bar};
 use crate::config::theme::Theme;
-use crate::model::endpoint::EndpointSource;
+use crate::model::endpoint::{Endpoint, EndpointSource};
+use crate::model::planes::{HostKey, cluster_name};
 use crate::state::{RowId, State};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -17,7 +18,14 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
         );
         return;
     };
-    let [info, body] = Layout::vertical([Constraint::Length(1), Constraint::Min(1)]).areas(area);
+    let planes = &state.planes;
+    let footer_height = if planes.is_active() { 2 } else { 0 };
+    let [info, body, footer] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Min(1),
+        Constraint::Length(footer_height),
+    ])
+    .areas(area);
     let dr = d
         .destination_rule
         .as_ref()
@@ -40,7 +48,12 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
     let bar = if body.width < 100 { 5 } else { 10 };
     // Observed traffic (the demo's load), from the proxies in the viewpoint locality.
     let view_loc = state.viewpoint.locality.as_ref().map(|l| l.to_string());
-    let rates = state.traffic.as_ref().map(|t| t.rates(view_loc.as_deref()));
+    // With the planes in view, Envoy's own counters replace the demo's client-side count.
+    let rates = state
+        .traffic
+        .as_ref()
+        .filter(|_| !planes.is_active())
+        .map(|t| t.rates(view_loc.as_deref()));
     let mut rows = Vec::new();
     let mut marked = Vec::new();
     for row in &list.rows[start..end] {
@@ -76,6 +89,11 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
             };
             Line::from(format!("{mine:>5.1}/s {pct:>3.0}%"))
         });
+        let cluster = d.hosts.first().map(|h| cluster_name(port.port_number, h));
+        let plane_cells = cluster
+            .as_deref()
+            .filter(|_| planes.is_active())
+            .map(|c| plane_cells(state, theme, c, ep));
         rows.push((
             vec![
                 Line::from(format!("{}/{}", port.port_number, port.port_name)),
@@ -92,6 +110,7 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
             ]
             .into_iter()
             .chain(observed)
+            .chain(plane_cells.into_iter().flatten())
             .collect(),
             style,
         ));
@@ -105,6 +124,9 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
     if rates.is_some() {
         header.push("OBSERVED".into());
     }
+    if planes.is_active() {
+        header.extend(["SENT", "ENVOY", "RQ/S", "DRIFT"].map(String::from));
+    }
     table::render(
         frame,
         body,
@@ -115,7 +137,135 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
             selected: Some(list.selected.saturating_sub(start)),
             marked,
             key_column: 1,
-            optional: vec![5, 0, 4],
+            optional: if planes.is_active() {
+                vec![5, 0, 4, 7, 2]
+            } else {
+                vec![5, 0, 4]
+            },
         },
     );
+    if planes.is_active() {
+        footer_lines(state, theme, frame, footer);
+    }
+}
+
+/// SENT, ENVOY, RQ/S and DRIFT for one endpoint.
+fn plane_cells<'a>(state: &State, theme: &Theme, cluster: &str, ep: &Endpoint) -> Vec<Line<'a>> {
+    let planes = &state.planes;
+    let key = HostKey::new(ep.address.clone(), ep.port);
+    let control = planes.control_for(cluster);
+    let sent = match (control, control.and_then(|c| c.endpoint(cluster, &key))) {
+        (None, _) => Line::from("-"),
+        (Some(_), Some(s)) => Line::from(format!("w{} p{}", s.weight, s.priority)),
+        (Some(c), None) if c.knows(cluster) => {
+            Line::styled("not sent", theme.style("severity.warning"))
+        }
+        (Some(_), None) => Line::styled("…", theme.style("muted")),
+    };
+    let held: Vec<String> = planes
+        .proxies
+        .values()
+        .filter(|p| p.fetched_at.is_some())
+        .map(|p| {
+            let mark = if p.is_stale() { "?" } else { "" };
+            match p.host(cluster, &key) {
+                None => format!("-{mark}"),
+                Some(h) => {
+                    let flags = h
+                        .flags
+                        .iter()
+                        .map(|f| match f.as_str() {
+                            "failed_outlier_check" => "EJ",
+                            "failed_active_health_check" => "HC",
+                            _ => "!",
+                        })
+                        .collect::<Vec<_>>()
+                        .join("");
+                    format!(
+                        "w{}{}{mark}",
+                        h.weight,
+                        if flags.is_empty() {
+                            String::new()
+                        } else {
+                            format!(" {flags}")
+                        }
+                    )
+                }
+            }
+        })
+        .collect();
+    let envoy = if held.is_empty() {
+        "-".to_string()
+    } else {
+        held.join(" ")
+    };
+    let rate = planes
+        .rate(cluster, &key)
+        .map_or("-".to_string(), |r| format!("{r:.1}"));
+    let drift = planes.drift(cluster, ep);
+    let drift_cell = match drift.as_slice() {
+        [] => Line::styled("ok", theme.style("muted")),
+        [one] => Line::styled(format!("⚠ {}", one.code), theme.style("severity.warning")),
+        [first, rest @ ..] => Line::styled(
+            format!("⚠ {} +{}", first.code, rest.len()),
+            theme.style("severity.warning"),
+        ),
+    };
+    vec![sent, Line::from(envoy), Line::from(rate), drift_cell]
+}
+
+/// The selected endpoint's drift reasons, and the edit being followed through the planes.
+fn footer_lines(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
+    let [drift_area, verify_area] =
+        Layout::vertical([Constraint::Length(1), Constraint::Length(1)]).areas(area);
+    let selected = state
+        .list()
+        .and_then(|l| l.selected_row())
+        .and_then(|r| match r {
+            RowId::Endpoint(p, e) => Some((*p, *e)),
+            _ => None,
+        });
+    if let (Some((p, e)), Some(d)) = (selected, state.endpoints.as_ref())
+        && let (Some(port), Some(ep)) = (d.ports.get(p), state.endpoint_at(p, e))
+        && let Some(host) = d.hosts.first()
+    {
+        let drift = state
+            .planes
+            .drift(&cluster_name(port.port_number, host), ep);
+        let text = if drift.is_empty() {
+            Line::styled(
+                " the three planes agree on this endpoint",
+                theme.style("muted"),
+            )
+        } else {
+            Line::styled(
+                format!(
+                    " ⚠ {}",
+                    drift
+                        .iter()
+                        .map(|d| d.reason.as_str())
+                        .collect::<Vec<_>>()
+                        .join("; ")
+                ),
+                theme.style("severity.warning"),
+            )
+        };
+        frame.render_widget(Paragraph::new(text), drift_area);
+    }
+    if let Some(v) = &state.planes.verify {
+        let style = if v.done.is_some() {
+            "health.healthy"
+        } else if v.gave_up.is_some() {
+            "severity.error"
+        } else {
+            "key"
+        };
+        frame.render_widget(
+            Paragraph::new(Line::styled(
+                format!(" {}", v.summary()),
+                theme.style(style),
+            )),
+            verify_area,
+        );
+    }
 }

@@ -7,6 +7,7 @@ mod endpoints;
 mod help;
 mod lists;
 mod problems;
+mod proxies;
 pub mod rows;
 mod table;
 mod yaml;
@@ -29,6 +30,7 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame) {
         Screen::List(kind) => lists::render(state, theme, frame, body, *kind),
         Screen::Endpoints(_) => endpoints::render(state, theme, frame, body),
         Screen::Problems => problems::render(state, theme, frame, body),
+        Screen::Proxies => proxies::render(state, theme, frame, body),
         Screen::Yaml(key) => yaml::render(state, theme, frame, body, key),
     }
     chrome::key_hints(state, theme, frame, hints);

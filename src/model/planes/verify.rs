@@ -280,72 +280,62 @@ impl Verify {
         })
     }
 
-    /// One line: each stage reached with its time after the start, and what is awaited.
+    /// One line, most important first: where the loop is, then each stage's time after the
+    /// start (the slowest proxy's), then each proxy's observed/target share.
     pub fn summary(&self) -> String {
         let since = |t: SystemTime| {
             let d = t.duration_since(self.started).unwrap_or_default();
             format!("+{:.2}s", d.as_secs_f64())
         };
-        let mut parts = Vec::new();
+        let status = if let Some(t) = self.done {
+            format!("✓ traffic moved {}", since(t))
+        } else if let Some(why) = &self.gave_up {
+            format!("✗ {why}")
+        } else {
+            format!(
+                "… waiting: {}",
+                self.waiting_for().map_or("?", Stage::label)
+            )
+        };
+        let mut stages = Vec::new();
         if let Some(t) = self.applied {
-            parts.push(format!("applied {}", since(t)));
+            stages.push(format!("applied {}", since(t)));
         }
         if let Some(t) = self.in_control_plane {
-            parts.push(format!("in EDS {}", since(t)));
+            stages.push(format!("EDS {}", since(t)));
         }
-        let per = |f: fn(&ProxyProgress) -> Option<SystemTime>, label: &str| {
-            let got: Vec<String> = self
-                .proxies
-                .iter()
-                .filter_map(|(n, p)| f(p).map(|t| format!("{n} {}", since(t))))
-                .collect();
-            (!got.is_empty()).then(|| format!("{label} {}", got.join(" ")))
+        let slowest = |f: fn(&ProxyProgress) -> Option<SystemTime>| {
+            let live: Vec<&ProxyProgress> = self.proxies.values().filter(|p| !p.quiet).collect();
+            let times: Vec<SystemTime> = live.iter().filter_map(|p| f(p)).collect();
+            (!times.is_empty() && times.len() == live.len())
+                .then(|| times.into_iter().max())
+                .flatten()
         };
-        parts.extend(per(|p| p.acked, "ACK"));
-        parts.extend(per(|p| p.in_envoy, "in Envoy"));
-        if let Some(t) = self.done {
-            let shares: Vec<String> = self
-                .proxies
-                .values()
-                .filter_map(|p| p.traffic.as_ref())
-                .map(|m| {
+        if let Some(t) = slowest(|p| p.acked) {
+            stages.push(format!("ACK {}", since(t)));
+        }
+        if let Some(t) = slowest(|p| p.in_envoy) {
+            stages.push(format!("Envoy {}", since(t)));
+        }
+        let shares: Vec<String> = self
+            .proxies
+            .iter()
+            .filter_map(|(n, p)| {
+                p.traffic.as_ref().map(|m| {
                     format!(
-                        "{:.0}%→target {:.0}%",
+                        "{n} {:.0}%/{:.0}% of {} rq",
                         m.observed * 100.0,
-                        m.expected * 100.0
+                        m.expected * 100.0,
+                        m.requests
                     )
                 })
-                .collect();
-            parts.push(format!(
-                "traffic moved {} ({})",
-                since(t),
-                shares.join(", ")
-            ));
-        } else if let Some(why) = &self.gave_up {
-            parts.push(why.clone());
-        } else if let Some(stage) = self.waiting_for() {
-            let mut s = format!("waiting: {}", stage.label());
-            if stage == Stage::TrafficMoved {
-                let progress: Vec<String> = self
-                    .proxies
-                    .iter()
-                    .filter_map(|(n, p)| p.traffic.as_ref().map(|m| (n, m)))
-                    .map(|(n, m)| {
-                        format!(
-                            "{n} {:.0}% of {} rq, target {:.0}%",
-                            m.observed * 100.0,
-                            m.requests,
-                            m.expected * 100.0
-                        )
-                    })
-                    .collect();
-                if !progress.is_empty() {
-                    s.push_str(&format!(" ({})", progress.join(", ")));
-                }
-            }
-            parts.push(s);
+            })
+            .collect();
+        let mut out = format!("{}: {status} │ {}", self.what, stages.join(" · "));
+        if !shares.is_empty() {
+            out.push_str(&format!(" │ {}", shares.join(", ")));
         }
-        format!("{}: {}", self.what, parts.join(" → "))
+        out
     }
 }
 
@@ -589,7 +579,11 @@ mod tests {
             sec(5).1,
         );
         assert!(v.done.is_none());
-        assert!(v.summary().contains("target 75%"), "{}", v.summary());
+        assert!(
+            v.summary().contains("east 75%/75% of 40 rq"),
+            "{}",
+            v.summary()
+        );
 
         data.record(envoy(3, 160, 50), sec(8).1, sec(8).0);
         v.observe(
@@ -604,9 +598,9 @@ mod tests {
         assert_eq!(v.done, Some(sec(8).0), "{}", v.summary());
         let s = v.summary();
         assert!(
-            s.contains("in EDS +2.00s")
-                && s.contains("ACK east +3.00s")
-                && s.contains("traffic moved +8.00s"),
+            s.contains(
+                "✓ traffic moved +8.00s │ applied +0.00s · EDS +2.00s · ACK +3.00s · Envoy +4.00s"
+            ),
             "{s}"
         );
     }

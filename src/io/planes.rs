@@ -1,0 +1,77 @@
+//! Starts the console's plane tasks — one xDS session per server, one admin poller — and
+//! forwards what they report into the console's message channel. The console steers them
+//! through two watch channels: the clusters it needs EDS for, and the Envoys to poll.
+
+use super::envoy::poll::{self, PollTarget};
+use super::xds::session::{self, Config};
+use crate::msg::Msg;
+use std::collections::BTreeSet;
+use tokio::sync::{mpsc, watch};
+use tokio::task::JoinHandle;
+
+/// The console's handles on its plane tasks; dropping it stops them.
+pub struct PlaneLinks {
+    pub names: watch::Sender<BTreeSet<String>>,
+    pub proxies: watch::Sender<Vec<PollTarget>>,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl Drop for PlaneLinks {
+    fn drop(&mut self) {
+        for t in &self.tasks {
+            t.abort();
+        }
+    }
+}
+
+impl PlaneLinks {
+    /// Hands the tasks what the console wants now, waking them only on a change.
+    pub fn want(&self, names: BTreeSet<String>, proxies: Vec<PollTarget>) {
+        self.names.send_if_modified(|cur| {
+            let changed = *cur != names;
+            if changed {
+                *cur = names;
+            }
+            changed
+        });
+        self.proxies.send_if_modified(|cur| {
+            let changed = *cur != proxies;
+            if changed {
+                *cur = proxies;
+            }
+            changed
+        });
+    }
+}
+
+pub fn spawn(servers: Vec<Config>, tx: mpsc::Sender<Msg>) -> PlaneLinks {
+    let (names, names_rx) = watch::channel(BTreeSet::new());
+    let (proxies, proxies_rx) = watch::channel(Vec::new());
+    let mut tasks = Vec::new();
+    for cfg in servers {
+        let (etx, mut erx) = mpsc::channel(64);
+        tasks.push(tokio::spawn(session::run(cfg, names_rx.clone(), etx)));
+        let tx = tx.clone();
+        tasks.push(tokio::spawn(async move {
+            while let Some(ev) = erx.recv().await {
+                if tx.send(Msg::Xds(ev)).await.is_err() {
+                    return;
+                }
+            }
+        }));
+    }
+    let (dtx, mut drx) = mpsc::channel(64);
+    tasks.push(tokio::spawn(poll::run(proxies_rx, dtx)));
+    tasks.push(tokio::spawn(async move {
+        while let Some(ev) = drx.recv().await {
+            if tx.send(Msg::Data(ev)).await.is_err() {
+                return;
+            }
+        }
+    }));
+    PlaneLinks {
+        names,
+        proxies,
+        tasks,
+    }
+}

@@ -1,0 +1,183 @@
+//! The control and data planes arriving: xDS views, syncz, Envoy polls — and the edit-verify
+//! loop, started when an edit is applied and moved along by each of them.
+
+use crate::io::envoy::poll::{DataEvent, PollTarget};
+use crate::io::source::{Applied, Change};
+use crate::io::xds::XdsEvent;
+use crate::model::locality::Locality;
+use crate::model::planes::cluster_name;
+use crate::model::planes::control::ControlView;
+use crate::model::planes::data::ProxyData;
+use crate::model::planes::verify::{self, Observed, Verify, Wanted};
+use crate::state::{Level, Screen, State};
+use std::collections::BTreeSet;
+use std::time::{Instant, SystemTime};
+
+pub fn on_xds(state: &mut State, ev: XdsEvent) {
+    let now = SystemTime::now();
+    let planes = &mut state.planes;
+    fn view<'a>(
+        planes: &'a mut crate::state::planes::PlanesView,
+        server: &str,
+    ) -> &'a mut ControlView {
+        planes
+            .control
+            .entry(server.to_string())
+            .or_insert_with(|| ControlView {
+                server: server.to_string(),
+                ..Default::default()
+            })
+    }
+    match ev {
+        XdsEvent::Connection { server, state: c } => view(planes, &server).connection = c,
+        XdsEvent::Clusters {
+            server,
+            version,
+            clusters,
+        } => view(planes, &server).set_clusters(version, clusters),
+        XdsEvent::Endpoints {
+            server,
+            version,
+            assignments,
+        } => {
+            view(planes, &server).set_endpoints(version, assignments, now);
+        }
+        XdsEvent::Rejected {
+            server,
+            type_url,
+            error,
+        } => {
+            let text = format!("xDS {server}: could not use {type_url}: {error}");
+            planes.rejected = Some(text.clone());
+            state.status = Some((Level::Error, text));
+        }
+        XdsEvent::Syncz { server, proxies } => {
+            planes.syncz_unavailable.remove(&server);
+            planes.syncs.insert(server, proxies);
+        }
+        XdsEvent::SynczUnavailable { server, error } => {
+            planes.syncz_unavailable.insert(server, error);
+        }
+    }
+    state.planes.observe_verify(now, Instant::now());
+    if matches!(state.screen(), Screen::Proxies) {
+        state.stale_rows = true;
+    }
+}
+
+pub fn on_data(state: &mut State, ev: DataEvent) {
+    match ev {
+        DataEvent::Clusters {
+            proxy,
+            clusters,
+            at,
+            wall,
+        } => {
+            if let Some(p) = state.planes.proxies.get_mut(&proxy) {
+                p.record(clusters, at, wall);
+            }
+        }
+        DataEvent::Failed { proxy, error } => {
+            if let Some(p) = state.planes.proxies.get_mut(&proxy) {
+                p.failed(error);
+            }
+        }
+    }
+    state
+        .planes
+        .observe_verify(SystemTime::now(), Instant::now());
+    if matches!(state.screen(), Screen::Proxies) {
+        state.stale_rows = true;
+    }
+}
+
+/// The clusters whose EDS the console needs now: the open service's, and the edit being followed.
+pub fn wanted_clusters(state: &State) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    if let (Screen::Endpoints(_), Some(d)) = (state.screen(), state.endpoints.as_ref()) {
+        for port in &d.ports {
+            for host in &d.hosts {
+                out.insert(cluster_name(port.port_number, host));
+            }
+        }
+    }
+    if let Some(v) = state.planes.verify.as_ref().filter(|v| !v.is_finished()) {
+        out.extend(v.targets.iter().map(|t| t.cluster.clone()));
+    }
+    out
+}
+
+/// The Envoys to poll now: all known ones while a screen shows them or an edit is followed,
+/// none otherwise.
+pub fn wanted_proxies(state: &State) -> Vec<PollTarget> {
+    let following = state
+        .planes
+        .verify
+        .as_ref()
+        .is_some_and(|v| !v.is_finished());
+    if following || matches!(state.screen(), Screen::Endpoints(_) | Screen::Proxies) {
+        state.planes.poll_targets()
+    } else {
+        Vec::new()
+    }
+}
+
+/// Starts following an applied edit through the planes (when there are planes to follow).
+pub fn start_verify(state: &mut State, applied: &[Applied], what: &str) {
+    if !state.planes.is_active() {
+        return;
+    }
+    let mut wanted: Vec<Wanted> = Vec::new();
+    for a in applied {
+        let i = match wanted.iter().position(|w| w.source == a.edit.target) {
+            Some(i) => i,
+            None => {
+                wanted.push(Wanted {
+                    source: a.edit.target.clone(),
+                    weight: None,
+                    locality: None,
+                });
+                wanted.len() - 1
+            }
+        };
+        match &a.edit.change {
+            Change::Weight { to, .. } => wanted[i].weight = Some(*to),
+            Change::Locality { to, .. } => wanted[i].locality = Some(Locality::parse(to)),
+        }
+    }
+    let targets = verify::targets(&state.store, &wanted);
+    if targets.is_empty() {
+        return;
+    }
+    let now = SystemTime::now();
+    let syncs = state.planes.all_syncs();
+    let proxies: Vec<&ProxyData> = state.planes.proxies.values().collect();
+    let control = state.planes.control_for(&targets[0].cluster);
+    let mut v = Verify::new(
+        what.to_string(),
+        targets,
+        &Observed {
+            control,
+            syncs: &syncs,
+            proxies: &proxies,
+        },
+        now,
+        Instant::now(),
+    );
+    v.applied = Some(now);
+    state.planes.verify = Some(v);
+    state.planes.observe_verify(now, Instant::now());
+}
+
+/// Every proxy the console knows of: from syncz and from the configured admin APIs.
+pub fn proxy_names(state: &State) -> Vec<String> {
+    let mut names: BTreeSet<String> = state
+        .planes
+        .syncs
+        .values()
+        .flatten()
+        .map(|p| p.short_id().to_string())
+        .collect();
+    names.extend(state.planes.proxies.keys().cloned());
+    names.into_iter().collect()
+}
