@@ -130,3 +130,166 @@ fn endpoints_with_observed_traffic() {
     );
     both("endpoints_observed", &s);
 }
+
+/// The example service's endpoints seen by an xDS server and one Envoy, with drift: the first
+/// agrees but is ejected, the second is sent with another weight, the third is not sent.
+fn with_planes(s: &mut State) {
+    use meshdeck::model::planes::control::{
+        Connection, ControlView, ProxySync, SentCluster, SentEndpoint, TypeSync,
+    };
+    use meshdeck::model::planes::data::{HostState, ProxyData};
+    use meshdeck::model::planes::{HostKey, cluster_name};
+    use std::collections::BTreeMap;
+    use std::time::{Duration, Instant, SystemTime};
+    let d = s.endpoints.clone().expect("an Endpoints screen");
+    let cluster = cluster_name(d.ports[0].port_number, &d.hosts[0]);
+    let eps = &d.ports[0].endpoints;
+    assert!(eps.len() >= 3, "{eps:#?}");
+    let key = |i: usize| HostKey::new(eps[i].address.clone(), eps[i].port);
+    let sent = |w: u32| SentEndpoint {
+        weight: w,
+        locality: eps[0].locality.clone(),
+        priority: 0,
+        health: "HEALTHY".into(),
+    };
+    let mut control = ControlView {
+        server: "127.0.0.1:15010".into(),
+        connection: Connection::Connected,
+        ..Default::default()
+    };
+    control.clusters.insert(
+        cluster.clone(),
+        SentCluster {
+            discovery: "EDS".into(),
+            endpoints: Some(BTreeMap::from([
+                (key(0), sent(eps[0].weight)),
+                (key(1), sent(eps[1].weight + 7)),
+            ])),
+        },
+    );
+    s.planes.control.insert(control.server.clone(), control);
+    let host = |w: u32, flags: &[&str], rq: u64| HostState {
+        weight: w,
+        flags: flags.iter().map(|f| f.to_string()).collect(),
+        rq_total: rq,
+        ..Default::default()
+    };
+    let t0 = Instant::now();
+    let wall = SystemTime::now();
+    let mut east = ProxyData::new("proxy-east", "http://127.0.0.1:15000", None);
+    for (i, rq) in [(0u64, 0u64), (4, 40)] {
+        east.record(
+            BTreeMap::from([(
+                cluster.clone(),
+                BTreeMap::from([
+                    (key(0), host(eps[0].weight, &["failed_outlier_check"], rq)),
+                    (key(1), host(eps[1].weight + 7, &[], rq / 2)),
+                ]),
+            )]),
+            t0 + Duration::from_secs(i),
+            wall,
+        );
+    }
+    let mut eu = ProxyData::new("proxy-eu", "http://127.0.0.1:15001", None);
+    eu.record(BTreeMap::new(), t0, wall - Duration::from_secs(42));
+    eu.failed("admin http://127.0.0.1:15001/clusters?format=json: connection refused".into());
+    s.planes.proxies.insert(east.name.clone(), east);
+    s.planes.proxies.insert(eu.name.clone(), eu);
+    let status = |st: &str, err: Option<&str>| TypeSync {
+        status: st.into(),
+        version: "4f2a9c".into(),
+        error: err.map(String::from),
+    };
+    s.planes.syncs.insert(
+        "127.0.0.1:15010".into(),
+        vec![
+            ProxySync {
+                id: "proxy-east".into(),
+                cluster: "demo".into(),
+                locality: "us-east1/us-east1-b".into(),
+                control_plane: "127.0.0.1:15010".into(),
+                types: ["CDS", "LDS", "EDS", "RDS"]
+                    .iter()
+                    .map(|t| (t.to_string(), status("SYNCED", None)))
+                    .collect(),
+            },
+            ProxySync {
+                id: "proxy-eu".into(),
+                cluster: "demo".into(),
+                locality: "eu-west1/eu-west1-a".into(),
+                control_plane: "127.0.0.1:15010".into(),
+                types: [
+                    ("CDS", status("SYNCED", None)),
+                    ("LDS", status("SYNCED", None)),
+                    (
+                        "EDS",
+                        status("ERROR", Some("malformed IP address: 10.0.0.300")),
+                    ),
+                    ("RDS", status("STALE", None)),
+                ]
+                .into_iter()
+                .map(|(t, st)| (t.to_string(), st))
+                .collect(),
+            },
+        ],
+    );
+}
+
+#[test]
+fn endpoints_with_the_three_planes() {
+    let mut s = example_state();
+    typed(&mut s, "jj\n");
+    with_planes(&mut s);
+    let text = screen(&s, 160, 48);
+    for want in [
+        "SENT",
+        "ENVOY",
+        "RQ/S",
+        "DRIFT",
+        "⚠ weight-differs",
+        "not sent",
+        "w70 EJ",
+        "proxy-eu rejected EDS: malformed IP",
+    ] {
+        assert!(text.contains(want), "{want:?} missing:\n{text}");
+    }
+    // The selected (first) endpoint: its reasons are spelled out below the table.
+    assert!(
+        text.contains("proxy-east ejected it (outlier detection), though declared healthy"),
+        "{text}"
+    );
+    both("endpoints_planes", &s);
+}
+
+#[test]
+fn proxies() {
+    let mut s = example_state();
+    typed(&mut s, "jj\n");
+    with_planes(&mut s);
+    typed(&mut s, "6");
+    let text = screen(&s, 160, 48);
+    for want in [
+        "proxy-east",
+        "SYNCED",
+        "ERROR",
+        "STALE since 42s ago",
+        "1 clusters, 2 hosts",
+    ] {
+        assert!(text.contains(want), "{want:?} missing:\n{text}");
+    }
+    typed(&mut s, "j");
+    let text = screen(&s, 160, 48);
+    assert!(
+        text.contains("EDS rejected: malformed IP address: 10.0.0.300"),
+        "{text}"
+    );
+    both("proxies", &s);
+}
+
+#[test]
+fn proxies_without_planes_says_how_to_get_them() {
+    let mut s = example_state();
+    typed(&mut s, "6");
+    let text = screen(&s, 80, 24);
+    assert!(text.contains("--xds HOST:PORT"), "{text}");
+}

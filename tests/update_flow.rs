@@ -311,3 +311,149 @@ fn reloading_a_file_replaces_its_objects() {
     update(&mut s, Msg::FileRemoved(path));
     assert_eq!(s.store.count(Kind::ServiceEntry), 3);
 }
+
+/// With planes configured: the screens decide what is subscribed and polled, and an applied
+/// weight edit is followed through EDS and Envoy by the messages the plane tasks send.
+#[test]
+fn an_applied_edit_is_followed_through_the_planes() {
+    use meshdeck::io::envoy::poll::{DataEvent, PollTarget};
+    use meshdeck::io::xds::XdsEvent;
+    use meshdeck::model::planes::HostKey;
+    use meshdeck::model::planes::control::{ControlView, SentEndpoint};
+    use meshdeck::model::planes::data::HostState;
+    use meshdeck::model::planes::verify::Stage;
+    use meshdeck::state::planes::PlanesView;
+    use meshdeck::update::planes::{wanted_clusters, wanted_proxies};
+    use std::collections::BTreeMap;
+    use std::time::{Duration, Instant, SystemTime};
+
+    let mut s = example_state();
+    let east = PollTarget {
+        name: "east".into(),
+        admin: "http://127.0.0.1:15000".into(),
+    };
+    s.planes = PlanesView::with_proxies(std::slice::from_ref(&east), |_| None);
+    s.planes
+        .control
+        .insert("xds".into(), ControlView::default());
+    assert!(wanted_proxies(&s).is_empty(), "nothing polled on a list");
+    assert!(wanted_clusters(&s).is_empty());
+    typed(&mut s, "jj\n");
+    let cluster = "outbound|80||payments.shop.internal".to_string();
+    assert_eq!(
+        wanted_clusters(&s).into_iter().collect::<Vec<_>>(),
+        std::slice::from_ref(&cluster)
+    );
+    assert_eq!(wanted_proxies(&s), std::slice::from_ref(&east));
+
+    // Weight 70 → 30 on payments-vm-1 (10.10.1.11:8080), applied by the source.
+    let cmds = typed(&mut s, "e\x08\x0830\n\n");
+    let [Cmd::Apply { id, edits }] = cmds.as_slice() else {
+        panic!("{cmds:?}")
+    };
+    update(
+        &mut s,
+        Msg::Applied {
+            id: *id,
+            result: Ok(vec![Applied {
+                edit: edits[0].clone(),
+                revision: None,
+            }]),
+        },
+    );
+    let v = s.planes.verify.as_ref().expect("the edit is followed");
+    assert_eq!(v.waiting_for(), Some(Stage::ControlPlane));
+    let target = HostKey::new("10.10.1.11", 8080);
+    assert!(
+        v.targets
+            .iter()
+            .any(|t| t.cluster == cluster && t.host == target && t.weight == Some(30)),
+        "{:?}",
+        v.targets
+    );
+    // Away from the endpoints the followed clusters and proxies stay wanted until it finishes.
+    typed(&mut s, "1");
+    assert!(wanted_clusters(&s).contains(&cluster));
+    assert_eq!(wanted_proxies(&s).len(), 1);
+
+    let sent = |w: u32| SentEndpoint {
+        weight: w,
+        locality: Default::default(),
+        priority: 0,
+        health: "HEALTHY".into(),
+    };
+    update(
+        &mut s,
+        Msg::Xds(XdsEvent::Endpoints {
+            server: "xds".into(),
+            version: "2".into(),
+            assignments: BTreeMap::from([(
+                cluster.clone(),
+                BTreeMap::from([
+                    (target.clone(), sent(30)),
+                    (HostKey::new("10.10.1.12", 8080), sent(20)),
+                ]),
+            )]),
+        }),
+    );
+    assert_eq!(
+        s.planes.verify.as_ref().unwrap().waiting_for(),
+        Some(Stage::Acked),
+        "no syncz: Envoy holding it will count as the ACK"
+    );
+    let hosts = |a: u64, b: u64| {
+        BTreeMap::from([(
+            cluster.clone(),
+            BTreeMap::from([
+                (
+                    target.clone(),
+                    HostState {
+                        weight: 30,
+                        rq_total: a,
+                        ..Default::default()
+                    },
+                ),
+                (
+                    HostKey::new("10.10.1.12", 8080),
+                    HostState {
+                        weight: 20,
+                        rq_total: b,
+                        ..Default::default()
+                    },
+                ),
+            ]),
+        )])
+    };
+    let t0 = Instant::now();
+    for (secs, a, b) in [(0, 0, 0), (5, 60, 40), (10, 120, 80)] {
+        update(
+            &mut s,
+            Msg::Data(DataEvent::Clusters {
+                proxy: "east".into(),
+                clusters: hosts(a, b),
+                at: t0 + Duration::from_secs(secs),
+                wall: SystemTime::now(),
+            }),
+        );
+    }
+    let v = s.planes.verify.as_ref().unwrap();
+    assert!(v.done.is_some(), "{}", v.summary());
+    assert!(
+        v.summary().contains("east 60%/60% of 100 rq"),
+        "{}",
+        v.summary()
+    );
+    assert!(
+        wanted_proxies(&s).is_empty(),
+        "polling stops once it is done and off screen"
+    );
+    // A failed poll marks the proxy stale.
+    update(
+        &mut s,
+        Msg::Data(DataEvent::Failed {
+            proxy: "east".into(),
+            error: "refused".into(),
+        }),
+    );
+    assert!(s.planes.proxies["east"].is_stale());
+}

@@ -83,6 +83,18 @@ impl Planes<'_> {
             };
             out.push(drift(NOT_SENT, why.into(), None));
         }
+        for p in self.proxies {
+            self.data_drift(
+                p,
+                cluster,
+                &key,
+                declared,
+                sent.map(|s| s.weight),
+                knows,
+                &mut out,
+            );
+        }
+        // Proxy-wide trouble last: it concerns every endpoint, the ones above only this one.
         for sync in self.syncs {
             for t in ["CDS", "EDS"] {
                 let Some(ts) = sync.types.get(t) else {
@@ -110,17 +122,6 @@ impl Planes<'_> {
                     _ => {}
                 }
             }
-        }
-        for p in self.proxies {
-            self.data_drift(
-                p,
-                cluster,
-                &key,
-                declared,
-                sent.map(|s| s.weight),
-                knows,
-                &mut out,
-            );
         }
         out
     }
