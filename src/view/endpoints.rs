@@ -19,7 +19,7 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
         return;
     };
     let planes = &state.planes;
-    let footer_height = if planes.is_active() { 2 } else { 0 };
+    let footer_height = if planes.is_active() { 3 } else { 0 };
     let [info, body, footer] = Layout::vertical([
         Constraint::Length(1),
         Constraint::Min(1),
@@ -217,7 +217,7 @@ fn plane_cells<'a>(state: &State, theme: &Theme, cluster: &str, ep: &Endpoint) -
 /// The selected endpoint's drift reasons, and the edit being followed through the planes.
 fn footer_lines(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
     let [drift_area, verify_area] =
-        Layout::vertical([Constraint::Length(1), Constraint::Length(1)]).areas(area);
+        Layout::vertical([Constraint::Length(1), Constraint::Length(2)]).areas(area);
     let selected = state
         .list()
         .and_then(|l| l.selected_row())
@@ -264,7 +264,8 @@ fn footer_lines(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
             Paragraph::new(Line::styled(
                 format!(" {}", v.summary()),
                 theme.style(style),
-            )),
+            ))
+            .wrap(ratatui::widgets::Wrap { trim: false }),
             verify_area,
         );
     }

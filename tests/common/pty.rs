@@ -65,7 +65,11 @@ impl Pty {
     }
 
     pub fn wait_for(&self, text: &str) {
-        let deadline = Instant::now() + Duration::from_secs(15);
+        self.wait_for_within(text, Duration::from_secs(15));
+    }
+
+    pub fn wait_for_within(&self, text: &str, within: Duration) {
+        let deadline = Instant::now() + within;
         while Instant::now() < deadline {
             if self.contents().contains(text) {
                 return;
