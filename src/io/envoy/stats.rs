@@ -7,10 +7,38 @@ use std::collections::HashMap;
 
 #[derive(Debug, Default, Clone, PartialEq)]
 pub struct Stats {
-    /// Counters and gauges (Envoy does not say which in JSON).
-    pub values: HashMap<String, u64>,
+    /// Every counter's and gauge's name, one after the other: one allocation for 50k names.
+    names: String,
+    /// Counters and gauges (Envoy does not say which in JSON), in Envoy's order: (end of the
+    /// name in `names`, value); a name starts where the one before it ends.
+    values: Vec<(u32, u64)>,
     /// Histogram name → its quantiles.
     pub quantiles: HashMap<String, Vec<Quantile>>,
+}
+
+impl Stats {
+    pub fn len(&self) -> usize {
+        self.values.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.values.is_empty()
+    }
+
+    /// Counters and gauges by name, in Envoy's order.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, u64)> {
+        let mut start = 0usize;
+        self.values.iter().map(move |(end, v)| {
+            let name = &self.names[start..*end as usize];
+            start = *end as usize;
+            (name, *v)
+        })
+    }
+
+    /// One counter or gauge. A scan: answers are filtered to a few stats before they are asked.
+    pub fn get(&self, name: &str) -> Option<u64> {
+        self.iter().find(|(n, _)| *n == name).map(|(_, v)| v)
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -19,12 +47,6 @@ pub struct Quantile {
     /// Over the last flush interval, and since start; None when there were no samples.
     pub interval: Option<f64>,
     pub cumulative: Option<f64>,
-}
-
-#[derive(Deserialize)]
-struct Raw<'a> {
-    #[serde(borrow, default)]
-    stats: Vec<Item<'a>>,
 }
 
 #[derive(Deserialize)]
@@ -101,38 +123,90 @@ struct QuantileValue {
     cumulative: Option<f64>,
 }
 
-pub fn parse(body: &[u8]) -> Result<Stats, serde_json::Error> {
-    let raw: Raw<'_> = serde_json::from_slice(body)?;
-    let mut out = Stats {
-        values: HashMap::with_capacity(raw.stats.len()),
-        ..Default::default()
-    };
-    for item in raw.stats {
-        if let (Some(name), Some(v)) = (item.name, item.value) {
-            let n = match v {
-                Scalar::Int(n) => n,
-                Scalar::Float(f) if f >= 0.0 => f as u64,
-                Scalar::Float(_) | Scalar::Other => continue,
-            };
-            out.values.insert(name.to_string(), n);
-        }
-        if let Some(h) = item.histograms {
-            for c in h.computed_quantiles {
-                let q = h
-                    .supported_quantiles
-                    .iter()
-                    .copied()
-                    .zip(c.values)
-                    .map(|(q, v)| Quantile {
-                        q,
-                        interval: v.interval,
-                        cumulative: v.cumulative,
-                    })
-                    .collect();
-                out.quantiles.insert(c.name.to_string(), q);
+/// Streams the `stats` array straight into the maps: no intermediate list of 50k items.
+struct Into<'s>(&'s mut Stats);
+
+impl<'de> serde::de::Visitor<'de> for Into<'_> {
+    type Value = ();
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Envoy's /stats JSON object")
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        while let Some(key) = map.next_key::<&str>()? {
+            if key == "stats" {
+                map.next_value_seed(Items(&mut *self.0))?;
+            } else {
+                map.next_value::<serde::de::IgnoredAny>()?;
             }
         }
+        Ok(())
     }
+}
+
+struct Items<'s>(&'s mut Stats);
+
+impl<'de> serde::de::DeserializeSeed<'de> for Items<'_> {
+    type Value = ();
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_seq(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for Items<'_> {
+    type Value = ();
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a list of stats")
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        let out = self.0;
+        while let Some(item) = seq.next_element::<Item<'de>>()? {
+            add(out, item);
+        }
+        Ok(())
+    }
+}
+
+fn add(out: &mut Stats, item: Item<'_>) {
+    if let (Some(name), Some(v)) = (item.name, item.value) {
+        let n = match v {
+            Scalar::Int(n) => n,
+            Scalar::Float(f) if f >= 0.0 => f as u64,
+            Scalar::Float(_) | Scalar::Other => return,
+        };
+        out.names.push_str(name);
+        out.values.push((out.names.len() as u32, n));
+    }
+    if let Some(h) = item.histograms {
+        for c in h.computed_quantiles {
+            let q = h
+                .supported_quantiles
+                .iter()
+                .copied()
+                .zip(c.values)
+                .map(|(q, v)| Quantile {
+                    q,
+                    interval: v.interval,
+                    cumulative: v.cumulative,
+                })
+                .collect();
+            out.quantiles.insert(c.name.to_string(), q);
+        }
+    }
+}
+
+pub fn parse(body: &[u8]) -> Result<Stats, serde_json::Error> {
+    if body.len() > u32::MAX as usize {
+        return Err(serde::de::Error::custom("a /stats answer over 4 GiB"));
+    }
+    // Sized from the answer: about 80 bytes per stat, half of them the name.
+    let mut out = Stats {
+        names: String::with_capacity(body.len() / 2),
+        values: Vec::with_capacity(body.len() / 64),
+        ..Default::default()
+    };
+    let mut de = serde_json::Deserializer::from_slice(body);
+    serde::Deserializer::deserialize_map(&mut de, Into(&mut out))?;
+    de.end()?;
     Ok(out)
 }
 
@@ -150,11 +224,17 @@ mod tests {
                 {"name":"cluster.outbound|80||a.upstream_rq_time","values":[{"interval":1.5,"cumulative":2},{"interval":null,"cumulative":9.9}]}]}}
         ]}"#;
         let s = parse(body).unwrap();
-        assert_eq!(s.values["cluster.outbound|80||a.upstream_rq_total"], 12);
-        assert_eq!(s.values["cluster.x.max_host_weight"], 80);
-        assert!(
-            !s.values.contains_key("server.version"),
+        assert_eq!(s.get("cluster.outbound|80||a.upstream_rq_total"), Some(12));
+        assert_eq!(s.get("cluster.x.max_host_weight"), Some(80));
+        assert_eq!(
+            s.get("server.version"),
+            None,
             "text readouts are not numbers"
+        );
+        assert_eq!(s.len(), 2);
+        assert_eq!(
+            s.iter().next(),
+            Some(("cluster.outbound|80||a.upstream_rq_total", 12))
         );
         let q = &s.quantiles["cluster.outbound|80||a.upstream_rq_time"];
         let want = vec![
