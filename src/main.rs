@@ -118,6 +118,10 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
         Some(Command::Bench { push: Some(n), .. }) => {
             runtime.block_on(cli::bench_push::run(n.max(1), &mut out))
         }
+        Some(Command::Bench {
+            terminal: Some(secs),
+            ..
+        }) => cli::bench_terminal::run(secs.clamp(1, 600), &mut out),
         Some(Command::Bench { parse: true, .. }) => Ok(cli::bench_parse::run(&mut out)),
         Some(Command::Bench {
             sizes, kube: true, ..

@@ -123,6 +123,10 @@ pub enum Command {
         /// Instead: parsing Envoy admin payloads (50k stats, 1k hosts).
         #[arg(long)]
         parse: bool,
+        /// Instead: bytes per second the console writes at 120x40 on the live demo, measured
+        /// over this many seconds (needs Envoy).
+        #[arg(long, value_name = "SECONDS")]
+        terminal: Option<u64>,
     },
 }
 

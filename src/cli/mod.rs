@@ -5,6 +5,7 @@ pub mod bench;
 pub mod bench_kube;
 pub mod bench_parse;
 pub mod bench_push;
+pub mod bench_terminal;
 pub mod check;
 pub mod get;
 pub mod planes;
