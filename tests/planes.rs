@@ -113,6 +113,30 @@ async fn every_drift_is_found_against_a_real_envoy() {
     cp.wait_synced("east").await;
     let planes = args(&cp.addr.to_string(), &proxy.admin);
 
+    // `meshdeck proxies` lists the Envoy (and not itself) with every type SYNCED.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_meshdeck"))
+        .args(["proxies", "--xds", &cp.addr.to_string(), "-o", "json"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let listed: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let listed = listed.as_array().unwrap();
+    assert_eq!(listed.len(), 1, "{listed:#?}");
+    assert_eq!(listed[0]["id"], "east");
+    for t in ["CDS", "EDS", "LDS", "RDS"] {
+        assert_eq!(listed[0]["types"][t]["status"], "SYNCED", "{listed:#?}");
+    }
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_meshdeck"))
+        .args(["proxies"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("needs --xds"));
+
     // What the console reads says p-a has weight 5; the control plane still serves 3.
     let declared = store_of(&unhealthy.replace("weight: 3", "weight: 5"));
     let eps = endpoints_json(&declared, &planes).await;
