@@ -64,16 +64,18 @@ pub fn on_event(state: &mut State, ev: KubeEvent) {
                 view.no_write.insert(kind, why);
             }
         }
-        KubeEvent::NamespaceSwitched(ns) => {
+        KubeEvent::Resetting => {
             clear_registry(state);
+            state.stale_rows = true;
+        }
+        KubeEvent::NamespaceSwitched(ns) => {
             state.status = Some((
                 crate::state::Level::Info,
                 format!("watching namespace {ns}"),
             ));
         }
         KubeEvent::ContextSwitched(name) => {
-            // The watchers of the new context resync every kind; nothing of the old one stays.
-            clear_registry(state);
+            // The registry was cleared (Resetting) before the new context's watchers started.
             if let Some(view) = state.kube.as_mut() {
                 view.no_write.clear();
             }

@@ -52,6 +52,9 @@ pub enum KubeEvent {
         name: String,
     },
     /// A `:ctx` switch completed: what was shown belongs to the old context.
+    /// Sent before the watchers of another context or namespace start: everything shown so
+    /// far goes, so that nothing the new watchers sync can be wiped after it arrived.
+    Resetting,
     ContextSwitched(String),
     /// A scoped session now watches this namespace (or "all").
     NamespaceSwitched(String),

@@ -105,7 +105,12 @@ pub async fn spawn(mut s: Session, tx: mpsc::Sender<Msg>) -> anyhow::Result<mpsc
                     }
                 }
                 Cmd::SwitchNamespace(ns) => {
-                    s.namespace = ns.clone();
+                    let previous = std::mem::replace(&mut s.namespace, ns.clone());
+                    // The old watchers stop first, so nothing of theirs lands after the reset.
+                    for w in live.watchers.drain(..) {
+                        w.abort();
+                    }
+                    let _ = tx.send(Msg::Kube(KubeEvent::Resetting)).await;
                     match start(&s, &tx).await {
                         Ok(next) => {
                             live = next;
@@ -115,6 +120,10 @@ pub async fn spawn(mut s: Session, tx: mpsc::Sender<Msg>) -> anyhow::Result<mpsc
                                 .await;
                         }
                         Err(e) => {
+                            s.namespace = previous;
+                            if let Ok(next) = start(&s, &tx).await {
+                                live = next;
+                            }
                             let _ = tx
                                 .send(Msg::Event(
                                     Level::Error,
@@ -126,6 +135,11 @@ pub async fn spawn(mut s: Session, tx: mpsc::Sender<Msg>) -> anyhow::Result<mpsc
                 }
                 Cmd::SwitchContext(name) => {
                     let previous = s.target.context.replace(name.clone());
+                    // The old watchers stop first, so nothing of theirs lands after the reset.
+                    for w in live.watchers.drain(..) {
+                        w.abort();
+                    }
+                    let _ = tx.send(Msg::Kube(KubeEvent::Resetting)).await;
                     match start(&s, &tx).await {
                         Ok(next) => {
                             live = next;
@@ -133,6 +147,10 @@ pub async fn spawn(mut s: Session, tx: mpsc::Sender<Msg>) -> anyhow::Result<mpsc
                         }
                         Err(e) => {
                             s.target.context = previous;
+                            // Restarted, the old context's watchers resync what was cleared.
+                            if let Ok(next) = start(&s, &tx).await {
+                                live = next;
+                            }
                             let _ = tx.send(Msg::Event(Level::Error, format!("cannot switch to context {name}: {e:#}; staying where we were"))).await;
                         }
                     }
