@@ -338,31 +338,18 @@ async fn cluster_console(
 fn start_planes(
     args: &cli::planes::PlaneArgs,
     extra_xds: Option<meshdeck::io::xds::Target>,
-    extra_admins: Vec<(
-        meshdeck::io::envoy::poll::PollTarget,
-        Option<meshdeck::model::locality::Locality>,
-    )>,
+    extra_admins: Vec<meshdeck::io::envoy::poll::PollTarget>,
     state: &mut State,
     tx: &mpsc::Sender<Msg>,
 ) -> Result<Option<meshdeck::io::planes::PlaneLinks>, String> {
     let mut servers = args.xds_targets()?;
     servers.extend(extra_xds);
-    let mut admins: Vec<_> = args
-        .admin_targets()?
-        .into_iter()
-        .map(|t| (t, None))
-        .collect();
+    let mut admins = args.admin_targets()?;
     admins.extend(extra_admins);
     if servers.is_empty() && admins.is_empty() {
         return Ok(None);
     }
-    let targets: Vec<_> = admins.iter().map(|(t, _)| t.clone()).collect();
-    state.planes = meshdeck::state::planes::PlanesView::with_proxies(&targets, |name| {
-        admins
-            .iter()
-            .find(|(t, _)| t.name == name)
-            .and_then(|(_, l)| l.clone())
-    });
+    state.planes = meshdeck::state::planes::PlanesView::with_proxies(&admins);
     let node = meshdeck::io::xds::node::console_node(
         state.namespace.as_deref().unwrap_or("meshdeck"),
         state.viewpoint.locality.as_ref(),

@@ -176,7 +176,7 @@ fn with_planes(s: &mut State) {
     };
     let t0 = Instant::now();
     let wall = SystemTime::now();
-    let mut east = ProxyData::new("proxy-east", "http://127.0.0.1:15000", None);
+    let mut east = ProxyData::new("proxy-east", "http://127.0.0.1:15000");
     for (i, rq) in [(0u64, 0u64), (4, 40)] {
         east.record(
             BTreeMap::from([(
@@ -190,7 +190,7 @@ fn with_planes(s: &mut State) {
             wall,
         );
     }
-    let mut eu = ProxyData::new("proxy-eu", "http://127.0.0.1:15001", None);
+    let mut eu = ProxyData::new("proxy-eu", "http://127.0.0.1:15001");
     eu.record(BTreeMap::new(), t0, wall - Duration::from_secs(42));
     eu.failed("admin http://127.0.0.1:15001/clusters?format=json: connection refused".into());
     s.planes.proxies.insert(east.name.clone(), east);
@@ -200,39 +200,36 @@ fn with_planes(s: &mut State) {
         version: "4f2a9c".into(),
         error: err.map(String::from),
     };
-    s.planes.syncs.insert(
-        "127.0.0.1:15010".into(),
-        vec![
-            ProxySync {
-                id: "proxy-east".into(),
-                cluster: "demo".into(),
-                locality: "us-east1/us-east1-b".into(),
-                control_plane: "127.0.0.1:15010".into(),
-                types: ["CDS", "LDS", "EDS", "RDS"]
-                    .iter()
-                    .map(|t| (t.to_string(), status("SYNCED", None)))
-                    .collect(),
-            },
-            ProxySync {
-                id: "proxy-eu".into(),
-                cluster: "demo".into(),
-                locality: "eu-west1/eu-west1-a".into(),
-                control_plane: "127.0.0.1:15010".into(),
-                types: [
-                    ("CDS", status("SYNCED", None)),
-                    ("LDS", status("SYNCED", None)),
-                    (
-                        "EDS",
-                        status("ERROR", Some("malformed IP address: 10.0.0.300")),
-                    ),
-                    ("RDS", status("STALE", None)),
-                ]
-                .into_iter()
-                .map(|(t, st)| (t.to_string(), st))
+    s.planes.syncs.extend([
+        ProxySync {
+            id: "proxy-east".into(),
+            cluster: "demo".into(),
+            locality: "us-east1/us-east1-b".into(),
+            control_plane: "127.0.0.1:15010".into(),
+            types: ["CDS", "LDS", "EDS", "RDS"]
+                .iter()
+                .map(|t| (t.to_string(), status("SYNCED", None)))
                 .collect(),
-            },
-        ],
-    );
+        },
+        ProxySync {
+            id: "proxy-eu".into(),
+            cluster: "demo".into(),
+            locality: "eu-west1/eu-west1-a".into(),
+            control_plane: "127.0.0.1:15010".into(),
+            types: [
+                ("CDS", status("SYNCED", None)),
+                ("LDS", status("SYNCED", None)),
+                (
+                    "EDS",
+                    status("ERROR", Some("malformed IP address: 10.0.0.300")),
+                ),
+                ("RDS", status("STALE", None)),
+            ]
+            .into_iter()
+            .map(|(t, st)| (t.to_string(), st))
+            .collect(),
+        },
+    ]);
 }
 
 #[test]

@@ -332,7 +332,7 @@ fn an_applied_edit_is_followed_through_the_planes() {
         name: "east".into(),
         admin: "http://127.0.0.1:15000".into(),
     };
-    s.planes = PlanesView::with_proxies(std::slice::from_ref(&east), |_| None);
+    s.planes = PlanesView::with_proxies(std::slice::from_ref(&east));
     s.planes
         .control
         .insert("xds".into(), ControlView::default());

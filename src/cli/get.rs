@@ -6,7 +6,7 @@ use super::{EXIT_OK, EXIT_USAGE, load};
 use crate::model::endpoint::Endpoint;
 use crate::model::endpoint::{EndpointSource, derive};
 use crate::model::object::{Kind, Object, ObjectKey, ServiceEntry};
-use crate::model::planes::drift::Planes;
+use crate::model::planes::Planes;
 use crate::model::planes::{HostKey, cluster_name};
 use crate::model::share::Viewpoint;
 use crate::model::store::Store;
@@ -221,13 +221,12 @@ fn plane_fields(
     let key = HostKey::new(ep.address.clone(), ep.port);
     let control = g.control.iter().find(|c| c.knows(cluster));
     let sent = control.and_then(|c| c.endpoint(cluster, &key));
-    let proxies: Vec<&crate::model::planes::data::ProxyData> = g.proxies.iter().collect();
-    let planes = Planes {
+    let drift = Planes {
         control,
         syncs: &g.syncs,
-        proxies: &proxies,
-    };
-    let drift = planes.drift(cluster, ep);
+        proxies: g.proxies.iter().collect(),
+    }
+    .drift(cluster, ep);
     let mut data = serde_json::Map::new();
     let mut held = Vec::new();
     for p in &g.proxies {

@@ -139,7 +139,7 @@ pub async fn gather(
         out.syncs.extend(syncs);
     }
     for t in args.admin_targets()? {
-        let mut p = ProxyData::new(&t.name, &t.admin, None);
+        let mut p = ProxyData::new(&t.name, &t.admin);
         match poll::poll_once(&t).await {
             DataEvent::Clusters {
                 clusters, at, wall, ..

@@ -141,22 +141,15 @@ impl Demo {
         })
     }
 
-    /// The demo's Envoys as the console polls them, with their localities.
-    pub async fn admin_targets(
-        &self,
-    ) -> Vec<(crate::io::envoy::poll::PollTarget, Option<Locality>)> {
+    /// The demo's Envoys as the console polls them.
+    pub async fn admin_targets(&self) -> Vec<crate::io::envoy::poll::PollTarget> {
         self.proxies
             .lock()
             .await
             .iter()
-            .map(|p| {
-                (
-                    crate::io::envoy::poll::PollTarget {
-                        name: p.id.clone(),
-                        admin: format!("http://{}", p.admin),
-                    },
-                    Some(Locality::parse(&p.locality)),
-                )
+            .map(|p| crate::io::envoy::poll::PollTarget {
+                name: p.id.clone(),
+                admin: format!("http://{}", p.admin),
             })
             .collect()
     }

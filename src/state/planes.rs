@@ -3,18 +3,19 @@
 
 use crate::io::envoy::poll::PollTarget;
 use crate::model::endpoint::Endpoint;
-use crate::model::planes::HostKey;
 use crate::model::planes::control::{ControlView, ProxySync};
 use crate::model::planes::data::ProxyData;
-use crate::model::planes::drift::{Drift, Planes};
-use crate::model::planes::verify::{Observed, Verify};
+use crate::model::planes::drift::Drift;
+use crate::model::planes::verify::Verify;
+use crate::model::planes::{HostKey, Planes};
 use std::collections::BTreeMap;
 
 #[derive(Debug, Default)]
 pub struct PlanesView {
     /// Per xDS server (its label).
     pub control: BTreeMap<String, ControlView>,
-    pub syncs: BTreeMap<String, Vec<ProxySync>>,
+    /// Every proxy of every server, as syncz reports it (`control_plane` names the server).
+    pub syncs: Vec<ProxySync>,
     /// Servers that do not answer syncz, and why.
     pub syncz_unavailable: BTreeMap<String, String>,
     /// Every Envoy the console can read, by name; polled only while a screen needs them.
@@ -26,19 +27,11 @@ pub struct PlanesView {
 }
 
 impl PlanesView {
-    pub fn with_proxies(
-        targets: &[PollTarget],
-        locality: impl Fn(&str) -> Option<crate::model::locality::Locality>,
-    ) -> PlanesView {
+    pub fn with_proxies(targets: &[PollTarget]) -> PlanesView {
         PlanesView {
             proxies: targets
                 .iter()
-                .map(|t| {
-                    (
-                        t.name.clone(),
-                        ProxyData::new(&t.name, &t.admin, locality(&t.name)),
-                    )
-                })
+                .map(|t| (t.name.clone(), ProxyData::new(&t.name, &t.admin)))
                 .collect(),
             ..Default::default()
         }
@@ -49,16 +42,21 @@ impl PlanesView {
         !self.control.is_empty() || !self.proxies.is_empty()
     }
 
-    pub fn all_syncs(&self) -> Vec<ProxySync> {
-        self.syncs.values().flatten().cloned().collect()
-    }
-
-    /// The first server that has sent this cluster's endpoints.
+    /// The first server that has sent this cluster's endpoints (else the first server).
     pub fn control_for(&self, cluster: &str) -> Option<&ControlView> {
         self.control
             .values()
             .find(|c| c.knows(cluster))
             .or_else(|| self.control.values().next())
+    }
+
+    /// Everything the planes show now about `cluster`, for drift and for the loop.
+    pub fn planes(&self, cluster: &str) -> Planes<'_> {
+        Planes {
+            control: self.control_for(cluster),
+            syncs: &self.syncs,
+            proxies: self.proxies.values().collect(),
+        }
     }
 
     pub fn poll_targets(&self) -> Vec<PollTarget> {
@@ -72,14 +70,7 @@ impl PlanesView {
     }
 
     pub fn drift(&self, cluster: &str, ep: &Endpoint) -> Vec<Drift> {
-        let syncs = self.all_syncs();
-        let proxies: Vec<&ProxyData> = self.proxies.values().collect();
-        Planes {
-            control: self.control_for(cluster),
-            syncs: &syncs,
-            proxies: &proxies,
-        }
-        .drift(cluster, ep)
+        self.planes(cluster).drift(cluster, ep)
     }
 
     /// Requests per second each Envoy sent `key` in `cluster` over the last few seconds.
@@ -94,25 +85,5 @@ impl PlanesView {
             }
         }
         any.then_some(sum)
-    }
-
-    /// Hands the verify loop what every plane shows now.
-    pub fn observe_verify(&mut self, now: std::time::SystemTime, at: std::time::Instant) {
-        let Some(mut v) = self.verify.take() else {
-            return;
-        };
-        let syncs = self.all_syncs();
-        let proxies: Vec<&ProxyData> = self.proxies.values().collect();
-        let control = v.targets.first().and_then(|t| self.control_for(&t.cluster));
-        v.observe(
-            &Observed {
-                control,
-                syncs: &syncs,
-                proxies: &proxies,
-            },
-            now,
-            at,
-        );
-        self.verify = Some(v);
     }
 }

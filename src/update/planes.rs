@@ -7,8 +7,7 @@ use crate::io::xds::XdsEvent;
 use crate::model::locality::Locality;
 use crate::model::planes::cluster_name;
 use crate::model::planes::control::ControlView;
-use crate::model::planes::data::ProxyData;
-use crate::model::planes::verify::{self, Observed, Verify, Wanted};
+use crate::model::planes::verify::{self, Verify, Wanted};
 use crate::state::{Level, Screen, State};
 use std::collections::BTreeSet;
 use std::time::{Instant, SystemTime};
@@ -53,16 +52,28 @@ pub fn on_xds(state: &mut State, ev: XdsEvent) {
         }
         XdsEvent::Syncz { server, proxies } => {
             planes.syncz_unavailable.remove(&server);
-            planes.syncs.insert(server, proxies);
+            planes.syncs.retain(|p| p.control_plane != server);
+            planes.syncs.extend(proxies);
         }
         XdsEvent::SynczUnavailable { server, error } => {
             planes.syncz_unavailable.insert(server, error);
         }
     }
-    state.planes.observe_verify(now, Instant::now());
+    observe_verify(state, now, Instant::now());
     if matches!(state.screen(), Screen::Proxies) {
         state.stale_rows = true;
     }
+}
+
+/// Hands the edit being followed what every plane shows now.
+fn observe_verify(state: &mut State, now: SystemTime, at: Instant) {
+    let Some(mut v) = state.planes.verify.take() else {
+        return;
+    };
+    if let Some(t) = v.targets.first() {
+        v.observe(&state.planes.planes(&t.cluster), now, at);
+    }
+    state.planes.verify = Some(v);
 }
 
 pub fn on_data(state: &mut State, ev: DataEvent) {
@@ -83,9 +94,7 @@ pub fn on_data(state: &mut State, ev: DataEvent) {
             }
         }
     }
-    state
-        .planes
-        .observe_verify(SystemTime::now(), Instant::now());
+    observe_verify(state, SystemTime::now(), Instant::now());
     if matches!(state.screen(), Screen::Proxies) {
         state.stale_rows = true;
     }
@@ -150,23 +159,16 @@ pub fn start_verify(state: &mut State, applied: &[Applied], what: &str) {
         return;
     }
     let now = SystemTime::now();
-    let syncs = state.planes.all_syncs();
-    let proxies: Vec<&ProxyData> = state.planes.proxies.values().collect();
-    let control = state.planes.control_for(&targets[0].cluster);
     let mut v = Verify::new(
         what.to_string(),
-        targets,
-        &Observed {
-            control,
-            syncs: &syncs,
-            proxies: &proxies,
-        },
+        targets.clone(),
+        &state.planes.planes(&targets[0].cluster),
         now,
         Instant::now(),
     );
     v.applied = Some(now);
     state.planes.verify = Some(v);
-    state.planes.observe_verify(now, Instant::now());
+    observe_verify(state, now, Instant::now());
 }
 
 /// Every proxy the console knows of: from syncz and from the configured admin APIs.
@@ -174,8 +176,7 @@ pub fn proxy_names(state: &State) -> Vec<String> {
     let mut names: BTreeSet<String> = state
         .planes
         .syncs
-        .values()
-        .flatten()
+        .iter()
         .map(|p| p.short_id().to_string())
         .collect();
     names.extend(state.planes.proxies.keys().cloned());

@@ -3,7 +3,6 @@
 
 use super::table::{self, TableSpec};
 use crate::config::theme::Theme;
-use crate::model::planes::control::ProxySync;
 use crate::state::{RowId, State};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -57,7 +56,7 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
     }
     let [table_area, detail] =
         Layout::vertical([Constraint::Min(3), Constraint::Length(2)]).areas(area);
-    let syncs: Vec<&ProxySync> = planes.syncs.values().flatten().collect();
+    let syncs = &planes.syncs;
     let height = table_area.height.saturating_sub(2) as usize;
     let (start, end) = table::window(list.selected, list.rows.len(), height);
     let mut rows = Vec::new();

@@ -42,7 +42,6 @@ struct Sample {
 pub struct ProxyData {
     pub name: String,
     pub admin: String,
-    pub locality: Option<Locality>,
     pub clusters: EnvoyClusters,
     pub fetched_at: Option<SystemTime>,
     /// The last poll failed: the data shown is from `fetched_at`.
@@ -51,11 +50,10 @@ pub struct ProxyData {
 }
 
 impl ProxyData {
-    pub fn new(name: &str, admin: &str, locality: Option<Locality>) -> ProxyData {
+    pub fn new(name: &str, admin: &str) -> ProxyData {
         ProxyData {
             name: name.into(),
             admin: admin.into(),
-            locality,
             clusters: BTreeMap::new(),
             fetched_at: None,
             error: None,
@@ -205,7 +203,7 @@ mod tests {
     #[test]
     fn rates_come_from_the_window_and_survive_restarts() {
         let t0 = Instant::now();
-        let mut p = ProxyData::new("p", "http://127.0.0.1:1", None);
+        let mut p = ProxyData::new("p", "http://127.0.0.1:1");
         p.record(
             hosts(&[("a", 1, 0, 100), ("b", 1, 0, 50)]),
             t0,
@@ -233,7 +231,7 @@ mod tests {
     #[test]
     fn history_is_bounded() {
         let t0 = Instant::now();
-        let mut p = ProxyData::new("p", "x", None);
+        let mut p = ProxyData::new("p", "x");
         for i in 0..(HISTORY as u64 + 50) {
             p.record(
                 hosts(&[("a", 1, 0, i)]),
@@ -247,7 +245,7 @@ mod tests {
 
     #[test]
     fn expected_shares_follow_the_lowest_healthy_priority() {
-        let mut p = ProxyData::new("p", "x", None);
+        let mut p = ProxyData::new("p", "x");
         p.record(
             hosts(&[("a", 1, 0, 0), ("b", 3, 0, 0), ("c", 5, 1, 0)]),
             Instant::now(),

@@ -1,9 +1,8 @@
 //! Where the three planes disagree about one endpoint, each with a stable code and a one-line
 //! reason a person on call can act on.
 
-use super::HostKey;
-use super::control::{ControlView, ProxySync};
 use super::data::ProxyData;
+use super::{HostKey, Planes};
 use crate::model::endpoint::Endpoint;
 use serde::Serialize;
 use std::time::Duration;
@@ -43,12 +42,6 @@ pub const NO_TRAFFIC: &str = "no-traffic";
 pub const NO_TRAFFIC_WINDOW: Duration = Duration::from_secs(10);
 const NO_TRAFFIC_DUE: f64 = 10.0;
 
-pub struct Planes<'a> {
-    pub control: Option<&'a ControlView>,
-    pub syncs: &'a [ProxySync],
-    pub proxies: &'a [&'a ProxyData],
-}
-
 impl Planes<'_> {
     /// Everything that disagrees for `declared`, an endpoint of `cluster`.
     pub fn drift(&self, cluster: &str, declared: &Endpoint) -> Vec<Drift> {
@@ -83,7 +76,7 @@ impl Planes<'_> {
             };
             out.push(drift(NOT_SENT, why.into(), None));
         }
-        for p in self.proxies {
+        for p in &self.proxies {
             self.data_drift(
                 p,
                 cluster,
@@ -241,7 +234,7 @@ fn or_none(s: &str) -> &str {
 
 #[cfg(test)]
 mod tests {
-    use super::super::control::{SentCluster, SentEndpoint, TypeSync};
+    use super::super::control::{ControlView, ProxySync, SentCluster, SentEndpoint, TypeSync};
     use super::super::data::{EnvoyClusters, HostState};
     use super::*;
     use crate::model::endpoint::EndpointSource;
@@ -322,7 +315,7 @@ mod tests {
     #[test]
     fn agreement_is_silent() {
         let c = control(&[("a", 5)]);
-        let mut p = ProxyData::new("east", "x", None);
+        let mut p = ProxyData::new("east", "x");
         p.record(
             envoy(&[("a", 5, &[], 0)]),
             Instant::now(),
@@ -331,7 +324,7 @@ mod tests {
         let planes = Planes {
             control: Some(&c),
             syncs: &[],
-            proxies: &[&p],
+            proxies: vec![&p],
         };
         assert!(
             planes
@@ -346,7 +339,7 @@ mod tests {
         let planes = Planes {
             control: Some(&c),
             syncs: &[],
-            proxies: &[],
+            proxies: vec![],
         };
         assert_eq!(
             codes(&planes.drift(C, &declared("a", 5, Health::Healthy))),
@@ -360,7 +353,7 @@ mod tests {
         let planes = Planes {
             control: Some(&empty),
             syncs: &[],
-            proxies: &[],
+            proxies: vec![],
         };
         assert!(
             planes
@@ -398,7 +391,7 @@ mod tests {
         let planes = Planes {
             control: None,
             syncs: std::slice::from_ref(&sync),
-            proxies: &[],
+            proxies: vec![],
         };
         let d = planes.drift(C, &declared("a", 1, Health::Healthy));
         assert_eq!(codes(&d), [PROXY_NACK, PROXY_STALE]);
@@ -412,7 +405,7 @@ mod tests {
     #[test]
     fn data_plane_drifts() {
         let c = control(&[("a", 5), ("b", 1)]);
-        let mut p = ProxyData::new("east", "x", None);
+        let mut p = ProxyData::new("east", "x");
         p.record(
             envoy(&[
                 ("a", 2, &["failed_outlier_check"], 0),
@@ -424,7 +417,7 @@ mod tests {
         let planes = Planes {
             control: Some(&c),
             syncs: &[],
-            proxies: &[&p],
+            proxies: vec![&p],
         };
         assert_eq!(
             codes(&planes.drift(C, &declared("a", 5, Health::Healthy))),
@@ -443,7 +436,7 @@ mod tests {
     #[test]
     fn no_traffic_needs_a_full_window_and_a_due_share() {
         let c = control(&[("a", 1), ("b", 1)]);
-        let mut p = ProxyData::new("east", "x", None);
+        let mut p = ProxyData::new("east", "x");
         let t0 = Instant::now();
         p.record(
             envoy(&[("a", 1, &[], 0), ("b", 1, &[], 0)]),
@@ -458,7 +451,7 @@ mod tests {
         let planes = Planes {
             control: Some(&c),
             syncs: &[],
-            proxies: &[&p],
+            proxies: vec![&p],
         };
         assert!(
             planes
@@ -474,7 +467,7 @@ mod tests {
         let planes = Planes {
             control: Some(&c),
             syncs: &[],
-            proxies: &[&p],
+            proxies: vec![&p],
         };
         let d = planes.drift(C, &declared("b", 1, Health::Healthy));
         assert_eq!(codes(&d), [NO_TRAFFIC]);

@@ -8,7 +8,17 @@ pub mod data;
 pub mod drift;
 pub mod verify;
 
+use control::{ControlView, ProxySync};
+use data::ProxyData;
 use serde::Serialize;
+
+/// What every plane shows now, borrowed for one question: the drift of an endpoint
+/// (`drift.rs`) or a step of the edit-verify loop (`verify.rs`).
+pub struct Planes<'a> {
+    pub control: Option<&'a ControlView>,
+    pub syncs: &'a [ProxySync],
+    pub proxies: Vec<&'a ProxyData>,
+}
 
 /// Envoy's name for the cluster of one ServiceEntry host and port, as istiod names it.
 pub fn cluster_name(port: u32, host: &str) -> String {

@@ -2,9 +2,9 @@
 //! applied to the registry → in the control plane's EDS → ACKed by each proxy → in each Envoy's
 //! `/clusters` → traffic share within tolerance of the new target — with a time for each stage.
 
-use super::control::{ControlView, ProxySync};
+use super::control::ControlView;
 use super::data::ProxyData;
-use super::{HostKey, cluster_name};
+use super::{HostKey, Planes, cluster_name};
 use crate::model::endpoint::{EndpointSource, derive, source_key};
 use crate::model::locality::Locality;
 use crate::model::object::{Kind, ObjectKey};
@@ -95,6 +95,9 @@ pub struct ProxyProgress {
     pub traffic: Option<Moved>,
     /// Sent no requests to these clusters since the change reached it.
     pub quiet: bool,
+    /// Its admin API is read: it can show the change in Envoy and the traffic. A proxy known
+    /// only from syncz is followed up to its ACK.
+    pub has_admin: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -132,18 +135,11 @@ impl Stage {
     }
 }
 
-/// What the loop looks at, each time anything changes.
-pub struct Observed<'a> {
-    pub control: Option<&'a ControlView>,
-    pub syncs: &'a [ProxySync],
-    pub proxies: &'a [&'a ProxyData],
-}
-
 impl Verify {
     pub fn new(
         what: String,
         targets: Vec<Target>,
-        seen: &Observed,
+        seen: &Planes,
         now: SystemTime,
         at: Instant,
     ) -> Verify {
@@ -154,8 +150,8 @@ impl Verify {
                 .or_default()
                 .baseline_version = s.types.get("EDS").map(|t| t.version.clone());
         }
-        for p in seen.proxies {
-            proxies.entry(p.name.clone()).or_default();
+        for p in &seen.proxies {
+            proxies.entry(p.name.clone()).or_default().has_admin = true;
         }
         Verify {
             what,
@@ -174,28 +170,32 @@ impl Verify {
         self.done.is_some() || self.gave_up.is_some()
     }
 
-    /// The first stage not reached yet (None when done).
+    /// Proxies that still count: not the ones that stopped sending requests to the cluster.
+    fn live(&self) -> impl Iterator<Item = &ProxyProgress> {
+        self.proxies.values().filter(|p| !p.quiet)
+    }
+
+    /// The first stage not reached yet; None once every proxy got as far as it can be seen.
     pub fn waiting_for(&self) -> Option<Stage> {
-        if self.done.is_some() {
-            return None;
-        }
         if self.applied.is_none() {
             return Some(Stage::Applied);
         }
         if self.in_control_plane.is_none() {
             return Some(Stage::ControlPlane);
         }
-        let live = || self.proxies.values().filter(|p| !p.quiet);
-        if live().any(|p| p.acked.is_none()) {
-            return Some(Stage::Acked);
+        let admin = || self.live().filter(|p| p.has_admin);
+        if self.live().any(|p| p.acked.is_none()) {
+            Some(Stage::Acked)
+        } else if admin().any(|p| p.in_envoy.is_none()) {
+            Some(Stage::InEnvoy)
+        } else if admin().any(|p| p.moved.is_none()) {
+            Some(Stage::TrafficMoved)
+        } else {
+            None
         }
-        if live().any(|p| p.in_envoy.is_none()) {
-            return Some(Stage::InEnvoy);
-        }
-        Some(Stage::TrafficMoved)
     }
 
-    pub fn observe(&mut self, seen: &Observed, now: SystemTime, at: Instant) {
+    pub fn observe(&mut self, seen: &Planes, now: SystemTime, at: Instant) {
         if self.is_finished() || self.applied.is_none() {
             return;
         }
@@ -205,7 +205,9 @@ impl Verify {
                     self.in_control_plane = Some(now)
                 }
                 // Without an xDS view the stage cannot be seen; Envoy holding it proves it.
-                None if self.all_in_envoy(seen) => self.in_control_plane = Some(now),
+                None if seen.proxies.iter().any(|d| held_by(&self.targets, d).1) => {
+                    self.in_control_plane = Some(now)
+                }
                 _ => {}
             }
         }
@@ -223,17 +225,12 @@ impl Verify {
                 p.acked = Some(now);
             }
         }
-        for d in seen.proxies {
+        for d in &seen.proxies {
+            let (held, holds_change) = held_by(&self.targets, d);
             let Some(p) = self.proxies.get_mut(&d.name) else {
                 continue;
             };
-            let held: Vec<&Target> = self
-                .targets
-                .iter()
-                .filter(|t| d.clusters.contains_key(&t.cluster))
-                .collect();
-            if p.in_envoy.is_none() && !held.is_empty() && held.iter().all(|t| envoy_matches(d, t))
-            {
+            if p.in_envoy.is_none() && holds_change {
                 p.in_envoy = d.fetched_at.or(Some(now));
                 p.in_envoy_at = Some(at);
                 // A proxy that is not in syncz (no debug access) ACKed if it holds the change.
@@ -245,39 +242,15 @@ impl Verify {
                 judge(p, d, &held, since, now, at);
             }
         }
-        // Proxies with nothing to show (not in syncz, no admin) do not hold the loop.
-        let judged: Vec<&ProxyProgress> = self.proxies.values().filter(|p| !p.quiet).collect();
-        if self.in_control_plane.is_some()
-            && judged.iter().any(|p| p.moved.is_some())
-            && judged.iter().all(|p| {
-                p.moved.is_some()
-                    || (p.in_envoy.is_none() && p.acked.is_some() && !self.has_data(seen))
-            })
-        {
+        if self.waiting_for().is_none() {
             self.done = Some(now);
-        }
-        if self.done.is_none() && at.duration_since(self.started_at) > GIVE_UP_AFTER {
+        } else if at.duration_since(self.started_at) > GIVE_UP_AFTER {
             let stage = self.waiting_for().map_or("?", Stage::label);
             self.gave_up = Some(format!(
                 "gave up after {}s waiting for {stage}",
                 GIVE_UP_AFTER.as_secs()
             ));
         }
-    }
-
-    fn has_data(&self, seen: &Observed) -> bool {
-        !seen.proxies.is_empty()
-    }
-
-    fn all_in_envoy(&self, seen: &Observed) -> bool {
-        seen.proxies.iter().any(|d| {
-            let held: Vec<&Target> = self
-                .targets
-                .iter()
-                .filter(|t| d.clusters.contains_key(&t.cluster))
-                .collect();
-            !held.is_empty() && held.iter().all(|t| envoy_matches(d, t))
-        })
     }
 
     /// One line, most important first: where the loop is, then each stage's time after the
@@ -288,7 +261,17 @@ impl Verify {
             format!("+{:.2}s", d.as_secs_f64())
         };
         let status = if let Some(t) = self.done {
-            format!("✓ traffic moved {}", since(t))
+            // Done means every proxy got as far as it can be seen; say how far that was.
+            if self.proxies.values().any(|p| p.moved.is_some()) {
+                format!("✓ traffic moved {}", since(t))
+            } else if self.proxies.values().any(|p| p.acked.is_some()) {
+                format!(
+                    "✓ ACKed {} (traffic not seen: no Envoy admin given, or no requests)",
+                    since(t)
+                )
+            } else {
+                format!("✓ in EDS {} (no proxy to follow)", since(t))
+            }
         } else if let Some(why) = &self.gave_up {
             format!("✗ {why}")
         } else {
@@ -337,6 +320,16 @@ impl Verify {
         }
         out
     }
+}
+
+/// The targets in clusters this Envoy has, and whether it holds every one as wanted.
+fn held_by<'t>(targets: &'t [Target], d: &ProxyData) -> (Vec<&'t Target>, bool) {
+    let held: Vec<&Target> = targets
+        .iter()
+        .filter(|t| d.clusters.contains_key(&t.cluster))
+        .collect();
+    let all = !held.is_empty() && held.iter().all(|t| envoy_matches(d, t));
+    (held, all)
 }
 
 fn sent_matches(c: &ControlView, t: &Target) -> bool {
@@ -409,7 +402,7 @@ fn judge(
 
 #[cfg(test)]
 mod tests {
-    use super::super::control::{SentCluster, SentEndpoint, TypeSync};
+    use super::super::control::{ProxySync, SentCluster, SentEndpoint, TypeSync};
     use super::super::data::{EnvoyClusters, HostState};
     use super::*;
 
@@ -501,17 +494,17 @@ mod tests {
         let t0 = Instant::now();
         let wall = SystemTime::UNIX_EPOCH;
         let sec = |n: u64| (wall + Duration::from_secs(n), t0 + Duration::from_secs(n));
-        let mut data = ProxyData::new("east", "x", None);
+        let mut data = ProxyData::new("east", "x");
         data.record(envoy(1, 0, 0), t0, wall);
         let old = control(1);
         let syncs = [sync("v1", "SYNCED")];
         let mut v = Verify::new(
             "weight a 1→3".into(),
             vec![target()],
-            &Observed {
+            &Planes {
                 control: Some(&old),
                 syncs: &syncs,
-                proxies: &[&data],
+                proxies: vec![&data],
             },
             wall,
             t0,
@@ -519,10 +512,10 @@ mod tests {
         assert_eq!(v.waiting_for(), Some(Stage::Applied));
         v.applied = Some(wall);
         v.observe(
-            &Observed {
+            &Planes {
                 control: Some(&old),
                 syncs: &syncs,
-                proxies: &[&data],
+                proxies: vec![&data],
             },
             sec(1).0,
             sec(1).1,
@@ -532,10 +525,10 @@ mod tests {
         let new = control(3);
         let stale = [sync("v2", "STALE")];
         v.observe(
-            &Observed {
+            &Planes {
                 control: Some(&new),
                 syncs: &stale,
-                proxies: &[&data],
+                proxies: vec![&data],
             },
             sec(2).0,
             sec(2).1,
@@ -545,10 +538,10 @@ mod tests {
 
         let synced = [sync("v2", "SYNCED")];
         v.observe(
-            &Observed {
+            &Planes {
                 control: Some(&new),
                 syncs: &synced,
-                proxies: &[&data],
+                proxies: vec![&data],
             },
             sec(3).0,
             sec(3).1,
@@ -557,10 +550,10 @@ mod tests {
 
         data.record(envoy(3, 10, 10), sec(4).1, sec(4).0);
         v.observe(
-            &Observed {
+            &Planes {
                 control: Some(&new),
                 syncs: &synced,
-                proxies: &[&data],
+                proxies: vec![&data],
             },
             sec(4).0,
             sec(4).1,
@@ -570,10 +563,10 @@ mod tests {
         // Too few requests yet, even at the right split.
         data.record(envoy(3, 40, 20), sec(5).1, sec(5).0);
         v.observe(
-            &Observed {
+            &Planes {
                 control: Some(&new),
                 syncs: &synced,
-                proxies: &[&data],
+                proxies: vec![&data],
             },
             sec(5).0,
             sec(5).1,
@@ -587,10 +580,10 @@ mod tests {
 
         data.record(envoy(3, 160, 50), sec(8).1, sec(8).0);
         v.observe(
-            &Observed {
+            &Planes {
                 control: Some(&new),
                 syncs: &synced,
-                proxies: &[&data],
+                proxies: vec![&data],
             },
             sec(8).0,
             sec(8).1,
@@ -606,29 +599,113 @@ mod tests {
     }
 
     #[test]
-    fn a_split_off_target_does_not_count_and_the_loop_gives_up() {
+    fn proxies_known_only_from_syncz_are_followed_to_their_ack() {
         let t0 = Instant::now();
         let wall = SystemTime::UNIX_EPOCH;
-        let mut data = ProxyData::new("east", "x", None);
-        data.record(envoy(3, 0, 0), t0, wall);
         let c = control(3);
+        // istiod lists a proxy nobody gave an admin address for: it only has to ACK.
+        let before = [sync("v1", "SYNCED")];
+        let after = [sync("v2", "SYNCED")];
         let mut v = Verify::new(
             "w".into(),
             vec![target()],
-            &Observed {
+            &Planes {
                 control: Some(&c),
-                syncs: &[],
-                proxies: &[&data],
+                syncs: &before,
+                proxies: vec![],
             },
             wall,
             t0,
         );
         v.applied = Some(wall);
         v.observe(
-            &Observed {
+            &Planes {
+                control: Some(&c),
+                syncs: &before,
+                proxies: vec![],
+            },
+            wall,
+            t0,
+        );
+        assert_eq!(v.waiting_for(), Some(Stage::Acked));
+        v.observe(
+            &Planes {
+                control: Some(&c),
+                syncs: &after,
+                proxies: vec![],
+            },
+            wall,
+            t0,
+        );
+        assert!(v.done.is_some(), "{}", v.summary());
+        assert!(
+            v.summary().contains("✓ ACKed +0.00s (traffic not seen"),
+            "{}",
+            v.summary()
+        );
+
+        // With one Envoy read as well, the syncz-only proxy does not hold the loop at "in Envoy".
+        let mut data = ProxyData::new("west", "x");
+        data.record(envoy(3, 0, 0), t0, wall);
+        let mut v = Verify::new(
+            "w".into(),
+            vec![target()],
+            &Planes {
+                control: Some(&c),
+                syncs: &before,
+                proxies: vec![&data],
+            },
+            wall,
+            t0,
+        );
+        v.applied = Some(wall);
+        v.observe(
+            &Planes {
+                control: Some(&c),
+                syncs: &after,
+                proxies: vec![&data],
+            },
+            wall,
+            t0,
+        );
+        assert_eq!(v.waiting_for(), Some(Stage::TrafficMoved));
+        data.record(envoy(3, 150, 50), t0 + Duration::from_secs(5), wall);
+        v.observe(
+            &Planes {
+                control: Some(&c),
+                syncs: &after,
+                proxies: vec![&data],
+            },
+            wall,
+            t0 + Duration::from_secs(5),
+        );
+        assert!(v.summary().contains("✓ traffic moved"), "{}", v.summary());
+    }
+
+    #[test]
+    fn a_split_off_target_does_not_count_and_the_loop_gives_up() {
+        let t0 = Instant::now();
+        let wall = SystemTime::UNIX_EPOCH;
+        let mut data = ProxyData::new("east", "x");
+        data.record(envoy(3, 0, 0), t0, wall);
+        let c = control(3);
+        let mut v = Verify::new(
+            "w".into(),
+            vec![target()],
+            &Planes {
                 control: Some(&c),
                 syncs: &[],
-                proxies: &[&data],
+                proxies: vec![&data],
+            },
+            wall,
+            t0,
+        );
+        v.applied = Some(wall);
+        v.observe(
+            &Planes {
+                control: Some(&c),
+                syncs: &[],
+                proxies: vec![&data],
             },
             wall,
             t0,
@@ -637,20 +714,20 @@ mod tests {
         // 50/50 although Envoy holds 3:1.
         data.record(envoy(3, 500, 500), t0 + Duration::from_secs(20), wall);
         v.observe(
-            &Observed {
+            &Planes {
                 control: Some(&c),
                 syncs: &[],
-                proxies: &[&data],
+                proxies: vec![&data],
             },
             wall,
             t0 + Duration::from_secs(20),
         );
         assert!(v.done.is_none());
         v.observe(
-            &Observed {
+            &Planes {
                 control: Some(&c),
                 syncs: &[],
-                proxies: &[&data],
+                proxies: vec![&data],
             },
             wall,
             t0 + GIVE_UP_AFTER + Duration::from_secs(1),
