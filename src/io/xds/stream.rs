@@ -61,7 +61,8 @@ impl Stream<'_> {
         .await
     }
 
-    /// Decodes one response's resources into `held`; on any error nothing is applied.
+    /// Decodes one response's resources into `held` and reports the whole new set; on any
+    /// error nothing is applied, the error is reported and returned (for the NACK).
     async fn apply(
         &self,
         held: &mut Held,
@@ -72,67 +73,47 @@ impl Stream<'_> {
         replace: bool,
     ) -> Result<Option<String>, String> {
         let server = self.target.label.clone();
-        let rejected = |error: String| XdsEvent::Rejected {
-            server: server.clone(),
-            type_url: type_url.to_string(),
-            error,
+        let version = version.to_string();
+        let result = match type_url {
+            CLUSTER => merge(
+                &mut held.clusters,
+                resources.iter().map(decode::cluster).collect(),
+                removed,
+                replace,
+            )
+            .map(|()| XdsEvent::Clusters {
+                server: server.clone(),
+                version,
+                clusters: held.clusters.clone(),
+            }),
+            ENDPOINT => merge(
+                &mut held.endpoints,
+                resources.iter().map(decode::assignment).collect(),
+                removed,
+                replace,
+            )
+            .map(|()| XdsEvent::Endpoints {
+                server: server.clone(),
+                version,
+                assignments: held.endpoints.clone(),
+            }),
+            other => Err(format!("not subscribed to {other}")),
         };
-        match type_url {
-            CLUSTER => {
-                let decoded: Result<Vec<_>, String> =
-                    resources.iter().map(decode::cluster).collect();
-                let decoded = match decoded {
-                    Ok(d) => d,
-                    Err(e) => {
-                        self.emit(rejected(e.clone())).await?;
-                        return Ok(Some(e));
-                    }
-                };
-                if replace {
-                    held.clusters.clear();
-                }
-                for n in removed {
-                    held.clusters.remove(n);
-                }
-                held.clusters.extend(decoded);
-                self.emit(XdsEvent::Clusters {
+        match result {
+            Ok(event) => {
+                self.emit(event).await?;
+                Ok(None)
+            }
+            Err(error) => {
+                self.emit(XdsEvent::Rejected {
                     server,
-                    version: version.into(),
-                    clusters: held.clusters.clone(),
+                    type_url: type_url.to_string(),
+                    error: error.clone(),
                 })
                 .await?;
-            }
-            ENDPOINT => {
-                let decoded: Result<Vec<_>, String> =
-                    resources.iter().map(decode::assignment).collect();
-                let decoded = match decoded {
-                    Ok(d) => d,
-                    Err(e) => {
-                        self.emit(rejected(e.clone())).await?;
-                        return Ok(Some(e));
-                    }
-                };
-                if replace {
-                    held.endpoints.clear();
-                }
-                for n in removed {
-                    held.endpoints.remove(n);
-                }
-                held.endpoints.extend(decoded);
-                self.emit(XdsEvent::Endpoints {
-                    server,
-                    version: version.into(),
-                    assignments: held.endpoints.clone(),
-                })
-                .await?;
-            }
-            other => {
-                let e = format!("not subscribed to {other}");
-                self.emit(rejected(e.clone())).await?;
-                return Ok(Some(e));
+                Ok(Some(error))
             }
         }
-        Ok(None)
     }
 
     pub async fn run(self, channel: Channel, protocol: Protocol) -> String {
@@ -318,6 +299,25 @@ impl Stream<'_> {
             }
         }
     }
+}
+
+/// A response's decoded resources into what is held: the whole set (SotW) or an update with
+/// removals (Delta). Nothing changes when decoding failed.
+fn merge<T>(
+    held: &mut BTreeMap<String, T>,
+    decoded: Result<Vec<(String, T)>, String>,
+    removed: &[String],
+    replace: bool,
+) -> Result<(), String> {
+    let decoded = decoded?;
+    if replace {
+        held.clear();
+    }
+    for n in removed {
+        held.remove(n);
+    }
+    held.extend(decoded);
+    Ok(())
 }
 
 pub fn status_text(s: &tonic::Status) -> String {
