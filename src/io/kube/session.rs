@@ -12,6 +12,7 @@ use crate::state::Level;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
+#[derive(Clone)]
 pub struct Session {
     pub target: Target,
     pub namespace: Option<String>,
@@ -92,6 +93,34 @@ async fn start(s: &Session, tx: &mpsc::Sender<Msg>) -> anyhow::Result<Live> {
 
 /// Connects now (so that a bad kubeconfig is reported before the console opens) and returns
 /// the channel the console sends edits and context switches on.
+/// Moves the watchers to `next` (another namespace or context): the old ones stop first so
+/// nothing of theirs lands after the reset, the screen is reset, the new ones start. When they
+/// cannot, the session stays as it was and its watchers, restarted, resync what was reset.
+async fn switch(
+    live: &mut Live,
+    s: &mut Session,
+    next: Session,
+    tx: &mpsc::Sender<Msg>,
+) -> anyhow::Result<()> {
+    for w in live.watchers.drain(..) {
+        w.abort();
+    }
+    let _ = tx.send(Msg::Kube(KubeEvent::Resetting)).await;
+    match start(&next, tx).await {
+        Ok(started) => {
+            *live = started;
+            *s = next;
+            Ok(())
+        }
+        Err(e) => {
+            if let Ok(restarted) = start(s, tx).await {
+                *live = restarted;
+            }
+            Err(e)
+        }
+    }
+}
+
 pub async fn spawn(mut s: Session, tx: mpsc::Sender<Msg>) -> anyhow::Result<mpsc::Sender<Cmd>> {
     let mut live = start(&s, &tx).await?;
     let (cmd_tx, mut cmd_rx) = mpsc::channel::<Cmd>(16);
@@ -105,55 +134,33 @@ pub async fn spawn(mut s: Session, tx: mpsc::Sender<Msg>) -> anyhow::Result<mpsc
                     }
                 }
                 Cmd::SwitchNamespace(ns) => {
-                    let previous = std::mem::replace(&mut s.namespace, ns.clone());
-                    // The old watchers stop first, so nothing of theirs lands after the reset.
-                    for w in live.watchers.drain(..) {
-                        w.abort();
-                    }
-                    let _ = tx.send(Msg::Kube(KubeEvent::Resetting)).await;
-                    match start(&s, &tx).await {
-                        Ok(next) => {
-                            live = next;
-                            let label = ns.unwrap_or_else(|| "all".into());
-                            let _ = tx
-                                .send(Msg::Kube(KubeEvent::NamespaceSwitched(label)))
-                                .await;
-                        }
+                    let next = Session {
+                        namespace: ns.clone(),
+                        ..s.clone()
+                    };
+                    let msg = match switch(&mut live, &mut s, next, &tx).await {
+                        Ok(()) => Msg::Kube(KubeEvent::NamespaceSwitched(
+                            ns.unwrap_or_else(|| "all".into()),
+                        )),
                         Err(e) => {
-                            s.namespace = previous;
-                            if let Ok(next) = start(&s, &tx).await {
-                                live = next;
-                            }
-                            let _ = tx
-                                .send(Msg::Event(
-                                    Level::Error,
-                                    format!("cannot watch that namespace: {e:#}"),
-                                ))
-                                .await;
+                            Msg::Event(Level::Error, format!("cannot watch that namespace: {e:#}"))
                         }
-                    }
+                    };
+                    let _ = tx.send(msg).await;
                 }
                 Cmd::SwitchContext(name) => {
-                    let previous = s.target.context.replace(name.clone());
-                    // The old watchers stop first, so nothing of theirs lands after the reset.
-                    for w in live.watchers.drain(..) {
-                        w.abort();
-                    }
-                    let _ = tx.send(Msg::Kube(KubeEvent::Resetting)).await;
-                    match start(&s, &tx).await {
-                        Ok(next) => {
-                            live = next;
-                            let _ = tx.send(Msg::Kube(KubeEvent::ContextSwitched(name))).await;
-                        }
-                        Err(e) => {
-                            s.target.context = previous;
-                            // Restarted, the old context's watchers resync what was cleared.
-                            if let Ok(next) = start(&s, &tx).await {
-                                live = next;
-                            }
-                            let _ = tx.send(Msg::Event(Level::Error, format!("cannot switch to context {name}: {e:#}; staying where we were"))).await;
-                        }
-                    }
+                    let mut next = s.clone();
+                    next.target.context = Some(name.clone());
+                    let msg = match switch(&mut live, &mut s, next, &tx).await {
+                        Ok(()) => Msg::Kube(KubeEvent::ContextSwitched(name)),
+                        Err(e) => Msg::Event(
+                            Level::Error,
+                            format!(
+                                "cannot switch to context {name}: {e:#}; staying where we were"
+                            ),
+                        ),
+                    };
+                    let _ = tx.send(msg).await;
                 }
                 Cmd::Demo { .. } | Cmd::Quit => {}
             }
