@@ -270,7 +270,7 @@ fn proxies() {
         "SYNCED",
         "ERROR",
         "STALE since 42s ago",
-        "1 clusters, 2 hosts",
+        "1 cluster(s), 2 host(s)",
     ] {
         assert!(text.contains(want), "{want:?} missing:\n{text}");
     }
@@ -289,4 +289,30 @@ fn proxies_without_planes_says_how_to_get_them() {
     typed(&mut s, "6");
     let text = screen(&s, 80, 24);
     assert!(text.contains("--xds HOST:PORT"), "{text}");
+}
+
+#[test]
+fn a_lost_xds_server_and_a_silent_envoy_are_said_on_every_screen() {
+    use meshdeck::model::planes::control::Connection;
+    use std::time::{Duration, SystemTime};
+    let mut s = example_state();
+    typed(&mut s, "jj\n");
+    with_planes(&mut s);
+    typed(&mut s, "1");
+    let text = screen(&s, 160, 48);
+    assert!(
+        text.contains("Envoy proxy-eu not answering (ENVOY is its last answer)"),
+        "{text}"
+    );
+    for c in s.planes.control.values_mut() {
+        c.connection = Connection::Retrying {
+            since: SystemTime::now() - Duration::from_secs(42),
+            error: "tcp connect error: Connection refused".into(),
+        };
+    }
+    let text = screen(&s, 160, 48);
+    assert!(
+        text.contains("xDS 127.0.0.1:15010 lost 42s ago, retrying (SENT is what it last sent): tcp connect error"),
+        "{text}"
+    );
 }

@@ -37,6 +37,32 @@ impl PlanesView {
         }
     }
 
+    /// What is wrong with the connections to the planes, worst first, for the status bar:
+    /// an xDS server that is lost (SENT is then what it last sent) or an Envoy that cannot be
+    /// read (ENVOY is then its last answer).
+    pub fn trouble(&self) -> Option<String> {
+        use crate::model::planes::control::Connection;
+        let mut out = Vec::new();
+        for c in self.control.values() {
+            if let Connection::Retrying { since, error } = &c.connection {
+                let ago = since.elapsed().map(|d| d.as_secs()).unwrap_or(0);
+                out.push(format!(
+                    "xDS {} lost {ago}s ago, retrying (SENT is what it last sent): {error}",
+                    c.server
+                ));
+            }
+        }
+        for p in self.proxies.values() {
+            if let Some(e) = &p.error {
+                out.push(format!(
+                    "Envoy {} not answering (ENVOY is its last answer): {e}",
+                    p.name
+                ));
+            }
+        }
+        (!out.is_empty()).then(|| out.join("; "))
+    }
+
     /// Whether there is anything beyond the declared plane to show.
     pub fn is_active(&self) -> bool {
         !self.control.is_empty() || !self.proxies.is_empty()

@@ -135,9 +135,14 @@ pub fn status_bar(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
         },
         state.source_label,
     );
-    // The cluster connection: appended when fine, in front and red when not.
+    // The cluster connection: appended when fine, in front and red when not; so is a lost
+    // xDS server or an Envoy that does not answer.
     let connection = state.kube.as_ref().map(|k| k.summary());
-    if let Some((true, text)) = &connection
+    let trouble = match &connection {
+        Some((true, text)) => Some(text.clone()),
+        _ => state.planes.trouble(),
+    };
+    if let Some(text) = &trouble
         && !matches!(state.status, Some((Level::Error, _)))
     {
         let line = Line::from(vec![

@@ -160,7 +160,7 @@ fn plane_cells<'a>(state: &State, theme: &Theme, cluster: &str, ep: &Endpoint) -
         (Some(c), None) if c.knows(cluster) => {
             Line::styled("not sent", theme.style("severity.warning"))
         }
-        (Some(_), None) => Line::styled("…", theme.style("muted")),
+        (Some(_), None) => Line::styled("waiting", theme.style("muted")),
     };
     let held: Vec<String> = planes
         .proxies
@@ -233,8 +233,18 @@ fn footer_lines(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
             .planes
             .drift(&cluster_name(port.port_number, host), ep);
         let text = if drift.is_empty() {
+            // The quiet moment explains the ENVOY cells: whose they are and what marks mean.
+            let names: Vec<&str> = state.planes.proxies.keys().map(String::as_str).collect();
+            let legend = if names.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    " · ENVOY: {} (EJ ejected, HC failing health check, ? not answering, - not held)",
+                    names.join(" ")
+                )
+            };
             Line::styled(
-                " the three planes agree on this endpoint",
+                format!(" the three planes agree on this endpoint{legend}"),
                 theme.style("muted"),
             )
         } else {

@@ -91,7 +91,7 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
                 (
                     d.admin.trim_start_matches("http://").to_string(),
                     polled,
-                    format!("{} clusters, {n} hosts", d.clusters.len()),
+                    format!("{} cluster(s), {n} host(s)", d.clusters.len()),
                 )
             }
         };

@@ -26,7 +26,7 @@ pub async fn get(base: &str, path: &str) -> Result<Bytes, AdminError> {
     let resp = tokio::time::timeout(Duration::from_secs(3), client.get(uri))
         .await
         .map_err(|_| AdminError::Http(url.clone(), "timed out after 3 s".into()))?
-        .map_err(|e| AdminError::Http(url.clone(), e.to_string()))?;
+        .map_err(|e| AdminError::Http(url.clone(), crate::io::error_chain(&e)))?;
     let status = resp.status().as_u16();
     let body = resp
         .into_body()

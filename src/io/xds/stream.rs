@@ -4,7 +4,8 @@
 
 use super::decode::{self, CLUSTER, ENDPOINT, Endpoints};
 use super::event::XdsEvent;
-use super::target::{Target, error_chain};
+use super::target::Target;
+use crate::io::error_chain;
 use crate::model::planes::control::{Connection, SentCluster};
 use envoy_types::pb::envoy::config::core::v3::Node;
 use envoy_types::pb::envoy::service::discovery::v3::aggregated_discovery_service_client::AggregatedDiscoveryServiceClient;

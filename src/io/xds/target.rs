@@ -1,6 +1,7 @@
 //! Where the xDS server is and how to reach it: plaintext, or TLS with a CA and an optional
 //! bearer token (istiod's 15012 wants a service-account token with audience istio-ca).
 
+use crate::io::error_chain;
 use std::time::Duration;
 use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint};
 
@@ -25,7 +26,8 @@ pub struct Target {
 pub enum TargetError {
     #[error("xDS address {0:?}: {1}")]
     Address(String, String),
-    #[error("xDS {0}: {1}")]
+    /// The server is named where this is shown (with its connection state), so only the cause.
+    #[error("{1}")]
     Connect(String, String),
 }
 
@@ -75,19 +77,4 @@ impl Target {
         }
         Ok(req)
     }
-}
-
-/// A transport error's causes on one line ("transport error: tcp connect error: refused").
-pub fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut out = e.to_string();
-    let mut src = e.source();
-    while let Some(s) = src {
-        let text = s.to_string();
-        if !out.contains(&text) {
-            out.push_str(": ");
-            out.push_str(&text);
-        }
-        src = s.source();
-    }
-    out
 }
