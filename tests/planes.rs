@@ -262,6 +262,43 @@ async fn a_failing_probe_shows_as_failing_health_check_while_declared_healthy() 
     cp.stop().await;
 }
 
+/// The console's xDS session against `addr`, and its events.
+fn console_session(
+    addr: std::net::SocketAddr,
+    protocol: Protocol,
+    names: watch::Receiver<BTreeSet<String>>,
+    syncz: bool,
+) -> (tokio::task::JoinHandle<()>, mpsc::Receiver<XdsEvent>) {
+    let (tx, rx) = mpsc::channel(64);
+    let task = tokio::spawn(session::run(
+        Config {
+            target: Target::plaintext(&addr.to_string()),
+            protocol,
+            node: console_node("test", None),
+            syncz,
+        },
+        names,
+        tx,
+    ));
+    (task, rx)
+}
+
+/// The next event that `want`s, within 15 s.
+async fn next_event(
+    rx: &mut mpsc::Receiver<XdsEvent>,
+    want: &dyn Fn(&XdsEvent) -> bool,
+) -> XdsEvent {
+    loop {
+        let ev = tokio::time::timeout(Duration::from_secs(15), rx.recv())
+            .await
+            .expect("an event")
+            .expect("open");
+        if want(&ev) {
+            return ev;
+        }
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_client_resubscribes_after_a_restart_and_follows_its_names() {
     let vms = vms(&[("r-1", 46)]).await;
@@ -270,33 +307,14 @@ async fn the_client_resubscribes_after_a_restart_and_follows_its_names() {
     let addr = cp.addr;
     for protocol in [Protocol::Delta, Protocol::StateOfTheWorld] {
         let (names_tx, names) = watch::channel(BTreeSet::new());
-        let (tx, mut rx) = mpsc::channel(64);
-        let task = tokio::spawn(session::run(
-            Config {
-                target: Target::plaintext(&addr.to_string()),
-                protocol,
-                node: console_node("test", None),
-                syncz: false,
-            },
-            names,
-            tx,
-        ));
-        let next = async |rx: &mut mpsc::Receiver<XdsEvent>, want: &dyn Fn(&XdsEvent) -> bool| loop {
-            let ev = tokio::time::timeout(Duration::from_secs(15), rx.recv())
-                .await
-                .expect("an event")
-                .expect("open");
-            if want(&ev) {
-                return ev;
-            }
-        };
-        let ev = next(&mut rx, &|e| matches!(e, XdsEvent::Clusters { .. })).await;
+        let (task, mut rx) = console_session(addr, protocol, names, false);
+        let ev = next_event(&mut rx, &|e| matches!(e, XdsEvent::Clusters { .. })).await;
         let XdsEvent::Clusters { clusters, .. } = ev else {
             unreachable!()
         };
         assert_eq!(clusters[CLUSTER].discovery, "EDS");
         names_tx.send_replace(BTreeSet::from([CLUSTER.to_string()]));
-        let ev = next(&mut rx, &|e| matches!(e, XdsEvent::Endpoints { assignments, .. } if assignments.contains_key(CLUSTER))).await;
+        let ev = next_event(&mut rx, &|e| matches!(e, XdsEvent::Endpoints { assignments, .. } if assignments.contains_key(CLUSTER))).await;
         let XdsEvent::Endpoints { assignments, .. } = ev else {
             unreachable!()
         };
@@ -310,29 +328,10 @@ async fn the_client_resubscribes_after_a_restart_and_follows_its_names() {
     // A restart on the same address: the client reports the loss, reconnects and gets the
     // endpoints again without being asked.
     let (names_tx, names) = watch::channel(BTreeSet::from([CLUSTER.to_string()]));
-    let (tx, mut rx) = mpsc::channel(64);
-    let _task = tokio::spawn(session::run(
-        Config {
-            target: Target::plaintext(&addr.to_string()),
-            protocol: Protocol::Delta,
-            node: console_node("test", None),
-            syncz: true,
-        },
-        names,
-        tx,
-    ));
-    let wait = async |rx: &mut mpsc::Receiver<XdsEvent>, want: &dyn Fn(&XdsEvent) -> bool| loop {
-        let ev = tokio::time::timeout(Duration::from_secs(15), rx.recv())
-            .await
-            .expect("an event")
-            .expect("open");
-        if want(&ev) {
-            return ev;
-        }
-    };
-    wait(&mut rx, &|e| matches!(e, XdsEvent::Endpoints { .. })).await;
+    let (_task, mut rx) = console_session(addr, Protocol::Delta, names, true);
+    next_event(&mut rx, &|e| matches!(e, XdsEvent::Endpoints { .. })).await;
     cp.stop().await;
-    wait(&mut rx, &|e| {
+    next_event(&mut rx, &|e| {
         matches!(
             e,
             XdsEvent::Connection {
@@ -343,7 +342,7 @@ async fn the_client_resubscribes_after_a_restart_and_follows_its_names() {
     })
     .await;
     let cp = ControlPlane::start_on(addr, store_of(&text.replace("weight: 4", "weight: 6"))).await;
-    wait(&mut rx, &|e| {
+    next_event(&mut rx, &|e| {
         matches!(
             e,
             XdsEvent::Connection {
@@ -353,13 +352,13 @@ async fn the_client_resubscribes_after_a_restart_and_follows_its_names() {
         )
     })
     .await;
-    let ev = wait(&mut rx, &|e| matches!(e, XdsEvent::Endpoints { assignments, .. } if assignments.contains_key(CLUSTER))).await;
+    let ev = next_event(&mut rx, &|e| matches!(e, XdsEvent::Endpoints { assignments, .. } if assignments.contains_key(CLUSTER))).await;
     let XdsEvent::Endpoints { assignments, .. } = ev else {
         unreachable!()
     };
     assert_eq!(assignments[CLUSTER].values().next().unwrap().weight, 6);
     // The console's own node is not listed among the proxies.
-    let ev = wait(&mut rx, &|e| matches!(e, XdsEvent::Syncz { .. })).await;
+    let ev = next_event(&mut rx, &|e| matches!(e, XdsEvent::Syncz { .. })).await;
     let XdsEvent::Syncz { proxies, .. } = ev else {
         unreachable!()
     };

@@ -408,6 +408,18 @@ mod tests {
 
     const C: &str = "outbound|80||a.internal";
 
+    fn seen<'a>(
+        control: &'a ControlView,
+        syncs: &'a [ProxySync],
+        proxies: Vec<&'a ProxyData>,
+    ) -> Planes<'a> {
+        Planes {
+            control: Some(control),
+            syncs,
+            proxies,
+        }
+    }
+
     fn target() -> Target {
         Target {
             cluster: C.into(),
@@ -501,76 +513,32 @@ mod tests {
         let mut v = Verify::new(
             "weight a 1→3".into(),
             vec![target()],
-            &Planes {
-                control: Some(&old),
-                syncs: &syncs,
-                proxies: vec![&data],
-            },
+            &seen(&old, &syncs, vec![&data]),
             wall,
             t0,
         );
         assert_eq!(v.waiting_for(), Some(Stage::Applied));
         v.applied = Some(wall);
-        v.observe(
-            &Planes {
-                control: Some(&old),
-                syncs: &syncs,
-                proxies: vec![&data],
-            },
-            sec(1).0,
-            sec(1).1,
-        );
+        v.observe(&seen(&old, &syncs, vec![&data]), sec(1).0, sec(1).1);
         assert_eq!(v.waiting_for(), Some(Stage::ControlPlane));
 
         let new = control(3);
         let stale = [sync("v2", "STALE")];
-        v.observe(
-            &Planes {
-                control: Some(&new),
-                syncs: &stale,
-                proxies: vec![&data],
-            },
-            sec(2).0,
-            sec(2).1,
-        );
+        v.observe(&seen(&new, &stale, vec![&data]), sec(2).0, sec(2).1);
         assert_eq!(v.in_control_plane, Some(sec(2).0));
         assert_eq!(v.waiting_for(), Some(Stage::Acked));
 
         let synced = [sync("v2", "SYNCED")];
-        v.observe(
-            &Planes {
-                control: Some(&new),
-                syncs: &synced,
-                proxies: vec![&data],
-            },
-            sec(3).0,
-            sec(3).1,
-        );
+        v.observe(&seen(&new, &synced, vec![&data]), sec(3).0, sec(3).1);
         assert_eq!(v.waiting_for(), Some(Stage::InEnvoy));
 
         data.record(envoy(3, 10, 10), sec(4).1, sec(4).0);
-        v.observe(
-            &Planes {
-                control: Some(&new),
-                syncs: &synced,
-                proxies: vec![&data],
-            },
-            sec(4).0,
-            sec(4).1,
-        );
+        v.observe(&seen(&new, &synced, vec![&data]), sec(4).0, sec(4).1);
         assert_eq!(v.waiting_for(), Some(Stage::TrafficMoved));
 
         // Too few requests yet, even at the right split.
         data.record(envoy(3, 40, 20), sec(5).1, sec(5).0);
-        v.observe(
-            &Planes {
-                control: Some(&new),
-                syncs: &synced,
-                proxies: vec![&data],
-            },
-            sec(5).0,
-            sec(5).1,
-        );
+        v.observe(&seen(&new, &synced, vec![&data]), sec(5).0, sec(5).1);
         assert!(v.done.is_none());
         assert!(
             v.summary().contains("east 75%/75% of 40 rq"),
@@ -579,15 +547,7 @@ mod tests {
         );
 
         data.record(envoy(3, 160, 50), sec(8).1, sec(8).0);
-        v.observe(
-            &Planes {
-                control: Some(&new),
-                syncs: &synced,
-                proxies: vec![&data],
-            },
-            sec(8).0,
-            sec(8).1,
-        );
+        v.observe(&seen(&new, &synced, vec![&data]), sec(8).0, sec(8).1);
         assert_eq!(v.done, Some(sec(8).0), "{}", v.summary());
         let s = v.summary();
         assert!(
@@ -609,34 +569,14 @@ mod tests {
         let mut v = Verify::new(
             "w".into(),
             vec![target()],
-            &Planes {
-                control: Some(&c),
-                syncs: &before,
-                proxies: vec![],
-            },
+            &seen(&c, &before, vec![]),
             wall,
             t0,
         );
         v.applied = Some(wall);
-        v.observe(
-            &Planes {
-                control: Some(&c),
-                syncs: &before,
-                proxies: vec![],
-            },
-            wall,
-            t0,
-        );
+        v.observe(&seen(&c, &before, vec![]), wall, t0);
         assert_eq!(v.waiting_for(), Some(Stage::Acked));
-        v.observe(
-            &Planes {
-                control: Some(&c),
-                syncs: &after,
-                proxies: vec![],
-            },
-            wall,
-            t0,
-        );
+        v.observe(&seen(&c, &after, vec![]), wall, t0);
         assert!(v.done.is_some(), "{}", v.summary());
         assert!(
             v.summary().contains("✓ ACKed +0.00s (traffic not seen"),
@@ -650,32 +590,16 @@ mod tests {
         let mut v = Verify::new(
             "w".into(),
             vec![target()],
-            &Planes {
-                control: Some(&c),
-                syncs: &before,
-                proxies: vec![&data],
-            },
+            &seen(&c, &before, vec![&data]),
             wall,
             t0,
         );
         v.applied = Some(wall);
-        v.observe(
-            &Planes {
-                control: Some(&c),
-                syncs: &after,
-                proxies: vec![&data],
-            },
-            wall,
-            t0,
-        );
+        v.observe(&seen(&c, &after, vec![&data]), wall, t0);
         assert_eq!(v.waiting_for(), Some(Stage::TrafficMoved));
         data.record(envoy(3, 150, 50), t0 + Duration::from_secs(5), wall);
         v.observe(
-            &Planes {
-                control: Some(&c),
-                syncs: &after,
-                proxies: vec![&data],
-            },
+            &seen(&c, &after, vec![&data]),
             wall,
             t0 + Duration::from_secs(5),
         );
@@ -692,43 +616,23 @@ mod tests {
         let mut v = Verify::new(
             "w".into(),
             vec![target()],
-            &Planes {
-                control: Some(&c),
-                syncs: &[],
-                proxies: vec![&data],
-            },
+            &seen(&c, &[], vec![&data]),
             wall,
             t0,
         );
         v.applied = Some(wall);
-        v.observe(
-            &Planes {
-                control: Some(&c),
-                syncs: &[],
-                proxies: vec![&data],
-            },
-            wall,
-            t0,
-        );
+        v.observe(&seen(&c, &[], vec![&data]), wall, t0);
         assert!(v.proxies["east"].in_envoy.is_some());
         // 50/50 although Envoy holds 3:1.
         data.record(envoy(3, 500, 500), t0 + Duration::from_secs(20), wall);
         v.observe(
-            &Planes {
-                control: Some(&c),
-                syncs: &[],
-                proxies: vec![&data],
-            },
+            &seen(&c, &[], vec![&data]),
             wall,
             t0 + Duration::from_secs(20),
         );
         assert!(v.done.is_none());
         v.observe(
-            &Planes {
-                control: Some(&c),
-                syncs: &[],
-                proxies: vec![&data],
-            },
+            &seen(&c, &[], vec![&data]),
             wall,
             t0 + GIVE_UP_AFTER + Duration::from_secs(1),
         );
