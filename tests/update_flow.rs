@@ -456,4 +456,29 @@ fn an_applied_edit_is_followed_through_the_planes() {
         }),
     );
     assert!(s.planes.proxies["east"].is_stale());
+    // Something the console cannot use is said until the server sends something usable.
+    update(
+        &mut s,
+        Msg::Xds(XdsEvent::Rejected {
+            server: "xds".into(),
+            type_url: "ClusterLoadAssignment".into(),
+            error: "bad bytes".into(),
+        }),
+    );
+    let trouble = s.planes.trouble().unwrap();
+    assert!(
+        trouble.contains(
+            "xDS xds: meshdeck could not use the ClusterLoadAssignment it sent: bad bytes"
+        ),
+        "{trouble}"
+    );
+    update(
+        &mut s,
+        Msg::Xds(XdsEvent::Endpoints {
+            server: "xds".into(),
+            version: "3".into(),
+            assignments: BTreeMap::new(),
+        }),
+    );
+    assert!(!s.planes.trouble().unwrap().contains("could not use"));
 }

@@ -20,8 +20,9 @@ pub struct PlanesView {
     pub syncz_unavailable: BTreeMap<String, String>,
     /// Every Envoy the console can read, by name; polled only while a screen needs them.
     pub proxies: BTreeMap<String, ProxyData>,
-    /// The last thing the console itself NACKed.
-    pub rejected: Option<String>,
+    /// Per server, what the console itself could not use (and NACKed) until the server sends
+    /// something usable again.
+    pub rejected: BTreeMap<String, String>,
     /// The last weight or locality edit, followed until traffic moved (or given up).
     pub verify: Option<Verify>,
 }
@@ -51,6 +52,9 @@ impl PlanesView {
                     c.server
                 ));
             }
+        }
+        for (server, why) in &self.rejected {
+            out.push(format!("xDS {server}: {why} (SENT may be old)"));
         }
         for p in self.proxies.values() {
             if let Some(e) = &p.error {

@@ -33,12 +33,16 @@ pub fn on_xds(state: &mut State, ev: XdsEvent) {
             server,
             version,
             clusters,
-        } => view(planes, &server).set_clusters(version, clusters),
+        } => {
+            planes.rejected.remove(&server);
+            view(planes, &server).set_clusters(version, clusters);
+        }
         XdsEvent::Endpoints {
             server,
             version,
             assignments,
         } => {
+            planes.rejected.remove(&server);
             view(planes, &server).set_endpoints(version, assignments, now);
         }
         XdsEvent::Rejected {
@@ -46,9 +50,9 @@ pub fn on_xds(state: &mut State, ev: XdsEvent) {
             type_url,
             error,
         } => {
-            let text = format!("xDS {server}: could not use {type_url}: {error}");
-            planes.rejected = Some(text.clone());
-            state.status = Some((Level::Error, text));
+            let why = format!("meshdeck could not use the {type_url} it sent: {error}");
+            state.status = Some((Level::Error, format!("xDS {server}: {why}")));
+            planes.rejected.insert(server, why);
         }
         XdsEvent::Syncz { server, proxies } => {
             planes.syncz_unavailable.remove(&server);
