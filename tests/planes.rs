@@ -142,6 +142,10 @@ async fn every_drift_is_found_against_a_real_envoy() {
     let eps = endpoints_json(&declared, &planes).await;
     let a = by_address(&eps, "127.0.0.41");
     assert_eq!(a["control"]["weight"], 3, "{a:#}");
+    assert!(
+        a["control"]["version"].as_str().is_some_and(|v| !v.is_empty()),
+        "the EDS version SENT comes from: {a:#}"
+    );
     assert_eq!(a["data"]["east"]["weight"], 3, "{a:#}");
     assert_eq!(codes(a), ["weight-differs"], "{a:#}");
     let b = by_address(&eps, "127.0.0.42");

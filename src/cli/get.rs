@@ -257,6 +257,7 @@ fn plane_fields(
         match (control, sent) {
             (Some(c), Some(s)) => json!({
                 "server": c.server,
+                "version": c.eds_version,
                 "weight": s.weight,
                 "locality": s.locality.to_string(),
                 "priority": s.priority,

@@ -200,10 +200,8 @@ async fn ask(
                 }
                 view.connection = state;
             }
-            XdsEvent::Clusters {
-                version, clusters, ..
-            } => {
-                view.set_clusters(version, clusters);
+            XdsEvent::Clusters { clusters, .. } => {
+                view.set_clusters(clusters);
                 cds = true;
             }
             XdsEvent::Endpoints {

@@ -30,12 +30,10 @@ pub fn on_xds(state: &mut State, ev: XdsEvent) {
     match ev {
         XdsEvent::Connection { server, state: c } => view(planes, &server).connection = c,
         XdsEvent::Clusters {
-            server,
-            version,
-            clusters,
+            server, clusters, ..
         } => {
             planes.rejected.remove(&server);
-            view(planes, &server).set_clusters(version, clusters);
+            view(planes, &server).set_clusters(clusters);
         }
         XdsEvent::Endpoints {
             server,

@@ -13,7 +13,6 @@ pub enum XdsEvent {
     /// The whole set of clusters (CDS).
     Clusters {
         server: String,
-        version: String,
         clusters: BTreeMap<String, SentCluster>,
     },
     /// Every subscribed cluster's endpoints as now held (EDS).

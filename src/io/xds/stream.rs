@@ -84,7 +84,6 @@ impl Stream<'_> {
             )
             .map(|()| XdsEvent::Clusters {
                 server: server.clone(),
-                version,
                 clusters: held.clusters.clone(),
             }),
             ENDPOINT => merge(

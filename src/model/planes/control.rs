@@ -30,9 +30,8 @@ pub struct SentCluster {
 pub struct ControlView {
     pub server: String,
     pub clusters: BTreeMap<String, SentCluster>,
-    pub cds_version: String,
+    /// The version of the last EDS response: which answer SENT comes from.
     pub eds_version: String,
-    pub updated_at: Option<SystemTime>,
     /// Per cluster, when its endpoints last changed — the "in the control plane" stage.
     pub eds_changed_at: BTreeMap<String, SystemTime>,
     pub connection: Connection,
@@ -63,12 +62,8 @@ impl ControlView {
             .is_some_and(|c| c.endpoints.is_some())
     }
 
-    pub fn is_stale(&self) -> bool {
-        !matches!(self.connection, Connection::Connected)
-    }
-
     /// Applies a received set of clusters: keeps endpoints already known for EDS clusters.
-    pub fn set_clusters(&mut self, version: String, clusters: BTreeMap<String, SentCluster>) {
+    pub fn set_clusters(&mut self, clusters: BTreeMap<String, SentCluster>) {
         let mut next = clusters;
         for (name, c) in next.iter_mut() {
             if c.endpoints.is_none()
@@ -78,7 +73,6 @@ impl ControlView {
             }
         }
         self.clusters = next;
-        self.cds_version = version;
     }
 
     /// Applies received assignments; returns the clusters whose endpoints changed.
@@ -104,7 +98,6 @@ impl ControlView {
             }
         }
         self.eds_version = version;
-        self.updated_at = Some(now);
         changed
     }
 }
@@ -172,16 +165,13 @@ mod tests {
             t0,
         );
         assert_eq!(changed, vec!["c".to_string()]);
-        v.set_clusters(
-            "2".into(),
-            BTreeMap::from([(
-                "c".to_string(),
-                SentCluster {
-                    discovery: "EDS".into(),
-                    endpoints: None,
-                },
-            )]),
-        );
+        v.set_clusters(BTreeMap::from([(
+            "c".to_string(),
+            SentCluster {
+                discovery: "EDS".into(),
+                endpoints: None,
+            },
+        )]));
         assert!(v.knows("c"));
         assert_eq!(v.endpoint("c", &a).map(|e| e.weight), Some(1));
         // The same assignment again is not a change.
