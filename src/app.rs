@@ -53,6 +53,16 @@ pub struct Routes {
     pub planes: Option<crate::io::planes::PlaneLinks>,
 }
 
+/// Tells the plane tasks what the screen needs now: EDS for its clusters, polls of its Envoys.
+fn steer_planes(routes: &Routes, state: &State) {
+    if let Some(links) = &routes.planes {
+        links.want(
+            crate::update::planes::wanted_clusters(state),
+            crate::update::planes::wanted_proxies(state),
+        );
+    }
+}
+
 pub async fn run(
     term: &mut Term,
     mut state: State,
@@ -66,12 +76,7 @@ pub async fn run(
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let mut hangup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())?;
     let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
-    if let Some(links) = &routes.planes {
-        links.want(
-            crate::update::planes::wanted_clusters(&state),
-            crate::update::planes::wanted_proxies(&state),
-        );
-    }
+    steer_planes(&routes, &state);
     loop {
         let msg = tokio::select! {
             ev = events.next() => match ev {
@@ -124,12 +129,7 @@ pub async fn run(
                 }
             }
         }
-        if let Some(links) = &routes.planes {
-            links.want(
-                crate::update::planes::wanted_clusters(&state),
-                crate::update::planes::wanted_proxies(&state),
-            );
-        }
+        steer_planes(&routes, &state);
         dirty = true;
     }
 }

@@ -143,7 +143,9 @@ async fn every_drift_is_found_against_a_real_envoy() {
     let a = by_address(&eps, "127.0.0.41");
     assert_eq!(a["control"]["weight"], 3, "{a:#}");
     assert!(
-        a["control"]["version"].as_str().is_some_and(|v| !v.is_empty()),
+        a["control"]["version"]
+            .as_str()
+            .is_some_and(|v| !v.is_empty()),
         "the EDS version SENT comes from: {a:#}"
     );
     assert_eq!(a["data"]["east"]["weight"], 3, "{a:#}");
