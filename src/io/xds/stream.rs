@@ -128,21 +128,9 @@ impl Stream<'_> {
     }
 
     async fn sotw(self, channel: Channel) -> Result<(), String> {
-        let (tx, rx) = mpsc::channel::<DiscoveryRequest>(16);
-        let mut client =
-            AggregatedDiscoveryServiceClient::new(channel).max_decoding_message_size(256 << 20);
-        let req = self
-            .target
-            .authorize(tonic::Request::new(ReceiverStream::new(rx)))
-            .map_err(|e| e.to_string())?;
-        let send = |r: DiscoveryRequest| {
-            let tx = tx.clone();
-            async move {
-                tx.send(r)
-                    .await
-                    .map_err(|_| "request stream closed".to_string())
-            }
-        };
+        let (tx, req) = outbound::<DiscoveryRequest>(self.target)?;
+        let mut client = client(channel);
+        let send = |r: DiscoveryRequest| push(&tx, r);
         send(DiscoveryRequest {
             node: Some(self.node.clone()),
             type_url: CLUSTER.into(),
@@ -216,21 +204,9 @@ impl Stream<'_> {
     }
 
     async fn delta(self, channel: Channel) -> Result<(), String> {
-        let (tx, rx) = mpsc::channel::<DeltaDiscoveryRequest>(16);
-        let mut client =
-            AggregatedDiscoveryServiceClient::new(channel).max_decoding_message_size(256 << 20);
-        let req = self
-            .target
-            .authorize(tonic::Request::new(ReceiverStream::new(rx)))
-            .map_err(|e| e.to_string())?;
-        let send = |r: DeltaDiscoveryRequest| {
-            let tx = tx.clone();
-            async move {
-                tx.send(r)
-                    .await
-                    .map_err(|_| "request stream closed".to_string())
-            }
-        };
+        let (tx, req) = outbound::<DeltaDiscoveryRequest>(self.target)?;
+        let mut client = client(channel);
+        let send = |r: DeltaDiscoveryRequest| push(&tx, r);
         send(DeltaDiscoveryRequest {
             node: Some(self.node.clone()),
             type_url: CLUSTER.into(),
@@ -299,6 +275,28 @@ impl Stream<'_> {
             }
         }
     }
+}
+
+/// The request side of an ADS stream: where requests go, and the call that carries them
+/// (with the bearer token when there is one).
+pub(super) fn outbound<R>(
+    target: &Target,
+) -> Result<(mpsc::Sender<R>, tonic::Request<ReceiverStream<R>>), String> {
+    let (tx, rx) = mpsc::channel::<R>(16);
+    let req = target
+        .authorize(tonic::Request::new(ReceiverStream::new(rx)))
+        .map_err(|e| e.to_string())?;
+    Ok((tx, req))
+}
+
+pub(super) fn client(channel: Channel) -> AggregatedDiscoveryServiceClient<Channel> {
+    AggregatedDiscoveryServiceClient::new(channel).max_decoding_message_size(256 << 20)
+}
+
+async fn push<R>(tx: &mpsc::Sender<R>, r: R) -> Result<(), String> {
+    tx.send(r)
+        .await
+        .map_err(|_| "request stream closed".to_string())
 }
 
 /// A response's decoded resources into what is held: the whole set (SotW) or an update with

@@ -2,19 +2,17 @@
 //! status of each xDS type, polled on its own stream about once a second.
 
 use super::event::XdsEvent;
-use super::stream::status_text;
+use super::stream::{client, outbound, status_text};
 use super::target::Target;
 use crate::model::planes::control::{ProxySync, TypeSync};
 use envoy_types::pb::envoy::config::core::v3::Node;
 use envoy_types::pb::envoy::service::discovery::v3::DiscoveryRequest;
-use envoy_types::pb::envoy::service::discovery::v3::aggregated_discovery_service_client::AggregatedDiscoveryServiceClient;
 use envoy_types::pb::envoy::service::status::v3::{ClientConfig, ConfigStatus};
 use envoy_types::pb::google::protobuf::Any;
 use prost::Message;
 use std::collections::BTreeMap;
 use std::time::Duration;
 use tokio::sync::mpsc;
-use tokio_stream::wrappers::ReceiverStream;
 use tonic::transport::Channel;
 
 pub const SYNCZ: &str = "istio.io/debug/syncz";
@@ -90,13 +88,11 @@ pub async fn poll(
     node: Node,
     events: &mpsc::Sender<XdsEvent>,
 ) -> String {
-    let (tx, rx) = mpsc::channel::<DiscoveryRequest>(4);
-    let mut client =
-        AggregatedDiscoveryServiceClient::new(channel).max_decoding_message_size(256 << 20);
-    let req = match target.authorize(tonic::Request::new(ReceiverStream::new(rx))) {
-        Ok(r) => r,
-        Err(e) => return e.to_string(),
+    let (tx, req) = match outbound::<DiscoveryRequest>(target) {
+        Ok(o) => o,
+        Err(e) => return e,
     };
+    let mut client = client(channel);
     let ask = |nonce: String| DiscoveryRequest {
         node: Some(node.clone()),
         type_url: SYNCZ.into(),
