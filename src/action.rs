@@ -27,13 +27,14 @@ pub enum Action {
     DestinationRules,
     Problems,
     Proxies,
+    Charts,
     DemoFailProbe,
     DemoErrors,
     DemoRecover,
 }
 
 impl Action {
-    pub const ALL: [Action; 27] = [
+    pub const ALL: [Action; 28] = [
         Action::Quit,
         Action::Help,
         Action::Back,
@@ -58,6 +59,7 @@ impl Action {
         Action::DestinationRules,
         Action::Problems,
         Action::Proxies,
+        Action::Charts,
         Action::DemoFailProbe,
         Action::DemoErrors,
         Action::DemoRecover,
@@ -114,6 +116,10 @@ impl Action {
             Action::Proxies => (
                 "proxies",
                 "go to the proxies: sync status (syncz) and what each Envoy holds",
+            ),
+            Action::Charts => (
+                "charts",
+                "go to the charts: requests, 5xx, latency, connections, ejections per cluster and host",
             ),
             Action::DemoFailProbe => (
                 "demo_fail_probe",

@@ -308,7 +308,7 @@ async fn cluster_console(
         k.scoped = scoped;
         state.source_label = format!("cluster {}", k.context);
     }
-    let planes = match start_planes(&args.planes, None, Vec::new(), &mut state, &tx) {
+    let planes = match start_planes(&args.planes, None, Vec::new(), None, &mut state, &tx) {
         Ok(p) => p,
         Err(e) => {
             eprintln!("meshdeck: {e}");
@@ -339,6 +339,7 @@ fn start_planes(
     args: &cli::planes::PlaneArgs,
     extra_xds: Option<meshdeck::io::xds::Target>,
     extra_admins: Vec<meshdeck::io::envoy::poll::PollTarget>,
+    extra_metrics: Option<std::net::TcpListener>,
     state: &mut State,
     tx: &mpsc::Sender<Msg>,
 ) -> Result<Option<meshdeck::io::planes::PlaneLinks>, String> {
@@ -346,7 +347,15 @@ fn start_planes(
     servers.extend(extra_xds);
     let mut admins = args.admin_targets()?;
     admins.extend(extra_admins);
-    if servers.is_empty() && admins.is_empty() {
+    let metrics = match (&args.metrics_listen, extra_metrics) {
+        (Some(addr), _) => {
+            let l = std::net::TcpListener::bind(addr)
+                .map_err(|e| format!("--metrics-listen {addr}: {e}"))?;
+            Some(l)
+        }
+        (None, demo) => demo,
+    };
+    if servers.is_empty() && admins.is_empty() && metrics.is_none() {
         return Ok(None);
     }
     state.planes = meshdeck::state::planes::PlanesView::with_proxies(&admins);
@@ -372,7 +381,11 @@ fn start_planes(
             }
         })
         .collect();
-    Ok(Some(meshdeck::io::planes::spawn(configs, tx.clone())))
+    Ok(Some(meshdeck::io::planes::spawn(
+        configs,
+        metrics,
+        tx.clone(),
+    )))
 }
 
 fn load_config(args: &ConsoleArgs) -> (Keymap, Theme, Vec<config::ConfigError>) {
@@ -396,7 +409,7 @@ async fn launch(
     args: ConsoleArgs,
     label: String,
     notice: Option<String>,
-    mesh: Option<&mut demo::run::Demo>,
+    mut mesh: Option<&mut demo::run::Demo>,
 ) -> anyhow::Result<i32> {
     let roots = args.manifests.clone();
     tracing::info!(?roots, "starting the console");
@@ -423,14 +436,22 @@ async fn launch(
     };
     let source_tx = app::spawn_source(source, tx.clone());
     // The demo's own control plane and Envoys are planes too.
-    let (demo_xds, demo_admins) = match &mesh {
+    let (demo_xds, demo_admins, demo_metrics) = match mesh.as_deref_mut() {
         Some(m) => (
             Some(meshdeck::io::xds::Target::plaintext(&m.xds.to_string())),
             m.admin_targets().await,
+            m.metrics_listener.take(),
         ),
-        None => (None, Vec::new()),
+        None => (None, Vec::new(), None),
     };
-    let planes = match start_planes(&args.planes, demo_xds, demo_admins, &mut state, &tx) {
+    let planes = match start_planes(
+        &args.planes,
+        demo_xds,
+        demo_admins,
+        demo_metrics,
+        &mut state,
+        &tx,
+    ) {
         Ok(p) => p,
         Err(e) => anyhow::bail!("{e}"),
     };

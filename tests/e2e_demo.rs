@@ -48,6 +48,12 @@ fn demo_weight_edit_is_followed_until_traffic_moved() {
     for stage in ["applied +0.00s · EDS +", "· ACK +", "· Envoy +", "proxy-eu"] {
         assert!(screen.contains(stage), "{stage:?} missing:\n{screen}");
     }
+    // The demo's Envoys push their stats: the charts show them without polling /stats.
+    pty.keys("7");
+    pty.wait_for("Charts");
+    pty.keys("/test\r");
+    pty.wait_for_within("metrics service", Duration::from_secs(10));
+    pty.wait_for("requests/s");
     pty.keys("q");
     assert!(pty.wait_exit().success());
 }

@@ -380,10 +380,7 @@ async fn a_killed_envoy_is_reported_and_its_return_noticed() {
     let cp = ControlPlane::start(store_of(&text)).await;
     let mut proxy = Proxy::start("east", "r1/z1", cp.addr, ApiType::StateOfTheWorld).await;
     cp.wait_synced("east").await;
-    let (targets_tx, targets) = watch::channel(vec![PollTarget {
-        name: "east".into(),
-        admin: proxy.admin.clone(),
-    }]);
+    let (targets_tx, targets) = watch::channel(vec![PollTarget::new("east", proxy.admin.clone())]);
     let (tx, mut rx) = mpsc::channel(16);
     let poller = tokio::spawn(poll::run(targets, tx));
     let next = async |rx: &mut mpsc::Receiver<DataEvent>| {

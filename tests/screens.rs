@@ -316,3 +316,143 @@ fn a_lost_xds_server_and_a_silent_envoy_are_said_on_every_screen() {
         "{text}"
     );
 }
+
+/// A minute of stats from two proxies (one pushing, one polled) and one Envoy's hosts, at
+/// fixed times so the charts are the same on every run.
+fn with_stats(s: &mut State) {
+    use meshdeck::model::planes::HostKey;
+    use meshdeck::model::planes::data::{HostState, ProxyData};
+    use meshdeck::model::planes::stats::{
+        ClusterReading, Field, Latency, ProxyStats, Readings, StatsSource,
+    };
+    use std::collections::BTreeMap;
+    use std::time::{Duration, Instant, SystemTime};
+    let payments = "outbound|80||payments.shop.internal";
+    let ratings = "outbound|9080||ratings.shop.internal";
+    let t0: u64 = 1_800_000_000;
+    let reading = |rq: u64, err: u64, cx: u64, ej: u64, p50: f64, p99: f64| {
+        let mut r = ClusterReading::default();
+        r.values.insert(Field::RqTotal, rq);
+        r.values.insert(Field::Rq2xx, rq - err);
+        r.values.insert(Field::Rq5xx, err);
+        r.values.insert(Field::CxActive, cx);
+        r.values.insert(Field::EjectionsActive, ej);
+        r.latency = Some(Latency::Quantiles {
+            p50: Some(p50),
+            p99: Some(p99),
+        });
+        r
+    };
+    let mut east = ProxyStats::new(StatsSource::Pushed);
+    let mut eu = ProxyStats::new(StatsSource::AdminJson);
+    let mut east_data = ProxyData::new("proxy-east", "http://127.0.0.1:15000");
+    let (mut rq, mut err, mut eu_rq, mut host_rq) = (0u64, 0u64, 0u64, [0u64, 0u64]);
+    let t = Instant::now();
+    for i in 0..=60u64 {
+        let failing = i > 50;
+        rq += 20 + i % 10;
+        err += if failing { 3 } else { 0 };
+        eu_rq += 10;
+        let at = (t0 + i) * 1000;
+        east.record(
+            at,
+            &Readings::from([(
+                payments.to_string(),
+                reading(rq, err, 3, failing as u64, 1.5 + (i % 5) as f64 * 0.25, 9.0),
+            )]),
+        );
+        eu.record(
+            at,
+            &Readings::from([
+                (payments.to_string(), reading(eu_rq, 0, 1, 0, 1.0, 4.0)),
+                (ratings.to_string(), reading(eu_rq / 2, 0, 1, 0, 2.0, 6.0)),
+            ]),
+        );
+        host_rq[0] += 12 + i % 10;
+        host_rq[1] += 8;
+        let flags = |bad: bool| {
+            if bad {
+                vec!["failed_outlier_check".to_string()]
+            } else {
+                vec![]
+            }
+        };
+        east_data.record(
+            BTreeMap::from([(
+                payments.to_string(),
+                BTreeMap::from([
+                    (
+                        HostKey::new("10.10.1.11", 8080),
+                        HostState {
+                            weight: 70,
+                            rq_total: host_rq[0],
+                            rq_error: if failing { i - 50 } else { 0 },
+                            cx_active: 2,
+                            flags: flags(failing),
+                            ..Default::default()
+                        },
+                    ),
+                    (
+                        HostKey::new("10.10.1.12", 8080),
+                        HostState {
+                            weight: 30,
+                            rq_total: host_rq[1],
+                            cx_active: 1,
+                            ..Default::default()
+                        },
+                    ),
+                ]),
+            )]),
+            t + Duration::from_secs(i),
+            SystemTime::UNIX_EPOCH + Duration::from_secs(t0 + i),
+        );
+    }
+    s.planes.stats.insert("proxy-east".into(), east);
+    s.planes.stats.insert("proxy-eu".into(), eu);
+    s.planes.proxies.insert("proxy-east".into(), east_data);
+}
+
+#[test]
+fn charts() {
+    let mut s = example_state();
+    with_stats(&mut s);
+    typed(&mut s, "7");
+    let rows = screen(&s, 80, 24);
+    assert!(rows.contains("payments.shop.internal:80"), "{rows}");
+    typed(&mut s, "/payments\n");
+    let text = screen(&s, 160, 48);
+    for want in [
+        "requests/s",
+        "p99 ms",
+        "ejected hosts",
+        "proxy-east: metrics service",
+        "proxy-eu: admin /stats",
+        "10.10.1.11:8080",
+        "HOST (from /clusters)",
+        "█",
+    ] {
+        assert!(text.contains(want), "{want:?} missing:\n{text}");
+    }
+    // Summed over both proxies: 20 + 10 requests a second now, 3 of them 5xx, one host
+    // ejected; latency is the worse proxy's.
+    let row = text
+        .lines()
+        .find(|l| l.starts_with("> payments.shop.internal:80"))
+        .unwrap_or_else(|| panic!("{text}"));
+    let cells: Vec<&str> = row.split_whitespace().collect();
+    assert_eq!(
+        cells[2..],
+        ["30", "█▆▇▇▇▇▇▇███▆", "27", "3", "1.5", "9", "4", "1"],
+        "{row}"
+    );
+    both("charts", &s);
+}
+
+#[test]
+fn charts_without_stats_say_where_they_come_from() {
+    let mut s = example_state();
+    typed(&mut s, "7");
+    let text = screen(&s, 80, 24);
+    assert!(text.contains("--metrics-listen"), "{text}");
+    assert!(text.contains("--envoy-prometheus"), "{text}");
+}

@@ -328,10 +328,7 @@ fn an_applied_edit_is_followed_through_the_planes() {
     use std::time::{Duration, Instant, SystemTime};
 
     let mut s = example_state();
-    let east = PollTarget {
-        name: "east".into(),
-        admin: "http://127.0.0.1:15000".into(),
-    };
+    let east = PollTarget::new("east", "http://127.0.0.1:15000");
     s.planes = PlanesView::with_proxies(std::slice::from_ref(&east));
     s.planes
         .control
@@ -481,4 +478,81 @@ fn an_applied_edit_is_followed_through_the_planes() {
         }),
     );
     assert!(!s.planes.trouble().unwrap().contains("could not use"));
+}
+
+#[test]
+fn charts_poll_stats_for_the_rows_on_screen_until_the_envoy_pushes_them() {
+    use meshdeck::io::envoy::poll::{DataEvent, PollTarget};
+    use meshdeck::model::planes::data::unix_ms;
+    use meshdeck::model::planes::stats::{ClusterReading, Field, Metric, Readings, StatsSource};
+    use meshdeck::state::planes::PlanesView;
+    use meshdeck::state::{RowId, Screen};
+    use meshdeck::update::planes::wanted_proxies;
+    use std::time::SystemTime;
+
+    let mut s = example_state();
+    s.planes = PlanesView::with_proxies(&[PollTarget::new("east", "http://127.0.0.1:15000")]);
+    assert!(wanted_proxies(&s).is_empty(), "nothing polled on a list");
+    typed(&mut s, "7");
+    assert_eq!(s.screen(), &Screen::Charts);
+    let rows: Vec<String> = s
+        .list()
+        .unwrap()
+        .rows
+        .iter()
+        .map(|r| match r {
+            RowId::Cluster(c) => c.clone(),
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert!(
+        rows.contains(&"outbound|80||payments.shop.internal".to_string()),
+        "{rows:?}"
+    );
+    assert!(
+        rows.contains(&"outbound|9080||ratings.shop.internal".to_string()),
+        "{rows:?}"
+    );
+    let polled = wanted_proxies(&s);
+    assert_eq!(polled.len(), 1);
+    assert_eq!(
+        polled[0].stats, rows,
+        "every row is near the selection here"
+    );
+
+    // The Envoy starts pushing: its stats are no longer polled, and a cluster only it
+    // reports joins the rows.
+    let now = unix_ms(SystemTime::now());
+    let reading = |rq: u64| {
+        let mut r = ClusterReading::default();
+        r.values.insert(Field::RqTotal, rq);
+        Readings::from([("outbound|8443||extra.mesh.internal".to_string(), r)])
+    };
+    for (i, rq) in [(0u64, 100u64), (1, 130)] {
+        meshdeck::update::update(
+            &mut s,
+            meshdeck::msg::Msg::Data(DataEvent::Stats {
+                proxy: "east".into(),
+                source: StatsSource::Pushed,
+                at_ms: now - 1000 + i * 1000,
+                readings: reading(rq),
+            }),
+        );
+    }
+    meshdeck::update::tick(&mut s);
+    assert!(
+        wanted_proxies(&s)[0].stats.is_empty(),
+        "pushed stats are not polled"
+    );
+    assert!(
+        s.list()
+            .unwrap()
+            .rows
+            .contains(&RowId::Cluster("outbound|8443||extra.mesh.internal".into()))
+    );
+    let clock = s.planes.chart_clock().unwrap();
+    let w = s
+        .planes
+        .cluster_window("outbound|8443||extra.mesh.internal", Metric::Rq, clock, 1);
+    assert_eq!(w, vec![Some(30.0)]);
 }

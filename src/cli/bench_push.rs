@@ -62,6 +62,7 @@ pub async fn run(edits: usize, out: &mut dyn Write) -> anyhow::Result<i32> {
         admin: admin_addr,
         listen: SocketAddr::from(([127, 0, 0, 1], port()?)),
         api: ApiType::StateOfTheWorld,
+        metrics: None,
     };
     let mut envoy = EnvoyProcess::start(&envoy_bin, spec, dir.path())?;
     let base = format!("http://{admin_addr}");

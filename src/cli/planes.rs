@@ -36,6 +36,18 @@ pub struct PlaneArgs {
     /// An Envoy admin API to read (/clusters): [NAME=]HOST:PORT; repeatable.
     #[arg(long = "envoy-admin", global = true, value_name = "[NAME=]HOST:PORT")]
     pub envoy_admin: Vec<String>,
+    /// Read that Envoy's stats as Prometheus text here (Istio: 15090 or 15020) instead of
+    /// its admin /stats: NAME=HOST:PORT, NAME as in --envoy-admin; repeatable.
+    #[arg(
+        long = "envoy-prometheus",
+        global = true,
+        value_name = "NAME=HOST:PORT"
+    )]
+    pub envoy_prometheus: Vec<String>,
+    /// Serve Envoy's metrics service (envoy.stat_sinks.metrics_service) here; Envoys that
+    /// push are not polled for stats.
+    #[arg(long, global = true, value_name = "HOST:PORT")]
+    pub metrics_listen: Option<String>,
 }
 
 impl PlaneArgs {
@@ -94,7 +106,30 @@ impl PlaneArgs {
     }
 
     pub fn admin_targets(&self) -> Result<Vec<PollTarget>, String> {
-        self.envoy_admin.iter().map(|s| admin_target(s)).collect()
+        let mut targets: Vec<PollTarget> = self
+            .envoy_admin
+            .iter()
+            .map(|s| admin_target(s))
+            .collect::<Result<_, _>>()?;
+        for s in &self.envoy_prometheus {
+            let Some((name, _)) = s.split_once('=') else {
+                return Err(format!(
+                    "--envoy-prometheus {s:?}: expected NAME=HOST:PORT, NAME as in --envoy-admin"
+                ));
+            };
+            let url = admin_target(s)
+                .map_err(|e| e.replace("--envoy-admin", "--envoy-prometheus"))?
+                .admin;
+            match targets.iter_mut().find(|t| t.name == name) {
+                Some(t) => t.prometheus = Some(url),
+                None => {
+                    return Err(format!(
+                        "--envoy-prometheus {s:?}: no --envoy-admin named {name:?} (its /clusters is read too)"
+                    ));
+                }
+            }
+        }
+        Ok(targets)
     }
 }
 
@@ -116,7 +151,7 @@ pub fn admin_target(s: &str) -> Result<PollTarget, String> {
     if !admin["http://".len()..].contains(':') {
         return Err(format!("--envoy-admin {s:?}: expected [NAME=]HOST:PORT"));
     }
-    Ok(PollTarget { name, admin })
+    Ok(PollTarget::new(name, admin))
 }
 
 #[derive(Debug, Default)]
@@ -140,11 +175,14 @@ pub async fn gather(
     }
     for t in args.admin_targets()? {
         let mut p = ProxyData::new(&t.name, &t.admin);
-        match poll::poll_once(&t).await {
+        match poll::poll_clusters(&t).await {
             DataEvent::Clusters {
                 clusters, at, wall, ..
             } => p.record(clusters, at, wall),
-            DataEvent::Failed { error, .. } => return Err(error),
+            DataEvent::Failed { error, .. } | DataEvent::StatsFailed { error, .. } => {
+                return Err(error);
+            }
+            DataEvent::Stats { .. } => {}
         }
         out.proxies.push(p);
     }

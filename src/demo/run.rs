@@ -43,6 +43,8 @@ pub struct Demo {
     pub proxies: Arc<tokio::sync::Mutex<Vec<Proxy>>>,
     /// (proxy, vm name) → requests answered by that VM through that proxy.
     pub counts: Arc<Mutex<BTreeMap<(String, String), u64>>>,
+    /// Where the Envoys push stats (metrics service); the console takes it and serves it.
+    pub metrics_listener: Option<std::net::TcpListener>,
     tasks: Vec<JoinHandle<()>>,
     _watcher: notify::RecommendedWatcher,
 }
@@ -87,6 +89,10 @@ impl Demo {
             }
         })];
         say(&format!("control plane: xDS on {xds}"));
+        // The Envoys push their stats here; the console serves it (it is bound now so the
+        // Envoys can be told where it is).
+        let metrics_listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+        let metrics = Some(metrics_listener.local_addr()?);
         let mut proxies = Vec::new();
         for (i, (id, locality)) in PROXIES.iter().enumerate() {
             let listen = SocketAddr::from(([127, 0, 0, 1], free_loopback_port()?));
@@ -104,6 +110,7 @@ impl Demo {
                 admin,
                 listen,
                 api,
+                metrics,
             };
             let envoy = EnvoyProcess::start(envoy, spec, &dir)?;
             say(&format!(
@@ -136,6 +143,7 @@ impl Demo {
             vms,
             proxies: Arc::new(tokio::sync::Mutex::new(proxies)),
             counts,
+            metrics_listener: Some(metrics_listener),
             tasks,
             _watcher: watcher,
         })
@@ -147,10 +155,7 @@ impl Demo {
             .lock()
             .await
             .iter()
-            .map(|p| crate::io::envoy::poll::PollTarget {
-                name: p.id.clone(),
-                admin: format!("http://{}", p.admin),
-            })
+            .map(|p| crate::io::envoy::poll::PollTarget::new(&p.id, format!("http://{}", p.admin)))
             .collect()
     }
 

@@ -2,6 +2,7 @@
 //! forwards what they report into the console's message channel. The console steers them
 //! through two watch channels: the clusters it needs EDS for, and the Envoys to poll.
 
+use super::envoy::metrics_push;
 use super::envoy::poll::{self, PollTarget};
 use super::xds::session::{self, Config};
 use crate::msg::Msg;
@@ -44,7 +45,12 @@ impl PlaneLinks {
     }
 }
 
-pub fn spawn(servers: Vec<Config>, tx: mpsc::Sender<Msg>) -> PlaneLinks {
+/// Starts the plane tasks; `metrics` is a bound listener for Envoys that push their stats.
+pub fn spawn(
+    servers: Vec<Config>,
+    metrics: Option<std::net::TcpListener>,
+    tx: mpsc::Sender<Msg>,
+) -> PlaneLinks {
     let (names, names_rx) = watch::channel(BTreeSet::new());
     let (proxies, proxies_rx) = watch::channel(Vec::new());
     let mut tasks = Vec::new();
@@ -61,6 +67,21 @@ pub fn spawn(servers: Vec<Config>, tx: mpsc::Sender<Msg>) -> PlaneLinks {
         }));
     }
     let (dtx, mut drx) = mpsc::channel(64);
+    if let Some(listener) = metrics {
+        let dtx = dtx.clone();
+        tasks.push(tokio::spawn(async move {
+            let listener = listener
+                .set_nonblocking(true)
+                .and_then(|()| tokio::net::TcpListener::from_std(listener));
+            let served = match listener {
+                Ok(l) => metrics_push::serve(l, dtx).await.map_err(|e| e.to_string()),
+                Err(e) => Err(e.to_string()),
+            };
+            if let Err(e) = served {
+                tracing::error!("metrics service stopped: {e}");
+            }
+        }));
+    }
     tasks.push(tokio::spawn(poll::run(proxies_rx, dtx)));
     tasks.push(tokio::spawn(async move {
         while let Some(ev) = drx.recv().await {

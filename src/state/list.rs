@@ -11,6 +11,8 @@ pub enum Screen {
     Yaml(ObjectKey),
     /// Every proxy: sync status from the control plane, and what its admin API answers.
     Proxies,
+    /// Per cluster: rates, errors, latency, connections and ejections over time.
+    Charts,
 }
 
 impl Screen {
@@ -20,6 +22,7 @@ impl Screen {
             Screen::Endpoints(k) => format!("Endpoints of {}/{}", k.namespace, k.name),
             Screen::Problems => "Problems".into(),
             Screen::Proxies => "Proxies".into(),
+            Screen::Charts => "Charts".into(),
             Screen::Yaml(k) => format!("YAML {} {}/{}", k.kind, k.namespace, k.name),
         }
     }
@@ -35,6 +38,8 @@ pub enum RowId {
     Line(usize),
     /// A proxy by its short name.
     Proxy(String),
+    /// An Envoy cluster by name (`outbound|PORT||HOST`).
+    Cluster(String),
 }
 
 #[derive(Debug, Clone, Default)]

@@ -4,11 +4,17 @@
 use crate::io::envoy::poll::PollTarget;
 use crate::model::endpoint::Endpoint;
 use crate::model::planes::control::{ControlView, ProxySync};
+use crate::model::planes::data::HostSeries;
 use crate::model::planes::data::ProxyData;
 use crate::model::planes::drift::Drift;
+use crate::model::planes::series::{self, Series};
+use crate::model::planes::stats::{Metric, ProxyStats, StatsSource};
 use crate::model::planes::verify::Verify;
 use crate::model::planes::{HostKey, Planes};
 use std::collections::BTreeMap;
+
+/// A proxy whose pushed stats are older than this is polled again.
+pub const PUSH_FRESH_MS: u64 = 15_000;
 
 #[derive(Debug, Default)]
 pub struct PlanesView {
@@ -25,6 +31,8 @@ pub struct PlanesView {
     pub rejected: BTreeMap<String, String>,
     /// The last weight or locality edit, followed until traffic moved (or given up).
     pub verify: Option<Verify>,
+    /// Per proxy (by its short name), cluster stats for the charts: pushed or polled.
+    pub stats: BTreeMap<String, ProxyStats>,
 }
 
 impl PlanesView {
@@ -32,7 +40,11 @@ impl PlanesView {
         PlanesView {
             proxies: targets
                 .iter()
-                .map(|t| (t.name.clone(), ProxyData::new(&t.name, &t.admin)))
+                .map(|t| {
+                    let mut p = ProxyData::new(&t.name, &t.admin);
+                    p.prometheus = t.prometheus.clone();
+                    (t.name.clone(), p)
+                })
                 .collect(),
             ..Default::default()
         }
@@ -89,14 +101,96 @@ impl PlanesView {
         }
     }
 
-    pub fn poll_targets(&self) -> Vec<PollTarget> {
+    /// What to poll of every known Envoy: `/clusters`, and the stats of `charted` clusters
+    /// unless that Envoy pushes its stats (it did within `PUSH_FRESH` of `now_ms`).
+    pub fn poll_targets(&self, charted: &[String], now_ms: u64) -> Vec<PollTarget> {
         self.proxies
             .values()
             .map(|p| PollTarget {
                 name: p.name.clone(),
                 admin: p.admin.clone(),
+                prometheus: p.prometheus.clone(),
+                stats: if self.pushes(&p.name, now_ms) {
+                    Vec::new()
+                } else {
+                    charted.to_vec()
+                },
             })
             .collect()
+    }
+
+    /// Whether `proxy` pushes its stats to the console's metrics service (lately).
+    pub fn pushes(&self, proxy: &str, now_ms: u64) -> bool {
+        self.stats.get(proxy).is_some_and(|s| {
+            s.source == StatsSource::Pushed
+                && s.updated_ms
+                    .is_some_and(|u| now_ms.saturating_sub(u) < PUSH_FRESH_MS)
+        })
+    }
+
+    /// `n` seconds of `metric` for `cluster` ending at `end`, across every proxy that reports
+    /// it: rates and counts summed, latency the worst proxy's.
+    pub fn cluster_window(
+        &self,
+        cluster: &str,
+        metric: Metric,
+        end: u64,
+        n: usize,
+    ) -> Vec<Option<f64>> {
+        let windows: Vec<_> = self
+            .stats
+            .values()
+            .filter_map(|s| s.clusters.get(cluster))
+            .map(|c| c.get(metric).window(end, n))
+            .collect();
+        if metric.adds_up() {
+            series::sum(&windows)
+        } else {
+            series::max(&windows)
+        }
+    }
+
+    /// `n` seconds of one host series (picked by `pick`) summed across the polled Envoys.
+    pub fn host_window(
+        &self,
+        cluster: &str,
+        key: &HostKey,
+        pick: impl Fn(&HostSeries) -> &Series,
+        end: u64,
+        n: usize,
+    ) -> Vec<Option<f64>> {
+        let id = (cluster.to_string(), key.clone());
+        let windows: Vec<_> = self
+            .proxies
+            .values()
+            .filter_map(|p| p.series.get(&id))
+            .map(|h| pick(h).window(end, n))
+            .collect();
+        series::sum(&windows)
+    }
+
+    /// Every host any polled Envoy holds for `cluster`.
+    pub fn cluster_hosts(&self, cluster: &str) -> Vec<HostKey> {
+        let mut keys: Vec<HostKey> = self
+            .proxies
+            .values()
+            .filter_map(|p| p.clusters.get(cluster))
+            .flat_map(|hosts| hosts.keys().cloned())
+            .collect();
+        keys.sort();
+        keys.dedup();
+        keys
+    }
+
+    /// The newest second any chart has data for: charts end there, so a paused feed shows
+    /// as a gap growing from the right only once something else moves.
+    pub fn chart_clock(&self) -> Option<u64> {
+        let stats = self.stats.values().filter_map(|s| s.updated_ms);
+        let polls = self
+            .proxies
+            .values()
+            .filter_map(|p| p.fetched_at.map(crate::model::planes::data::unix_ms));
+        stats.chain(polls).max().map(|ms| ms / 1000)
     }
 
     pub fn drift(&self, cluster: &str, ep: &Endpoint) -> Vec<Drift> {

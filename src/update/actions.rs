@@ -45,6 +45,7 @@ pub fn run(state: &mut State, action: Action) -> Vec<Cmd> {
         Action::DestinationRules => switch(state, Screen::List(Kind::DestinationRule)),
         Action::Problems => switch(state, Screen::Problems),
         Action::Proxies => switch(state, Screen::Proxies),
+        Action::Charts => switch(state, Screen::Charts),
         Action::DemoFailProbe => return demo(state, Behaviour::ProbeFailing),
         Action::DemoErrors => return demo(state, Behaviour::Errors),
         Action::DemoRecover => return demo(state, Behaviour::Healthy),
@@ -133,7 +134,7 @@ pub fn selected_object(state: &State) -> Option<crate::model::object::ObjectKey>
         RowId::Object(k) => Some(k.clone()),
         RowId::Finding(i) => state.findings.get(*i).and_then(|f| f.object()),
         RowId::Endpoint(p, e) => state.endpoint_at(*p, *e).map(|ep| source_key(&ep.source)),
-        RowId::Line(_) | RowId::Proxy(_) => None,
+        RowId::Line(_) | RowId::Proxy(_) | RowId::Cluster(_) => None,
     }
 }
 
@@ -160,7 +161,7 @@ fn open(state: &mut State) {
         | (Screen::List(Kind::Sidecar), _) => Screen::Yaml(key),
         (Screen::Problems, Kind::ServiceEntry) => Screen::Endpoints(key),
         (Screen::Problems, _) | (Screen::Endpoints(_), _) => Screen::Yaml(key),
-        (Screen::Yaml(_), _) | (Screen::Proxies, _) => return,
+        (Screen::Yaml(_), _) | (Screen::Proxies, _) | (Screen::Charts, _) => return,
     };
     push(state, next);
 }

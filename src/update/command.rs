@@ -59,6 +59,7 @@ pub fn run(state: &mut State, line: &str) -> Vec<Cmd> {
         "q" | "quit" | "q!" => state.quit = true,
         "problems" | "problem" | "lint" => actions::switch(state, Screen::Problems),
         "proxies" | "proxy" | "px" => actions::switch(state, Screen::Proxies),
+        "charts" | "chart" | "stats" => actions::switch(state, Screen::Charts),
         "help" | "h" => state.show_help = true,
         "ns" | "namespace" => {
             // A namespace the cluster does not have changes nothing.

@@ -5,10 +5,13 @@ use crate::io::envoy::poll::{DataEvent, PollTarget};
 use crate::io::source::{Applied, Change};
 use crate::io::xds::XdsEvent;
 use crate::model::locality::Locality;
-use crate::model::planes::cluster_name;
+use crate::model::object::{Kind, Object};
 use crate::model::planes::control::ControlView;
+use crate::model::planes::data::unix_ms;
+use crate::model::planes::stats::{ProxyStats, StatsSource};
 use crate::model::planes::verify::{self, Verify, Wanted};
-use crate::state::{Level, Screen, State};
+use crate::model::planes::{cluster_name, parse_cluster_name};
+use crate::state::{Level, RowId, Screen, State};
 use std::collections::BTreeSet;
 use std::time::{Instant, SystemTime};
 
@@ -95,6 +98,38 @@ pub fn on_data(state: &mut State, ev: DataEvent) {
                 p.failed(error);
             }
         }
+        DataEvent::Stats {
+            proxy,
+            source,
+            at_ms,
+            readings,
+        } => {
+            let s = state
+                .planes
+                .stats
+                .entry(proxy)
+                .or_insert_with(|| ProxyStats::new(source));
+            // A proxy that starts pushing (or stops) keeps its series; the source shown moves.
+            s.source = source;
+            s.record(at_ms, &readings);
+            if matches!(state.screen(), Screen::Charts) {
+                state.stale_rows = true;
+            }
+            return;
+        }
+        DataEvent::StatsFailed { proxy, error } => {
+            let source = match state.planes.proxies.get(&proxy) {
+                Some(p) if p.prometheus.is_some() => StatsSource::Prometheus,
+                _ => StatsSource::AdminJson,
+            };
+            state
+                .planes
+                .stats
+                .entry(proxy)
+                .or_insert_with(|| ProxyStats::new(source))
+                .error = Some(error);
+            return;
+        }
     }
     observe_verify(state, SystemTime::now(), Instant::now());
     if matches!(state.screen(), Screen::Proxies) {
@@ -119,18 +154,70 @@ pub fn wanted_clusters(state: &State) -> BTreeSet<String> {
 }
 
 /// The Envoys to poll now: all known ones while a screen shows them or an edit is followed,
-/// none otherwise.
+/// none otherwise; their stats only for the clusters the Charts screen shows.
 pub fn wanted_proxies(state: &State) -> Vec<PollTarget> {
     let following = state
         .planes
         .verify
         .as_ref()
         .is_some_and(|v| !v.is_finished());
-    if following || matches!(state.screen(), Screen::Endpoints(_) | Screen::Proxies) {
-        state.planes.poll_targets()
-    } else {
-        Vec::new()
+    let now_ms = unix_ms(SystemTime::now());
+    match state.screen() {
+        Screen::Charts => state.planes.poll_targets(&charted_clusters(state), now_ms),
+        Screen::Endpoints(_) | Screen::Proxies => state.planes.poll_targets(&[], now_ms),
+        _ if following => state.planes.poll_targets(&[], now_ms),
+        _ => Vec::new(),
     }
+}
+
+/// Rows of the Charts screen either side of the selection whose stats are asked for: about
+/// a screenful, so a long list costs Envoy no more than a short one.
+pub const CHARTED_AROUND: usize = 12;
+
+/// The clusters whose stats are polled now: the Charts screen's rows near the selection.
+pub fn charted_clusters(state: &State) -> Vec<String> {
+    let Some(list) = state.list() else {
+        return Vec::new();
+    };
+    let from = list.selected.saturating_sub(CHARTED_AROUND);
+    let to = (list.selected + CHARTED_AROUND + 1).min(list.rows.len());
+    list.rows
+        .get(from..to)
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|r| match r {
+            RowId::Cluster(c) => Some(c.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Every cluster the Charts screen can show: each ServiceEntry host and port in scope, and
+/// every outbound cluster some Envoy reported stats for.
+pub fn chart_clusters(state: &State) -> Vec<String> {
+    let ns = state.namespace.as_deref();
+    let mut names = BTreeSet::new();
+    for e in state.store.entries(Kind::ServiceEntry) {
+        if ns.is_some_and(|n| n != e.object.key().namespace) {
+            continue;
+        }
+        if let Object::ServiceEntry(se) = &e.object {
+            for host in &se.spec.hosts {
+                for port in &se.spec.ports {
+                    names.insert(cluster_name(port.number, host));
+                }
+            }
+        }
+    }
+    for s in state.planes.stats.values() {
+        names.extend(
+            s.clusters
+                .keys()
+                .filter(|c| parse_cluster_name(c).is_some())
+                .cloned(),
+        );
+    }
+    names.into_iter().collect()
 }
 
 /// Starts following an applied edit through the planes (when there are planes to follow).

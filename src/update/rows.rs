@@ -178,6 +178,15 @@ pub fn rebuild(state: &mut State) {
                 .map(|(i, _)| RowId::Finding(i))
                 .collect();
         }
+        Screen::Charts => {
+            let names = super::planes::chart_clusters(state);
+            view.total = names.len();
+            view.rows = names
+                .into_iter()
+                .filter(|n| filter.matches(n))
+                .map(RowId::Cluster)
+                .collect();
+        }
         Screen::Proxies => {
             let names = super::planes::proxy_names(state);
             view.total = names.len();

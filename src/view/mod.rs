@@ -1,6 +1,7 @@
 //! Rendering: `render(&State, &Theme, &mut Frame)`. Views borrow and never mutate; each
 //! screen is a file of its own.
 
+mod charts;
 mod chrome;
 mod edit_form;
 mod endpoints;
@@ -9,6 +10,7 @@ mod lists;
 mod problems;
 mod proxies;
 pub mod rows;
+mod sparkline;
 mod table;
 mod yaml;
 
@@ -31,6 +33,7 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame) {
         Screen::Endpoints(_) => endpoints::render(state, theme, frame, body),
         Screen::Problems => problems::render(state, theme, frame, body),
         Screen::Proxies => proxies::render(state, theme, frame, body),
+        Screen::Charts => charts::render(state, theme, frame, body),
         Screen::Yaml(key) => yaml::render(state, theme, frame, body, key),
     }
     chrome::key_hints(state, theme, frame, hints);

@@ -124,6 +124,24 @@ impl Proxy {
         Self::start_with_admin(id, locality, xds, api, &admin).await
     }
 
+    /// As `start`, pushing its stats every second to the metrics service at `metrics`.
+    pub async fn start_pushing(
+        id: &str,
+        locality: &str,
+        xds: SocketAddr,
+        metrics: SocketAddr,
+    ) -> Proxy {
+        let admin = format!("http://{}", loopback(1, free_port()));
+        Self::launch(
+            id,
+            locality,
+            xds,
+            ApiType::StateOfTheWorld,
+            &admin,
+            Some(metrics),
+        )
+    }
+
     /// As `start`, with the admin API on `admin` (`http://IP:PORT`), e.g. where a killed one was.
     pub async fn start_with_admin(
         id: &str,
@@ -131,6 +149,17 @@ impl Proxy {
         xds: SocketAddr,
         api: ApiType,
         admin: &str,
+    ) -> Proxy {
+        Self::launch(id, locality, xds, api, admin, None)
+    }
+
+    fn launch(
+        id: &str,
+        locality: &str,
+        xds: SocketAddr,
+        api: ApiType,
+        admin: &str,
+        metrics: Option<SocketAddr>,
     ) -> Proxy {
         let binary = envoy_binary().unwrap_or_else(|e| panic!("{e}"));
         let dir = tempfile::tempdir().unwrap();
@@ -143,6 +172,7 @@ impl Proxy {
             admin,
             listen,
             api,
+            metrics,
         };
         let envoy = EnvoyProcess::start(&binary, spec, dir.path()).expect("start envoy");
         Proxy {

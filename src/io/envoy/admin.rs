@@ -1,5 +1,6 @@
 //! Envoy's admin API over plain HTTP/1.1 on loopback.
 
+use crate::model::planes::stats::{Readings, filter_for};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Empty};
 use hyper_util::client::legacy::Client;
@@ -38,6 +39,44 @@ pub async fn get(base: &str, path: &str) -> Result<Bytes, AdminError> {
         return Err(AdminError::Status(url, status));
     }
     Ok(body)
+}
+
+/// A query parameter value, percent-encoded (stat filters are regular expressions).
+pub fn query_value(v: &str) -> String {
+    let mut out = String::with_capacity(v.len() * 2);
+    for b in v.bytes() {
+        if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// `/stats?format=json&usedonly&filter=…` for the cluster stats charts read.
+pub async fn cluster_stats(base: &str, clusters: &[String]) -> Result<Readings, AdminError> {
+    let filter = query_value(&filter_for(clusters.iter().map(String::as_str)));
+    let body = get(
+        base,
+        &format!("/stats?format=json&usedonly&filter={filter}"),
+    )
+    .await?;
+    let stats = super::stats::parse(&body)
+        .map_err(|e| AdminError::Parse(format!("{base}/stats"), e.to_string()))?;
+    Ok(stats.readings())
+}
+
+/// The same stats as Prometheus text from `base` (admin, 15090 or 15020): `/stats/prometheus`.
+pub async fn prometheus_stats(base: &str, clusters: &[String]) -> Result<Readings, AdminError> {
+    let filter = query_value(&filter_for(clusters.iter().map(String::as_str)));
+    let body = get(base, &format!("/stats/prometheus?usedonly&filter={filter}")).await?;
+    let text = std::str::from_utf8(&body)
+        .map_err(|e| AdminError::Parse(format!("{base}/stats/prometheus"), e.to_string()))?;
+    Ok(super::prometheus::readings(
+        text,
+        clusters.iter().map(String::as_str),
+    ))
 }
 
 /// `/clusters?format=json`, as much of it as meshdeck reads.

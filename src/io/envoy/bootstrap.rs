@@ -19,11 +19,36 @@ pub struct ProxySpec {
     pub admin: SocketAddr,
     pub listen: SocketAddr,
     pub api: ApiType,
+    /// A metrics service to push stats to every second (meshdeck's receiver).
+    pub metrics: Option<SocketAddr>,
+}
+
+/// A static gRPC (HTTP/2) cluster with one loopback endpoint.
+fn grpc_cluster(name: &str, addr: &SocketAddr) -> Value {
+    json!({
+        "name": name,
+        "type": "STATIC",
+        "connect_timeout": "1s",
+        "typed_extension_protocol_options": {
+            "envoy.extensions.upstreams.http.v3.HttpProtocolOptions": {
+                "@type": "type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions",
+                "explicit_http_config": {"http2_protocol_options": {}}
+            }
+        },
+        "load_assignment": {
+            "cluster_name": name,
+            "endpoints": [{"lb_endpoints": [{"endpoint": {"address": sock(addr)}}]}]
+        }
+    })
+}
+
+fn sock(a: &SocketAddr) -> Value {
+    json!({"socket_address": {"address": a.ip().to_string(), "port_value": a.port()}})
 }
 
 pub fn bootstrap(p: &ProxySpec) -> Value {
-    let sock = |a: &SocketAddr| json!({"socket_address": {"address": a.ip().to_string(), "port_value": a.port()}});
-    json!({
+    let mut clusters = vec![grpc_cluster("meshdeck_xds", &p.xds)];
+    let mut b = json!({
         "node": {
             "id": p.id,
             "cluster": "meshdeck-demo",
@@ -41,22 +66,22 @@ pub fn bootstrap(p: &ProxySpec) -> Value {
             "cds_config": {"ads": {}, "resource_api_version": "V3"},
             "lds_config": {"ads": {}, "resource_api_version": "V3"}
         },
-        "static_resources": {
-            "clusters": [{
-                "name": "meshdeck_xds",
-                "type": "STATIC",
-                "connect_timeout": "1s",
-                "typed_extension_protocol_options": {
-                    "envoy.extensions.upstreams.http.v3.HttpProtocolOptions": {
-                        "@type": "type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions",
-                        "explicit_http_config": {"http2_protocol_options": {}}
-                    }
-                },
-                "load_assignment": {
-                    "cluster_name": "meshdeck_xds",
-                    "endpoints": [{"lb_endpoints": [{"endpoint": {"address": sock(&p.xds)}}]}]
-                }
-            }]
-        }
-    })
+    });
+    if let Some(m) = &p.metrics {
+        clusters.push(grpc_cluster("meshdeck_metrics", m));
+        // Full stat names (no tags as labels) and Envoy's own interval quantiles: what
+        // `io/envoy/metrics_push.rs` reads.
+        b["stats_sinks"] = json!([{
+            "name": "envoy.stat_sinks.metrics_service",
+            "typed_config": {
+                "@type": "type.googleapis.com/envoy.config.metrics.v3.MetricsServiceConfig",
+                "transport_api_version": "V3",
+                "histogram_emit_mode": "SUMMARY",
+                "grpc_service": {"envoy_grpc": {"cluster_name": "meshdeck_metrics"}}
+            }
+        }]);
+        b["stats_flush_interval"] = json!("1s");
+    }
+    b["static_resources"] = json!({ "clusters": clusters });
+    b
 }

@@ -4,6 +4,8 @@
 pub mod admin;
 pub mod bootstrap;
 pub mod find;
+pub mod metrics_push;
 pub mod poll;
 pub mod process;
+pub mod prometheus;
 pub mod stats;

@@ -4,7 +4,8 @@
 use super::admin::{self, Clusters};
 use crate::model::locality::Locality;
 use crate::model::planes::HostKey;
-use crate::model::planes::data::{EnvoyClusters, HostState};
+use crate::model::planes::data::{EnvoyClusters, HostState, unix_ms};
+use crate::model::planes::stats::{Readings, StatsSource};
 use std::time::{Duration, Instant, SystemTime};
 use tokio::sync::{mpsc, watch};
 
@@ -15,6 +16,21 @@ pub struct PollTarget {
     pub name: String,
     /// `http://HOST:PORT` of the admin listener.
     pub admin: String,
+    /// Where to read Prometheus text instead of the admin's `/stats` (15090, 15020).
+    pub prometheus: Option<String>,
+    /// The clusters whose stats to read too (charts on screen); none: only `/clusters`.
+    pub stats: Vec<String>,
+}
+
+impl PollTarget {
+    pub fn new(name: impl Into<String>, admin: impl Into<String>) -> PollTarget {
+        PollTarget {
+            name: name.into(),
+            admin: admin.into(),
+            prometheus: None,
+            stats: Vec::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -26,6 +42,17 @@ pub enum DataEvent {
         wall: SystemTime,
     },
     Failed {
+        proxy: String,
+        error: String,
+    },
+    /// Cluster stats, polled or pushed; `at_ms` is Unix time.
+    Stats {
+        proxy: String,
+        source: StatsSource,
+        at_ms: u64,
+        readings: Readings,
+    },
+    StatsFailed {
         proxy: String,
         error: String,
     },
@@ -70,7 +97,40 @@ pub fn to_model(c: &Clusters) -> EnvoyClusters {
     out
 }
 
-pub async fn poll_once(t: &PollTarget) -> DataEvent {
+/// What one poll of `t` says: its clusters, and its stats when charts want them.
+pub async fn poll_once(t: &PollTarget) -> Vec<DataEvent> {
+    let stats = async {
+        if t.stats.is_empty() {
+            return None;
+        }
+        let (source, answer) = match &t.prometheus {
+            Some(base) => (
+                StatsSource::Prometheus,
+                admin::prometheus_stats(base, &t.stats).await,
+            ),
+            None => (
+                StatsSource::AdminJson,
+                admin::cluster_stats(&t.admin, &t.stats).await,
+            ),
+        };
+        Some(match answer {
+            Ok(readings) => DataEvent::Stats {
+                proxy: t.name.clone(),
+                source,
+                at_ms: unix_ms(SystemTime::now()),
+                readings,
+            },
+            Err(e) => DataEvent::StatsFailed {
+                proxy: t.name.clone(),
+                error: e.to_string(),
+            },
+        })
+    };
+    let (clusters, stats) = tokio::join!(poll_clusters(t), stats);
+    std::iter::once(clusters).chain(stats).collect()
+}
+
+pub async fn poll_clusters(t: &PollTarget) -> DataEvent {
     match admin::clusters(&t.admin).await {
         Ok(c) => DataEvent::Clusters {
             proxy: t.name.clone(),
@@ -102,7 +162,7 @@ pub async fn run(mut targets: watch::Receiver<Vec<PollTarget>>, events: mpsc::Se
         }
         let now: Vec<PollTarget> = targets.borrow_and_update().clone();
         let results = futures::future::join_all(now.iter().map(poll_once)).await;
-        for r in results {
+        for r in results.into_iter().flatten() {
             if events.send(r).await.is_err() {
                 return;
             }

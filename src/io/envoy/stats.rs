@@ -2,6 +2,7 @@
 //! without copying names that are not kept. Admin calls run on Envoy's main thread, so callers
 //! ask with tight filters; this parser just has to keep up when they do not.
 
+use crate::model::planes::stats::{ClusterReading, Field, Latency, Readings, split_full_name};
 use serde::Deserialize;
 use std::collections::HashMap;
 
@@ -38,6 +39,33 @@ impl Stats {
     /// One counter or gauge. A scan: answers are filtered to a few stats before they are asked.
     pub fn get(&self, name: &str) -> Option<u64> {
         self.iter().find(|(n, _)| *n == name).map(|(_, v)| v)
+    }
+}
+
+impl Stats {
+    /// The cluster stats charts read (see `model::planes::stats`), by cluster.
+    pub fn readings(&self) -> Readings {
+        let mut out = Readings::new();
+        for (name, v) in self.iter() {
+            if let Some((cluster, field)) = split_full_name(name) {
+                let r: &mut ClusterReading = out.entry(cluster.to_string()).or_default();
+                r.values.insert(field, v);
+            }
+        }
+        for (name, qs) in &self.quantiles {
+            if let Some((cluster, Field::RqTime)) = split_full_name(name) {
+                let q = |want: f64| {
+                    qs.iter()
+                        .find(|q| (q.q - want).abs() < 1e-9)
+                        .and_then(|q| q.interval)
+                };
+                out.entry(cluster.to_string()).or_default().latency = Some(Latency::Quantiles {
+                    p50: q(0.5),
+                    p99: q(0.99),
+                });
+            }
+        }
+        out
     }
 }
 

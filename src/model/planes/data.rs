@@ -2,6 +2,7 @@
 //! history of its per-host counters, from which rates and "did traffic move" are computed.
 
 use super::HostKey;
+use super::series::{GaugeSeries, RateSeries};
 use crate::model::locality::Locality;
 use serde::Serialize;
 use std::collections::{BTreeMap, VecDeque};
@@ -37,15 +38,40 @@ struct Sample {
     rq_total: BTreeMap<(String, HostKey), u64>,
 }
 
+/// One host's chartable series, from `/clusters` counters.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct HostSeries {
+    pub rq: RateSeries,
+    pub errors: RateSeries,
+    pub cx: GaugeSeries,
+    /// 1 while Envoy's outlier detection has the host ejected.
+    pub ejected: GaugeSeries,
+}
+
+impl HostSeries {
+    fn record(&mut self, at_ms: u64, h: &HostState) {
+        self.rq.record(at_ms, h.rq_total);
+        self.errors.record(at_ms, h.rq_error);
+        self.cx.record(at_ms, Some(h.cx_active as f64));
+        let ejected = h.flags.iter().any(|f| f == "failed_outlier_check");
+        self.ejected
+            .record(at_ms, Some(if ejected { 1.0 } else { 0.0 }));
+    }
+}
+
 /// One Envoy the user opened: where its admin API is, what it last answered, and its history.
 #[derive(Debug, Clone)]
 pub struct ProxyData {
     pub name: String,
     pub admin: String,
+    /// Where its Prometheus text is read, when the user gave one (else the admin's `/stats`).
+    pub prometheus: Option<String>,
     pub clusters: EnvoyClusters,
     pub fetched_at: Option<SystemTime>,
     /// The last poll failed: the data shown is from `fetched_at`.
     pub error: Option<String>,
+    /// Per (cluster, host): five minutes of per-second series for the charts.
+    pub series: BTreeMap<(String, HostKey), HostSeries>,
     history: VecDeque<Sample>,
 }
 
@@ -54,9 +80,11 @@ impl ProxyData {
         ProxyData {
             name: name.into(),
             admin: admin.into(),
+            prometheus: None,
             clusters: BTreeMap::new(),
             fetched_at: None,
             error: None,
+            series: BTreeMap::new(),
             history: VecDeque::new(),
         }
     }
@@ -77,6 +105,17 @@ impl ProxyData {
         self.history.push_back(Sample { at, rq_total });
         while self.history.len() > HISTORY {
             self.history.pop_front();
+        }
+        let at_ms = unix_ms(wall);
+        self.series
+            .retain(|(c, k), _| clusters.get(c).is_some_and(|hs| hs.contains_key(k)));
+        for (c, hosts) in &clusters {
+            for (k, h) in hosts {
+                self.series
+                    .entry((c.clone(), k.clone()))
+                    .or_default()
+                    .record(at_ms, h);
+            }
         }
         self.clusters = clusters;
         self.fetched_at = Some(wall);
@@ -180,6 +219,11 @@ impl ProxyData {
     }
 }
 
+pub fn unix_ms(t: SystemTime) -> u64 {
+    t.duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -226,6 +270,29 @@ mod tests {
         let (d, secs) = p.deltas_since("c", t0 + Duration::from_secs(2)).unwrap();
         assert_eq!(secs, 1.0);
         assert_eq!(d[&HostKey::new("a", 80)], 3);
+    }
+
+    #[test]
+    fn host_series_follow_the_counters_and_forget_removed_hosts() {
+        let t0 = Instant::now();
+        let w0 = SystemTime::UNIX_EPOCH + Duration::from_secs(1000);
+        let mut p = ProxyData::new("p", "x");
+        p.record(hosts(&[("a", 1, 0, 10), ("b", 1, 0, 0)]), t0, w0);
+        let mut later = hosts(&[("a", 1, 0, 40)]);
+        later.get_mut("c").unwrap().values_mut().for_each(|h| {
+            h.flags.push("failed_outlier_check".into());
+            h.cx_active = 2;
+        });
+        p.record(later, t0, w0 + Duration::from_secs(2));
+        let a = &p.series[&("c".to_string(), HostKey::new("a", 80))];
+        assert_eq!(a.rq.series.window(1002, 2), vec![Some(15.0), Some(15.0)]);
+        assert_eq!(a.ejected.series.at(1002), Some(1.0));
+        assert_eq!(a.ejected.series.at(1000), Some(0.0));
+        assert_eq!(a.cx.series.at(1002), Some(2.0));
+        assert!(
+            !p.series
+                .contains_key(&("c".to_string(), HostKey::new("b", 80)))
+        );
     }
 
     #[test]

@@ -6,6 +6,8 @@
 pub mod control;
 pub mod data;
 pub mod drift;
+pub mod series;
+pub mod stats;
 pub mod verify;
 
 use control::{ControlView, ProxySync};
