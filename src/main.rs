@@ -14,7 +14,11 @@ use std::path::PathBuf;
 use tokio::sync::mpsc;
 
 fn main() {
-    let cli = Cli::parse();
+    let mut cli = Cli::parse();
+    cli.console.planes.kube = Some(meshdeck::io::kube::client::Target {
+        kubeconfig: cli.console.kubeconfig.clone(),
+        context: cli.console.context.clone(),
+    });
     let code = match run(cli) {
         Ok(code) => code,
         Err(e) => {
@@ -308,7 +312,22 @@ async fn cluster_console(
         k.scoped = scoped;
         state.source_label = format!("cluster {}", k.context);
     }
-    let planes = match start_planes(&args.planes, None, Vec::new(), None, &mut state, &tx) {
+    let through = match cli::planes::through_cluster(&args.planes).await {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("meshdeck: {e}");
+            return Ok(cli::EXIT_USAGE);
+        }
+    };
+    let planes = match start_planes(
+        &args.planes,
+        &through,
+        None,
+        Vec::new(),
+        None,
+        &mut state,
+        &tx,
+    ) {
         Ok(p) => p,
         Err(e) => {
             eprintln!("meshdeck: {e}");
@@ -335,8 +354,10 @@ async fn cluster_console(
 
 /// The xDS sessions and admin poller the console watches: from --xds/--envoy-admin, plus
 /// the demo's. None when there is nothing to watch.
+/// `cluster` is what `through_cluster` found (istiod replicas, port-forwarded admins).
 fn start_planes(
     args: &cli::planes::PlaneArgs,
+    cluster: &cli::planes::ClusterPlanes,
     extra_xds: Option<meshdeck::io::xds::Target>,
     extra_admins: Vec<meshdeck::io::envoy::poll::PollTarget>,
     extra_metrics: Option<std::net::TcpListener>,
@@ -344,8 +365,9 @@ fn start_planes(
     tx: &mpsc::Sender<Msg>,
 ) -> Result<Option<meshdeck::io::planes::PlaneLinks>, String> {
     let mut servers = args.xds_targets()?;
+    servers.extend(cluster.xds.iter().cloned());
     servers.extend(extra_xds);
-    let mut admins = args.admin_targets()?;
+    let mut admins = cluster.admins.clone();
     admins.extend(extra_admins);
     let metrics = match (&args.metrics_listen, extra_metrics) {
         (Some(addr), _) => {
@@ -444,8 +466,12 @@ async fn launch(
         ),
         None => (None, Vec::new(), None),
     };
+    let through = cli::planes::through_cluster(&args.planes)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
     let planes = match start_planes(
         &args.planes,
+        &through,
         demo_xds,
         demo_admins,
         demo_metrics,

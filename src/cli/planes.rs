@@ -48,11 +48,34 @@ pub struct PlaneArgs {
     /// push are not polled for stats.
     #[arg(long, global = true, value_name = "HOST:PORT")]
     pub metrics_listen: Option<String>,
+    /// Find istiod through the cluster: every istiod pod, port-forwarded (15012 with TLS and a
+    /// token, or 15010 with --istiod-plaintext), each replica its own xDS server.
+    #[arg(long, global = true)]
+    pub istiod: bool,
+    /// The namespace istiod runs in.
+    #[arg(long, global = true, value_name = "NS", default_value = "istio-system")]
+    pub istiod_namespace: String,
+    /// 15010 plaintext instead: EDS without identity, but no syncz (istiod answers debug types
+    /// on 15012 only).
+    #[arg(long, global = true)]
+    pub istiod_plaintext: bool,
+    /// The service account whose token (audience istio-ca) meshdeck presents: NAME in istiod's
+    /// namespace, or NS/NAME.
+    #[arg(
+        long,
+        global = true,
+        value_name = "[NS/]NAME",
+        default_value = "default"
+    )]
+    pub istiod_sa: String,
+    /// The cluster to reach istiod and `pod/NS/NAME` admins through (from --kubeconfig/--context).
+    #[arg(skip)]
+    pub kube: Option<crate::io::kube::client::Target>,
 }
 
 impl PlaneArgs {
     pub fn is_empty(&self) -> bool {
-        self.xds.is_empty() && self.envoy_admin.is_empty()
+        self.xds.is_empty() && self.envoy_admin.is_empty() && !self.istiod
     }
 
     pub fn xds_targets(&self) -> Result<Vec<Target>, String> {
@@ -133,12 +156,23 @@ impl PlaneArgs {
     }
 }
 
-/// `NAME=HOST:PORT`, `HOST:PORT` or a URL.
+/// `NAME=HOST:PORT`, `HOST:PORT`, a URL, or `[NAME=]pod/NS/POD` (port-forwarded to 15000).
 pub fn admin_target(s: &str) -> Result<PollTarget, String> {
     let (name, addr) = match s.split_once('=') {
         Some((n, a)) => (n.to_string(), a.to_string()),
         None => (s.to_string(), s.to_string()),
     };
+    if let Some(pod) = addr.strip_prefix(POD_PREFIX) {
+        if pod.split('/').count() != 2 || pod.split('/').any(str::is_empty) {
+            return Err(format!("--envoy-admin {s:?}: expected pod/NAMESPACE/NAME"));
+        }
+        let name = if s.contains('=') {
+            name
+        } else {
+            pod.rsplit('/').next().unwrap_or(pod).to_string()
+        };
+        return Ok(PollTarget::new(name, addr));
+    }
     let admin = if addr.starts_with("http://") {
         addr.trim_end_matches('/').to_string()
     } else if addr.contains("://") {
@@ -161,6 +195,84 @@ pub struct Gathered {
     pub proxies: Vec<ProxyData>,
 }
 
+/// `--envoy-admin pod/NS/NAME`: reached through a port-forward to the pod's admin port.
+pub const POD_PREFIX: &str = "pod/";
+/// Envoy's admin port in an Istio sidecar.
+pub const SIDECAR_ADMIN_PORT: u16 = 15000;
+
+/// What the cluster adds to the planes: istiod replicas as xDS servers, pod admins made
+/// reachable; `forwards` must live as long as they are used.
+#[derive(Default)]
+pub struct ClusterPlanes {
+    pub xds: Vec<Target>,
+    pub admins: Vec<PollTarget>,
+    pub forwards: Vec<crate::io::kube::forward::Forward>,
+}
+
+/// Resolves `--istiod` and `pod/NS/NAME` admins through the cluster (nothing to do without
+/// them). Every failure names what it was after.
+pub async fn through_cluster(args: &PlaneArgs) -> Result<ClusterPlanes, String> {
+    use crate::io::kube::{forward, istiod};
+    let mut admins = args.admin_targets()?;
+    let needs_pods = admins.iter().any(|t| t.admin.starts_with(POD_PREFIX));
+    let mut out = ClusterPlanes::default();
+    if !args.istiod && !needs_pods {
+        out.admins = admins;
+        return Ok(out);
+    }
+    let kube = args.kube.clone().unwrap_or_default();
+    let client = crate::io::kube::client::connect(&kube)
+        .await
+        .map_err(|e| format!("--istiod and pod/ admins need the cluster: {e:#}"))?
+        .client;
+    for t in admins.iter_mut() {
+        if let Some(pod) = t.admin.strip_prefix(POD_PREFIX) {
+            let (ns, name) = pod.split_once('/').unwrap_or(("default", pod));
+            let f = forward::start(client.clone(), ns, name, SIDECAR_ADMIN_PORT).await?;
+            t.admin = format!("http://{}", f.local);
+            out.forwards.push(f);
+        }
+    }
+    out.admins = admins;
+    if !args.istiod {
+        return Ok(out);
+    }
+    let ns = args.istiod_namespace.as_str();
+    let pods = istiod::pods(&client, ns).await?;
+    let (port, tls, token) = if args.istiod_plaintext {
+        (15010, None, None)
+    } else {
+        let (sa_ns, sa) = args
+            .istiod_sa
+            .split_once('/')
+            .unwrap_or((ns, &args.istiod_sa));
+        let ca = istiod::root_cert(&client, ns).await?;
+        let token = istiod::token(&client, sa_ns, sa, TOKEN_SECONDS).await?;
+        (
+            15012,
+            Some(Tls {
+                ca_pem: ca,
+                server_name: istiod::server_name(ns),
+            }),
+            Some(token),
+        )
+    };
+    for pod in pods {
+        let f = forward::start(client.clone(), ns, &pod, port).await?;
+        out.xds.push(Target {
+            addr: f.local.to_string(),
+            tls: tls.clone(),
+            token: token.clone(),
+            label: pod.clone(),
+        });
+        out.forwards.push(f);
+    }
+    Ok(out)
+}
+
+/// How long the istio-ca token asked for is valid (the API server may shorten it).
+pub const TOKEN_SECONDS: i64 = 12 * 3600;
+
 /// Asks every server and proxy once. EDS is requested for `clusters`; syncz when `syncz`.
 pub async fn gather(
     args: &PlaneArgs,
@@ -168,12 +280,16 @@ pub async fn gather(
     syncz: bool,
 ) -> Result<Gathered, String> {
     let mut out = Gathered::default();
-    for target in args.xds_targets()? {
+    // Port-forwards live until the end of this function: everything is asked by then.
+    let cluster = through_cluster(args).await?;
+    let mut targets = args.xds_targets()?;
+    targets.extend(cluster.xds.iter().cloned());
+    for target in targets {
         let (view, syncs) = ask(target, args.protocol(), clusters.clone(), syncz).await?;
         out.control.push(view);
         out.syncs.extend(syncs);
     }
-    for t in args.admin_targets()? {
+    for t in cluster.admins.iter().cloned() {
         let mut p = ProxyData::new(&t.name, &t.admin);
         match poll::poll_clusters(&t).await {
             DataEvent::Clusters {

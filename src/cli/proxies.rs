@@ -11,9 +11,9 @@ use std::io::Write;
 pub const TYPES: [&str; 4] = ["CDS", "LDS", "EDS", "RDS"];
 
 pub async fn run(args: &PlaneArgs, output: Output, out: &mut dyn Write) -> anyhow::Result<i32> {
-    if args.xds.is_empty() {
+    if args.xds.is_empty() && !args.istiod {
         eprintln!(
-            "meshdeck proxies needs --xds HOST:PORT (an xDS server that answers istio.io/debug/syncz)"
+            "meshdeck proxies needs --xds HOST:PORT (an xDS server that answers istio.io/debug/syncz) or --istiod (found through the cluster)"
         );
         return Ok(EXIT_USAGE);
     }

@@ -11,7 +11,6 @@ use envoy_types::pb::envoy::service::discovery::v3::{
 use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 use tokio::sync::{mpsc, watch};
 use tokio_stream::Stream;
 use tokio_stream::wrappers::ReceiverStream;
@@ -21,7 +20,6 @@ use tonic::{Request, Response, Status, Streaming};
 pub struct Shared {
     pub registry: watch::Receiver<Arc<Store>>,
     pub status: Arc<StatusBoard>,
-    next_conn: AtomicU64,
 }
 
 #[derive(Clone)]
@@ -32,16 +30,12 @@ pub struct Ads {
 impl Ads {
     pub fn new(registry: watch::Receiver<Arc<Store>>, status: Arc<StatusBoard>) -> Ads {
         Ads {
-            shared: Arc::new(Shared {
-                registry,
-                status,
-                next_conn: AtomicU64::new(1),
-            }),
+            shared: Arc::new(Shared { registry, status }),
         }
     }
 
     fn conn(&self) -> u64 {
-        self.shared.next_conn.fetch_add(1, Ordering::Relaxed)
+        self.shared.status.new_conn()
     }
 }
 

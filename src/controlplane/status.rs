@@ -61,6 +61,7 @@ pub struct ProxyStatus {
 pub struct StatusBoard {
     proxies: Mutex<BTreeMap<u64, ProxyStatus>>,
     changes: watch::Sender<u64>,
+    next_conn: std::sync::atomic::AtomicU64,
 }
 
 impl Default for StatusBoard {
@@ -68,6 +69,7 @@ impl Default for StatusBoard {
         StatusBoard {
             proxies: Mutex::new(BTreeMap::new()),
             changes: watch::channel(0).0,
+            next_conn: std::sync::atomic::AtomicU64::new(1),
         }
     }
 }
@@ -80,6 +82,13 @@ impl StatusBoard {
         };
         self.changes.send_modify(|n| *n += 1);
         r
+    }
+
+    /// A connection id no other stream on this board has, whichever server accepted it (two
+    /// listeners, e.g. plaintext and TLS, may share one board).
+    pub fn new_conn(&self) -> u64 {
+        self.next_conn
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
     }
 
     pub fn subscribe(&self) -> watch::Receiver<u64> {

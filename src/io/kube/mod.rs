@@ -8,6 +8,8 @@ pub mod audit;
 pub mod client;
 pub mod discovery;
 pub mod event;
+pub mod forward;
+pub mod istiod;
 pub mod list;
 pub mod namespaces;
 pub mod pods;

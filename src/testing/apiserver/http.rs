@@ -2,6 +2,7 @@
 
 use super::Shared;
 use super::cluster::{api_version_of, kind_of};
+use super::core;
 use super::status;
 use base64::Engine;
 use bytes::Bytes;
@@ -17,7 +18,11 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
 
-type Body = BoxBody<Bytes, Infallible>;
+pub(super) type Body = BoxBody<Bytes, Infallible>;
+
+pub(super) fn empty() -> Body {
+    Full::new(Bytes::new()).boxed()
+}
 
 const DISCOVERY_GROUP: &str = include_str!("recorded/discovery-apis-networking.istio.io.json");
 const DISCOVERY_V1: &str = include_str!("recorded/discovery-apis-networking.istio.io-v1.json");
@@ -36,6 +41,7 @@ pub async fn serve(listener: TcpListener, shared: Arc<Shared>) {
             });
             let _ = hyper::server::conn::http1::Builder::new()
                 .serve_connection(TokioIo::new(stream), svc)
+                .with_upgrades()
                 .await;
         });
     }
@@ -59,7 +65,7 @@ fn status_response(v: Value) -> Response<Body> {
     json_response(code, &v)
 }
 
-fn query(req: &Request<Incoming>) -> HashMap<String, String> {
+pub(super) fn query(req: &Request<Incoming>) -> HashMap<String, String> {
     req.uri()
         .query()
         .map(|q| {
@@ -132,6 +138,32 @@ async fn route(req: Request<Incoming>, shared: &Arc<Shared>) -> Response<Body> {
         ["api", "v1", rest @ ("pods" | "namespaces")] => resource(req, shared, &[rest]).await,
         ["api", "v1", "namespaces", ns, "pods"] => {
             resource(req, shared, &["namespaces", ns, "pods"]).await
+        }
+        ["api", "v1", "namespaces", ns, "pods", pod, "portforward"] => {
+            let (ns, pod) = (ns.to_string(), pod.to_string());
+            core::portforward(shared, req, &ns, &pod).unwrap_or_else(status_response)
+        }
+        ["api", "v1", "namespaces", ns, "configmaps", name]
+            if req.method() == hyper::Method::GET =>
+        {
+            let (code, body) = core::config_map(shared, ns, name);
+            json_response(code, &body)
+        }
+        [
+            "api",
+            "v1",
+            "namespaces",
+            ns,
+            "serviceaccounts",
+            sa,
+            "token",
+        ] if req.method() == hyper::Method::POST => {
+            let (ns, sa, user) = (ns.to_string(), sa.to_string(), user_of(&req));
+            let Ok(bytes) = req.into_body().collect().await.map(|b| b.to_bytes()) else {
+                return status_response(status::bad_request("unreadable body".into()));
+            };
+            let (code, body) = core::token(shared, &user, &ns, &sa, &bytes);
+            json_response(code, &body)
         }
         ["apis", "authentication.k8s.io", "v1", "selfsubjectreviews"]
             if req.method() == hyper::Method::POST =>

@@ -4,12 +4,14 @@
 //! and 410 ERROR events, GET/404, 403 for forbidden users. Plain HTTP on loopback.
 
 mod cluster;
+mod core;
 mod http;
 pub mod patch;
 pub mod status;
 
 pub use cluster::{Cluster, Event, KINDS, kind_of, plural_of};
 
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
@@ -28,6 +30,12 @@ pub struct Shared {
     pub requests: Mutex<Vec<String>>,
     /// core/v1 Events created (meshdeck records one per applied edit).
     pub events_created: Mutex<Vec<serde_json::Value>>,
+    /// ConfigMap data by (namespace, name).
+    pub config_maps: Mutex<BTreeMap<(String, String), serde_json::Value>>,
+    /// Tokens issued by the TokenRequest API, with the audiences asked for.
+    pub tokens: Mutex<Vec<(String, serde_json::Value)>>,
+    /// Where a pod's port is "inside the cluster": (namespace, pod, port) → a loopback address.
+    pub forwards: Mutex<BTreeMap<(String, String, u16), SocketAddr>>,
 }
 
 pub struct FakeApiServer {
@@ -54,6 +62,9 @@ impl FakeApiServer {
             paused: watch::channel(false).0,
             requests: Mutex::new(Vec::new()),
             events_created: Mutex::new(Vec::new()),
+            config_maps: Mutex::new(BTreeMap::new()),
+            tokens: Mutex::new(Vec::new()),
+            forwards: Mutex::new(BTreeMap::new()),
         });
         let task = tokio::spawn(http::serve(listener, shared.clone()));
         Ok(FakeApiServer { addr, shared, task })
@@ -171,6 +182,32 @@ impl FakeApiServer {
     pub fn events_created(&self) -> Vec<serde_json::Value> {
         self.shared
             .events_created
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    pub fn set_config_map(&self, namespace: &str, name: &str, data: serde_json::Value) {
+        self.shared
+            .config_maps
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert((namespace.into(), name.into()), data);
+    }
+
+    /// Makes `pod`'s `port` reachable by port-forward: connections go to `to`.
+    pub fn forward(&self, namespace: &str, pod: &str, port: u16, to: SocketAddr) {
+        self.shared
+            .forwards
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert((namespace.into(), pod.into(), port), to);
+    }
+
+    /// (token, audiences) of every TokenRequest answered.
+    pub fn tokens(&self) -> Vec<(String, serde_json::Value)> {
+        self.shared
+            .tokens
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .clone()

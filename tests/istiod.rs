@@ -1,0 +1,233 @@
+//! istiod found through the cluster, as far as this machine can have one: the fake API server
+//! lists an istiod pod, serves `istio-ca-root-cert` and the TokenRequest API, and port-forwards
+//! the pod's 15012 to meshdeck's own control plane serving TLS with a certificate for
+//! `istiod.istio-system.svc` that insists on the bearer token — and a sidecar's admin port
+//! (a real Envoy) is reached the same way.
+
+mod common;
+use common::mesh::*;
+use envoy_types::pb::envoy::service::discovery::v3::aggregated_discovery_service_server::AggregatedDiscoveryServiceServer;
+use meshdeck::cli::planes::{PlaneArgs, gather};
+use meshdeck::controlplane::server::Ads;
+use meshdeck::io::envoy::bootstrap::ApiType;
+use meshdeck::io::kube::client::Target;
+use meshdeck::testing::apiserver::FakeApiServer;
+use serde_json::json;
+use std::collections::BTreeSet;
+use std::sync::{Arc, Mutex};
+
+const POD: &str = "istiod-5d8f9c7b4-x2x9q";
+
+struct Pki {
+    ca_pem: String,
+    cert_pem: String,
+    key_pem: String,
+}
+
+fn pki() -> Pki {
+    use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, IsCa, KeyPair};
+    let mut ca = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    let ca = CertifiedIssuer::self_signed(ca, KeyPair::generate().unwrap()).unwrap();
+    let key = KeyPair::generate().unwrap();
+    let cert = CertificateParams::new(vec!["istiod.istio-system.svc".to_string()])
+        .unwrap()
+        .signed_by(&key, &ca)
+        .unwrap();
+    Pki {
+        ca_pem: ca.pem(),
+        cert_pem: cert.pem(),
+        key_pem: key.serialize_pem(),
+    }
+}
+
+/// The control plane's ADS over TLS, refusing any call without `Bearer <want>`; the bearer
+/// tokens it saw are kept.
+async fn tls_ads(
+    cp: &ControlPlane,
+    pki: &Pki,
+    want: Arc<Mutex<String>>,
+    seen: Arc<Mutex<Vec<String>>>,
+) -> std::net::SocketAddr {
+    use tonic::transport::{Identity, Server, ServerTlsConfig};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let ads = Ads::new(cp.registry.subscribe(), cp.status.clone());
+    let check = move |req: tonic::Request<()>| {
+        let got = req
+            .metadata()
+            .get("authorization")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_string();
+        seen.lock().unwrap().push(got.clone());
+        if got == format!("Bearer {}", want.lock().unwrap()) {
+            Ok(req)
+        } else {
+            Err(tonic::Status::unauthenticated("authentication failure"))
+        }
+    };
+    let tls = ServerTlsConfig::new().identity(Identity::from_pem(&pki.cert_pem, &pki.key_pem));
+    let server = Server::builder().tls_config(tls).unwrap().add_service(
+        AggregatedDiscoveryServiceServer::with_interceptor(ads, check),
+    );
+    tokio::spawn(
+        server.serve_with_incoming(tokio_stream::wrappers::TcpListenerStream::new(listener)),
+    );
+    addr
+}
+
+fn pod(ns: &str, name: &str, app: &str, phase: &str) -> serde_json::Value {
+    json!({"apiVersion": "v1", "kind": "Pod",
+        "metadata": {"name": name, "namespace": ns, "labels": {"app": app}},
+        "spec": {"containers": [{"name": "discovery", "image": "istio/pilot"}]},
+        "status": {"phase": phase, "podIP": "10.244.0.12"}})
+}
+
+fn istiod_args(kubeconfig: &std::path::Path) -> PlaneArgs {
+    PlaneArgs {
+        istiod: true,
+        istiod_namespace: "istio-system".into(),
+        istiod_sa: "default".into(),
+        kube: Some(Target {
+            kubeconfig: Some(kubeconfig.to_path_buf()),
+            context: None,
+        }),
+        ..Default::default()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn istiod_is_found_through_the_cluster_with_its_ca_and_a_token() {
+    let vms = vms(&[("i-1", 61)]).await;
+    let text = service_yaml("istiod.demo.internal", "i", &[(&vms[0], 3, "r1/z1")]);
+    let cp = ControlPlane::start(store_of(&text)).await;
+    let proxy = Proxy::start("vm-east", "r1/z1", cp.addr, ApiType::StateOfTheWorld).await;
+    cp.wait_synced("vm-east").await;
+    let pki = pki();
+    let want = Arc::new(Mutex::new(String::new()));
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let tls = tls_ads(&cp, &pki, want.clone(), seen.clone()).await;
+
+    let fake = FakeApiServer::start().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let kubeconfig = dir.path().join("kubeconfig");
+    fake.write_kubeconfig(&kubeconfig, "admin", None).unwrap();
+    let args = istiod_args(&kubeconfig);
+
+    // Nothing there yet: each missing piece is named.
+    let err = gather(&args, BTreeSet::new(), true).await.err().unwrap();
+    assert!(
+        err.contains("no running istiod pod (label app=istiod) in namespace istio-system"),
+        "{err}"
+    );
+    fake.upsert(pod("istio-system", "istiod-old", "istiod", "Pending"))
+        .unwrap();
+    fake.upsert(pod("istio-system", "prometheus-0", "prometheus", "Running"))
+        .unwrap();
+    fake.upsert(pod("istio-system", POD, "istiod", "Running"))
+        .unwrap();
+    let err = gather(&args, BTreeSet::new(), true).await.err().unwrap();
+    assert!(
+        err.contains("configmap istio-system/istio-ca-root-cert"),
+        "{err}"
+    );
+    fake.set_config_map(
+        "istio-system",
+        "istio-ca-root-cert",
+        json!({"root-cert.pem": pki.ca_pem}),
+    );
+    let err = gather(&args, BTreeSet::new(), true).await.err().unwrap();
+    assert!(
+        err.contains(&format!("port-forward to istio-system/{POD}:15012")),
+        "{err}"
+    );
+    fake.forward("istio-system", POD, 15012, tls);
+
+    // The token the API server issues is the one istiod is shown.
+    let issued = fake.tokens().len();
+    *want.lock().unwrap() = format!("fake-token.istio-system.default.{}", issued + 1);
+    let g = gather(&args, BTreeSet::new(), true)
+        .await
+        .expect("gathered through the cluster");
+    let tokens = fake.tokens();
+    assert_eq!(tokens.len(), issued + 1);
+    assert_eq!(tokens[issued].1, json!(["istio-ca"]), "audience istio-ca");
+    assert!(
+        seen.lock()
+            .unwrap()
+            .iter()
+            .any(|b| *b == format!("Bearer {}", tokens[issued].0))
+    );
+    let east = g
+        .syncs
+        .iter()
+        .find(|p| p.short_id() == "vm-east")
+        .unwrap_or_else(|| panic!("{:#?}", g.syncs));
+    assert_eq!(
+        east.control_plane, POD,
+        "each istiod replica is its own server"
+    );
+    assert_eq!(east.status_of("EDS"), "SYNCED");
+    assert_eq!(g.control.len(), 1);
+    assert_eq!(g.control[0].server, POD);
+
+    // A token istiod does not accept is an error that says so, not an empty answer.
+    *want.lock().unwrap() = "something else".into();
+    let err = gather(&args, BTreeSet::new(), true).await.err().unwrap();
+    assert!(
+        err.contains(POD) && err.to_lowercase().contains("authentication"),
+        "{err}"
+    );
+    *want.lock().unwrap() = format!(
+        "fake-token.istio-system.default.{}",
+        fake.tokens().len() + 1
+    );
+
+    // A sidecar's admin port, through the API server too.
+    fake.upsert(pod("demo", "vm-east", "i", "Running")).unwrap();
+    fake.forward(
+        "demo",
+        "vm-east",
+        15000,
+        proxy.admin.trim_start_matches("http://").parse().unwrap(),
+    );
+    let with_admin = PlaneArgs {
+        envoy_admin: vec!["pod/demo/vm-east".into()],
+        ..istiod_args(&kubeconfig)
+    };
+    let g = gather(
+        &with_admin,
+        BTreeSet::from(["outbound|80||istiod.demo.internal".to_string()]),
+        true,
+    )
+    .await
+    .expect("admin through a port-forward");
+    let p = &g.proxies[0];
+    assert_eq!(p.name, "vm-east");
+    let hosts = &p.clusters["outbound|80||istiod.demo.internal"];
+    assert_eq!(hosts.values().next().unwrap().weight, 3, "{hosts:?}");
+
+    // The binary does the same: `meshdeck proxies --istiod`.
+    *want.lock().unwrap() = format!(
+        "fake-token.istio-system.default.{}",
+        fake.tokens().len() + 1
+    );
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_meshdeck"))
+        .args(["proxies", "--istiod", "--kubeconfig"])
+        .arg(&kubeconfig)
+        .output()
+        .await
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let line = stdout
+        .lines()
+        .find(|l| l.starts_with("vm-east"))
+        .unwrap_or_else(|| panic!("{stdout}\n{}", String::from_utf8_lossy(&out.stderr)));
+    assert!(line.contains("SYNCED") && line.contains(POD), "{line}");
+}
