@@ -5,7 +5,7 @@ use super::poll::DataEvent;
 use crate::model::planes::control::short_node_id;
 use crate::model::planes::data::unix_ms;
 use crate::model::planes::stats::{
-    ClusterReading, Field, Latency, Readings, StatsSource, split_full_name,
+    ClusterReading, Field, Latency, Readings, StatsSource, drop_sub_stats, split_full_name,
 };
 use envoy_types::pb::envoy::service::metrics::v3::metrics_service_server::{
     MetricsService, MetricsServiceServer,
@@ -91,6 +91,7 @@ pub fn readings(families: &[MetricFamily], now_ms: u64) -> (u64, Readings) {
             }
         }
     }
+    drop_sub_stats(&mut out);
     (at_ms.unwrap_or(now_ms), out)
 }
 

@@ -2,7 +2,9 @@
 //! without copying names that are not kept. Admin calls run on Envoy's main thread, so callers
 //! ask with tight filters; this parser just has to keep up when they do not.
 
-use crate::model::planes::stats::{ClusterReading, Field, Latency, Readings, split_full_name};
+use crate::model::planes::stats::{
+    ClusterReading, Field, Latency, Readings, drop_sub_stats, split_full_name,
+};
 use serde::Deserialize;
 use std::collections::HashMap;
 
@@ -65,6 +67,7 @@ impl Stats {
                 });
             }
         }
+        drop_sub_stats(&mut out);
         out
     }
 }

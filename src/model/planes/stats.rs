@@ -49,6 +49,31 @@ pub fn split_full_name(name: &str) -> Option<(&str, Field)> {
     })
 }
 
+/// Envoy also counts a cluster's requests per origin (`cluster.NAME.external.upstream_rq_2xx`,
+/// `.internal.`, `.canary.`) and per zone pair (`cluster.NAME.zone.FROM.TO.upstream_rq_2xx`);
+/// split by suffix those look like clusters of their own. A name is such a sub-stat when the
+/// cluster it extends is in the same readings, and is dropped.
+pub fn drop_sub_stats(readings: &mut Readings) {
+    let sub: Vec<String> = readings
+        .keys()
+        .filter(|name| {
+            let origin = [".external", ".internal", ".canary"]
+                .iter()
+                .find_map(|s| name.strip_suffix(s));
+            let zone = name.rsplitn(4, '.').collect::<Vec<_>>();
+            let zone = (zone.len() == 4 && zone[2] == "zone").then(|| zone[3]);
+            origin
+                .into_iter()
+                .chain(zone)
+                .any(|base| readings.contains_key(base))
+        })
+        .cloned()
+        .collect();
+    for name in sub {
+        readings.remove(&name);
+    }
+}
+
 /// The admin API's `filter=` (RE2) that matches exactly these clusters' fields, so Envoy's
 /// main thread renders a few lines instead of every stat.
 pub fn filter_for<'a>(clusters: impl IntoIterator<Item = &'a str>) -> String {
@@ -289,6 +314,24 @@ mod tests {
         assert_eq!(split_full_name("cluster.x.upstream_rq_retry"), None);
         assert_eq!(split_full_name("listener.x.upstream_rq_total"), None);
         assert_eq!(split_full_name("cluster.upstream_rq_total"), None);
+    }
+
+    #[test]
+    fn per_origin_and_per_zone_stats_are_not_clusters() {
+        let mut r = Readings::new();
+        for name in [
+            "outbound|80||a.b",
+            "outbound|80||a.b.external",
+            "outbound|80||a.b.zone.eu-west1-a.us-east1-b",
+            "outbound|80||lonely.internal",
+        ] {
+            r.insert(name.to_string(), ClusterReading::default());
+        }
+        drop_sub_stats(&mut r);
+        assert_eq!(
+            r.keys().collect::<Vec<_>>(),
+            ["outbound|80||a.b", "outbound|80||lonely.internal"]
+        );
     }
 
     #[test]
