@@ -181,15 +181,17 @@ pub struct ClusterSeries {
 
 impl ClusterSeries {
     pub fn record(&mut self, at_ms: u64, r: &ClusterReading) {
-        for (field, v) in &r.values {
-            match field {
-                Field::RqTotal => self.rq.record(at_ms, *v),
-                Field::Rq2xx => self.ok.record(at_ms, *v),
-                Field::Rq5xx => self.err.record(at_ms, *v),
-                Field::CxActive => self.cx.record(at_ms, Some(*v as f64)),
-                Field::EjectionsActive => self.ejected.record(at_ms, Some(*v as f64)),
-                Field::RqTime => {}
+        // Envoy creates a response-class counter at its first response of that class: with
+        // requests counted, a class not there yet is zero, not unknown.
+        if r.values.contains_key(&Field::RqTotal) {
+            for f in [Field::Rq2xx, Field::Rq5xx] {
+                if !r.values.contains_key(&f) {
+                    self.record_value(at_ms, f, 0);
+                }
             }
+        }
+        for (field, v) in &r.values {
+            self.record_value(at_ms, *field, *v);
         }
         let (p50, p99) = match &r.latency {
             None => return,
@@ -204,6 +206,17 @@ impl ClusterSeries {
         };
         self.p50.record(at_ms, p50);
         self.p99.record(at_ms, p99);
+    }
+
+    fn record_value(&mut self, at_ms: u64, field: Field, v: u64) {
+        match field {
+            Field::RqTotal => self.rq.record(at_ms, v),
+            Field::Rq2xx => self.ok.record(at_ms, v),
+            Field::Rq5xx => self.err.record(at_ms, v),
+            Field::CxActive => self.cx.record(at_ms, Some(v as f64)),
+            Field::EjectionsActive => self.ejected.record(at_ms, Some(v as f64)),
+            Field::RqTime => {}
+        }
     }
 
     pub fn get(&self, m: Metric) -> &Series {
@@ -394,6 +407,16 @@ mod tests {
         assert_eq!(c.get(Metric::Cx).window(11, 2), vec![Some(3.0), Some(4.0)]);
         assert_eq!(c.get(Metric::P50).at(11), Some(2.0));
         assert_eq!(c.get(Metric::P99).at(11), None);
+        assert_eq!(
+            c.get(Metric::Err5xx).at(11),
+            Some(0.0),
+            "no 5xx counter yet: zero"
+        );
+        assert_eq!(
+            c.get(Metric::Ejected).at(11),
+            None,
+            "no outlier detection: unknown"
+        );
         assert_eq!(p.updated_ms, Some(11_000));
     }
 }
