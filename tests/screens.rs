@@ -456,3 +456,22 @@ fn charts_without_stats_say_where_they_come_from() {
     assert!(text.contains("--metrics-listen"), "{text}");
     assert!(text.contains("--envoy-prometheus"), "{text}");
 }
+
+#[test]
+fn charts_say_why_a_polled_proxy_has_no_numbers() {
+    let mut s = example_state();
+    with_stats(&mut s);
+    s.planes.stats.get_mut("proxy-eu").unwrap().error =
+        Some("admin http://127.0.0.1:15001/stats: answered 503".into());
+    typed(&mut s, "7");
+    typed(&mut s, "/payments\n");
+    let text = screen(&s, 160, 48);
+    assert!(
+        text.contains("proxy-eu: admin /stats failed (below)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("proxy-eu stats: admin http://127.0.0.1:15001/stats: answered 503"),
+        "{text}"
+    );
+}

@@ -13,9 +13,6 @@ use crate::model::planes::verify::Verify;
 use crate::model::planes::{HostKey, Planes};
 use std::collections::BTreeMap;
 
-/// A proxy whose pushed stats are older than this is polled again.
-pub const PUSH_FRESH_MS: u64 = 15_000;
-
 #[derive(Debug, Default)]
 pub struct PlanesView {
     /// Per xDS server (its label).
@@ -123,8 +120,8 @@ impl PlanesView {
     pub fn pushes(&self, proxy: &str, now_ms: u64) -> bool {
         self.stats.get(proxy).is_some_and(|s| {
             s.source == StatsSource::Pushed
-                && s.updated_ms
-                    .is_some_and(|u| now_ms.saturating_sub(u) < PUSH_FRESH_MS)
+                && s.updated_ms.is_some()
+                && s.stopped_for(now_ms).is_none()
         })
     }
 

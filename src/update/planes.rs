@@ -111,8 +111,8 @@ pub fn on_data(state: &mut State, ev: DataEvent) {
                 .or_insert_with(|| ProxyStats::new(source));
             // A proxy that starts pushing (or stops) keeps its series; the source shown moves.
             s.source = source;
-            s.record(at_ms, &readings);
-            if matches!(state.screen(), Screen::Charts) {
+            // The Charts rows are the set of clusters: only a new one changes them.
+            if s.record(at_ms, &readings) && matches!(state.screen(), Screen::Charts) {
                 state.stale_rows = true;
             }
             return;

@@ -5,9 +5,12 @@
 use super::sparkline::{current, number, spark};
 use super::table::{self, TableSpec};
 use crate::config::theme::Theme;
+use crate::model::planes::HostKey;
+use crate::model::planes::data::HostSeries;
 use crate::model::planes::parse_cluster_name;
+use crate::model::planes::series::Series;
 use crate::model::planes::stats::Metric;
-use crate::state::planes::{PUSH_FRESH_MS, PlanesView};
+use crate::state::planes::PlanesView;
 use crate::state::{RowId, State};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -59,7 +62,9 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
     let hosts = selected
         .map(|c| planes.cluster_hosts(c))
         .unwrap_or_default();
-    let wanted = 1 + Metric::ALL.len() + if hosts.is_empty() { 0 } else { 1 + hosts.len() };
+    let failed = planes.stats.values().filter(|s| s.error.is_some()).count();
+    let wanted =
+        1 + failed + Metric::ALL.len() + if hosts.is_empty() { 0 } else { 1 + hosts.len() };
     let detail_h = (wanted as u16).min(area.height.saturating_sub(5));
     let [table_area, detail] =
         Layout::vertical([Constraint::Min(5), Constraint::Length(detail_h)]).areas(area);
@@ -117,11 +122,9 @@ fn sources(planes: &PlanesView, cluster: &str, clock: u64) -> String {
         if !s.clusters.contains_key(cluster) && s.error.is_none() {
             continue;
         }
-        let state = match (&s.error, s.updated_ms) {
-            (Some(_), _) => " failed".to_string(),
-            (None, Some(ms)) if clock * 1000 > ms + PUSH_FRESH_MS => {
-                format!(" stopped {}s ago", clock - ms / 1000)
-            }
+        let state = match (&s.error, s.stopped_for(clock * 1000)) {
+            (Some(_), _) => " failed (below)".to_string(),
+            (None, Some(secs)) => format!(" stopped {secs}s ago"),
             _ => String::new(),
         };
         out.push(format!("{proxy}: {}{state}", s.source));
@@ -139,7 +142,7 @@ fn render_detail(
     frame: &mut Frame,
     area: Rect,
     cluster: &str,
-    hosts: &[crate::model::planes::HostKey],
+    hosts: &[HostKey],
     clock: u64,
 ) {
     let width = (area.width as usize).saturating_sub(LABEL + 2).max(1);
@@ -150,6 +153,15 @@ fn render_detail(
             theme.style("muted"),
         ),
     ])];
+    // Why a polled proxy's numbers are missing, in its own words.
+    for (proxy, s) in &planes.stats {
+        if let Some(e) = &s.error {
+            lines.push(Line::styled(
+                format!(" {proxy} stats: {e}"),
+                theme.style("severity.error"),
+            ));
+        }
+    }
     for m in Metric::ALL {
         let w = planes.cluster_window(cluster, m, clock, width);
         lines.push(Line::from(vec![
@@ -167,10 +179,9 @@ fn render_detail(
             theme.style("header"),
         ));
         for key in hosts {
-            let w = |pick: fn(
-                &crate::model::planes::data::HostSeries,
-            ) -> &crate::model::planes::series::Series,
-                     n| { planes.host_window(cluster, key, pick, clock, n) };
+            let w = |pick: fn(&HostSeries) -> &Series, n| {
+                planes.host_window(cluster, key, pick, clock, n)
+            };
             let rq = w(|h| &h.rq.series, spark_w);
             let err = current(&w(|h| &h.errors.series, 5));
             let cx = current(&w(|h| &h.cx.series, 5));

@@ -5,7 +5,7 @@ use super::poll::DataEvent;
 use crate::model::planes::control::short_node_id;
 use crate::model::planes::data::unix_ms;
 use crate::model::planes::stats::{
-    ClusterReading, Field, Latency, Readings, StatsSource, drop_sub_stats, split_full_name,
+    ClusterReading, Field, Latency, Readings, StatsSource, split_full_name,
 };
 use envoy_types::pb::envoy::service::metrics::v3::metrics_service_server::{
     MetricsService, MetricsServiceServer,
@@ -91,7 +91,6 @@ pub fn readings(families: &[MetricFamily], now_ms: u64) -> (u64, Readings) {
             }
         }
     }
-    drop_sub_stats(&mut out);
     (at_ms.unwrap_or(now_ms), out)
 }
 
@@ -124,17 +123,11 @@ fn latency(kind: MetricType, m: &Metric) -> Option<Latency> {
     match kind {
         MetricType::Summary => {
             let s = m.summary.as_ref()?;
-            let q = |want: f64| {
+            Some(Latency::from_quantiles(
                 s.quantile
                     .iter()
-                    .find(|q| q.quantile.is_some_and(|x| (x - want).abs() < 1e-9))
-                    .and_then(|q| q.value)
-                    .filter(|v| v.is_finite())
-            };
-            Some(Latency::Quantiles {
-                p50: q(0.5),
-                p99: q(0.99),
-            })
+                    .filter_map(|q| Some((q.quantile?, q.value))),
+            ))
         }
         MetricType::Histogram => {
             let h = m.histogram.as_ref()?;

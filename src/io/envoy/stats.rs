@@ -2,9 +2,7 @@
 //! without copying names that are not kept. Admin calls run on Envoy's main thread, so callers
 //! ask with tight filters; this parser just has to keep up when they do not.
 
-use crate::model::planes::stats::{
-    ClusterReading, Field, Latency, Readings, drop_sub_stats, split_full_name,
-};
+use crate::model::planes::stats::{ClusterReading, Field, Latency, Readings, split_full_name};
 use serde::Deserialize;
 use std::collections::HashMap;
 
@@ -56,18 +54,11 @@ impl Stats {
         }
         for (name, qs) in &self.quantiles {
             if let Some((cluster, Field::RqTime)) = split_full_name(name) {
-                let q = |want: f64| {
-                    qs.iter()
-                        .find(|q| (q.q - want).abs() < 1e-9)
-                        .and_then(|q| q.interval)
-                };
-                out.entry(cluster.to_string()).or_default().latency = Some(Latency::Quantiles {
-                    p50: q(0.5),
-                    p99: q(0.99),
-                });
+                out.entry(cluster.to_string()).or_default().latency = Some(
+                    Latency::from_quantiles(qs.iter().map(|q| (q.q, q.interval))),
+                );
             }
         }
-        drop_sub_stats(&mut out);
         out
     }
 }

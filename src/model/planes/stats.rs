@@ -51,27 +51,18 @@ pub fn split_full_name(name: &str) -> Option<(&str, Field)> {
 
 /// Envoy also counts a cluster's requests per origin (`cluster.NAME.external.upstream_rq_2xx`,
 /// `.internal.`, `.canary.`) and per zone pair (`cluster.NAME.zone.FROM.TO.upstream_rq_2xx`);
-/// split by suffix those look like clusters of their own. A name is such a sub-stat when the
-/// cluster it extends is in the same readings, and is dropped.
-pub fn drop_sub_stats(readings: &mut Readings) {
-    let sub: Vec<String> = readings
-        .keys()
-        .filter(|name| {
-            let origin = [".external", ".internal", ".canary"]
-                .iter()
-                .find_map(|s| name.strip_suffix(s));
-            let zone = name.rsplitn(4, '.').collect::<Vec<_>>();
-            let zone = (zone.len() == 4 && zone[2] == "zone").then(|| zone[3]);
-            origin
-                .into_iter()
-                .chain(zone)
-                .any(|base| readings.contains_key(base))
-        })
-        .cloned()
-        .collect();
-    for name in sub {
-        readings.remove(&name);
-    }
+/// split by suffix those look like clusters of their own. `name` is such a sub-stat when the
+/// cluster it extends is in the same readings.
+pub fn is_sub_stat(name: &str, readings: &Readings) -> bool {
+    let origin = [".external", ".internal", ".canary"]
+        .iter()
+        .find_map(|s| name.strip_suffix(s));
+    let zone = name.rsplitn(4, '.').collect::<Vec<_>>();
+    let zone = (zone.len() == 4 && zone[2] == "zone").then(|| zone[3]);
+    origin
+        .into_iter()
+        .chain(zone)
+        .any(|base| readings.contains_key(base))
 }
 
 /// The admin API's `filter=` (RE2) that matches exactly these clusters' fields, so Envoy's
@@ -94,6 +85,23 @@ pub enum Latency {
     /// Cumulative buckets since start (Prometheus text): (upper bound in ms, count). The
     /// interval's quantiles come from the difference to the previous reading.
     Buckets(Vec<(f64, u64)>),
+}
+
+impl Latency {
+    /// p50 and p99 out of (quantile, value) pairs as Envoy reports them; a missing or NaN
+    /// value (no request in the interval) is unknown.
+    pub fn from_quantiles(pairs: impl IntoIterator<Item = (f64, Option<f64>)>) -> Latency {
+        let (mut p50, mut p99) = (None, None);
+        for (q, v) in pairs {
+            let v = v.filter(|v| v.is_finite());
+            if (q - 0.5).abs() < 1e-9 {
+                p50 = v;
+            } else if (q - 0.99).abs() < 1e-9 {
+                p99 = v;
+            }
+        }
+        Latency::Quantiles { p50, p99 }
+    }
 }
 
 /// What one flush or poll said about one cluster.
@@ -277,6 +285,9 @@ pub fn quantile(cumulative: &[(f64, u64)], q: f64) -> Option<f64> {
     Some(lower.0)
 }
 
+/// A feed silent for this long has stopped (and a proxy that pushed is polled again).
+pub const PUSH_FRESH_MS: u64 = 15_000;
+
 /// One proxy's stats: per cluster series, where they come from, and whether they still come.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ProxyStats {
@@ -298,8 +309,21 @@ impl ProxyStats {
         }
     }
 
-    pub fn record(&mut self, at_ms: u64, readings: &Readings) {
+    /// Seconds since the last reading, when that is longer than `PUSH_FRESH_MS` before `now_ms`:
+    /// the feed has stopped. None while it is fresh (or never started).
+    pub fn stopped_for(&self, now_ms: u64) -> Option<u64> {
+        let last = self.updated_ms?;
+        (now_ms.saturating_sub(last) >= PUSH_FRESH_MS).then(|| (now_ms - last) / 1000)
+    }
+
+    /// Records one flush or poll; returns whether it named a cluster not seen before.
+    pub fn record(&mut self, at_ms: u64, readings: &Readings) -> bool {
+        let known = self.clusters.len();
         for (cluster, r) in readings {
+            // Every source goes through here, so Envoy's sub-stats are left out once.
+            if is_sub_stat(cluster, readings) {
+                continue;
+            }
             self.clusters
                 .entry(cluster.clone())
                 .or_default()
@@ -307,6 +331,7 @@ impl ProxyStats {
         }
         self.updated_ms = Some(self.updated_ms.map_or(at_ms, |u| u.max(at_ms)));
         self.error = None;
+        self.clusters.len() > known
     }
 }
 
@@ -340,9 +365,11 @@ mod tests {
         ] {
             r.insert(name.to_string(), ClusterReading::default());
         }
-        drop_sub_stats(&mut r);
+        let mut p = ProxyStats::new(StatsSource::Pushed);
+        assert!(p.record(1_000, &r), "new clusters");
+        assert!(!p.record(2_000, &r), "nothing new");
         assert_eq!(
-            r.keys().collect::<Vec<_>>(),
+            p.clusters.keys().collect::<Vec<_>>(),
             ["outbound|80||a.b", "outbound|80||lonely.internal"]
         );
     }
