@@ -319,15 +319,7 @@ async fn cluster_console(
             return Ok(cli::EXIT_USAGE);
         }
     };
-    let planes = match start_planes(
-        &args.planes,
-        &through,
-        None,
-        Vec::new(),
-        None,
-        &mut state,
-        &tx,
-    ) {
+    let planes = match start_planes(&args.planes, &through, None, &mut state, &tx) {
         Ok(p) => p,
         Err(e) => {
             eprintln!("meshdeck: {e}");
@@ -354,21 +346,18 @@ async fn cluster_console(
 
 /// The xDS sessions and admin poller the console watches: from --xds/--envoy-admin, plus
 /// the demo's. None when there is nothing to watch.
-/// `cluster` is what `through_cluster` found (istiod replicas, port-forwarded admins).
+/// `cluster` holds every admin and the servers --xds does not name: what `through_cluster`
+/// found (istiod replicas, port-forwarded admins) and the demo's.
 fn start_planes(
     args: &cli::planes::PlaneArgs,
     cluster: &cli::planes::ClusterPlanes,
-    extra_xds: Option<meshdeck::io::xds::Target>,
-    extra_admins: Vec<meshdeck::io::envoy::poll::PollTarget>,
     extra_metrics: Option<std::net::TcpListener>,
     state: &mut State,
     tx: &mpsc::Sender<Msg>,
 ) -> Result<Option<meshdeck::io::planes::PlaneLinks>, String> {
     let mut servers = args.xds_targets()?;
     servers.extend(cluster.xds.iter().cloned());
-    servers.extend(extra_xds);
-    let mut admins = cluster.admins.clone();
-    admins.extend(extra_admins);
+    let admins = cluster.admins.clone();
     let metrics = match (&args.metrics_listen, extra_metrics) {
         (Some(addr), _) => {
             let l = std::net::TcpListener::bind(addr)
@@ -457,27 +446,19 @@ async fn launch(
         }
     };
     let source_tx = app::spawn_source(source, tx.clone());
-    // The demo's own control plane and Envoys are planes too.
-    let (demo_xds, demo_admins, demo_metrics) = match mesh.as_deref_mut() {
-        Some(m) => (
-            Some(meshdeck::io::xds::Target::plaintext(&m.xds.to_string())),
-            m.admin_targets().await,
-            m.metrics_listener.take(),
-        ),
-        None => (None, Vec::new(), None),
-    };
-    let through = cli::planes::through_cluster(&args.planes)
+    let mut through = cli::planes::through_cluster(&args.planes)
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
-    let planes = match start_planes(
-        &args.planes,
-        &through,
-        demo_xds,
-        demo_admins,
-        demo_metrics,
-        &mut state,
-        &tx,
-    ) {
+    // The demo's own control plane and Envoys are planes too.
+    let mut demo_metrics = None;
+    if let Some(m) = mesh.as_deref_mut() {
+        through
+            .xds
+            .push(meshdeck::io::xds::Target::plaintext(&m.xds.to_string()));
+        through.admins.extend(m.admin_targets().await);
+        demo_metrics = m.metrics_listener.take();
+    }
+    let planes = match start_planes(&args.planes, &through, demo_metrics, &mut state, &tx) {
         Ok(p) => p,
         Err(e) => anyhow::bail!("{e}"),
     };

@@ -39,55 +39,13 @@ fn parse_line(line: &str) -> Option<Line<'_>> {
     if line.is_empty() || line.starts_with('#') {
         return None;
     }
-    let (name, rest) = match line.find(['{', ' ']) {
-        Some(i) => line.split_at(i),
-        None => return None,
+    let i = line.find(['{', ' '])?;
+    let (name, rest) = line.split_at(i);
+    let (labels, rest) = match rest.strip_prefix('{') {
+        Some(body) => parse_labels(body)?,
+        None => (Vec::new(), rest),
     };
-    let mut labels = Vec::new();
-    let mut rest = rest;
-    if let Some(body) = rest.strip_prefix('{') {
-        let mut chars = body.char_indices().peekable();
-        let end;
-        loop {
-            while chars.peek().is_some_and(|(_, c)| *c == ',' || *c == ' ') {
-                chars.next();
-            }
-            let (start, c) = *chars.peek()?;
-            if c == '}' {
-                end = Some(start + 1);
-                break;
-            }
-            let eq = body[start..].find('=')? + start;
-            let key = &body[start..eq];
-            let mut value = String::new();
-            let mut it = body[eq + 1..].char_indices();
-            if it.next()?.1 != '"' {
-                return None;
-            }
-            let mut close = None;
-            while let Some((i, c)) = it.next() {
-                match c {
-                    '\\' => match it.next()?.1 {
-                        'n' => value.push('\n'),
-                        other => value.push(other),
-                    },
-                    '"' => {
-                        close = Some(eq + 1 + i + 1);
-                        break;
-                    }
-                    c => value.push(c),
-                }
-            }
-            let close = close?;
-            labels.push((key, value));
-            while chars.peek().is_some_and(|(i, _)| *i < close) {
-                chars.next();
-            }
-        }
-        rest = &body[end?..];
-    }
-    let value = rest.split_whitespace().next()?;
-    let value = match value {
+    let value = match rest.split_whitespace().next()? {
         "+Inf" => f64::INFINITY,
         "-Inf" => f64::NEG_INFINITY,
         v => v.parse().ok()?,
@@ -97,6 +55,34 @@ fn parse_line(line: &str) -> Option<Line<'_>> {
         labels,
         value,
     })
+}
+
+/// `k="v",k2="v2"}` → the pairs (escapes undone) and what follows the closing brace. Values
+/// may hold commas, braces and escaped quotes, so they are read character by character.
+fn parse_labels(body: &str) -> Option<(Vec<(&str, String)>, &str)> {
+    let mut labels = Vec::new();
+    let mut rest = body;
+    loop {
+        rest = rest.trim_start_matches([',', ' ']);
+        if let Some(after) = rest.strip_prefix('}') {
+            return Some((labels, after));
+        }
+        let (key, after) = rest.split_once("=\"")?;
+        let mut value = String::new();
+        let mut chars = after.char_indices();
+        let end = loop {
+            match chars.next()? {
+                (_, '\\') => value.push(match chars.next()?.1 {
+                    'n' => '\n',
+                    other => other,
+                }),
+                (i, '"') => break i + 1,
+                (_, c) => value.push(c),
+            }
+        };
+        labels.push((key, value));
+        rest = &after[end..];
+    }
 }
 
 /// The readings of `clusters` in a Prometheus text answer.

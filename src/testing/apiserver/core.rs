@@ -16,12 +16,6 @@ use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::protocol::Role;
 
-pub fn not_found(plural: &str, name: &str) -> Value {
-    json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
-        "message": format!("{plural} \"{name}\" not found"), "reason": "NotFound",
-        "details": {"name": name, "kind": plural}, "code": 404})
-}
-
 pub fn config_map(shared: &Shared, ns: &str, name: &str) -> (u16, Value) {
     let maps = shared.config_maps.lock().unwrap_or_else(|p| p.into_inner());
     match maps.get(&(ns.to_string(), name.to_string())) {
@@ -30,7 +24,7 @@ pub fn config_map(shared: &Shared, ns: &str, name: &str) -> (u16, Value) {
             json!({"kind": "ConfigMap", "apiVersion": "v1",
                 "metadata": {"name": name, "namespace": ns, "resourceVersion": "1"}, "data": data}),
         ),
-        None => (404, not_found("configmaps", name)),
+        None => (404, super::status::not_found("configmaps", name)),
     }
 }
 
@@ -80,7 +74,7 @@ pub fn portforward(
         .unwrap_or_else(|p| p.into_inner())
         .get(&(ns.to_string(), pod.to_string(), port))
         .copied()
-        .ok_or_else(|| not_found("pods", pod))?;
+        .ok_or_else(|| super::status::not_found("pods", pod))?;
     let key = req
         .headers()
         .get("sec-websocket-key")

@@ -12,7 +12,19 @@ fn status(code: u16, reason: &str, message: String, details: Option<Value>) -> V
     v
 }
 
+/// 404 for an object; core kinds (pods, configmaps, …) carry no group.
 pub fn not_found(plural: &str, name: &str) -> Value {
+    if matches!(
+        plural,
+        "pods" | "namespaces" | "configmaps" | "serviceaccounts"
+    ) {
+        return status(
+            404,
+            "NotFound",
+            format!("{plural} \"{name}\" not found"),
+            Some(json!({"name": name, "kind": plural})),
+        );
+    }
     status(
         404,
         "NotFound",
