@@ -209,3 +209,47 @@ async fn field_errors_stale_versions_and_forbidden_patches() {
     );
     assert_eq!(fake.requests().len(), before, "read-only sends nothing");
 }
+
+/// A field the cluster's CRD does not declare (left in an endpoint from an older schema) is
+/// dropped by the server on the next write; the 299 warning comes back with the edit, into the
+/// audit log, and the edit itself still lands.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pruned_unknown_field_comes_back_as_a_warning() {
+    let (fake, mut source, dir) = setup("admin").await;
+    fake.upsert(serde_json::json!({"apiVersion": "networking.istio.io/v1", "kind": "ServiceEntry",
+        "metadata": {"name": "legacy", "namespace": "ns1"},
+        "spec": {"hosts": ["legacy.example"], "ports": [{"number": 80, "name": "http", "protocol": "HTTP"}],
+                 "endpoints": [{"address": "10.0.0.9", "weight": 1, "wieght": 5}]}}))
+    .unwrap();
+    let edit = FieldEdit {
+        target: EndpointSource::ServiceEntry {
+            namespace: "ns1".into(),
+            name: "legacy".into(),
+            index: 0,
+        },
+        change: Change::Weight {
+            from: Some(1),
+            to: 3,
+        },
+        revision: None,
+        origin: None,
+        mode: WriteMode::Precondition,
+    };
+    let applied = source.apply(vec![edit]).await.expect("accepted");
+    assert_eq!(
+        applied[0].warnings,
+        ["unknown field \"spec.endpoints[0].wieght\""],
+        "the dry run and the write warn alike: said once"
+    );
+    let stored = fake.object("serviceentries", "ns1", "legacy").unwrap();
+    assert_eq!(
+        stored["spec"]["endpoints"][0],
+        serde_json::json!({"address": "10.0.0.9", "weight": 3})
+    );
+    let log = std::fs::read_to_string(dir.path().join("audit.jsonl")).unwrap();
+    let line: serde_json::Value = serde_json::from_str(log.lines().last().unwrap()).unwrap();
+    assert_eq!(
+        line["warnings"][0],
+        "unknown field \"spec.endpoints[0].wieght\""
+    );
+}

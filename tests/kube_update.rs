@@ -54,7 +54,7 @@ fn a_relist_swaps_the_kind_and_events_apply_one_by_one() {
             &mut s,
             Msg::Kube(KubeEvent::Synced {
                 kind,
-                entries: of_kind,
+                shard: Box::new(of_kind.into_iter().collect()),
             }),
         );
         update(
@@ -79,7 +79,7 @@ fn a_relist_swaps_the_kind_and_events_apply_one_by_one() {
         &mut s,
         Msg::Kube(KubeEvent::Synced {
             kind: Kind::WorkloadEntry,
-            entries: fewer,
+            shard: Box::new(fewer.into_iter().collect()),
         }),
     );
     assert!(
@@ -158,7 +158,7 @@ fn a_forbidden_patch_turns_editing_off_for_that_kind() {
         &mut s,
         Msg::Kube(KubeEvent::Synced {
             kind: Kind::WorkloadEntry,
-            entries: wes,
+            shard: Box::new(wes.into_iter().collect()),
         }),
     );
     update::tick(&mut s);
@@ -195,7 +195,7 @@ fn pods_show_as_endpoints_and_are_not_edited_here() {
         &mut s,
         Msg::Kube(KubeEvent::Synced {
             kind: Kind::ServiceEntry,
-            entries: entries(se),
+            shard: Box::new(entries(se).into_iter().collect()),
         }),
     );
     let pod = Pod {

@@ -44,8 +44,8 @@ async fn next_kube(rx: &mut mpsc::Receiver<Msg>) -> KubeEvent {
 
 async fn until_synced(rx: &mut mpsc::Receiver<Msg>) -> Vec<meshdeck::model::store::Entry> {
     loop {
-        if let KubeEvent::Synced { entries, .. } = next_kube(rx).await {
-            return entries;
+        if let KubeEvent::Synced { shard, .. } = next_kube(rx).await {
+            return shard.into_entries();
         }
     }
 }
@@ -549,4 +549,106 @@ async fn pods_selected_by_a_service_entry_are_its_endpoints() {
             .filter(|e| e.address.starts_with("127.0.0.9"))
             .all(|e| e.health.is_healthy())
     );
+}
+
+/// The recorded PATCH with a misspelt field: 200, the field pruned, and the same Warning header.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unknown_field_is_pruned_with_the_recorded_warning() {
+    let meta = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../shared/fixtures/kube/unknown-field-pruned-warning-200.meta.txt"),
+    )
+    .expect("../shared/fixtures/kube is missing");
+    let recorded_warning = meta
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("Warning: "))
+        .expect("the recording has a Warning header")
+        .to_string();
+    let rec = recorded("unknown-field-pruned-warning-200.json").unwrap();
+    let fake = FakeApiServer::start().await.unwrap();
+    fake.apply_yaml(include_str!("../../shared/fixtures/kube/testdata.yaml"))
+        .unwrap();
+    let out = tokio::process::Command::new("curl")
+        .args([
+            "-s",
+            "-i",
+            "-X",
+            "PATCH",
+            "-H",
+            "Authorization: Bearer admin",
+            "-H",
+            "Content-Type: application/merge-patch+json",
+            "--data",
+            r#"{"spec": {"wieght": 7}}"#,
+            &format!(
+                "http://{}/apis/networking.istio.io/v1/namespaces/ns1/workloadentries/vm2?fieldManager=mesh-console",
+                fake.addr
+            ),
+        ])
+        .output()
+        .await
+        .expect("curl");
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap();
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    let warning = head
+        .lines()
+        .find_map(|l| l.strip_prefix("warning: ").or(l.strip_prefix("Warning: ")))
+        .expect("a Warning header");
+    assert_eq!(warning, recorded_warning);
+    let body: Value = serde_json::from_str(body).unwrap();
+    // The recording came after other edits to vm2: its values differ, its fields do not.
+    let fields = |v: &Value| -> Vec<String> {
+        let mut k: Vec<String> = v["spec"].as_object().unwrap().keys().cloned().collect();
+        k.sort();
+        k
+    };
+    assert_eq!(
+        fields(&body),
+        fields(&rec),
+        "pruned as the real server pruned it"
+    );
+    assert!(body["spec"].get("wieght").is_none());
+}
+
+/// The fake's schemas are the real CRDs' (v1, descriptions left out).
+#[test]
+fn the_fake_prunes_with_the_real_crd_schemas() {
+    let text = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/crds/istio-crds.yaml"),
+    )
+    .expect("../shared/crds is missing");
+    fn strip(v: &mut Value) {
+        match v {
+            Value::Object(m) => {
+                m.remove("description");
+                m.values_mut().for_each(strip);
+            }
+            Value::Array(a) => a.iter_mut().for_each(strip),
+            _ => {}
+        }
+    }
+    let embedded: Value =
+        serde_json::from_str(meshdeck::testing::apiserver::schema::SCHEMAS_JSON).unwrap();
+    let mut found = 0;
+    for doc in meshdeck::io::manifests::documents::split(&text) {
+        let Ok(crd) = serde_saphyr::from_str::<Value>(&text[doc.start..doc.end]) else {
+            continue;
+        };
+        let kind = crd["spec"]["names"]["kind"].as_str().unwrap_or("");
+        let Some(want) = embedded.get(kind) else {
+            continue;
+        };
+        let v1 = crd["spec"]["versions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|v| v["name"] == "v1")
+            .unwrap();
+        let mut schema = v1["schema"]["openAPIV3Schema"].clone();
+        strip(&mut schema);
+        assert_eq!(&schema, want, "{kind}");
+        found += 1;
+    }
+    assert_eq!(found, 5);
 }

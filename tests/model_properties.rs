@@ -93,6 +93,33 @@ fn brute_force(store: &Store, se: &ObjectKey) -> BTreeSet<ObjectKey> {
         .collect()
 }
 
+fn check_indexes(store: &Store) -> Result<(), TestCaseError> {
+    let ses: Vec<ObjectKey> = store.keys(Kind::ServiceEntry).cloned().collect();
+    for se in &ses {
+        let indexed: BTreeSet<ObjectKey> = store.selected_wes(se).cloned().collect();
+        prop_assert_eq!(&indexed, &brute_force(store, se));
+    }
+    let wes: Vec<ObjectKey> = store.keys(Kind::WorkloadEntry).cloned().collect();
+    for we in &wes {
+        let reverse: BTreeSet<ObjectKey> = store.selecting_ses(we).cloned().collect();
+        let expected: BTreeSet<ObjectKey> = ses
+            .iter()
+            .filter(|se| brute_force(store, se).contains(we))
+            .cloned()
+            .collect();
+        prop_assert_eq!(reverse, expected);
+    }
+    Ok(())
+}
+
+/// One store per kind, as the watchers build them from a list.
+fn shards(store: &Store) -> Vec<(Kind, Store)> {
+    [Kind::ServiceEntry, Kind::WorkloadEntry]
+        .into_iter()
+        .map(|kind| (kind, store.entries(kind).cloned().collect()))
+        .collect()
+}
+
 proptest! {
     #[test]
     fn indexes_match_a_full_scan(ops in proptest::collection::vec(op(), 1..60)) {
@@ -100,16 +127,37 @@ proptest! {
         for op in &ops {
             apply(&mut store, op);
         }
-        let ses: Vec<ObjectKey> = store.keys(Kind::ServiceEntry).cloned().collect();
-        for se in &ses {
-            let indexed: BTreeSet<ObjectKey> = store.selected_wes(se).cloned().collect();
-            prop_assert_eq!(&indexed, &brute_force(&store, se));
+        check_indexes(&store)?;
+    }
+
+    /// Lists swapped in whole (first sync or relist, in either order of kinds) leave the same
+    /// objects and the same links as events applied one by one.
+    #[test]
+    fn synced_shards_match_events(
+        before in proptest::collection::vec(op(), 0..40),
+        after in proptest::collection::vec(op(), 1..60),
+        wes_first in any::<bool>(),
+    ) {
+        let mut old = Store::new();
+        for op in &before {
+            apply(&mut old, op);
         }
-        let wes: Vec<ObjectKey> = store.keys(Kind::WorkloadEntry).cloned().collect();
-        for we in &wes {
-            let reverse: BTreeSet<ObjectKey> = store.selecting_ses(we).cloned().collect();
-            let expected: BTreeSet<ObjectKey> = ses.iter().filter(|se| brute_force(&store, se).contains(we)).cloned().collect();
-            prop_assert_eq!(reverse, expected);
+        let mut truth = Store::new();
+        for op in &after {
+            apply(&mut truth, op);
+        }
+        let mut lists = shards(&truth);
+        if wes_first {
+            lists.reverse();
+        }
+        for (kind, shard) in lists {
+            old.replace_kind(kind, shard);
+        }
+        check_indexes(&old)?;
+        for kind in [Kind::ServiceEntry, Kind::WorkloadEntry] {
+            let got: Vec<_> = old.entries(kind).collect();
+            let want: Vec<_> = truth.entries(kind).collect();
+            prop_assert_eq!(got, want);
         }
     }
 

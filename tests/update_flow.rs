@@ -125,6 +125,7 @@ fn a_weight_edit_is_validated_previewed_confirmed_and_sent() {
     let applied = vec![Applied {
         edit: edits[0].clone(),
         revision: Some("r2".into()),
+        warnings: Vec::new(),
     }];
     update(
         &mut s,
@@ -355,8 +356,17 @@ fn an_applied_edit_is_followed_through_the_planes() {
             result: Ok(vec![Applied {
                 edit: edits[0].clone(),
                 revision: None,
+                warnings: vec!["unknown field \"spec.wieght\"".into()],
             }]),
         },
+    );
+    // A server warning stays in view, in the error style.
+    let Some((meshdeck::state::Level::Error, text)) = &s.status else {
+        panic!("{:?}", s.status)
+    };
+    assert!(
+        text.contains("the API server warned: unknown field \"spec.wieght\""),
+        "{text}"
     );
     let v = s.planes.verify.as_ref().expect("the edit is followed");
     assert_eq!(v.waiting_for(), Some(Stage::ControlPlane));

@@ -214,12 +214,16 @@ pub async fn run_cluster(
             dry_run: s.dry_run,
         };
         Ok(match source.apply(vec![edit.clone()]).await {
-            Ok(_) if s.dry_run => {
-                writeln!(out, "server dry run accepted: {}", edit.describe())?;
-                EXIT_OK
-            }
-            Ok(_) => {
-                writeln!(out, "applied: {}", edit.describe())?;
+            Ok(applied) => {
+                let verb = if s.dry_run {
+                    "server dry run accepted"
+                } else {
+                    "applied"
+                };
+                writeln!(out, "{verb}: {}", edit.describe())?;
+                for w in applied.iter().flat_map(|a| &a.warnings) {
+                    writeln!(out, "warning from the API server: {w}")?;
+                }
                 EXIT_OK
             }
             Err(e @ crate::io::source::ApplyError::Owned { .. }) => {

@@ -108,7 +108,10 @@ impl fmt::Display for ObjectKey {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Resource<S> {
+    // Defaulted so a list item that omits them still reads; every reader checks them after.
+    #[serde(default)]
     pub api_version: String,
+    #[serde(default)]
     pub kind: String,
     #[serde(default)]
     pub metadata: ObjectMeta,
@@ -152,50 +155,97 @@ impl Object {
     /// Reads an object from a JSON value (what the YAML loader and the API server both give).
     /// `default_ns` fills a missing metadata.namespace, as `kubectl apply -n` would.
     pub fn from_value(v: serde_json::Value, default_ns: &str) -> Result<Object, ObjectError> {
-        let api_version = v
-            .get("apiVersion")
-            .and_then(|s| s.as_str())
-            .unwrap_or_default()
-            .to_string();
-        let kind_name = v
-            .get("kind")
-            .and_then(|s| s.as_str())
-            .unwrap_or_default()
-            .to_string();
-        let (group, version) = api_version.split_once('/').unwrap_or(("", ""));
-        let kind = match Kind::from_kind_name(&kind_name) {
-            Some(k) if group == GROUP => k,
-            _ => {
-                return Err(ObjectError::NotIstio {
-                    api_version,
-                    kind: kind_name,
-                });
-            }
+        let field = |name: &str| {
+            v.get(name)
+                .and_then(|s| s.as_str())
+                .unwrap_or_default()
+                .to_string()
         };
-        if !ACCEPTED_VERSIONS.contains(&version) {
-            return Err(ObjectError::UnknownVersion(api_version));
-        }
-        let mut obj = match kind {
+        let kind = istio_kind(&field("apiVersion"), &field("kind"))?;
+        let obj = match kind {
             Kind::ServiceEntry => Object::ServiceEntry(typed(v)?),
             Kind::WorkloadEntry => Object::WorkloadEntry(typed(v)?),
             Kind::WorkloadGroup => Object::WorkloadGroup(Box::new(typed(v)?)),
             Kind::DestinationRule => Object::DestinationRule(Box::new(typed(v)?)),
             Kind::Sidecar => Object::Sidecar(Box::new(typed(v)?)),
+            Kind::Pod => unreachable!("istio_kind never answers Pod"),
+        };
+        obj.finish(default_ns)
+    }
+
+    /// Reads an object of a known kind from JSON text straight into its type, with no JSON tree
+    /// in between (the watcher's path: ten thousand objects at a time). A list item may omit
+    /// apiVersion and kind; they are then taken from what was asked for.
+    pub fn from_json(
+        text: &str,
+        kind: Kind,
+        api_version: &str,
+        default_ns: &str,
+    ) -> Result<Object, ObjectError> {
+        fn read<S>(text: &str, kind: Kind, api_version: &str) -> Result<Resource<S>, ObjectError>
+        where
+            Resource<S>: serde::de::DeserializeOwned,
+        {
+            let mut r: Resource<S> = match serde_json::from_str(text) {
+                Ok(r) => r,
+                Err(e) => {
+                    let mut de = serde_json::Deserializer::from_str(text);
+                    return Err(
+                        match serde_path_to_error::deserialize::<_, Resource<S>>(&mut de) {
+                            Err(e) => ObjectError::Field {
+                                path: e.path().to_string(),
+                                message: e.inner().to_string(),
+                            },
+                            Ok(_) => ObjectError::Field {
+                                path: ".".into(),
+                                message: e.to_string(),
+                            },
+                        },
+                    );
+                }
+            };
+            if r.api_version.is_empty() {
+                r.api_version = api_version.to_string();
+            }
+            if r.kind.is_empty() {
+                r.kind = kind.as_str().to_string();
+            }
+            if istio_kind(&r.api_version, &r.kind)? != kind {
+                return Err(ObjectError::Field {
+                    path: ".kind".into(),
+                    message: format!("{} where {kind} was asked for", r.kind),
+                });
+            }
+            Ok(r)
+        }
+        let obj = match kind {
+            Kind::ServiceEntry => Object::ServiceEntry(read(text, kind, api_version)?),
+            Kind::WorkloadEntry => Object::WorkloadEntry(read(text, kind, api_version)?),
+            Kind::WorkloadGroup => Object::WorkloadGroup(Box::new(read(text, kind, api_version)?)),
+            Kind::DestinationRule => {
+                Object::DestinationRule(Box::new(read(text, kind, api_version)?))
+            }
+            Kind::Sidecar => Object::Sidecar(Box::new(read(text, kind, api_version)?)),
             Kind::Pod => {
                 return Err(ObjectError::NotIstio {
-                    api_version,
-                    kind: kind_name,
+                    api_version: api_version.to_string(),
+                    kind: kind.as_str().to_string(),
                 });
             }
         };
-        let meta = obj.meta_mut();
+        obj.finish(default_ns)
+    }
+
+    /// What every reader checks last: a name, and the namespace an unnamespaced object gets.
+    fn finish(mut self, default_ns: &str) -> Result<Object, ObjectError> {
+        let meta = self.meta_mut();
         if meta.name.is_empty() {
             return Err(ObjectError::NoName);
         }
         if meta.namespace.as_deref().unwrap_or("").is_empty() {
             meta.namespace = Some(default_ns.to_string());
         }
-        Ok(obj)
+        Ok(self)
     }
 
     pub fn to_value(&self) -> serde_json::Value {
@@ -246,6 +296,19 @@ impl Object {
             m.namespace.clone().unwrap_or_default(),
             m.name.clone(),
         )
+    }
+}
+
+/// The Istio kind an apiVersion and kind name stand for, if meshdeck reads it.
+fn istio_kind(api_version: &str, kind_name: &str) -> Result<Kind, ObjectError> {
+    let (group, version) = api_version.split_once('/').unwrap_or(("", ""));
+    match Kind::from_kind_name(kind_name) {
+        Some(k) if group == GROUP && ACCEPTED_VERSIONS.contains(&version) => Ok(k),
+        Some(_) if group == GROUP => Err(ObjectError::UnknownVersion(api_version.to_string())),
+        _ => Err(ObjectError::NotIstio {
+            api_version: api_version.to_string(),
+            kind: kind_name.to_string(),
+        }),
     }
 }
 

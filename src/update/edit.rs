@@ -417,6 +417,10 @@ pub fn on_applied(
                 .map(|a| a.edit.clone())
                 .collect();
             let waiting = !api.is_empty();
+            let warnings: Vec<String> = applied
+                .iter()
+                .flat_map(|a| a.warnings.iter().cloned())
+                .collect();
             state.pending.extend(api);
             super::planes::start_verify(state, &applied, &what);
             if !is_undo {
@@ -434,7 +438,19 @@ pub fn on_applied(
                 (true, true) => "undo accepted, pending until the watch shows it",
                 (false, true) => "accepted by the API server, pending until the watch shows it",
             };
-            state.status = Some((Level::Info, format!("{verb}: {what} ({more})")));
+            // A warning usually means part of the write was dropped: it stays in view (red)
+            // until the next message, instead of scrolling away as "applied".
+            state.status = Some(if warnings.is_empty() {
+                (Level::Info, format!("{verb}: {what} ({more})"))
+            } else {
+                (
+                    Level::Error,
+                    format!(
+                        "{verb}: {what} ({more}); the API server warned: {}",
+                        warnings.join("; ")
+                    ),
+                )
+            });
             // The watch may have been quicker than the answer.
             if waiting {
                 confirm_pending(state);
@@ -519,7 +535,8 @@ pub fn confirm_pending(state: &mut State) {
         .into_iter()
         .partition(|e| is_visible(state, e));
     state.pending = waiting;
-    if !seen.is_empty() {
+    // An error or a server warning on screen outranks the news that an edit arrived.
+    if !seen.is_empty() && !matches!(state.status, Some((crate::state::Level::Error, _))) {
         let what: Vec<String> = seen.iter().map(|e| e.describe()).collect();
         state.status = Some((
             crate::state::Level::Info,

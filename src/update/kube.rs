@@ -91,22 +91,8 @@ pub fn on_event(state: &mut State, ev: KubeEvent) {
         KubeEvent::Connection { kind, state: conn } => {
             view.states.insert(kind, conn);
         }
-        KubeEvent::Synced { kind, entries } => {
-            let keep: std::collections::HashSet<_> =
-                entries.iter().map(|e| e.object.key()).collect();
-            let gone: Vec<_> = state
-                .store
-                .keys(kind)
-                .filter(|k| !keep.contains(*k))
-                .cloned()
-                .collect();
-            for k in gone {
-                state.store.remove(&k);
-            }
-            state.store.reserve(entries.len());
-            for e in entries {
-                state.store.upsert(e);
-            }
+        KubeEvent::Synced { kind, shard } => {
+            state.store.replace_kind(kind, *shard);
             state.stale_rows = true;
         }
         KubeEvent::Upsert(entry) => {

@@ -99,23 +99,26 @@ pub fn rebuild(state: &mut State) {
         Screen::List(kind) => {
             let generation = state.store.generation();
             let index = state.search.entry(*kind).or_default();
-            index.refresh(&state.store, *kind, search_text);
+            index.refresh(&state.store, *kind);
             let narrow = can_narrow(&view, &view.filter, generation, &ns);
             let candidates: Vec<u32> = if narrow {
                 std::mem::take(&mut view.matched)
             } else {
-                let all: Vec<u32> = (0..index.entries.len() as u32)
-                    .filter(|i| in_ns(&index.entries[*i as usize].0.namespace))
+                let all: Vec<u32> = (0..index.keys.len() as u32)
+                    .filter(|i| in_ns(&index.keys[*i as usize].namespace))
                     .collect();
                 view.total = all.len();
                 all
             };
-            let mut scored: Vec<(u32, u32)> = Vec::with_capacity(candidates.len());
-            for i in candidates {
-                if let Some(score) = filter.score(&index.entries[i as usize].1) {
-                    scored.push((score, i));
-                }
-            }
+            let mut scored: Vec<(u32, u32)> = if matches!(filter, Filter::All) {
+                candidates.into_iter().map(|i| (0, i)).collect()
+            } else {
+                let texts = index.texts(&state.store, search_text);
+                candidates
+                    .into_iter()
+                    .filter_map(|i| Some((filter.score(&texts[i as usize])?, i)))
+                    .collect()
+            };
             // Best fuzzy matches first, as in fzf; the table order breaks ties.
             if filter.is_fuzzy() && view.sort_column == 0 {
                 scored.sort_by_key(|s| std::cmp::Reverse(s.0));
@@ -125,7 +128,7 @@ pub fn rebuild(state: &mut State) {
             view.matched.sort_unstable();
             let mut rows: Vec<RowId> = scored
                 .iter()
-                .map(|(_, i)| RowId::Object(index.entries[*i as usize].0.clone()))
+                .map(|(_, i)| RowId::Object(index.keys[*i as usize].clone()))
                 .collect();
             view.filtered_at = Some((view.filter.clone(), generation, ns.clone()));
             if view.sort_column > 1 {

@@ -219,15 +219,26 @@ impl Source for KubeSource {
         }
         let mut done = Vec::new();
         for e in edits {
-            let (revision, uid) = self.one(&e).await?;
+            let (written, warnings) = super::warnings::collect(self.one(&e)).await;
+            let (revision, uid) = written?;
             if self.dry_run {
-                done.push(Applied { edit: e, revision });
+                done.push(Applied {
+                    edit: e,
+                    revision,
+                    warnings,
+                });
                 continue;
             }
             tracing::info!("applied {}", e.describe());
             if let Some(log) = &self.audit_log
-                && let Err(err) =
-                    super::audit::append(log, &self.user, &self.context, &e, revision.as_deref())
+                && let Err(err) = super::audit::append(
+                    log,
+                    &self.user,
+                    &self.context,
+                    &e,
+                    revision.as_deref(),
+                    &warnings,
+                )
             {
                 tracing::warn!("audit log {}: {err}", log.display());
             }
@@ -248,7 +259,11 @@ impl Source for KubeSource {
             {
                 tracing::warn!("could not record an Event for {}: {err}", e.object());
             }
-            done.push(Applied { edit: e, revision });
+            done.push(Applied {
+                edit: e,
+                revision,
+                warnings,
+            });
         }
         Ok(done)
     }

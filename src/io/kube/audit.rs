@@ -44,6 +44,7 @@ pub fn append(
     context: &str,
     e: &FieldEdit,
     resource_version: Option<&str>,
+    warnings: &[String],
 ) -> std::io::Result<()> {
     if let Some(dir) = log.parent() {
         std::fs::create_dir_all(dir)?;
@@ -63,6 +64,7 @@ pub fn append(
         "from": from,
         "to": to,
         "mode": format!("{:?}", e.mode),
+        "warnings": warnings,
         "resourceVersion": resource_version,
     });
     let mut f = std::fs::OpenOptions::new()

@@ -50,7 +50,9 @@ pub async fn connect(t: &Target) -> anyhow::Result<Connected> {
     };
     let default_namespace = config.default_namespace.clone();
     Ok(Connected {
-        client: Client::try_from(config)?,
+        client: kube::client::ClientBuilder::try_from(config)?
+            .with_layer(&tower::util::MapResponseLayer::new(super::warnings::record))
+            .build(),
         context,
         default_namespace,
     })

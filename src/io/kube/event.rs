@@ -1,7 +1,7 @@
 //! What the watch tasks tell `update`.
 
 use crate::model::object::{Kind, ObjectKey};
-use crate::model::store::Entry;
+use crate::model::store::{Entry, Store};
 use std::time::SystemTime;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -22,10 +22,11 @@ pub enum ConnState {
 
 #[derive(Debug, Clone)]
 pub enum KubeEvent {
-    /// A complete list of one kind: replaces everything of that kind at once.
+    /// A complete list of one kind, already indexed (off the screen's thread): replaces
+    /// everything of that kind at once.
     Synced {
         kind: Kind,
-        entries: Vec<Entry>,
+        shard: Box<Store>,
     },
     Upsert(Box<Entry>),
     Delete(ObjectKey),

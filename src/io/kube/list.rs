@@ -1,10 +1,11 @@
 //! One-shot paginated LISTs into a store, for the headless commands.
 
 use super::discovery;
-use super::watch::{PAGE_SIZE, api_resource, to_entry};
+use super::watch::{PAGE_SIZE, api_resource};
+use super::watched::Watched;
 use crate::model::store::Store;
 use kube::Client;
-use kube::api::{Api, DynamicObject, ListParams};
+use kube::api::{Api, ListParams};
 
 /// Every served Istio kind (in `namespace`, or all), 500 per page.
 pub async fn store(client: &Client, namespace: Option<&str>) -> anyhow::Result<Store> {
@@ -12,7 +13,7 @@ pub async fn store(client: &Client, namespace: Option<&str>) -> anyhow::Result<S
     for (kind, version) in discovery::versions(client).await? {
         let Some(version) = version else { continue };
         let ar = api_resource(kind, &version);
-        let api: Api<DynamicObject> = match namespace {
+        let api: Api<Watched> = match namespace {
             Some(ns) => Api::namespaced_with(client.clone(), ns, &ar),
             None => Api::all_with(client.clone(), &ar),
         };
@@ -31,7 +32,7 @@ pub async fn store(client: &Client, namespace: Option<&str>) -> anyhow::Result<S
                 Err(e) => return Err(e.into()),
             };
             for obj in page.items {
-                if let Some(e) = to_entry(obj, &ar) {
+                if let Some(e) = obj.into_entry(kind, &ar) {
                     store.upsert(e);
                 }
             }

@@ -14,6 +14,8 @@ pub mod list;
 pub mod namespaces;
 pub mod pods;
 pub mod session;
+pub mod warnings;
 pub mod watch;
+pub mod watched;
 
 pub use event::{ConnState, KubeEvent};

@@ -1,14 +1,15 @@
-//! One watcher per kind. The initial (paginated) list is buffered and sent whole, so the screen
-//! swaps at once and never shows half a list; later events are sent one by one.
+//! One watcher per kind. The initial (paginated) list is buffered (and indexed) and sent whole,
+//! so the screen swaps at once and never shows half a list; later events are sent one by one.
 
 use super::discovery::{GROUP, plural};
 use super::event::{ConnState, KubeEvent};
-use crate::model::object::{Kind, Object, ObjectKey};
-use crate::model::store::Entry;
+use super::watched::Watched;
+use crate::model::object::Kind;
+use crate::model::store::Store;
 use crate::msg::Msg;
 use futures::StreamExt;
 use kube::Client;
-use kube::api::{Api, ApiResource, DynamicObject, GroupVersionKind};
+use kube::api::{Api, ApiResource, GroupVersionKind};
 use kube::runtime::WatchStreamExt;
 use kube::runtime::watcher::{self, Event};
 use std::time::SystemTime;
@@ -19,36 +20,6 @@ pub const PAGE_SIZE: u32 = 500;
 pub fn api_resource(kind: Kind, version: &str) -> ApiResource {
     let gvk = GroupVersionKind::gvk(GROUP, version, kind.as_str());
     ApiResource::from_gvk_with_plural(&gvk, plural(kind))
-}
-
-/// Takes the object apart instead of re-serializing it: only the metadata is converted.
-pub fn to_entry(obj: DynamicObject, ar: &ApiResource) -> Option<Entry> {
-    let DynamicObject {
-        types,
-        metadata,
-        data,
-    } = obj;
-    let name = metadata.name.clone();
-    let mut map = match data {
-        serde_json::Value::Object(m) => m,
-        _ => serde_json::Map::new(),
-    };
-    let (api_version, kind) = types.map_or((ar.api_version.clone(), ar.kind.clone()), |t| {
-        (t.api_version, t.kind)
-    });
-    map.insert("apiVersion".into(), serde_json::Value::String(api_version));
-    map.insert("kind".into(), serde_json::Value::String(kind));
-    map.insert("metadata".into(), serde_json::to_value(metadata).ok()?);
-    match Object::from_value(serde_json::Value::Object(map), "default") {
-        Ok(object) => Some(Entry {
-            object,
-            origin: None,
-        }),
-        Err(e) => {
-            tracing::warn!("skipping {} {name:?}: {e}", ar.kind);
-            None
-        }
-    }
 }
 
 fn describe(e: &watcher::Error) -> (bool, String) {
@@ -79,7 +50,7 @@ pub async fn run(
     tx: mpsc::Sender<Msg>,
 ) {
     let ar = api_resource(kind, &version);
-    let api: Api<DynamicObject> = match &namespace {
+    let api: Api<Watched> = match &namespace {
         Some(ns) => Api::namespaced_with(client, ns, &ar),
         None => Api::all_with(client, &ar),
     };
@@ -98,7 +69,7 @@ pub async fn run(
     let _ = converter.await;
 }
 
-type Raw = Result<Event<DynamicObject>, watcher::Error>;
+type Raw = Result<Event<Watched>, watcher::Error>;
 
 async fn convert(
     kind: Kind,
@@ -107,25 +78,29 @@ async fn convert(
     tx: mpsc::Sender<Msg>,
 ) {
     let send = |ev: KubeEvent| tx.send(Msg::Kube(ev));
-    let mut buffer: Vec<Entry> = Vec::new();
+    // The initial list is indexed here as its pages arrive, so the screen's thread only joins
+    // it when it is complete.
+    let mut shard = Store::new();
     let mut failing_since: Option<SystemTime> = None;
     while let Some(ev) = raw.recv().await {
         let out = match ev {
             Ok(Event::Init) => {
-                buffer.clear();
+                shard = Store::new();
                 Some(KubeEvent::Connection {
                     kind,
                     state: ConnState::Syncing,
                 })
             }
             Ok(Event::InitApply(obj)) => {
-                buffer.extend(to_entry(obj, &ar));
+                if let Some(e) = obj.into_entry(kind, &ar) {
+                    shard.upsert(e);
+                }
                 None
             }
             Ok(Event::InitDone) => {
                 failing_since = None;
-                let entries = std::mem::take(&mut buffer);
-                if send(KubeEvent::Synced { kind, entries }).await.is_err() {
+                let shard = Box::new(std::mem::take(&mut shard));
+                if send(KubeEvent::Synced { kind, shard }).await.is_err() {
                     return;
                 }
                 Some(KubeEvent::Connection {
@@ -144,15 +119,10 @@ async fn convert(
                 {
                     return;
                 }
-                to_entry(obj, &ar).map(|e| KubeEvent::Upsert(Box::new(e)))
+                obj.into_entry(kind, &ar)
+                    .map(|e| KubeEvent::Upsert(Box::new(e)))
             }
-            Ok(Event::Delete(obj)) => {
-                let ns = obj.metadata.namespace.clone().unwrap_or_default();
-                obj.metadata
-                    .name
-                    .clone()
-                    .map(|n| KubeEvent::Delete(ObjectKey::new(kind, ns, n)))
-            }
+            Ok(Event::Delete(obj)) => obj.key(kind).map(KubeEvent::Delete),
             Err(e) => {
                 let (forbidden, msg) = describe(&e);
                 tracing::warn!("watch {kind}: {e}");

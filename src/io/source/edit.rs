@@ -111,6 +111,8 @@ pub struct Applied {
     pub edit: FieldEdit,
     /// Revision after the write, for undo.
     pub revision: Option<String>,
+    /// What the API server warned about the write (e.g. an unknown field it dropped).
+    pub warnings: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

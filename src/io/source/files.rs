@@ -150,7 +150,11 @@ impl Source for FileSource {
                     .origin
                     .as_ref()
                     .and_then(|o| revisions.get(&o.path).cloned());
-                Applied { edit, revision }
+                Applied {
+                    edit,
+                    revision,
+                    warnings: Vec::new(),
+                }
             })
             .collect())
     }

@@ -314,11 +314,18 @@ async fn resource(req: Request<Incoming>, shared: &Arc<Shared>, rest: &[&str]) -
             };
             let mut c = shared.cluster.lock().unwrap_or_else(|p| p.into_inner());
             match super::patch::patch(&mut c, request) {
-                Ok(v) => {
+                Ok((v, warnings)) => {
                     if let Some(ev) = c.history.last().filter(|e| e.object == v) {
                         let _ = shared.events.send(ev.clone());
                     }
-                    json_response(200, &v)
+                    let mut response = json_response(200, &v);
+                    for w in warnings {
+                        let escaped = w.replace('\\', "\\\\").replace('"', "\\\"");
+                        if let Ok(h) = format!("299 - \"{escaped}\"").parse() {
+                            response.headers_mut().append("warning", h);
+                        }
+                    }
+                    response
                 }
                 Err(s) => status_response(s),
             }

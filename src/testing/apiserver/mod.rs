@@ -7,6 +7,7 @@ mod cluster;
 mod core;
 mod http;
 pub mod patch;
+pub mod schema;
 pub mod status;
 
 pub use cluster::{Cluster, Event, KINDS, kind_of, plural_of};

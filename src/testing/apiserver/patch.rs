@@ -80,8 +80,8 @@ pub struct PatchRequest<'a> {
     pub dry_run: bool,
 }
 
-/// Applies the patch to `c` (unless dry run). Ok(stored object) or Err(Status).
-pub fn patch(c: &mut Cluster, req: PatchRequest<'_>) -> Result<Value, Value> {
+/// Applies the patch to `c` (unless dry run). Ok(stored object, warnings) or Err(Status).
+pub fn patch(c: &mut Cluster, req: PatchRequest<'_>) -> Result<(Value, Vec<String>), Value> {
     let (plural, _, name) = req.key.clone();
     let kind = kind_of(&plural).unwrap_or("Unknown");
     let Some(current) = c.objects.get(&req.key).cloned() else {
@@ -120,17 +120,18 @@ pub fn patch(c: &mut Cluster, req: PatchRequest<'_>) -> Result<Value, Value> {
         merge(&mut next, &body);
         leaves(&body["spec"], ".spec", &mut set);
     }
+    let warnings = super::schema::prune(kind, &mut next);
     let causes = validate(&next);
     if !causes.is_empty() {
         return Err(status::invalid(kind, &name, &causes));
     }
     if req.dry_run {
-        return Ok(next);
+        return Ok((next, warnings));
     }
     let stored = c.upsert(next).map_err(status::bad_request)?;
     let owners = c.owners.entry(req.key).or_default();
     for f in set {
         owners.insert(f, req.manager.clone());
     }
-    Ok(stored)
+    Ok((stored, warnings))
 }

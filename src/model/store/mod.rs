@@ -8,6 +8,8 @@ use super::selector;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::PathBuf;
 
+mod shard;
+
 pub const AUTO_REGISTRATION_GROUP: &str = "istio.io/autoRegistrationGroup";
 
 /// Where an object came from, so that an edit can be written back to the same bytes.
@@ -30,7 +32,7 @@ pub struct Entry {
 
 type PairKey = (String, String, String);
 
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct Store {
     objects: HashMap<ObjectKey, Entry>,
     by_kind: BTreeMap<Kind, BTreeSet<ObjectKey>>,
