@@ -231,3 +231,60 @@ async fn istiod_is_found_through_the_cluster_with_its_ca_and_a_token() {
         .unwrap_or_else(|| panic!("{stdout}\n{}", String::from_utf8_lossy(&out.stderr)));
     assert!(line.contains("SYNCED") && line.contains(POD), "{line}");
 }
+
+/// The istio-ca token is asked for again before it expires and the sessions send the new one;
+/// a token the API server answers with a shorter life is renewed on that shorter schedule.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_istio_ca_token_is_renewed_before_it_expires() {
+    use meshdeck::io::kube::{client, istiod};
+    use meshdeck::io::xds::target::BearerToken;
+    let fake = FakeApiServer::start().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let kubeconfig = dir.path().join("kubeconfig");
+    fake.write_kubeconfig(&kubeconfig, "admin", None).unwrap();
+    let c = client::connect(&client::Target {
+        kubeconfig: Some(kubeconfig),
+        context: None,
+    })
+    .await
+    .unwrap();
+    // Two seconds of life: the renewal comes after about 1.6 s.
+    let first = istiod::token(&c.client, "istio-system", "default", 2)
+        .await
+        .unwrap();
+    assert!(
+        first.lifetime <= std::time::Duration::from_secs(2),
+        "{:?}",
+        first.lifetime
+    );
+    let token = BearerToken::new(first.value.clone());
+    let task = istiod::keep_fresh(
+        c.client.clone(),
+        "istio-system".into(),
+        "default".into(),
+        2,
+        token.clone(),
+        first.lifetime,
+    );
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while token.get() == first.value {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no renewal within 10 s"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let tokens = fake.tokens();
+    assert_eq!(
+        token.get(),
+        tokens.last().unwrap().0,
+        "the newest issued token is used"
+    );
+    assert_eq!(tokens.last().unwrap().1, json!(["istio-ca"]));
+    // A forbidden renewal keeps the token it has (and retries later) rather than dropping it.
+    fake.forbid("admin", "serviceaccounts/token");
+    let held = token.get();
+    tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+    assert_eq!(token.get(), held);
+    task.abort();
+}

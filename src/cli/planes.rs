@@ -4,6 +4,7 @@
 use crate::io::envoy::poll::{self, DataEvent, PollTarget};
 use crate::io::xds::session::{self, Config};
 use crate::io::xds::stream::Protocol;
+use crate::io::xds::target::BearerToken;
 use crate::io::xds::{Target, Tls, XdsEvent, node};
 use crate::model::planes::control::{Connection, ControlView, ProxySync};
 use crate::model::planes::data::ProxyData;
@@ -113,7 +114,7 @@ impl PlaneArgs {
                             .clone()
                             .unwrap_or_else(|| host.trim_matches(['[', ']']).to_string()),
                     }),
-                    token: token.clone(),
+                    token: token.clone().map(BearerToken::new),
                     label: addr.clone(),
                 })
             })
@@ -207,6 +208,16 @@ pub struct ClusterPlanes {
     pub xds: Vec<Target>,
     pub admins: Vec<PollTarget>,
     pub forwards: Vec<crate::io::kube::forward::Forward>,
+    /// Renews the istio-ca token while the console runs.
+    pub renewal: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl Drop for ClusterPlanes {
+    fn drop(&mut self) {
+        if let Some(task) = &self.renewal {
+            task.abort();
+        }
+    }
 }
 
 /// Resolves `--istiod` and `pod/NS/NAME` admins through the cluster (nothing to do without
@@ -247,7 +258,16 @@ pub async fn through_cluster(args: &PlaneArgs) -> Result<ClusterPlanes, String> 
             .split_once('/')
             .unwrap_or((ns, &args.istiod_sa));
         let ca = istiod::root_cert(&client, ns).await?;
-        let token = istiod::token(&client, sa_ns, sa, TOKEN_SECONDS).await?;
+        let issued = istiod::token(&client, sa_ns, sa, TOKEN_SECONDS).await?;
+        let token = BearerToken::new(issued.value);
+        out.renewal = Some(istiod::keep_fresh(
+            client.clone(),
+            sa_ns.to_string(),
+            sa.to_string(),
+            TOKEN_SECONDS,
+            token.clone(),
+            issued.lifetime,
+        ));
         (
             15012,
             Some(Tls {
@@ -415,7 +435,7 @@ mod tests {
         std::fs::write(&ca, "PEM").unwrap();
         a.xds_ca = Some(ca);
         let t = &a.xds_targets().unwrap()[0];
-        assert_eq!(t.token.as_deref(), Some("abc"));
+        assert_eq!(t.token.as_ref().map(|t| t.get()).as_deref(), Some("abc"));
         assert_eq!(t.tls.as_ref().unwrap().server_name, "127.0.0.1");
         a.xds = vec!["nohostport".into()];
         assert!(a.xds_targets().is_err());

@@ -66,13 +66,20 @@ pub async fn root_cert(client: &Client, namespace: &str) -> Result<Vec<u8>, Stri
         .ok_or_else(|| format!("configmap {namespace}/{CA_CONFIGMAP} has no {CA_KEY}"))
 }
 
-/// A token for `namespace/service_account` with audience `istio-ca`, valid for `seconds`.
+/// A token the API server issued, and how long it said it is valid.
+pub struct Issued {
+    pub value: String,
+    pub lifetime: std::time::Duration,
+}
+
+/// A token for `namespace/service_account` with audience `istio-ca`, valid for `seconds` (the
+/// API server may shorten it: the answer says until when).
 pub async fn token(
     client: &Client,
     namespace: &str,
     service_account: &str,
     seconds: i64,
-) -> Result<String, String> {
+) -> Result<Issued, String> {
     let api: Api<ServiceAccount> = Api::namespaced(client.clone(), namespace);
     let request = TokenRequest {
         spec: Some(TokenRequestSpec {
@@ -88,11 +95,47 @@ pub async fn token(
         .map_err(|e| {
             format!("a token for serviceaccount {namespace}/{service_account} (audience {AUDIENCE}): {e}")
         })?;
-    answer
-        .status
-        .and_then(|s| s.token)
-        .filter(|t| !t.is_empty())
-        .ok_or_else(|| {
-            format!("the TokenRequest for {namespace}/{service_account} came back without a token")
-        })
+    let status = answer.status.unwrap_or_default();
+    let Some(value) = status.token.filter(|t| !t.is_empty()) else {
+        return Err(format!(
+            "the TokenRequest for {namespace}/{service_account} came back without a token"
+        ));
+    };
+    let asked = std::time::Duration::from_secs(seconds.max(0) as u64);
+    let lifetime = status.expiration_timestamp.map_or(asked, |t| {
+        let left = t.0.duration_since(k8s_openapi::jiff::Timestamp::now());
+        std::time::Duration::try_from(left).unwrap_or_default()
+    });
+    Ok(Issued { value, lifetime })
+}
+
+/// Asks for a new token when four fifths of the current one's life are gone, and hands it to
+/// the xDS sessions (istiod checks it on every new stream, and closes streams now and then).
+/// A refused renewal is retried every `RETRY`; the old token serves until it expires.
+pub fn keep_fresh(
+    client: Client,
+    namespace: String,
+    service_account: String,
+    seconds: i64,
+    token: crate::io::xds::target::BearerToken,
+    lifetime: std::time::Duration,
+) -> tokio::task::JoinHandle<()> {
+    const RETRY: std::time::Duration = std::time::Duration::from_secs(60);
+    tokio::spawn(async move {
+        let mut wait = (lifetime * 4 / 5).max(std::time::Duration::from_secs(1));
+        loop {
+            tokio::time::sleep(wait).await;
+            match self::token(&client, &namespace, &service_account, seconds).await {
+                Ok(issued) => {
+                    tracing::info!("renewed the istio-ca token for {namespace}/{service_account}");
+                    token.set(issued.value);
+                    wait = (issued.lifetime * 4 / 5).max(std::time::Duration::from_secs(1));
+                }
+                Err(e) => {
+                    tracing::warn!("renewing the istio-ca token: {e}; retrying in a minute");
+                    wait = RETRY;
+                }
+            }
+        }
+    })
 }

@@ -12,12 +12,36 @@ pub struct Tls {
     pub server_name: String,
 }
 
+/// A bearer token the sessions share and a renewal can replace while they run.
+#[derive(Debug, Clone, Default)]
+pub struct BearerToken(std::sync::Arc<std::sync::RwLock<String>>);
+
+impl BearerToken {
+    pub fn new(value: impl Into<String>) -> Self {
+        BearerToken(std::sync::Arc::new(std::sync::RwLock::new(value.into())))
+    }
+    pub fn get(&self) -> String {
+        self.0.read().map(|t| t.clone()).unwrap_or_default()
+    }
+    pub fn set(&self, value: String) {
+        if let Ok(mut t) = self.0.write() {
+            *t = value;
+        }
+    }
+}
+
+impl PartialEq for BearerToken {
+    fn eq(&self, other: &Self) -> bool {
+        self.get() == other.get()
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Target {
     /// `HOST:PORT`.
     pub addr: String,
     pub tls: Option<Tls>,
-    pub token: Option<String>,
+    pub token: Option<BearerToken>,
     /// What the user calls it (an istiod pod name, or the address).
     pub label: String,
 }
@@ -67,7 +91,7 @@ impl Target {
         mut req: tonic::Request<T>,
     ) -> Result<tonic::Request<T>, TargetError> {
         if let Some(token) = &self.token {
-            let value = format!("Bearer {token}").parse().map_err(|_| {
+            let value = format!("Bearer {}", token.get()).parse().map_err(|_| {
                 TargetError::Connect(
                     self.addr.clone(),
                     "the token is not a valid header value".into(),

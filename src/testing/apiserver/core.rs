@@ -52,7 +52,12 @@ pub fn token(shared: &Shared, user: &str, ns: &str, sa: &str, body: &[u8]) -> (u
     let token = format!("fake-token.{ns}.{sa}.{}", issued.len() + 1);
     issued.push((token.clone(), audiences));
     req["metadata"] = json!({"name": sa, "namespace": ns, "creationTimestamp": null});
-    req["status"] = json!({"token": token, "expirationTimestamp": "2030-01-01T00:00:00Z"});
+    // As the API server: valid for what was asked (an hour when nothing was).
+    let seconds = req["spec"]["expirationSeconds"].as_i64().unwrap_or(3600);
+    let expires = k8s_openapi::jiff::Timestamp::now()
+        .checked_add(k8s_openapi::jiff::SignedDuration::from_secs(seconds))
+        .unwrap_or(k8s_openapi::jiff::Timestamp::MAX);
+    req["status"] = json!({"token": token, "expirationTimestamp": expires.to_string()});
     (201, req)
 }
 
