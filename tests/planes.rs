@@ -418,3 +418,81 @@ async fn a_killed_envoy_is_reported_and_its_return_noticed() {
     poller.abort();
     cp.stop().await;
 }
+
+/// Consistent hashing on the source address sends every request of one client to one host:
+/// the other host, weight 1 and healthy in Envoy, gets nothing, and the console says so.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_host_consistent_hashing_never_picks_shows_no_traffic() {
+    use meshdeck::model::endpoint::derive;
+    use meshdeck::model::object::{Kind, ObjectKey};
+    use meshdeck::model::planes::Planes;
+    use meshdeck::model::planes::data::ProxyData;
+    use meshdeck::model::planes::drift::{NO_TRAFFIC, NO_TRAFFIC_WINDOW};
+    use meshdeck::model::share::Viewpoint;
+    let vms = vms_on_one_port(&[("h-a", 44), ("h-b", 45)]).await;
+    let served = service_yaml(
+        HOST,
+        "planes",
+        &[(&vms[0], 1, "r1/z1"), (&vms[1], 1, "r1/z1")],
+    )
+    .replace(
+        "trafficPolicy: {loadBalancer: {simple: ROUND_ROBIN}}",
+        "trafficPolicy: {loadBalancer: {consistentHash: {useSourceIp: true}}}",
+    );
+    assert!(served.contains("consistentHash"));
+    let store = store_of(&served);
+    let cp = ControlPlane::start(store.clone()).await;
+    let proxy = Proxy::start("east", "r1/z1", cp.addr, ApiType::StateOfTheWorld).await;
+    cp.wait_synced("east").await;
+    let caller = Caller::default();
+    let split = caller.split(proxy.listen, HOST, 20).await;
+    assert_eq!(split.values().sum::<usize>(), 20, "{split:?}");
+    assert_eq!(split.len(), 1, "one source, one host: {split:?}");
+
+    let target = PollTarget::new("east", proxy.admin.clone());
+    let mut data = ProxyData::new("east", &proxy.admin);
+    let started = Instant::now();
+    while started.elapsed() < NO_TRAFFIC_WINDOW + Duration::from_secs(2) {
+        match poll::poll_clusters(&target).await {
+            DataEvent::Clusters {
+                clusters, at, wall, ..
+            } => data.record(clusters, at, wall),
+            other => panic!("{other:?}"),
+        }
+        caller.split(proxy.listen, HOST, 5).await;
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    let derived = derive(
+        &store,
+        &ObjectKey::new(Kind::ServiceEntry, "demo", "planes"),
+        &Viewpoint::default(),
+    )
+    .unwrap();
+    let planes = Planes {
+        control: None,
+        syncs: &[],
+        proxies: vec![&data],
+    };
+    let idle: Vec<String> = derived.ports[0]
+        .endpoints
+        .iter()
+        .filter(|ep| {
+            planes
+                .drift(CLUSTER, ep)
+                .iter()
+                .any(|d| d.code == NO_TRAFFIC && d.reason.contains("no requests"))
+        })
+        .map(|ep| ep.address.clone())
+        .collect();
+    let never_picked = if split.contains_key("h-a") {
+        "127.0.0.45"
+    } else {
+        "127.0.0.44"
+    };
+    assert_eq!(
+        idle,
+        [never_picked],
+        "the host the hash never picks ({split:?})"
+    );
+    cp.stop().await;
+}

@@ -78,10 +78,13 @@ fn apply_destination_rule(
 ) {
     let Some(tp) = &dr.traffic_policy else { return };
     if let Some(lb) = &tp.load_balancer {
-        c.lb_policy = match lb.simple.as_deref() {
-            Some("ROUND_ROBIN") => cluster::LbPolicy::RoundRobin,
-            Some("RANDOM") => cluster::LbPolicy::Random,
-            _ => cluster::LbPolicy::LeastRequest,
+        c.lb_policy = match (&lb.consistent_hash, lb.simple.as_deref()) {
+            // As istiod: a ring unless maglev is asked for; the key comes from the route.
+            (Some(h), _) if h.maglev.is_some() => cluster::LbPolicy::Maglev,
+            (Some(_), _) => cluster::LbPolicy::RingHash,
+            (None, Some("ROUND_ROBIN")) => cluster::LbPolicy::RoundRobin,
+            (None, Some("RANDOM")) => cluster::LbPolicy::Random,
+            (None, _) => cluster::LbPolicy::LeastRequest,
         } as i32;
         if lb
             .locality_lb_setting

@@ -3,6 +3,7 @@
 
 use super::cluster::ads;
 use crate::controlplane::any::pack;
+use crate::model::destination_rule::ConsistentHash;
 use crate::model::service_entry::ServicePort;
 use envoy_types::pb::envoy::config::listener::v3::{Filter, FilterChain, Listener, filter};
 use envoy_types::pb::envoy::config::route::v3::{
@@ -69,7 +70,14 @@ pub struct RouteBuilder {
 }
 
 impl RouteBuilder {
-    pub fn add(&mut self, host: &str, port: &ServicePort, cluster: &str) {
+    /// `hash`: the DestinationRule's consistent-hash key, which Envoy reads from the route.
+    pub fn add(
+        &mut self,
+        host: &str,
+        port: &ServicePort,
+        cluster: &str,
+        hash: Option<&ConsistentHash>,
+    ) {
         if !is_http(port) {
             return;
         }
@@ -93,6 +101,7 @@ impl RouteBuilder {
                     cluster_specifier: Some(route_action::ClusterSpecifier::Cluster(
                         cluster.into(),
                     )),
+                    hash_policy: hash.and_then(hash_policy).into_iter().collect(),
                     ..Default::default()
                 })),
                 ..Default::default()
@@ -108,4 +117,22 @@ impl RouteBuilder {
             ..Default::default()
         }
     }
+}
+
+fn hash_policy(h: &ConsistentHash) -> Option<route_action::HashPolicy> {
+    use route_action::hash_policy::{ConnectionProperties, Header, PolicySpecifier};
+    let specifier = if let Some(name) = &h.http_header_name {
+        PolicySpecifier::Header(Header {
+            header_name: name.clone(),
+            ..Default::default()
+        })
+    } else if h.use_source_ip == Some(true) {
+        PolicySpecifier::ConnectionProperties(ConnectionProperties { source_ip: true })
+    } else {
+        return None;
+    };
+    Some(route_action::HashPolicy {
+        policy_specifier: Some(specifier),
+        ..Default::default()
+    })
 }

@@ -63,7 +63,13 @@ pub fn resources(store: &Store, node: &NodeInfo) -> Resources {
                         pack(&endpoints::load_assignment(store, &ctx, &name)),
                     );
                 }
-                routes.add(host, port, &name);
+                let dr = crate::model::endpoint::destination_rule(store, se);
+                let hash = dr
+                    .as_ref()
+                    .and_then(|d| d.spec.traffic_policy.as_ref())
+                    .and_then(|t| t.load_balancer.as_ref())
+                    .and_then(|l| l.consistent_hash.as_ref());
+                routes.add(host, port, &name, hash);
             }
         }
     }
