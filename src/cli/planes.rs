@@ -209,15 +209,7 @@ pub struct ClusterPlanes {
     pub admins: Vec<PollTarget>,
     pub forwards: Vec<crate::io::kube::forward::Forward>,
     /// Renews the istio-ca token while the console runs.
-    pub renewal: Option<tokio::task::JoinHandle<()>>,
-}
-
-impl Drop for ClusterPlanes {
-    fn drop(&mut self) {
-        if let Some(task) = &self.renewal {
-            task.abort();
-        }
-    }
+    pub renewal: Option<tokio_util::task::AbortOnDropHandle<()>>,
 }
 
 /// Resolves `--istiod` and `pod/NS/NAME` admins through the cluster (nothing to do without
@@ -260,13 +252,15 @@ pub async fn through_cluster(args: &PlaneArgs) -> Result<ClusterPlanes, String> 
         let ca = istiod::root_cert(&client, ns).await?;
         let issued = istiod::token(&client, sa_ns, sa, TOKEN_SECONDS).await?;
         let token = BearerToken::new(issued.value);
-        out.renewal = Some(istiod::keep_fresh(
-            client.clone(),
-            sa_ns.to_string(),
-            sa.to_string(),
-            TOKEN_SECONDS,
-            token.clone(),
-            issued.lifetime,
+        out.renewal = Some(tokio_util::task::AbortOnDropHandle::new(
+            istiod::keep_fresh(
+                client.clone(),
+                sa_ns.to_string(),
+                sa.to_string(),
+                TOKEN_SECONDS,
+                token.clone(),
+                issued.lifetime,
+            ),
         ));
         (
             15012,

@@ -8,21 +8,14 @@ use super::xds::session::{self, Config};
 use crate::msg::Msg;
 use std::collections::BTreeSet;
 use tokio::sync::{mpsc, watch};
-use tokio::task::JoinHandle;
+use tokio::task::JoinSet;
 
-/// The console's handles on its plane tasks; dropping it stops them.
+/// The console's handles on its plane tasks; dropping it stops them (a `JoinSet` aborts its
+/// tasks when dropped).
 pub struct PlaneLinks {
     pub names: watch::Sender<BTreeSet<String>>,
     pub proxies: watch::Sender<Vec<PollTarget>>,
-    tasks: Vec<JoinHandle<()>>,
-}
-
-impl Drop for PlaneLinks {
-    fn drop(&mut self) {
-        for t in &self.tasks {
-            t.abort();
-        }
-    }
+    _tasks: JoinSet<()>,
 }
 
 impl PlaneLinks {
@@ -53,23 +46,23 @@ pub fn spawn(
 ) -> PlaneLinks {
     let (names, names_rx) = watch::channel(BTreeSet::new());
     let (proxies, proxies_rx) = watch::channel(Vec::new());
-    let mut tasks = Vec::new();
+    let mut tasks = JoinSet::new();
     for cfg in servers {
         let (etx, mut erx) = mpsc::channel(64);
-        tasks.push(tokio::spawn(session::run(cfg, names_rx.clone(), etx)));
+        tasks.spawn(session::run(cfg, names_rx.clone(), etx));
         let tx = tx.clone();
-        tasks.push(tokio::spawn(async move {
+        tasks.spawn(async move {
             while let Some(ev) = erx.recv().await {
                 if tx.send(Msg::Xds(ev)).await.is_err() {
                     return;
                 }
             }
-        }));
+        });
     }
     let (dtx, mut drx) = mpsc::channel(64);
     if let Some(listener) = metrics {
         let dtx = dtx.clone();
-        tasks.push(tokio::spawn(async move {
+        tasks.spawn(async move {
             let listener = listener
                 .set_nonblocking(true)
                 .and_then(|()| tokio::net::TcpListener::from_std(listener));
@@ -80,19 +73,19 @@ pub fn spawn(
             if let Err(e) = served {
                 tracing::error!("metrics service stopped: {e}");
             }
-        }));
+        });
     }
-    tasks.push(tokio::spawn(poll::run(proxies_rx, dtx)));
-    tasks.push(tokio::spawn(async move {
+    tasks.spawn(poll::run(proxies_rx, dtx));
+    tasks.spawn(async move {
         while let Some(ev) = drx.recv().await {
             if tx.send(Msg::Data(ev)).await.is_err() {
                 return;
             }
         }
-    }));
+    });
     PlaneLinks {
         names,
         proxies,
-        tasks,
+        _tasks: tasks,
     }
 }

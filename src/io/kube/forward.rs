@@ -6,20 +6,14 @@ use k8s_openapi::api::core::v1::Pod;
 use kube::{Api, Client};
 use std::net::SocketAddr;
 use tokio::net::TcpListener;
-use tokio::task::JoinHandle;
+use tokio_util::task::AbortOnDropHandle;
 
 /// A running forward; dropping it closes the local port and every connection through it.
 pub struct Forward {
     pub local: SocketAddr,
     pub pod: String,
     pub port: u16,
-    task: JoinHandle<()>,
-}
-
-impl Drop for Forward {
-    fn drop(&mut self) {
-        self.task.abort();
-    }
+    _task: AbortOnDropHandle<()>,
 }
 
 /// Opens one forward to check the pod is there and the API server lets us in (a clear error
@@ -78,6 +72,6 @@ pub async fn start(
         local,
         pod: pod.to_string(),
         port,
-        task,
+        _task: AbortOnDropHandle::new(task),
     })
 }
