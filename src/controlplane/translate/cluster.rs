@@ -2,7 +2,7 @@
 
 use super::PortContext;
 use super::duration::{self, seconds};
-use crate::model::endpoint::{EndpointSource, destination_rule};
+use crate::model::endpoint::EndpointSource;
 use crate::model::object::{Kind, Object, ObjectKey};
 use crate::model::store::{Store, owning_group};
 use crate::model::workload_group::Probe;
@@ -63,7 +63,7 @@ pub fn build(store: &Store, ctx: &PortContext<'_>, name: &str) -> Option<Cluster
             });
         }
     }
-    if let Some(dr) = destination_rule(store, se) {
+    if let Some(dr) = ctx.dr {
         apply_destination_rule(&mut c, &dr.spec);
     }
     if let Some(hc) = group_probe(store, ctx).as_ref().and_then(health_check) {

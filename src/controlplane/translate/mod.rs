@@ -13,8 +13,8 @@ pub use listener::{LISTENER_NAME, ROUTE_NAME};
 use super::any::{CLUSTER, ENDPOINT, LISTENER, ROUTE, pack};
 use super::node::NodeInfo;
 use super::resources::Resources;
-use crate::model::endpoint::{ServiceEndpoints, derive};
-use crate::model::object::{Kind, Object, ServiceEntry};
+use crate::model::endpoint::{ServiceEndpoints, derive, destination_rule};
+use crate::model::object::{DestinationRule, Kind, Object, ServiceEntry};
 use crate::model::share::Viewpoint;
 use crate::model::store::Store;
 
@@ -23,6 +23,8 @@ pub use crate::model::planes::cluster_name;
 /// One service port as the translation sees it.
 pub struct PortContext<'a> {
     pub se: &'a ServiceEntry,
+    /// The DestinationRule that applies, looked up once per ServiceEntry.
+    pub dr: Option<&'a DestinationRule>,
     pub derived: &'a ServiceEndpoints,
     pub port_index: usize,
     pub host: &'a str,
@@ -42,10 +44,16 @@ pub fn resources(store: &Store, node: &NodeInfo) -> Resources {
         let Some(derived) = derive(store, &entry.object.key(), &view) else {
             continue;
         };
+        let dr = destination_rule(store, se);
+        let hash = dr
+            .and_then(|d| d.spec.traffic_policy.as_ref())
+            .and_then(|t| t.load_balancer.as_ref())
+            .and_then(|l| l.consistent_hash.as_ref());
         for (port_index, port) in se.spec.ports.iter().enumerate() {
             for host in &se.spec.hosts {
                 let ctx = PortContext {
                     se,
+                    dr,
                     derived: &derived,
                     port_index,
                     host,
@@ -63,12 +71,6 @@ pub fn resources(store: &Store, node: &NodeInfo) -> Resources {
                         pack(&endpoints::load_assignment(store, &ctx, &name)),
                     );
                 }
-                let dr = crate::model::endpoint::destination_rule(store, se);
-                let hash = dr
-                    .as_ref()
-                    .and_then(|d| d.spec.traffic_policy.as_ref())
-                    .and_then(|t| t.load_balancer.as_ref())
-                    .and_then(|l| l.consistent_hash.as_ref());
                 routes.add(host, port, &name, hash);
             }
         }
