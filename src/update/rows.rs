@@ -181,22 +181,17 @@ pub fn rebuild(state: &mut State) {
                 .map(|(i, _)| RowId::Finding(i))
                 .collect();
         }
-        Screen::Charts => {
-            let names = super::planes::chart_clusters(state);
+        Screen::Charts | Screen::Proxies => {
+            let (names, row): (_, fn(String) -> RowId) = if screen == Screen::Charts {
+                (super::planes::chart_clusters(state), RowId::Cluster)
+            } else {
+                (super::planes::proxy_names(state), RowId::Proxy)
+            };
             view.total = names.len();
             view.rows = names
                 .into_iter()
                 .filter(|n| filter.matches(n))
-                .map(RowId::Cluster)
-                .collect();
-        }
-        Screen::Proxies => {
-            let names = super::planes::proxy_names(state);
-            view.total = names.len();
-            view.rows = names
-                .into_iter()
-                .filter(|n| filter.matches(n))
-                .map(RowId::Proxy)
+                .map(row)
                 .collect();
         }
         Screen::Endpoints(se) => {

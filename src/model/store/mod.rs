@@ -185,7 +185,7 @@ impl Store {
         let id = (namespace.to_string(), name.to_string());
         if let Some(old) = self.pods.remove(&id) {
             for (k, v) in old.labels {
-                remove_from_b_pod(&mut self.pod_by_pair, &(id.0.clone(), k, v), &id);
+                remove_from(&mut self.pod_by_pair, &(id.0.clone(), k, v), &id);
             }
             self.generation += 1;
         }
@@ -371,7 +371,7 @@ impl Store {
                     }
                 }
                 for we in self.se_selects.remove(key).unwrap_or_default() {
-                    remove_from_b(&mut self.we_selected_by, &we, key);
+                    remove_from(&mut self.we_selected_by, &we, key);
                 }
             }
             Object::WorkloadEntry(we) => {
@@ -382,7 +382,7 @@ impl Store {
                 remove_from(&mut self.we_by_ns, &ns, key);
                 if let Some(g) = owning_group(we) {
                     let wg = ObjectKey::new(Kind::WorkloadGroup, ns, g);
-                    remove_from_b(&mut self.wg_entries, &wg, key);
+                    remove_from(&mut self.wg_entries, &wg, key);
                 }
                 // An SE keeps its (maybe now empty) set: it is still indexed.
                 for se in self.we_selected_by.remove(key).unwrap_or_default() {
@@ -393,48 +393,35 @@ impl Store {
             }
             Object::DestinationRule(dr) => {
                 let host = dr.spec.host.clone();
-                remove_from_b(&mut self.dr_by_host, &host, key);
+                remove_from(&mut self.dr_by_host, &host, key);
             }
             Object::WorkloadGroup(_) | Object::Sidecar(_) => {}
         }
     }
 }
 
-fn remove_from_b<K: std::hash::Hash + Eq>(
-    map: &mut HashMap<K, BTreeSet<ObjectKey>>,
-    k: &K,
-    v: &ObjectKey,
-) {
-    if let Some(set) = map.get_mut(k) {
-        set.remove(v);
-        if set.is_empty() {
-            map.remove(k);
-        }
+/// A set in an index map: removing a member says whether the set is now empty.
+trait Members<V> {
+    fn remove_member(&mut self, v: &V) -> bool;
+}
+
+impl<V: Ord> Members<V> for BTreeSet<V> {
+    fn remove_member(&mut self, v: &V) -> bool {
+        self.remove(v);
+        self.is_empty()
     }
 }
 
-fn remove_from_b_pod(
-    map: &mut HashMap<PairKey, BTreeSet<(String, String)>>,
-    k: &PairKey,
-    v: &(String, String),
-) {
-    if let Some(set) = map.get_mut(k) {
-        set.remove(v);
-        if set.is_empty() {
-            map.remove(k);
-        }
+impl<V: std::hash::Hash + Eq> Members<V> for HashSet<V> {
+    fn remove_member(&mut self, v: &V) -> bool {
+        self.remove(v);
+        self.is_empty()
     }
 }
 
-fn remove_from<K: std::hash::Hash + Eq>(
-    map: &mut HashMap<K, HashSet<ObjectKey>>,
-    k: &K,
-    v: &ObjectKey,
-) {
-    if let Some(set) = map.get_mut(k) {
-        set.remove(v);
-        if set.is_empty() {
-            map.remove(k);
-        }
+/// Takes `v` out of the set under `k`, and the set out of the map once it is empty.
+fn remove_from<K: std::hash::Hash + Eq, V, S: Members<V>>(map: &mut HashMap<K, S>, k: &K, v: &V) {
+    if map.get_mut(k).is_some_and(|set| set.remove_member(v)) {
+        map.remove(k);
     }
 }
