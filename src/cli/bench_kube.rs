@@ -66,7 +66,7 @@ async fn plain_list(client: &Client) -> anyhow::Result<(Duration, usize)> {
 }
 
 /// meshdeck: watcher → list read and indexed as it arrives → update → first full frame.
-struct Synced {
+struct SyncRun {
     state: State,
     rx: mpsc::Receiver<Msg>,
     task: tokio::task::JoinHandle<()>,
@@ -80,7 +80,7 @@ async fn sync(
     client: &Client,
     theme: &Theme,
     term: &mut Terminal<TestBackend>,
-) -> anyhow::Result<Synced> {
+) -> anyhow::Result<SyncRun> {
     let mut state = State::new("bench".into(), true, Keymap::load(None, None).0);
     update::init(&mut state);
     let (tx, mut rx) = mpsc::channel(4096);
@@ -117,7 +117,7 @@ async fn sync(
     let rows = t.elapsed();
     term.draw(|f| crate::view::render(&state, theme, f))?;
     let paint = t.elapsed();
-    Ok(Synced {
+    Ok(SyncRun {
         state,
         rx,
         task,

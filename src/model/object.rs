@@ -188,20 +188,11 @@ impl Object {
         {
             let mut r: Resource<S> = match serde_json::from_str(text) {
                 Ok(r) => r,
-                Err(e) => {
+                Err(_) => {
                     let mut de = serde_json::Deserializer::from_str(text);
-                    return Err(
-                        match serde_path_to_error::deserialize::<_, Resource<S>>(&mut de) {
-                            Err(e) => ObjectError::Field {
-                                path: e.path().to_string(),
-                                message: e.inner().to_string(),
-                            },
-                            Ok(_) => ObjectError::Field {
-                                path: ".".into(),
-                                message: e.to_string(),
-                            },
-                        },
-                    );
+                    return Err(path_error(
+                        serde_path_to_error::deserialize::<_, Resource<S>>(&mut de),
+                    ));
                 }
             };
             if r.api_version.is_empty() {
@@ -316,10 +307,24 @@ fn istio_kind(api_version: &str, kind_name: &str) -> Result<Kind, ObjectError> {
 fn typed<T: serde::de::DeserializeOwned>(v: serde_json::Value) -> Result<T, ObjectError> {
     match T::deserialize(&v) {
         Ok(t) => Ok(t),
-        Err(_) => serde_path_to_error::deserialize(v).map_err(|e| ObjectError::Field {
+        Err(_) => Err(path_error(serde_path_to_error::deserialize::<_, T>(v))),
+    }
+}
+
+/// The second, slower pass after a failed read: where it failed, as a field error.
+fn path_error<T, E: std::fmt::Display>(
+    second: Result<T, serde_path_to_error::Error<E>>,
+) -> ObjectError {
+    match second {
+        Err(e) => ObjectError::Field {
             path: e.path().to_string(),
             message: e.inner().to_string(),
-        }),
+        },
+        // The same input failed once; should the second pass read it, say so plainly.
+        Ok(_) => ObjectError::Field {
+            path: ".".into(),
+            message: "could not be read".into(),
+        },
     }
 }
 

@@ -121,15 +121,17 @@ pub fn keep_fresh(
     lifetime: std::time::Duration,
 ) -> tokio::task::JoinHandle<()> {
     const RETRY: std::time::Duration = std::time::Duration::from_secs(60);
+    let renew_after =
+        |life: std::time::Duration| (life * 4 / 5).max(std::time::Duration::from_secs(1));
     tokio::spawn(async move {
-        let mut wait = (lifetime * 4 / 5).max(std::time::Duration::from_secs(1));
+        let mut wait = renew_after(lifetime);
         loop {
             tokio::time::sleep(wait).await;
             match self::token(&client, &namespace, &service_account, seconds).await {
                 Ok(issued) => {
                     tracing::info!("renewed the istio-ca token for {namespace}/{service_account}");
                     token.set(issued.value);
-                    wait = (issued.lifetime * 4 / 5).max(std::time::Duration::from_secs(1));
+                    wait = renew_after(issued.lifetime);
                 }
                 Err(e) => {
                     tracing::warn!("renewing the istio-ca token: {e}; retrying in a minute");

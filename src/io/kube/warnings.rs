@@ -4,45 +4,27 @@
 
 use std::cell::RefCell;
 use std::future::Future;
+use std::sync::LazyLock;
 
 tokio::task_local! {
     static SINK: RefCell<Vec<String>>;
 }
 
+/// `299 - "message"` (RFC 7234 warn-code, agent, quoted text), possibly several per header.
+static WARNING: LazyLock<regex::Regex> =
+    LazyLock::new(|| regex::Regex::new(r#"299 \S+ "((?:[^"\\]|\\.)*)""#).expect("a valid regex"));
+static ESCAPE: LazyLock<regex::Regex> =
+    LazyLock::new(|| regex::Regex::new(r"\\(.)").expect("a valid regex"));
+
 /// The messages of every `299` warning a response carries.
 pub fn parse(headers: &http::HeaderMap) -> Vec<String> {
-    let mut out = Vec::new();
-    for value in headers.get_all("warning") {
-        let Ok(text) = value.to_str() else { continue };
-        let mut rest = text;
-        // `299 - "message"`, possibly several in one header, separated by commas.
-        while let Some(start) = rest.find("299 ") {
-            let Some(open) = rest[start..].find('"') else {
-                break;
-            };
-            let body = &rest[start + open + 1..];
-            let mut message = String::new();
-            let mut chars = body.char_indices();
-            let mut end = body.len();
-            while let Some((i, c)) = chars.next() {
-                match c {
-                    '\\' => {
-                        if let Some((_, n)) = chars.next() {
-                            message.push(n);
-                        }
-                    }
-                    '"' => {
-                        end = i + 1;
-                        break;
-                    }
-                    _ => message.push(c),
-                }
-            }
-            out.push(message);
-            rest = &body[end..];
-        }
-    }
-    out
+    headers
+        .get_all("warning")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|text| WARNING.captures_iter(text))
+        .map(|c| ESCAPE.replace_all(&c[1], "$1").into_owned())
+        .collect()
 }
 
 /// For `tower::util::MapResponseLayer`: records the warnings for the task that asked.
