@@ -222,7 +222,11 @@ pub async fn run_cluster(
                 };
                 writeln!(out, "{verb}: {}", edit.describe())?;
                 for w in applied.iter().flat_map(|a| &a.warnings) {
-                    writeln!(out, "warning from the API server: {w}")?;
+                    writeln!(
+                        out,
+                        "warning from the API server: {}",
+                        crate::io::kube::warnings::explain(w)
+                    )?;
                 }
                 EXIT_OK
             }

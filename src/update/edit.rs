@@ -419,7 +419,11 @@ pub fn on_applied(
             let waiting = !api.is_empty();
             let warnings: Vec<String> = applied
                 .iter()
-                .flat_map(|a| a.warnings.iter().cloned())
+                .flat_map(|a| {
+                    a.warnings
+                        .iter()
+                        .map(|w| crate::io::kube::warnings::explain(w))
+                })
                 .collect();
             state.pending.extend(api);
             super::planes::start_verify(state, &applied, &what);

@@ -27,6 +27,16 @@ pub fn parse(headers: &http::HeaderMap) -> Vec<String> {
         .collect()
 }
 
+/// The server's words, and for the common case what they mean for the edit: an unknown field
+/// was accepted and thrown away, which "warning" alone does not say.
+pub fn explain(warning: &str) -> String {
+    if warning.starts_with("unknown field") {
+        format!("{warning} (not stored: the cluster's CRD does not have it)")
+    } else {
+        warning.to_string()
+    }
+}
+
 /// For `tower::util::MapResponseLayer`: records the warnings for the task that asked.
 pub fn record<B>(response: http::Response<B>) -> http::Response<B> {
     let warnings = parse(response.headers());
@@ -56,6 +66,15 @@ pub async fn collect<F: Future>(f: F) -> (F::Output, Vec<String>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_unknown_field_says_it_was_not_stored() {
+        assert_eq!(
+            explain("unknown field \"spec.wieght\""),
+            "unknown field \"spec.wieght\" (not stored: the cluster's CRD does not have it)"
+        );
+        assert_eq!(explain("v1alpha3 is deprecated"), "v1alpha3 is deprecated");
+    }
 
     #[test]
     fn reads_the_recorded_header_and_several_in_one() {
