@@ -375,10 +375,6 @@ fn start_planes(
         return Ok(None);
     }
     state.planes = meshdeck::state::planes::PlanesView::with_proxies(&admins);
-    let node = meshdeck::io::xds::node::console_node(
-        state.namespace.as_deref().unwrap_or("meshdeck"),
-        state.viewpoint.locality.as_ref(),
-    );
     let configs = servers
         .into_iter()
         .map(|target| {
@@ -392,7 +388,7 @@ fn start_planes(
             meshdeck::io::xds::session::Config {
                 target,
                 protocol: args.protocol(),
-                node: node.clone(),
+                locality: state.viewpoint.locality.clone(),
                 syncz: true,
             }
         })

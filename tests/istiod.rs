@@ -8,12 +8,14 @@ mod common;
 use common::mesh::*;
 use envoy_types::pb::envoy::service::discovery::v3::aggregated_discovery_service_server::AggregatedDiscoveryServiceServer;
 use meshdeck::cli::planes::{PlaneArgs, gather};
+use meshdeck::controlplane::auth::Authenticator;
 use meshdeck::controlplane::server::Ads;
 use meshdeck::io::envoy::bootstrap::ApiType;
 use meshdeck::io::kube::client::Target;
 use meshdeck::testing::apiserver::FakeApiServer;
 use serde_json::json;
 use std::collections::BTreeSet;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 const POD: &str = "istiod-5d8f9c7b4-x2x9q";
@@ -41,40 +43,51 @@ fn pki() -> Pki {
     }
 }
 
-/// The control plane's ADS over TLS, refusing any call without `Bearer <want>`; the bearer
-/// tokens it saw are kept.
+/// The control plane's ADS over TLS with istiod's rules on 15012: `auth` decides which
+/// tokens are accepted (Unauthenticated otherwise), and a node outside its token's namespace
+/// is refused (PermissionDenied). The bearer tokens it saw are kept.
 async fn tls_ads(
     cp: &ControlPlane,
     pki: &Pki,
-    want: Arc<Mutex<String>>,
+    auth: Authenticator,
     seen: Arc<Mutex<Vec<String>>>,
 ) -> std::net::SocketAddr {
     use tonic::transport::{Identity, Server, ServerTlsConfig};
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    let ads = Ads::new(cp.registry.subscribe(), cp.status.clone());
-    let check = move |req: tonic::Request<()>| {
+    let ads = Ads::with_authenticator(cp.registry.subscribe(), cp.status.clone(), auth);
+    let record = move |req: tonic::Request<()>| {
         let got = req
             .metadata()
             .get("authorization")
             .and_then(|v| v.to_str().ok())
             .unwrap_or("")
             .to_string();
-        seen.lock().unwrap().push(got.clone());
-        if got == format!("Bearer {}", want.lock().unwrap()) {
-            Ok(req)
-        } else {
-            Err(tonic::Status::unauthenticated("authentication failure"))
-        }
+        seen.lock().unwrap().push(got);
+        Ok(req)
     };
     let tls = ServerTlsConfig::new().identity(Identity::from_pem(&pki.cert_pem, &pki.key_pem));
     let server = Server::builder().tls_config(tls).unwrap().add_service(
-        AggregatedDiscoveryServiceServer::with_interceptor(ads, check),
+        AggregatedDiscoveryServiceServer::with_interceptor(ads, record),
     );
     tokio::spawn(
         server.serve_with_incoming(tokio_stream::wrappers::TcpListenerStream::new(listener)),
     );
     addr
+}
+
+/// The fake API server's TokenReview, which a test can make refuse every token.
+fn revocable(fake: &FakeApiServer) -> (Authenticator, Arc<AtomicBool>) {
+    let revoked = Arc::new(AtomicBool::new(false));
+    let inner = fake.istio_ca_authenticator();
+    let flag = revoked.clone();
+    let auth = Authenticator::new(move |t| {
+        if flag.load(Ordering::SeqCst) {
+            return Err("revoked".into());
+        }
+        inner.check(t)
+    });
+    (auth, revoked)
 }
 
 fn pod(ns: &str, name: &str, app: &str, phase: &str) -> serde_json::Value {
@@ -105,11 +118,11 @@ async fn istiod_is_found_through_the_cluster_with_its_ca_and_a_token() {
     let proxy = Proxy::start("vm-east", "r1/z1", cp.addr, ApiType::StateOfTheWorld).await;
     cp.wait_synced("vm-east").await;
     let pki = pki();
-    let want = Arc::new(Mutex::new(String::new()));
     let seen = Arc::new(Mutex::new(Vec::new()));
-    let tls = tls_ads(&cp, &pki, want.clone(), seen.clone()).await;
-
     let fake = FakeApiServer::start().await.unwrap();
+    let (auth, revoked) = revocable(&fake);
+    let tls = tls_ads(&cp, &pki, auth, seen.clone()).await;
+
     let dir = tempfile::tempdir().unwrap();
     let kubeconfig = dir.path().join("kubeconfig");
     fake.write_kubeconfig(&kubeconfig, "admin", None).unwrap();
@@ -146,7 +159,6 @@ async fn istiod_is_found_through_the_cluster_with_its_ca_and_a_token() {
 
     // The token the API server issues is the one istiod is shown.
     let issued = fake.tokens().len();
-    *want.lock().unwrap() = format!("fake-token.istio-system.default.{}", issued + 1);
     let g = gather(&args, BTreeSet::new(), true)
         .await
         .expect("gathered through the cluster");
@@ -172,17 +184,31 @@ async fn istiod_is_found_through_the_cluster_with_its_ca_and_a_token() {
     assert_eq!(g.control.len(), 1);
     assert_eq!(g.control[0].server, POD);
 
-    // A token istiod does not accept is an error that says so, not an empty answer.
-    *want.lock().unwrap() = "something else".into();
+    // The console node follows the token's account wherever it lives: istiod's rule.
+    let other_sa = PlaneArgs {
+        istiod_sa: "cx-auth/probe".into(),
+        ..istiod_args(&kubeconfig)
+    };
+    let g = gather(&other_sa, BTreeSet::new(), true)
+        .await
+        .expect("a token for cx-auth/probe is accepted with a node in cx-auth");
+    assert_eq!(g.control.len(), 1);
+
+    // A token istiod does not accept is an error that says so, at once, not an empty answer
+    // or a retry loop.
+    revoked.store(true, Ordering::SeqCst);
+    let started = std::time::Instant::now();
     let err = gather(&args, BTreeSet::new(), true).await.err().unwrap();
     assert!(
-        err.contains(POD) && err.to_lowercase().contains("authentication"),
+        err.contains(POD)
+            && err.contains("istiod did not accept the token for istio-system/default"),
         "{err}"
     );
-    *want.lock().unwrap() = format!(
-        "fake-token.istio-system.default.{}",
-        fake.tokens().len() + 1
+    assert!(
+        started.elapsed() < meshdeck::cli::planes::WAIT,
+        "a refusal is final, not waited out"
     );
+    revoked.store(false, Ordering::SeqCst);
 
     // A sidecar's admin port, through the API server too.
     fake.upsert(pod("demo", "vm-east", "i", "Running")).unwrap();
@@ -209,10 +235,6 @@ async fn istiod_is_found_through_the_cluster_with_its_ca_and_a_token() {
     assert_eq!(hosts.values().next().unwrap().weight, 3, "{hosts:?}");
 
     // The binary does the same: `meshdeck proxies --istiod`.
-    *want.lock().unwrap() = format!(
-        "fake-token.istio-system.default.{}",
-        fake.tokens().len() + 1
-    );
     let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_meshdeck"))
         .args(["proxies", "--istiod", "--kubeconfig"])
         .arg(&kubeconfig)
@@ -287,4 +309,69 @@ async fn the_istio_ca_token_is_renewed_before_it_expires() {
     tokio::time::sleep(std::time::Duration::from_secs(3)).await;
     assert_eq!(token.get(), held);
     task.abort();
+}
+
+/// `--xds HOST:15012 --xds-ca … --xds-token-file …`: the console node is in the namespace the
+/// token's claims name; a token whose account cannot be read needs `--xds-namespace`, and a
+/// wrong one is refused by the server and said so, in terms of the rule.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_token_file_sets_the_node_namespace_and_a_refusal_says_why() {
+    use meshdeck::io::xds::identity::{ServiceAccount, unsigned_token};
+    let vms = vms(&[("t-1", 62)]).await;
+    let text = service_yaml("token.demo.internal", "t", &[(&vms[0], 1, "r1/z1")]);
+    let cp = ControlPlane::start(store_of(&text)).await;
+    let pki = pki();
+    let probe = ServiceAccount {
+        namespace: "cx-auth".into(),
+        name: "probe".into(),
+    };
+    let jwt = unsigned_token(&probe, &["istio-ca".into()], 1);
+    let (jwt_ok, account) = (jwt.clone(), probe.clone());
+    // An opaque token stands for the same account, as a TokenReview would say.
+    let auth = Authenticator::new(move |t| match t {
+        "opaque-probe-token" => Ok(account.clone()),
+        t if t == jwt_ok => Ok(account.clone()),
+        _ => Err("unknown token".into()),
+    });
+    let addr = tls_ads(&cp, &pki, auth, Arc::new(Mutex::new(Vec::new()))).await;
+    let dir = tempfile::tempdir().unwrap();
+    let ca = dir.path().join("root-cert.pem");
+    std::fs::write(&ca, &pki.ca_pem).unwrap();
+    let jwt_file = dir.path().join("jwt");
+    std::fs::write(&jwt_file, format!("{jwt}\n")).unwrap();
+    let opaque = dir.path().join("opaque");
+    std::fs::write(&opaque, "opaque-probe-token").unwrap();
+    let proxies = |token: &std::path::Path, extra: &[&str]| {
+        let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_meshdeck"));
+        c.args(["proxies", "--xds", &addr.to_string(), "--xds-server-name"])
+            .arg("istiod.istio-system.svc")
+            .arg("--xds-ca")
+            .arg(&ca)
+            .arg("--xds-token-file")
+            .arg(token)
+            .args(extra);
+        let out = c.output().unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).to_string()
+                + &String::from_utf8_lossy(&out.stderr),
+        )
+    };
+    let (code, out) = proxies(&jwt_file, &[]);
+    assert_eq!(code, Some(0), "the JWT's namespace is the node's: {out}");
+    let (code, out) = proxies(&opaque, &[]);
+    assert_eq!(code, Some(2), "{out}");
+    assert!(out.contains("cannot tell which service account"), "{out}");
+    let (code, out) = proxies(&opaque, &["--xds-namespace", "cx-auth"]);
+    assert_eq!(code, Some(0), "{out}");
+    let (code, out) = proxies(&opaque, &["--xds-namespace", "cx-other"]);
+    assert_ne!(code, Some(0), "{out}");
+    assert!(
+        out.contains("istiod refused this identity: the token is for cx-auth/probe, the console node claims namespace cx-other"),
+        "{out}"
+    );
+    let (code, out) = proxies(&jwt_file, &["--xds-namespace", "cx-other"]);
+    assert_eq!(code, Some(2), "{out}");
+    assert!(out.contains("contradicts --xds-token-file"), "{out}");
+    cp.stop().await;
 }

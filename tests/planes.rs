@@ -12,7 +12,6 @@ use meshdeck::io::envoy::bootstrap::ApiType;
 use meshdeck::io::envoy::poll::{self, DataEvent, PollTarget};
 use meshdeck::io::xds::Target;
 use meshdeck::io::xds::XdsEvent;
-use meshdeck::io::xds::node::console_node;
 use meshdeck::io::xds::session::{self, Config};
 use meshdeck::io::xds::stream::Protocol;
 use meshdeck::model::planes::HostKey;
@@ -280,7 +279,7 @@ fn console_session(
         Config {
             target: Target::plaintext(&addr.to_string()),
             protocol,
-            node: console_node("test", None),
+            locality: None,
             syncz,
         },
         names,

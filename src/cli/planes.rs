@@ -2,10 +2,11 @@
 //! proxies, asked once, with what they answer turned into the model's types.
 
 use crate::io::envoy::poll::{self, DataEvent, PollTarget};
+use crate::io::xds::identity::{self, Identity, ServiceAccount};
 use crate::io::xds::session::{self, Config};
 use crate::io::xds::stream::Protocol;
 use crate::io::xds::target::BearerToken;
-use crate::io::xds::{Target, Tls, XdsEvent, node};
+use crate::io::xds::{Target, Tls, XdsEvent};
 use crate::model::planes::control::{Connection, ControlView, ProxySync};
 use crate::model::planes::data::ProxyData;
 use clap::Args;
@@ -34,6 +35,10 @@ pub struct PlaneArgs {
     /// A file holding a bearer token (istiod 15012: a token with audience istio-ca).
     #[arg(long, global = true, value_name = "FILE")]
     pub xds_token_file: Option<PathBuf>,
+    /// The namespace the console node claims where no token says it (plaintext, e.g. istiod's
+    /// 15010); with a token the node is always in the token's namespace, as istiod requires.
+    #[arg(long, global = true, value_name = "NS")]
+    pub xds_namespace: Option<String>,
     /// An Envoy admin API to read (/clusters): [NAME=]HOST:PORT; repeatable.
     #[arg(long = "envoy-admin", global = true, value_name = "[NAME=]HOST:PORT")]
     pub envoy_admin: Vec<String>,
@@ -98,6 +103,10 @@ impl PlaneArgs {
         if token.is_some() && ca.is_none() {
             return Err("--xds-token-file needs --xds-ca: a token is only sent over TLS".into());
         }
+        let identity = match &token {
+            Some(t) => Identity::Token(self.token_account(t)?),
+            None => self.plain_identity(),
+        };
         self.xds
             .iter()
             .map(|addr| {
@@ -116,9 +125,37 @@ impl PlaneArgs {
                     }),
                     token: token.clone().map(BearerToken::new),
                     label: addr.clone(),
+                    identity: identity.clone(),
                 })
             })
             .collect()
+    }
+
+    /// The account a token file was issued for; `--xds-namespace` may only agree with it, or
+    /// stand in for it when the token is not a JWT.
+    fn token_account(&self, token: &str) -> Result<ServiceAccount, String> {
+        match (identity::service_account(token), &self.xds_namespace) {
+            (Ok(sa), Some(ns)) if *ns != sa.namespace => Err(format!(
+                "--xds-namespace {ns} contradicts --xds-token-file, which is for {sa}: istiod accepts a node only in its token's namespace"
+            )),
+            (Ok(sa), _) => Ok(sa),
+            (Err(_), Some(ns)) => Ok(ServiceAccount {
+                namespace: ns.clone(),
+                name: String::new(),
+            }),
+            (Err(e), None) => Err(format!(
+                "--xds-token-file: cannot tell which service account it is for ({e}); pass --xds-namespace with its namespace (istiod accepts a node only in its token's namespace)"
+            )),
+        }
+    }
+
+    fn plain_identity(&self) -> Identity {
+        Identity::Plain {
+            namespace: self
+                .xds_namespace
+                .clone()
+                .unwrap_or_else(|| identity::DEFAULT_NAMESPACE.to_string()),
+        }
     }
 
     pub fn protocol(&self) -> Protocol {
@@ -242,8 +279,8 @@ pub async fn through_cluster(args: &PlaneArgs) -> Result<ClusterPlanes, String> 
     }
     let ns = args.istiod_namespace.as_str();
     let pods = istiod::pods(&client, ns).await?;
-    let (port, tls, token) = if args.istiod_plaintext {
-        (15010, None, None)
+    let (port, tls, token, identity) = if args.istiod_plaintext {
+        (15010, None, None, args.plain_identity())
     } else {
         let (sa_ns, sa) = args
             .istiod_sa
@@ -251,6 +288,12 @@ pub async fn through_cluster(args: &PlaneArgs) -> Result<ClusterPlanes, String> 
             .unwrap_or((ns, &args.istiod_sa));
         let ca = istiod::root_cert(&client, ns).await?;
         let issued = istiod::token(&client, sa_ns, sa, TOKEN_SECONDS).await?;
+        // The claims are what istiod reads; the account asked for stands in for a token
+        // that carries none.
+        let account = identity::service_account(&issued.value).unwrap_or(ServiceAccount {
+            namespace: sa_ns.to_string(),
+            name: sa.to_string(),
+        });
         let token = BearerToken::new(issued.value);
         out.renewal = Some(tokio_util::task::AbortOnDropHandle::new(
             istiod::keep_fresh(
@@ -269,6 +312,7 @@ pub async fn through_cluster(args: &PlaneArgs) -> Result<ClusterPlanes, String> 
                 server_name: istiod::server_name(ns),
             }),
             Some(token),
+            Identity::Token(account),
         )
     };
     for pod in pods {
@@ -278,6 +322,7 @@ pub async fn through_cluster(args: &PlaneArgs) -> Result<ClusterPlanes, String> 
             tls: tls.clone(),
             token: token.clone(),
             label: pod.clone(),
+            identity: identity.clone(),
         });
         out.forwards.push(f);
     }
@@ -333,7 +378,7 @@ async fn ask(
     let cfg = Config {
         target,
         protocol,
-        node: node::console_node("meshdeck", None),
+        locality: None,
         syncz: want_syncz,
     };
     let task = tokio::spawn(session::run(cfg, names, tx));
@@ -363,8 +408,13 @@ async fn ask(
         };
         match ev {
             XdsEvent::Connection { state, .. } => {
-                if let Connection::Retrying { error, .. } = &state {
-                    last_error = error.clone();
+                match &state {
+                    Connection::Retrying { error, .. } => last_error = error.clone(),
+                    // Waiting would only be refused again: say what the refusal means now.
+                    Connection::Refused { reason, .. } => {
+                        break Err(format!("xDS {label}: {reason}"));
+                    }
+                    Connection::Connecting | Connection::Connected => {}
                 }
                 view.connection = state;
             }

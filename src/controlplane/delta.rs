@@ -6,6 +6,7 @@ use super::any::{CLUSTER, LISTENER, PUSH_ORDER, short};
 use super::resources::Resources;
 use super::server::Shared;
 use super::status::Mode;
+use crate::io::xds::identity::ServiceAccount;
 use envoy_types::pb::envoy::service::discovery::v3::{
     DeltaDiscoveryRequest, DeltaDiscoveryResponse, Resource,
 };
@@ -32,6 +33,8 @@ pub struct Stream {
     resources: Option<Resources>,
     node: Option<super::node::NodeInfo>,
     nonce: u64,
+    /// The token's account, until the first request's node has been checked against it.
+    unchecked: Option<ServiceAccount>,
 }
 
 impl Stream {
@@ -39,6 +42,7 @@ impl Stream {
         conn: u64,
         shared: Arc<Shared>,
         out: mpsc::Sender<Result<DeltaDiscoveryResponse, Status>>,
+        caller: Option<ServiceAccount>,
     ) -> Self {
         Stream {
             conn,
@@ -48,6 +52,7 @@ impl Stream {
             resources: None,
             node: None,
             nonce: 0,
+            unchecked: caller,
         }
     }
 
@@ -85,6 +90,10 @@ impl Stream {
 
     async fn on_request(&mut self, req: DeltaDiscoveryRequest) -> Result<(), ()> {
         let t = req.type_url.clone();
+        if let Err(status) = super::peer::admit(&mut self.unchecked, req.node.as_ref()) {
+            let _ = self.out.send(Err(status)).await;
+            return Err(());
+        }
         match super::peer::identify(
             &self.shared,
             self.conn,

@@ -3,6 +3,7 @@
 //! proxy what was sent, ACKed and NACKed, and answering istiod's `istio.io/debug/syncz`.
 
 pub mod any;
+pub mod auth;
 pub mod delta;
 pub mod node;
 pub mod peer;

@@ -6,6 +6,7 @@ use super::node::NodeInfo;
 use super::resources::Resources;
 use super::server::Shared;
 use super::status::Mode;
+use crate::io::xds::identity::ServiceAccount;
 use envoy_types::pb::envoy::config::core::v3::Node;
 use envoy_types::pb::google::rpc::Status as RpcStatus;
 use tonic::Status;
@@ -27,6 +28,17 @@ pub fn identify(
     *slot = Some(NodeInfo::from_node(node));
     shared.status.connect(conn, node.clone(), mode);
     Ok(true)
+}
+
+/// istiod's check of the first request on a stream opened with a token: the node must be
+/// in the token's namespace (see `auth`). Later requests are not checked again.
+pub fn admit(unchecked: &mut Option<ServiceAccount>, node: Option<&Node>) -> Result<(), Status> {
+    let Some(caller) = unchecked.take() else {
+        return Ok(());
+    };
+    let node =
+        node.ok_or_else(|| Status::invalid_argument("the first request must carry a node"))?;
+    super::auth::authorize(Some(&caller), node)
 }
 
 /// The registry translated for this proxy, or nothing before it said who it is.

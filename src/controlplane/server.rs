@@ -1,6 +1,8 @@
 //! The ADS gRPC service: one task per stream, fed by the registry and answering on a channel.
 
+use super::auth::Authenticator;
 use super::{delta, sotw, status::StatusBoard};
+use crate::io::xds::identity::ServiceAccount;
 use crate::model::store::Store;
 use envoy_types::pb::envoy::service::discovery::v3::aggregated_discovery_service_server::{
     AggregatedDiscoveryService, AggregatedDiscoveryServiceServer,
@@ -20,6 +22,8 @@ use tonic::{Request, Response, Status, Streaming};
 pub struct Shared {
     pub registry: watch::Receiver<Arc<Store>>,
     pub status: Arc<StatusBoard>,
+    /// Tokens are checked (istiod's 15012) when set; nothing is checked otherwise (15010).
+    pub auth: Option<Authenticator>,
 }
 
 #[derive(Clone)]
@@ -30,8 +34,35 @@ pub struct Ads {
 impl Ads {
     pub fn new(registry: watch::Receiver<Arc<Store>>, status: Arc<StatusBoard>) -> Ads {
         Ads {
-            shared: Arc::new(Shared { registry, status }),
+            shared: Arc::new(Shared {
+                registry,
+                status,
+                auth: None,
+            }),
         }
+    }
+
+    /// Serves only callers with a token `auth` accepts, each as a node in the token's
+    /// namespace, as istiod does on its secure port.
+    pub fn with_authenticator(
+        registry: watch::Receiver<Arc<Store>>,
+        status: Arc<StatusBoard>,
+        auth: Authenticator,
+    ) -> Ads {
+        Ads {
+            shared: Arc::new(Shared {
+                registry,
+                status,
+                auth: Some(auth),
+            }),
+        }
+    }
+
+    fn caller(
+        &self,
+        metadata: &tonic::metadata::MetadataMap,
+    ) -> Result<Option<ServiceAccount>, Status> {
+        super::auth::authenticate(self.shared.auth.as_ref(), metadata)
     }
 
     fn conn(&self) -> u64 {
@@ -50,8 +81,9 @@ impl AggregatedDiscoveryService for Ads {
         &self,
         request: Request<Streaming<DiscoveryRequest>>,
     ) -> Result<Response<Self::StreamAggregatedResourcesStream>, Status> {
+        let caller = self.caller(request.metadata())?;
         let (tx, rx) = mpsc::channel(16);
-        let stream = sotw::Stream::new(self.conn(), self.shared.clone(), tx);
+        let stream = sotw::Stream::new(self.conn(), self.shared.clone(), tx, caller);
         tokio::spawn(stream.run(request.into_inner()));
         Ok(Response::new(Box::pin(ReceiverStream::new(rx))))
     }
@@ -60,8 +92,9 @@ impl AggregatedDiscoveryService for Ads {
         &self,
         request: Request<Streaming<DeltaDiscoveryRequest>>,
     ) -> Result<Response<Self::DeltaAggregatedResourcesStream>, Status> {
+        let caller = self.caller(request.metadata())?;
         let (tx, rx) = mpsc::channel(16);
-        let stream = delta::Stream::new(self.conn(), self.shared.clone(), tx);
+        let stream = delta::Stream::new(self.conn(), self.shared.clone(), tx, caller);
         tokio::spawn(stream.run(request.into_inner()));
         Ok(Response::new(Box::pin(ReceiverStream::new(rx))))
     }

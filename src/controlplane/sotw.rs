@@ -5,6 +5,7 @@ use super::any::{CLUSTER, LISTENER, PUSH_ORDER, SYNCZ, short};
 use super::resources::{Resources, Versioned};
 use super::server::Shared;
 use super::status::Mode;
+use crate::io::xds::identity::ServiceAccount;
 use envoy_types::pb::envoy::service::discovery::v3::{DiscoveryRequest, DiscoveryResponse};
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -27,6 +28,8 @@ pub struct Stream {
     resources: Option<Resources>,
     node: Option<super::node::NodeInfo>,
     nonce: u64,
+    /// The token's account, until the first request's node has been checked against it.
+    unchecked: Option<ServiceAccount>,
 }
 
 impl Stream {
@@ -34,6 +37,7 @@ impl Stream {
         conn: u64,
         shared: Arc<Shared>,
         out: mpsc::Sender<Result<DiscoveryResponse, Status>>,
+        caller: Option<ServiceAccount>,
     ) -> Self {
         Stream {
             conn,
@@ -43,6 +47,7 @@ impl Stream {
             resources: None,
             node: None,
             nonce: 0,
+            unchecked: caller,
         }
     }
 
@@ -86,6 +91,10 @@ impl Stream {
 
     async fn on_request(&mut self, req: DiscoveryRequest) -> Result<(), ()> {
         let t = req.type_url.clone();
+        if let Err(status) = super::peer::admit(&mut self.unchecked, req.node.as_ref()) {
+            let _ = self.out.send(Err(status)).await;
+            return Err(());
+        }
         if t == SYNCZ {
             self.types.entry(t).or_default();
             return self.send_syncz().await;

@@ -54,12 +54,19 @@ impl PlanesView {
         use crate::model::planes::control::Connection;
         let mut out = Vec::new();
         for c in self.control.values() {
-            if let Connection::Retrying { since, error } = &c.connection {
-                let ago = since.elapsed().map(|d| d.as_secs()).unwrap_or(0);
-                out.push(format!(
-                    "xDS {} lost {ago}s ago, retrying (SENT is what it last sent): {error}",
-                    c.server
-                ));
+            match &c.connection {
+                Connection::Retrying { since, error } => {
+                    let ago = since.elapsed().map(|d| d.as_secs()).unwrap_or(0);
+                    out.push(format!(
+                        "xDS {} lost {ago}s ago, retrying (SENT is what it last sent): {error}",
+                        c.server
+                    ));
+                }
+                // A refusal outranks everything: nothing will be sent until it is fixed.
+                Connection::Refused { reason, .. } => {
+                    out.insert(0, format!("xDS {}: {reason}", c.server));
+                }
+                Connection::Connecting | Connection::Connected => {}
             }
         }
         for (server, why) in &self.rejected {

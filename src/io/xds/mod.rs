@@ -6,6 +6,7 @@
 
 pub mod decode;
 pub mod event;
+pub mod identity;
 pub mod node;
 pub mod session;
 pub mod stream;

@@ -116,18 +116,18 @@ impl Stream<'_> {
         }
     }
 
-    pub async fn run(self, channel: Channel, protocol: Protocol) -> String {
+    pub async fn run(self, channel: Channel, protocol: Protocol) -> End {
         let result = match protocol {
             Protocol::StateOfTheWorld => self.sotw(channel).await,
             Protocol::Delta => self.delta(channel).await,
         };
         match result {
-            Ok(()) => "the server closed the stream".into(),
+            Ok(()) => End::Failed("the server closed the stream".into()),
             Err(e) => e,
         }
     }
 
-    async fn sotw(self, channel: Channel) -> Result<(), String> {
+    async fn sotw(self, channel: Channel) -> Result<(), End> {
         let (tx, req) = outbound::<DiscoveryRequest>(self.target)?;
         let mut client = client(channel);
         let send = |r: DiscoveryRequest| push(&tx, r);
@@ -149,7 +149,7 @@ impl Stream<'_> {
         let mut inbound = client
             .stream_aggregated_resources(req)
             .await
-            .map_err(|s| status_text(&s))?
+            .map_err(End::from_status)?
             .into_inner();
         self.connected().await?;
         let mut held = Held::default();
@@ -162,7 +162,7 @@ impl Stream<'_> {
                     let resp: DiscoveryResponse = match msg {
                         Ok(Some(r)) => r,
                         Ok(None) => return Ok(()),
-                        Err(s) => return Err(status_text(&s)),
+                        Err(s) => return Err(End::from_status(s)),
                     };
                     let t = resp.type_url.clone();
                     let error = self.apply(&mut held, &t, &resp.version_info, &resp.resources, &[], true).await?;
@@ -203,7 +203,7 @@ impl Stream<'_> {
         }
     }
 
-    async fn delta(self, channel: Channel) -> Result<(), String> {
+    async fn delta(self, channel: Channel) -> Result<(), End> {
         let (tx, req) = outbound::<DeltaDiscoveryRequest>(self.target)?;
         let mut client = client(channel);
         let send = |r: DeltaDiscoveryRequest| push(&tx, r);
@@ -226,7 +226,7 @@ impl Stream<'_> {
         let mut inbound = client
             .delta_aggregated_resources(req)
             .await
-            .map_err(|s| status_text(&s))?
+            .map_err(End::from_status)?
             .into_inner();
         self.connected().await?;
         let mut held = Held::default();
@@ -237,7 +237,7 @@ impl Stream<'_> {
                     let resp: DeltaDiscoveryResponse = match msg {
                         Ok(Some(r)) => r,
                         Ok(None) => return Ok(()),
-                        Err(s) => return Err(status_text(&s)),
+                        Err(s) => return Err(End::from_status(s)),
                     };
                     let t = resp.type_url.clone();
                     let any: Vec<_> = resp.resources.iter().filter_map(|r| r.resource.clone()).collect();
@@ -273,6 +273,29 @@ impl Stream<'_> {
                     }).await?;
                 }
             }
+        }
+    }
+}
+
+/// Why a stream ended: a failure worth retrying, or the server refusing who the console is
+/// (istiod's PermissionDenied or Unauthenticated), which no retry with the same credential fixes.
+#[derive(Debug)]
+pub enum End {
+    Failed(String),
+    Refused(tonic::Status),
+}
+
+impl From<String> for End {
+    fn from(e: String) -> End {
+        End::Failed(e)
+    }
+}
+
+impl End {
+    pub fn from_status(s: tonic::Status) -> End {
+        match s.code() {
+            tonic::Code::PermissionDenied | tonic::Code::Unauthenticated => End::Refused(s),
+            _ => End::Failed(status_text(&s)),
         }
     }
 }

@@ -1,6 +1,7 @@
 //! Where the xDS server is and how to reach it: plaintext, or TLS with a CA and an optional
 //! bearer token (istiod's 15012 wants a service-account token with audience istio-ca).
 
+use super::identity::{DEFAULT_NAMESPACE, Identity};
 use crate::io::error_chain;
 use std::time::Duration;
 use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint};
@@ -44,6 +45,8 @@ pub struct Target {
     pub token: Option<BearerToken>,
     /// What the user calls it (an istiod pod name, or the address).
     pub label: String,
+    /// Who the console says it is there; the node's namespace follows it.
+    pub identity: Identity,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -62,6 +65,9 @@ impl Target {
             tls: None,
             token: None,
             label: addr.into(),
+            identity: Identity::Plain {
+                namespace: DEFAULT_NAMESPACE.into(),
+            },
         }
     }
 

@@ -47,6 +47,12 @@ pub enum Connection {
         since: SystemTime,
         error: String,
     },
+    /// The server will not serve this identity (istiod's PermissionDenied/Unauthenticated);
+    /// tried again only when the credential changes, or once a minute.
+    Refused {
+        since: SystemTime,
+        reason: String,
+    },
 }
 
 impl ControlView {

@@ -49,7 +49,21 @@ pub fn token(shared: &Shared, user: &str, ns: &str, sa: &str, body: &[u8]) -> (u
     let mut req: Value = serde_json::from_slice(body).unwrap_or_default();
     let audiences = req["spec"]["audiences"].clone();
     let mut issued = shared.tokens.lock().unwrap_or_else(|p| p.into_inner());
-    let token = format!("fake-token.{ns}.{sa}.{}", issued.len() + 1);
+    let account = crate::io::xds::identity::ServiceAccount {
+        namespace: ns.to_string(),
+        name: sa.to_string(),
+    };
+    let audience_list: Vec<String> = audiences
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|v| v.as_str().map(String::from))
+                .collect()
+        })
+        .unwrap_or_default();
+    // Shaped as the real API server's projected tokens: a JWT whose claims name the account.
+    let token =
+        crate::io::xds::identity::unsigned_token(&account, &audience_list, issued.len() + 1);
     issued.push((token.clone(), audiences));
     req["metadata"] = json!({"name": sa, "namespace": ns, "creationTimestamp": null});
     // As the API server: valid for what was asked (an hour when nothing was).

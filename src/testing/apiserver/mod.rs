@@ -214,6 +214,28 @@ impl FakeApiServer {
             .clone()
     }
 
+    /// What istiod does with a bearer token (a TokenReview against this server): accepted
+    /// when this server issued it for audience istio-ca, as the account its claims name.
+    pub fn istio_ca_authenticator(&self) -> crate::controlplane::auth::Authenticator {
+        let shared = self.shared.clone();
+        crate::controlplane::auth::Authenticator::new(move |token| {
+            let issued = shared.tokens.lock().unwrap_or_else(|p| p.into_inner());
+            let (_, audiences) = issued
+                .iter()
+                .find(|(t, _)| t == token)
+                .ok_or("the API server did not issue this token")?;
+            if !audiences
+                .as_array()
+                .is_some_and(|a| a.iter().any(|v| v == "istio-ca"))
+            {
+                return Err(format!(
+                    "token audiences {audiences} do not include istio-ca"
+                ));
+            }
+            crate::io::xds::identity::service_account(token)
+        })
+    }
+
     pub fn requests(&self) -> Vec<String> {
         self.shared
             .requests
