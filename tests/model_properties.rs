@@ -178,7 +178,7 @@ proptest! {
             failover: vec![Failover { from: "r0".into(), to: "r1".into() }],
             ..Default::default()
         };
-        let policy = Policy { locality_lb: failover.then_some(&lb), outlier_detection: true };
+        let policy = Policy { locality_lb: failover.then_some(&lb), outlier_detection: true, ..Default::default() };
         let view = Viewpoint { locality: Some(Locality::parse(&format!("{}/z0", regions[view_region]))), ..Default::default() };
         let out = compute(&inputs, policy, &view);
         let sum: f64 = out.iter().map(|s| s.share).sum();

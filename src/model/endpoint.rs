@@ -45,8 +45,16 @@ pub struct Endpoint {
     pub health: Health,
     #[serde(skip)]
     pub labels: Labels,
+    /// `None`: not sent to the viewpoint (unhealthy, or outside `distribute`).
     pub priority: Option<u32>,
     pub share: f64,
+    /// The locality as written: istiod groups endpoints by this string, so `a/b/c` and
+    /// `a/b/c/d` are two groups of the same locality.
+    #[serde(skip)]
+    pub locality_label: String,
+    /// The locality weight `distribute` gives this endpoint's locality.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub locality_weight: Option<u32>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -91,16 +99,22 @@ pub fn source_key(src: &EndpointSource) -> ObjectKey {
     }
 }
 
-/// Locality of a workload: `spec.locality`, else the `topology.istio.io/locality` label
-/// (label values cannot hold `/`, so it is written with dots there).
-pub fn locality_of(spec: &WorkloadEntrySpec, labels: &Labels) -> Locality {
-    match spec.locality.as_deref().filter(|l| !l.is_empty()) {
-        Some(l) => Locality::parse(l),
-        None => labels
-            .get(LOCALITY_LABEL)
-            .map(|l| Locality::parse(&l.replace('.', "/")))
-            .unwrap_or_default(),
-    }
+/// Locality of a WorkloadEntry or inline endpoint: `spec.locality` only. istiod ignores the
+/// `topology.istio.io/locality` and `istio-locality` labels of entries (recorded: 03-locality).
+pub fn locality_of(spec: &WorkloadEntrySpec, _labels: &Labels) -> Locality {
+    spec.locality
+        .as_deref()
+        .map(Locality::parse)
+        .unwrap_or_default()
+}
+
+/// Locality of a pod: its `topology.istio.io/locality` label (dots for slashes; label values
+/// cannot hold `/`).
+pub fn pod_locality(labels: &Labels) -> Locality {
+    labels
+        .get(LOCALITY_LABEL)
+        .map(|l| Locality::parse(&l.replace('.', "/")))
+        .unwrap_or_default()
 }
 
 /// Port a workload serves a service port on: `ports[name]` > `targetPort` > port number.
@@ -131,6 +145,8 @@ fn endpoint(
         labels,
         priority: None,
         share: 0.0,
+        locality_label: spec.locality.clone().unwrap_or_default(),
+        locality_weight: None,
     }
 }
 
@@ -187,8 +203,10 @@ pub fn derive(store: &Store, se_key: &ObjectKey, view: &Viewpoint) -> Option<Ser
                 namespace: pod.namespace.clone(),
                 name: pod.name.clone(),
             };
+            let locality = pod_locality(&pod.labels).to_string();
             let spec = WorkloadEntrySpec {
                 address: Some(ip),
+                locality: (!locality.is_empty()).then_some(locality),
                 ..Default::default()
             };
             let health = if pod.ready {
@@ -240,6 +258,7 @@ pub fn apply_shares(eps: &mut [Endpoint], policy: Policy<'_>, view: &Viewpoint) 
     for (e, s) in eps.iter_mut().zip(share::compute(&inputs, policy, view)) {
         e.share = s.share;
         e.priority = s.priority;
+        e.locality_weight = s.locality_weight;
     }
 }
 
@@ -249,8 +268,13 @@ pub fn policy_for<'a>(store: &'a Store, se_key: &ObjectKey) -> Policy<'a> {
         Some(Object::ServiceEntry(se)) => destination_rule(store, se),
         _ => None,
     };
+    let setting = dr
+        .and_then(|d| d.spec.traffic_policy.as_ref())
+        .and_then(|t| t.load_balancer.as_ref())
+        .and_then(|l| l.locality_lb_setting.as_ref());
     Policy {
-        locality_lb: dr.and_then(|d| d.spec.locality_lb()),
+        locality_lb: setting,
+        locality_lb_disabled: setting.is_some_and(|l| l.enabled == Some(false)),
         outlier_detection: dr.is_some_and(|d| d.spec.has_outlier_detection()),
     }
 }

@@ -15,5 +15,6 @@ pub mod share;
 pub mod sidecar;
 pub mod store;
 pub mod validate;
+pub mod visibility;
 pub mod workload_entry;
 pub mod workload_group;

@@ -21,8 +21,12 @@ pub struct ShareInput {
 
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct Share {
+    /// `None`: not sent to this viewpoint at all (unhealthy, or outside `distribute`).
     pub priority: Option<u32>,
     pub share: f64,
+    /// The weight istiod gives this endpoint's locality when `distribute` sets it; otherwise
+    /// the locality's weight is the sum of its endpoints' weights.
+    pub locality_weight: Option<u32>,
 }
 
 /// Where requests come from: the locality (and labels) of the calling proxy.
@@ -35,28 +39,37 @@ pub struct Viewpoint {
 /// What of a DestinationRule shapes the split.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Policy<'a> {
+    /// The rule's `localityLbSetting`; without one the mesh default applies (enabled, no
+    /// rules), as istiod's default mesh config has it.
     pub locality_lb: Option<&'a LocalityLbSetting>,
+    /// `localityLbSetting.enabled: false`.
+    pub locality_lb_disabled: bool,
     pub outlier_detection: bool,
 }
 
+/// As istiod's `ApplyLocalityLBSetting`: `distribute` when the rule has one (applied only
+/// when a `from` matches the viewpoint), else failover priorities when outlier detection is
+/// on (by `failoverPriority` labels, or by locality with the `failover` region pairs).
 pub fn compute(eps: &[ShareInput], policy: Policy<'_>, view: &Viewpoint) -> Vec<Share> {
     let mut out = vec![Share::default(); eps.len()];
     let healthy: Vec<usize> = (0..eps.len()).filter(|&i| eps[i].healthy).collect();
     if healthy.is_empty() {
         return out;
     }
-    if let (Some(lb), Some(loc)) = (policy.locality_lb, view.locality.as_ref()) {
-        if let Some(to) = lb
-            .distribute
-            .iter()
-            .find(|d| loc.matches_pattern(&d.from))
-            .map(|d| &d.to)
-        {
-            distribute(eps, &healthy, to, &mut out);
-            return out;
-        }
-        let wants_failover = !lb.failover.is_empty() || !lb.failover_priority.is_empty();
-        if wants_failover && policy.outlier_detection {
+    let mesh_default = LocalityLbSetting::default();
+    let lb = policy.locality_lb.unwrap_or(&mesh_default);
+    if let (false, Some(loc)) = (policy.locality_lb_disabled, view.locality.as_ref()) {
+        if !lb.distribute.is_empty() {
+            if let Some(to) = lb
+                .distribute
+                .iter()
+                .find(|d| loc.matches_pattern(&d.from))
+                .map(|d| &d.to)
+            {
+                distribute(eps, &healthy, to, &mut out);
+                return out;
+            }
+        } else if policy.outlier_detection {
             failover(eps, &healthy, lb, loc, &view.labels, &mut out);
             return out;
         }
@@ -75,8 +88,9 @@ fn by_weight(eps: &[ShareInput], members: &[usize], out: &mut [Share], total_sha
     }
 }
 
-/// Each locality takes the weight of the first `to` pattern it matches, split evenly among the
-/// localities matching that pattern; localities with no healthy endpoint drop out.
+/// istiod's `applyLocalityWeight`: each `to` pattern claims the localities it matches (that
+/// no earlier pattern claimed) and splits its weight among them by their own weight, rounded
+/// up; localities no pattern claims are not sent.
 fn distribute(
     eps: &[ShareInput],
     healthy: &[usize],
@@ -87,26 +101,33 @@ fn distribute(
     for &i in healthy {
         by_locality.entry(&eps[i].locality).or_default().push(i);
     }
-    let mut pattern_members: BTreeMap<&str, Vec<&Locality>> = BTreeMap::new();
-    for loc in by_locality.keys() {
-        if let Some(p) = to.keys().find(|p| loc.matches_pattern(p)) {
-            pattern_members.entry(p.as_str()).or_default().push(loc);
+    let own_weight =
+        |members: &[usize]| -> u64 { members.iter().map(|&i| eps[i].weight.max(1) as u64).sum() };
+    let mut claimed: BTreeMap<&Locality, u32> = BTreeMap::new();
+    for (pattern, weight) in to {
+        let matching: Vec<&Locality> = by_locality
+            .keys()
+            .copied()
+            .filter(|l| !claimed.contains_key(l) && l.matches_pattern(pattern))
+            .collect();
+        let total: u64 = matching.iter().map(|l| own_weight(&by_locality[l])).sum();
+        for l in matching {
+            let w = (own_weight(&by_locality[l]) * *weight as u64).div_ceil(total.max(1));
+            claimed.insert(l, w.min(u32::MAX as u64) as u32);
         }
     }
-    let mut weights: Vec<(&Locality, f64)> = Vec::new();
-    for (p, locs) in &pattern_members {
-        let w = to[*p] as f64 / locs.len() as f64;
-        weights.extend(locs.iter().map(|l| (*l, w)));
-    }
-    let total: f64 = weights.iter().map(|(_, w)| w).sum();
-    if total <= 0.0 {
-        return;
-    }
-    for (loc, w) in weights {
+    let total: f64 = claimed.values().map(|w| *w as f64).sum();
+    for (loc, w) in claimed {
         let members = &by_locality[loc];
-        by_weight(eps, members, out, w / total);
+        by_weight(
+            eps,
+            members,
+            out,
+            if total > 0.0 { w as f64 / total } else { 0.0 },
+        );
         for &i in members {
             out[i].priority = Some(0);
+            out[i].locality_weight = Some(w);
         }
     }
 }
@@ -261,6 +282,7 @@ mod tests {
         let pol = Policy {
             locality_lb: Some(&lb),
             outlier_detection: true,
+            ..Default::default()
         };
         let out = compute(&eps, pol, &view);
         assert_eq!(shares(&out), vec![1.0, 0.0, 0.0]);
@@ -284,6 +306,7 @@ mod tests {
         let pol = Policy {
             locality_lb: Some(&lb),
             outlier_detection: false,
+            ..Default::default()
         };
         assert_eq!(shares(&compute(&eps, pol, &view)), vec![0.2, 0.8]);
     }
@@ -311,6 +334,7 @@ mod tests {
             Policy {
                 locality_lb: Some(&lb),
                 outlier_detection: false,
+                ..Default::default()
             },
             &view,
         );
@@ -337,6 +361,7 @@ mod tests {
             Policy {
                 locality_lb: Some(&lb),
                 outlier_detection: true,
+                ..Default::default()
             },
             &view,
         );

@@ -261,6 +261,8 @@ mod tests {
             labels: Default::default(),
             priority: None,
             share: 0.0,
+            locality_label: String::new(),
+            locality_weight: None,
         }
     }
 

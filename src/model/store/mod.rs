@@ -46,6 +46,8 @@ pub struct Store {
     we_selected_by: HashMap<ObjectKey, BTreeSet<ObjectKey>>,
     wg_entries: HashMap<ObjectKey, BTreeSet<ObjectKey>>,
     dr_by_host: HashMap<String, BTreeSet<ObjectKey>>,
+    /// SEs by each host they declare (a host may be declared in several namespaces).
+    se_by_host: HashMap<String, BTreeSet<ObjectKey>>,
     /// Pods (from a cluster), by (namespace, name), and by (namespace, label) for selection.
     pods: BTreeMap<(String, String), Pod>,
     pod_by_pair: HashMap<PairKey, BTreeSet<(String, String)>>,
@@ -151,6 +153,21 @@ impl Store {
         out
     }
 
+    /// Every ServiceEntry that declares `host`, in key order.
+    pub fn services_for_host<'a>(
+        &'a self,
+        host: &str,
+    ) -> impl Iterator<Item = &'a super::object::ServiceEntry> + 'a {
+        self.se_by_host
+            .get(host)
+            .into_iter()
+            .flatten()
+            .filter_map(|k| match self.objects.get(k).map(|e| &e.object) {
+                Some(Object::ServiceEntry(se)) => Some(se),
+                _ => None,
+            })
+    }
+
     /// Makes room for `n` more objects at once (a synced list), instead of growing step by step.
     pub fn reserve(&mut self, n: usize) {
         self.objects.reserve(n);
@@ -245,7 +262,10 @@ impl Store {
             return;
         };
         match &entry.object {
-            Object::ServiceEntry(_) => {
+            Object::ServiceEntry(se) => {
+                for h in se.spec.hosts.clone() {
+                    self.se_by_host.entry(h).or_default().insert(key.clone());
+                }
                 let sel = selector_of(&entry.object).cloned();
                 if let Some(sel) = sel {
                     self.index_se_selector(key, &sel);
@@ -359,7 +379,10 @@ impl Store {
             return;
         };
         match &entry.object {
-            Object::ServiceEntry(_) => {
+            Object::ServiceEntry(se) => {
+                for h in &se.spec.hosts {
+                    remove_from(&mut self.se_by_host, h, key);
+                }
                 if let Some(sel) = selector_of(&entry.object) {
                     let ns = key.namespace.clone();
                     match sel.iter().next() {

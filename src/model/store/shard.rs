@@ -56,6 +56,7 @@ impl Store {
             we_by_ns,
             wg_entries,
             dr_by_host,
+            se_by_host,
             ..
         } = shard;
         if objects.is_empty() {
@@ -71,6 +72,7 @@ impl Store {
         absorb_sets(&mut self.we_by_ns, we_by_ns);
         absorb_sets(&mut self.wg_entries, wg_entries);
         absorb_sets(&mut self.dr_by_host, dr_by_host);
+        absorb_sets(&mut self.se_by_host, se_by_host);
         // The links between ServiceEntries and WorkloadEntries: one posting-list lookup per SE,
         // from whichever side just arrived.
         if matches!(kind, Kind::ServiceEntry | Kind::WorkloadEntry) {
