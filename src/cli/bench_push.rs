@@ -63,6 +63,8 @@ pub async fn run(edits: usize, out: &mut dyn Write) -> anyhow::Result<i32> {
         listen: SocketAddr::from(([127, 0, 0, 1], port()?)),
         api: ApiType::StateOfTheWorld,
         metrics: None,
+        namespace: None,
+        labels: Default::default(),
     };
     let mut envoy = EnvoyProcess::start(&envoy_bin, spec, dir.path())?;
     let base = format!("http://{admin_addr}");

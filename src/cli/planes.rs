@@ -478,7 +478,15 @@ mod tests {
         let ca = dir.path().join("ca.pem");
         std::fs::write(&ca, "PEM").unwrap();
         a.xds_ca = Some(ca);
+        // An opaque token names no account: the node's namespace must be given.
+        assert!(
+            a.xds_targets()
+                .unwrap_err()
+                .contains("cannot tell which service account")
+        );
+        a.xds_namespace = Some("ops".into());
         let t = &a.xds_targets().unwrap()[0];
+        assert_eq!(t.identity.node_namespace(), "ops");
         assert_eq!(t.token.as_ref().map(|t| t.get()).as_deref(), Some("abc"));
         assert_eq!(t.tls.as_ref().unwrap().server_name, "127.0.0.1");
         a.xds = vec!["nohostport".into()];

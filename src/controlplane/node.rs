@@ -14,6 +14,11 @@ pub struct NodeInfo {
     pub cluster: String,
     pub locality: Option<Locality>,
     pub listen: String,
+    /// The namespace istiod would read the proxy's config from (metadata NAMESPACE, else the
+    /// id's DNS domain); it decides which ServiceEntries the proxy gets.
+    pub namespace: Option<String>,
+    /// Metadata LABELS: what `failoverPriority` and Sidecar selectors compare.
+    pub labels: crate::model::meta::Labels,
 }
 
 impl NodeInfo {
@@ -32,11 +37,31 @@ impl NodeInfo {
                 _ => None,
             })
             .unwrap_or_else(|| DEFAULT_LISTEN.to_string());
+        let labels = node
+            .metadata
+            .as_ref()
+            .and_then(|m| m.fields.get("LABELS"))
+            .and_then(|v| match &v.kind {
+                Some(Kind::StructValue(s)) => Some(
+                    s.fields
+                        .iter()
+                        .filter_map(|(k, v)| match &v.kind {
+                            Some(Kind::StringValue(s)) => Some((k.clone(), s.clone())),
+                            _ => None,
+                        })
+                        .collect(),
+                ),
+                _ => None,
+            })
+            .unwrap_or_default();
+        let namespace = super::auth::config_namespace(node);
         NodeInfo {
             id: node.id.clone(),
             cluster: node.cluster.clone(),
             locality: locality.filter(|l| !l.is_empty()),
             listen,
+            namespace: (!namespace.is_empty()).then_some(namespace),
+            labels,
         }
     }
 }

@@ -111,6 +111,8 @@ impl Demo {
                 listen,
                 api,
                 metrics,
+                namespace: None,
+                labels: Default::default(),
             };
             let envoy = EnvoyProcess::start(envoy, spec, &dir)?;
             say(&format!(

@@ -8,8 +8,10 @@ use super::object::{DestinationRule, Object, ObjectKey, ServiceEntry};
 use super::service_entry::ServicePort;
 use super::share::{self, Policy, ShareInput, Viewpoint};
 use super::store::{Store, we_labels};
+use super::visibility::{self, Hidden};
 use super::workload_entry::WorkloadEntrySpec;
 use serde::Serialize;
+use std::collections::BTreeMap;
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(tag = "kind")]
@@ -71,6 +73,17 @@ pub struct ServiceEndpoints {
     pub hosts: Vec<String>,
     pub destination_rule: Option<ObjectKey>,
     pub ports: Vec<PortEndpoints>,
+    /// Per host, why the viewpoint's proxy does not get this ServiceEntry for it (empty when
+    /// it does, or when the viewpoint has no namespace).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub hidden: BTreeMap<String, Hidden>,
+}
+
+impl ServiceEndpoints {
+    /// Whether the viewpoint gets this ServiceEntry for at least one of its hosts.
+    pub fn sent_to_viewpoint(&self) -> bool {
+        self.hosts.iter().any(|h| !self.hidden.contains_key(h))
+    }
 }
 
 impl ServiceEndpoints {
@@ -176,6 +189,16 @@ pub fn derive(store: &Store, se_key: &ObjectKey, view: &Viewpoint) -> Option<Ser
             _ => None,
         })
         .collect();
+    let hidden: BTreeMap<String, Hidden> = match view.proxy() {
+        Some(proxy) => se
+            .spec
+            .hosts
+            .iter()
+            .filter_map(|h| Some((h.clone(), visibility::hidden(store, se, h, &proxy)?)))
+            .collect(),
+        None => BTreeMap::new(),
+    };
+    let sent = se.spec.hosts.iter().any(|h| !hidden.contains_key(h));
     let mut ports = Vec::with_capacity(se.spec.ports.len());
     for port in &se.spec.ports {
         let mut eps = Vec::new();
@@ -224,7 +247,9 @@ pub fn derive(store: &Store, se_key: &ObjectKey, view: &Viewpoint) -> Option<Ser
             let health = health::of_workload_entry(we);
             eps.push(endpoint(src, &we.spec, we_labels(we), health, port));
         }
-        apply_shares(&mut eps, policy, view);
+        if sent {
+            apply_shares(&mut eps, policy, view);
+        }
         ports.push(PortEndpoints {
             port_name: port.name.clone(),
             port_number: port.number,
@@ -242,6 +267,7 @@ pub fn derive(store: &Store, se_key: &ObjectKey, view: &Viewpoint) -> Option<Ser
             )
         }),
         ports,
+        hidden,
     })
 }
 

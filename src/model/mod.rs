@@ -2,6 +2,7 @@
 
 pub mod destination_rule;
 pub mod endpoint;
+pub mod expected;
 pub mod health;
 pub mod lint;
 pub mod locality;

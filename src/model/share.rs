@@ -29,11 +29,29 @@ pub struct Share {
     pub locality_weight: Option<u32>,
 }
 
-/// Where requests come from: the locality (and labels) of the calling proxy.
+/// Where requests come from: the calling proxy's locality and labels, and its namespace,
+/// which decides which ServiceEntries it gets (`visibility`); without a namespace every
+/// declaration is shown as if visible.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Viewpoint {
     pub locality: Option<Locality>,
     pub labels: Labels,
+    pub namespace: Option<String>,
+    /// How the control plane picks among namespaces declaring one host.
+    pub rule: super::visibility::HostRule,
+    pub mesh: super::visibility::Mesh,
+}
+
+impl Viewpoint {
+    /// The proxy this viewpoint stands for, when it has a namespace.
+    pub fn proxy(&self) -> Option<super::visibility::Proxy<'_>> {
+        Some(super::visibility::Proxy {
+            namespace: self.namespace.as_deref()?,
+            labels: &self.labels,
+            rule: self.rule,
+            mesh: &self.mesh,
+        })
+    }
 }
 
 /// What of a DestinationRule shapes the split.
@@ -355,6 +373,7 @@ mod tests {
         let view = Viewpoint {
             locality: Some(Locality::parse("r1/z9")),
             labels: [("version".to_string(), "v1".to_string())].into(),
+            ..Default::default()
         };
         let out = compute(
             &[a, b, c],

@@ -86,17 +86,22 @@ impl ControlPlane {
 
     /// Waits until proxy `id` has ACKed every type, and returns the versions it ACKed.
     pub async fn wait_synced(&self, id: &str) -> Vec<String> {
+        self.wait_acked(id, &PUSH_ORDER).await
+    }
+
+    /// Waits until proxy `id` has ACKed each of `types`, and returns the versions it ACKed.
+    pub async fn wait_acked(&self, id: &str, types: &[&str]) -> Vec<String> {
         let deadline = Instant::now() + Duration::from_secs(20);
         loop {
             let proxies = self.status.proxies();
             if let Some(p) = proxies.iter().find(|p| p.info.id == id) {
-                let all = PUSH_ORDER.iter().all(|t| {
+                let all = types.iter().all(|t| {
                     p.types
                         .get(*t)
                         .is_some_and(|s| s.config_status() == ConfigStatus::Synced)
                 });
                 if all {
-                    return PUSH_ORDER
+                    return types
                         .iter()
                         .map(|t| p.types[*t].acked_version.clone())
                         .collect();
@@ -104,7 +109,7 @@ impl ControlPlane {
             }
             assert!(
                 Instant::now() < deadline,
-                "proxy {id} did not sync in 20 s: {proxies:#?}"
+                "proxy {id} did not sync {types:?} in 20 s: {proxies:#?}"
             );
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
@@ -153,6 +158,27 @@ impl Proxy {
         Self::launch(id, locality, xds, api, admin, None)
     }
 
+    /// A sidecar as istiod would see it: node metadata NAMESPACE and LABELS.
+    pub fn start_in(
+        id: &str,
+        locality: &str,
+        namespace: &str,
+        labels: &meshdeck::model::meta::Labels,
+        xds: SocketAddr,
+    ) -> Proxy {
+        let admin = format!("http://{}", loopback(1, free_port()));
+        let node = (Some(namespace.to_string()), labels.clone());
+        Self::launch_as(
+            id,
+            locality,
+            xds,
+            ApiType::StateOfTheWorld,
+            &admin,
+            None,
+            node,
+        )
+    }
+
     fn launch(
         id: &str,
         locality: &str,
@@ -160,6 +186,26 @@ impl Proxy {
         api: ApiType,
         admin: &str,
         metrics: Option<SocketAddr>,
+    ) -> Proxy {
+        Self::launch_as(
+            id,
+            locality,
+            xds,
+            api,
+            admin,
+            metrics,
+            (None, Default::default()),
+        )
+    }
+
+    fn launch_as(
+        id: &str,
+        locality: &str,
+        xds: SocketAddr,
+        api: ApiType,
+        admin: &str,
+        metrics: Option<SocketAddr>,
+        (namespace, labels): (Option<String>, meshdeck::model::meta::Labels),
     ) -> Proxy {
         let binary = envoy_binary().unwrap_or_else(|e| panic!("{e}"));
         let dir = tempfile::tempdir().unwrap();
@@ -173,6 +219,8 @@ impl Proxy {
             listen,
             api,
             metrics,
+            namespace,
+            labels,
         };
         let envoy = EnvoyProcess::start(&binary, spec, dir.path()).expect("start envoy");
         Proxy {

@@ -2,6 +2,7 @@
 //! keys into `update`, and rendering to a text screen.
 #![allow(dead_code)]
 
+pub mod corpus;
 pub mod mesh;
 pub mod pty;
 

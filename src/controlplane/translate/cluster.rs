@@ -46,12 +46,7 @@ pub fn build(store: &Store, ctx: &PortContext<'_>, name: &str) -> Option<Cluster
             };
             c.cluster_discovery_type = Some(cluster::ClusterDiscoveryType::Type(kind as i32));
             // DNS services carry their endpoints inline: the SE's endpoints, or the host itself.
-            let mut cla = super::endpoints::load_assignment(store, ctx, name);
-            if cla.endpoints.is_empty() {
-                let port = se.spec.ports[ctx.port_index].number;
-                cla = super::endpoints::single(name, ctx.host, port);
-            }
-            c.load_assignment = Some(cla);
+            c.load_assignment = Some(super::endpoints::load_assignment(store, ctx, name));
         }
         _ => {
             c.cluster_discovery_type = Some(cluster::ClusterDiscoveryType::Type(
@@ -126,8 +121,7 @@ fn apply_destination_rule(
 
 /// The probe of the WorkloadGroup the port's entries were generated from, if any.
 pub fn group_probe(store: &Store, ctx: &PortContext<'_>) -> Option<Probe> {
-    let port = ctx.derived.ports.get(ctx.port_index)?;
-    port.endpoints.iter().find_map(|ep| {
+    ctx.cluster.declared.iter().find_map(|ep| {
         let EndpointSource::WorkloadEntry { namespace, name } = &ep.source else {
             return None;
         };

@@ -13,65 +13,61 @@ pub use listener::{LISTENER_NAME, ROUTE_NAME};
 use super::any::{CLUSTER, ENDPOINT, LISTENER, ROUTE, pack};
 use super::node::NodeInfo;
 use super::resources::Resources;
-use crate::model::endpoint::{ServiceEndpoints, derive, destination_rule};
-use crate::model::object::{DestinationRule, Kind, Object, ServiceEntry};
+use crate::model::endpoint::destination_rule;
+use crate::model::expected::{self, ExpectedCluster};
+use crate::model::object::{DestinationRule, Object, ServiceEntry};
 use crate::model::share::Viewpoint;
 use crate::model::store::Store;
 
 pub use crate::model::planes::cluster_name;
 
-/// One service port as the translation sees it.
+/// One cluster as the translation sees it: what the model expects the proxy to get, and the
+/// objects it comes from.
 pub struct PortContext<'a> {
     pub se: &'a ServiceEntry,
-    /// The DestinationRule that applies, looked up once per ServiceEntry.
+    /// The DestinationRule that applies, looked up once per cluster.
     pub dr: Option<&'a DestinationRule>,
-    pub derived: &'a ServiceEndpoints,
-    pub port_index: usize,
-    pub host: &'a str,
+    pub cluster: &'a ExpectedCluster,
 }
 
 pub fn resources(store: &Store, node: &NodeInfo) -> Resources {
     let mut out = Resources::default();
     let view = Viewpoint {
         locality: node.locality.clone(),
+        labels: node.labels.clone(),
+        namespace: node.namespace.clone(),
         ..Default::default()
     };
     let mut routes = listener::RouteBuilder::default();
-    for entry in store.entries(Kind::ServiceEntry) {
-        let Object::ServiceEntry(se) = &entry.object else {
-            continue;
-        };
-        let Some(derived) = derive(store, &entry.object.key(), &view) else {
+    for (name, ec) in &expected::clusters(store, &view) {
+        let Some(Object::ServiceEntry(se)) = store.get(&ec.service).map(|e| &e.object) else {
             continue;
         };
         let dr = destination_rule(store, se);
-        let hash = dr
-            .and_then(|d| d.spec.traffic_policy.as_ref())
-            .and_then(|t| t.load_balancer.as_ref())
-            .and_then(|l| l.consistent_hash.as_ref());
-        for (port_index, port) in se.spec.ports.iter().enumerate() {
-            for host in &se.spec.hosts {
-                let ctx = PortContext {
-                    se,
-                    dr,
-                    derived: &derived,
-                    port_index,
-                    host,
-                };
-                let name = cluster_name(port.number, host);
-                let Some(c) = cluster::build(store, &ctx, &name) else {
-                    continue;
-                };
-                let eds = cluster::is_eds(&c);
-                out.insert(CLUSTER, name.clone(), pack(&c));
-                if eds {
-                    out.insert(
-                        ENDPOINT,
-                        name.clone(),
-                        pack(&endpoints::load_assignment(store, &ctx, &name)),
-                    );
-                }
-                routes.add(host, port, &name, hash);
+        let ctx = PortContext {
+            se,
+            dr,
+            cluster: ec,
+        };
+        let Some(c) = cluster::build(store, &ctx, name) else {
+            continue;
+        };
+        let eds = cluster::is_eds(&c);
+        out.insert(CLUSTER, name.clone(), pack(&c));
+        if eds {
+            out.insert(
+                ENDPOINT,
+                name.clone(),
+                pack(&endpoints::load_assignment(store, &ctx, name)),
+            );
+        }
+        if ec.subset.is_none() {
+            let hash = dr
+                .and_then(|d| d.spec.traffic_policy.as_ref())
+                .and_then(|t| t.load_balancer.as_ref())
+                .and_then(|l| l.consistent_hash.as_ref());
+            if let Some(port) = se.spec.ports.get(ec.port_index) {
+                routes.add(&ec.host, port, name, hash);
             }
         }
     }

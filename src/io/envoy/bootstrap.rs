@@ -21,6 +21,10 @@ pub struct ProxySpec {
     pub api: ApiType,
     /// A metrics service to push stats to every second (meshdeck's receiver).
     pub metrics: Option<SocketAddr>,
+    /// Node metadata NAMESPACE and LABELS, as an Istio sidecar sends them: the namespace
+    /// decides which ServiceEntries the proxy gets, the labels failoverPriority.
+    pub namespace: Option<String>,
+    pub labels: crate::model::meta::Labels,
 }
 
 /// A static gRPC (HTTP/2) cluster with one loopback endpoint.
@@ -46,6 +50,17 @@ fn sock(a: &SocketAddr) -> Value {
     json!({"socket_address": {"address": a.ip().to_string(), "port_value": a.port()}})
 }
 
+fn node_metadata(p: &ProxySpec) -> Value {
+    let mut m = json!({LISTEN_KEY: p.listen.to_string()});
+    if let Some(ns) = &p.namespace {
+        m["NAMESPACE"] = json!(ns);
+    }
+    if !p.labels.is_empty() {
+        m["LABELS"] = json!(p.labels);
+    }
+    m
+}
+
 pub fn bootstrap(p: &ProxySpec) -> Value {
     let mut clusters = vec![grpc_cluster("meshdeck_xds", &p.xds)];
     let mut b = json!({
@@ -53,7 +68,7 @@ pub fn bootstrap(p: &ProxySpec) -> Value {
             "id": p.id,
             "cluster": "meshdeck-demo",
             "locality": {"region": p.locality.region, "zone": p.locality.zone, "sub_zone": p.locality.subzone},
-            "metadata": {LISTEN_KEY: p.listen.to_string()}
+            "metadata": node_metadata(p)
         },
         "admin": {"address": sock(&p.admin)},
         "dynamic_resources": {
