@@ -28,13 +28,14 @@ pub enum Action {
     Problems,
     Proxies,
     Charts,
+    ViewFromProxy,
     DemoFailProbe,
     DemoErrors,
     DemoRecover,
 }
 
 impl Action {
-    pub const ALL: [Action; 28] = [
+    pub const ALL: [Action; 29] = [
         Action::Quit,
         Action::Help,
         Action::Back,
@@ -60,6 +61,7 @@ impl Action {
         Action::Problems,
         Action::Proxies,
         Action::Charts,
+        Action::ViewFromProxy,
         Action::DemoFailProbe,
         Action::DemoErrors,
         Action::DemoRecover,
@@ -83,7 +85,7 @@ impl Action {
             ),
             Action::CommandMode => (
                 "command",
-                "type a command: :se :we :wg :dr :problems :ns NAME :view LOC :q",
+                "type a command: :se :we :wg :dr :problems :ns NAME :view NS|LOC :q",
             ),
             Action::FilterMode => (
                 "filter",
@@ -120,6 +122,10 @@ impl Action {
             Action::Charts => (
                 "charts",
                 "go to the charts: requests, 5xx, latency, connections, ejections per cluster and host",
+            ),
+            Action::ViewFromProxy => (
+                "view_from_proxy",
+                "on Proxies: see endpoints, shares and drift as the selected proxy does (its namespace and locality)",
             ),
             Action::DemoFailProbe => (
                 "demo_fail_probe",

@@ -80,13 +80,17 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
                     }
                 }
             };
+            let view = cli::planes::viewpoint(planes, gathered.as_ref());
             Ok(cli::get::print(
                 &store,
-                &resource,
-                name.as_deref(),
-                &cli.console.scope,
+                &cli::get::Query {
+                    resource: &resource,
+                    name: name.as_deref(),
+                    scope: &cli.console.scope,
+                },
                 output,
                 gathered.as_ref(),
+                &view,
                 &mut out,
             ))
         }),
@@ -375,6 +379,18 @@ fn start_planes(
         return Ok(None);
     }
     state.planes = meshdeck::state::planes::PlanesView::with_proxies(&admins);
+    // What the servers send is for the console node's namespace: see the registry from there
+    // unless --view-namespace says otherwise.
+    state.planes.node_namespace = servers
+        .first()
+        .map(|t| t.identity.node_namespace().to_string());
+    state.viewpoint.namespace = args
+        .view_namespace
+        .clone()
+        .or_else(|| state.planes.node_namespace.clone());
+    if let Some(l) = &args.view_locality {
+        state.viewpoint.locality = Some(meshdeck::model::locality::Locality::parse(l));
+    }
     let configs = servers
         .into_iter()
         .map(|target| {

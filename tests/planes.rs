@@ -42,11 +42,14 @@ async fn endpoints_json(declared: &Store, planes: &PlaneArgs) -> Vec<Value> {
     let mut out = Vec::new();
     let code = meshdeck::cli::get::print(
         declared,
-        "endpoints",
-        Some(HOST),
-        &Scope::default(),
+        &meshdeck::cli::get::Query {
+            resource: "endpoints",
+            name: Some(HOST),
+            scope: &Scope::default(),
+        },
         meshdeck::cli::args::Output::Json,
         Some(&g),
+        &meshdeck::cli::planes::viewpoint(planes, Some(&g)),
         &mut out,
     );
     assert_eq!(code, 0);
@@ -477,7 +480,7 @@ async fn a_host_consistent_hashing_never_picks_shows_no_traffic() {
         .iter()
         .filter(|ep| {
             planes
-                .drift(CLUSTER, ep)
+                .drift(CLUSTER, ep, None)
                 .iter()
                 .any(|d| d.code == NO_TRAFFIC && d.reason.contains("no requests"))
         })

@@ -43,6 +43,21 @@ fn endpoints_with_viewpoint() {
     both("endpoints", &s);
 }
 
+/// A host declared in two namespaces, seen from a proxy in the newer one's namespace: the
+/// older declaration says it is shadowed and why; the winner says over whom.
+#[test]
+fn endpoints_of_a_shadowed_host() {
+    let mut s = state_on(&[PathBuf::from("tests/data/duplicate-host.yaml")], false);
+    typed(&mut s, ":view seed1\n/ns1\n\n");
+    both("endpoints_shadowed", &s);
+    let mut s = state_on(&[PathBuf::from("tests/data/duplicate-host.yaml")], false);
+    typed(&mut s, ":view seed1\nG\n");
+    both("endpoints_winner", &s);
+    let mut s = state_on(&[PathBuf::from("tests/data/duplicate-host.yaml")], false);
+    typed(&mut s, ":view ns1\n/private\n\n");
+    both("endpoints_not_exported", &s);
+}
+
 #[test]
 fn problems() {
     let mut s = state_on(&[PathBuf::from("tests/data/lint-all.yaml")], false);

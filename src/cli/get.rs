@@ -66,20 +66,32 @@ fn services<'a>(
     })
 }
 
-/// Prints from any store: files or a cluster give the same shapes.
+/// What `get` was asked for.
+pub struct Query<'a> {
+    pub resource: &'a str,
+    pub name: Option<&'a str>,
+    pub scope: &'a Scope,
+}
+
+/// Prints from any store: files or a cluster give the same shapes. Endpoints are derived for
+/// `view` and compared with what `planes` answered.
 pub fn print(
     store: &Store,
-    resource: &str,
-    name: Option<&str>,
-    scope: &Scope,
+    query: &Query<'_>,
     output: Output,
     planes: Option<&Gathered>,
+    view: &Viewpoint,
     out: &mut dyn Write,
 ) -> i32 {
+    let Query {
+        resource,
+        name,
+        scope,
+    } = *query;
     let ns = scope.namespace.as_deref();
     let in_scope = |n: &str| ns.is_none_or(|want| want == n);
     let result = if is_endpoints(resource) {
-        endpoints(store, name, &in_scope, planes)
+        endpoints(store, name, &in_scope, planes, view)
     } else {
         let Some(kind) = Kind::from_alias(resource) else {
             eprintln!("unknown resource {resource:?}: use we, se, wg, dr, sidecar or endpoints");
@@ -133,11 +145,12 @@ fn endpoints(
     host: Option<&str>,
     in_scope: &dyn Fn(&str) -> bool,
     planes: Option<&Gathered>,
+    view: &Viewpoint,
 ) -> (Vec<String>, Value) {
     let mut values = Vec::new();
     let mut body = Vec::new();
     for (key, se) in services(store, host, in_scope) {
-        let Some(derived) = derive(store, &key, &Viewpoint::default()) else {
+        let Some(derived) = derive(store, &key, view) else {
             continue;
         };
         let service_host = se.spec.hosts.first().cloned().unwrap_or_default();
@@ -174,9 +187,16 @@ fn endpoints(
                     "health": ep.health.label(),
                     "share": ep.share,
                 });
+                let hidden = derived.hidden_host(&service_host, view.namespace.as_deref());
+                if let (Some(h), Value::Object(m)) = (&hidden, &mut value) {
+                    m.insert(
+                        "not_sent_to_viewpoint".into(),
+                        json!({"code": h.hidden.code(), "reason": h.reason(), "namespace": h.namespace}),
+                    );
+                }
                 let mut extra = Vec::new();
                 if let Some(g) = planes {
-                    let (planes_json, cells) = plane_fields(g, &cluster, ep);
+                    let (planes_json, cells) = plane_fields(g, &cluster, ep, hidden.as_ref());
                     if let Value::Object(m) = &mut value {
                         m.extend(planes_json);
                     }
@@ -217,6 +237,7 @@ fn plane_fields(
     g: &Gathered,
     cluster: &str,
     ep: &Endpoint,
+    hidden: Option<&crate::model::planes::drift::HiddenHost>,
 ) -> (serde_json::Map<String, Value>, Vec<String>) {
     let key = HostKey::new(ep.address.clone(), ep.port);
     let control = g.control.iter().find(|c| c.knows(cluster));
@@ -226,7 +247,7 @@ fn plane_fields(
         syncs: &g.syncs,
         proxies: g.proxies.iter().collect(),
     }
-    .drift(cluster, ep);
+    .drift(cluster, ep, hidden);
     let mut data = serde_json::Map::new();
     let mut held = Vec::new();
     for p in &g.proxies {

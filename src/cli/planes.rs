@@ -39,6 +39,14 @@ pub struct PlaneArgs {
     /// 15010); with a token the node is always in the token's namespace, as istiod requires.
     #[arg(long, global = true, value_name = "NS")]
     pub xds_namespace: Option<String>,
+    /// See the registry as a proxy in this namespace sees it (which ServiceEntry it gets for
+    /// each host: exportTo, Sidecar egress, duplicates). Default: the console node's
+    /// namespace when an xDS server is asked — what that server's answers are for.
+    #[arg(long, global = true, value_name = "NS")]
+    pub view_namespace: Option<String>,
+    /// And from this locality (REGION/ZONE/SUBZONE), for locality load balancing.
+    #[arg(long, global = true, value_name = "LOCALITY")]
+    pub view_locality: Option<String>,
     /// An Envoy admin API to read (/clusters): [NAME=]HOST:PORT; repeatable.
     #[arg(long = "envoy-admin", global = true, value_name = "[NAME=]HOST:PORT")]
     pub envoy_admin: Vec<String>,
@@ -194,6 +202,28 @@ impl PlaneArgs {
     }
 }
 
+/// The viewpoint a headless command derives endpoints for: `--view-namespace` (else the
+/// namespace the console node claimed), `--view-locality`, and the host rule of the istiod
+/// that answered (its version), the current release's when none named one.
+pub fn viewpoint(args: &PlaneArgs, gathered: Option<&Gathered>) -> crate::model::share::Viewpoint {
+    let version = gathered
+        .into_iter()
+        .flat_map(|g| &g.control)
+        .find_map(|c| c.version());
+    crate::model::share::Viewpoint {
+        locality: args
+            .view_locality
+            .as_deref()
+            .map(crate::model::locality::Locality::parse),
+        namespace: args
+            .view_namespace
+            .clone()
+            .or_else(|| gathered.and_then(|g| g.node_namespace.clone())),
+        rule: crate::model::visibility::HostRule::for_version(version.as_deref()),
+        ..Default::default()
+    }
+}
+
 /// `NAME=HOST:PORT`, `HOST:PORT`, a URL, or `[NAME=]pod/NS/POD` (port-forwarded to 15000).
 pub fn admin_target(s: &str) -> Result<PollTarget, String> {
     let (name, addr) = match s.split_once('=') {
@@ -228,6 +258,8 @@ pub fn admin_target(s: &str) -> Result<PollTarget, String> {
 
 #[derive(Debug, Default)]
 pub struct Gathered {
+    /// The namespace the console node claimed to the servers (their answers are for it).
+    pub node_namespace: Option<String>,
     pub control: Vec<ControlView>,
     pub syncs: Vec<ProxySync>,
     pub proxies: Vec<ProxyData>,
@@ -343,6 +375,9 @@ pub async fn gather(
     let cluster = through_cluster(args).await?;
     let mut targets = args.xds_targets()?;
     targets.extend(cluster.xds.iter().cloned());
+    out.node_namespace = targets
+        .first()
+        .map(|t| t.identity.node_namespace().to_string());
     for target in targets {
         let (view, syncs) = ask(target, args.protocol(), clusters.clone(), syncz).await?;
         out.control.push(view);
@@ -418,6 +453,7 @@ async fn ask(
                 }
                 view.connection = state;
             }
+            XdsEvent::ControlPlane { identifier, .. } => view.identifier = Some(identifier),
             XdsEvent::Clusters { clusters, .. } => {
                 view.set_clusters(clusters);
                 cds = true;

@@ -77,9 +77,25 @@ pub struct ServiceEndpoints {
     /// it does, or when the viewpoint has no namespace).
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub hidden: BTreeMap<String, Hidden>,
+    /// Per host this ServiceEntry wins for the viewpoint, the other declarations of it.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub beats: BTreeMap<String, Vec<ObjectKey>>,
 }
 
 impl ServiceEndpoints {
+    /// Why the viewpoint (in `namespace`) does not get this ServiceEntry for `host`.
+    pub fn hidden_host(
+        &self,
+        host: &str,
+        namespace: Option<&str>,
+    ) -> Option<super::planes::drift::HiddenHost> {
+        Some(super::planes::drift::HiddenHost {
+            hidden: self.hidden.get(host)?.clone(),
+            host: host.to_string(),
+            namespace: namespace?.to_string(),
+        })
+    }
+
     /// Whether the viewpoint gets this ServiceEntry for at least one of its hosts.
     pub fn sent_to_viewpoint(&self) -> bool {
         self.hosts.iter().any(|h| !self.hidden.contains_key(h))
@@ -198,6 +214,29 @@ pub fn derive(store: &Store, se_key: &ObjectKey, view: &Viewpoint) -> Option<Ser
             .collect(),
         None => BTreeMap::new(),
     };
+    let beats: BTreeMap<String, Vec<ObjectKey>> = match view.proxy() {
+        Some(_) => se
+            .spec
+            .hosts
+            .iter()
+            .filter(|h| !hidden.contains_key(*h))
+            .filter_map(|h| {
+                let others: Vec<ObjectKey> = store
+                    .services_for_host(h)
+                    .map(|o| {
+                        ObjectKey::new(
+                            super::object::Kind::ServiceEntry,
+                            o.metadata.namespace.clone().unwrap_or_default(),
+                            o.metadata.name.clone(),
+                        )
+                    })
+                    .filter(|k| k != se_key)
+                    .collect();
+                (!others.is_empty()).then(|| (h.clone(), others))
+            })
+            .collect(),
+        None => BTreeMap::new(),
+    };
     let sent = se.spec.hosts.iter().any(|h| !hidden.contains_key(h));
     let mut ports = Vec::with_capacity(se.spec.ports.len());
     for port in &se.spec.ports {
@@ -268,6 +307,7 @@ pub fn derive(store: &Store, se_key: &ObjectKey, view: &Viewpoint) -> Option<Ser
         }),
         ports,
         hidden,
+        beats,
     })
 }
 

@@ -42,7 +42,51 @@ pub struct Viewpoint {
     pub mesh: super::visibility::Mesh,
 }
 
+/// What `:view ARGS` asks for: `NS`, `LOCALITY`, `NS LOCALITY`, or `-` for the default.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ViewChange {
+    Reset,
+    Set {
+        namespace: Option<String>,
+        locality: Option<Locality>,
+    },
+}
+
+impl ViewChange {
+    /// One word is a namespace when the registry (or a proxy) has it, a locality otherwise
+    /// (`eu-west1`, `us-east1/b`: localities contain `/` or name regions).
+    pub fn parse(args: &str, namespaces: &dyn Fn(&str) -> bool) -> Result<ViewChange, String> {
+        let words: Vec<&str> = args.split_whitespace().collect();
+        match words.as_slice() {
+            ["-"] => Ok(ViewChange::Reset),
+            [one] if !one.contains('/') && namespaces(one) => Ok(ViewChange::Set {
+                namespace: Some(one.to_string()),
+                locality: None,
+            }),
+            [one] => Ok(ViewChange::Set {
+                namespace: None,
+                locality: Some(Locality::parse(one)),
+            }),
+            [ns, loc] => Ok(ViewChange::Set {
+                namespace: Some(ns.to_string()),
+                locality: Some(Locality::parse(loc)),
+            }),
+            _ => Err("use :view NAMESPACE, :view REGION/ZONE, :view NAMESPACE REGION/ZONE, or :view - for the default".into()),
+        }
+    }
+}
+
 impl Viewpoint {
+    /// `a proxy in NS at LOCALITY`, or "" when the viewpoint is no particular proxy.
+    pub fn describe(&self) -> String {
+        match (&self.namespace, &self.locality) {
+            (None, None) => String::new(),
+            (Some(ns), None) => format!("a proxy in {ns}"),
+            (None, Some(l)) => format!("a proxy at {l}"),
+            (Some(ns), Some(l)) => format!("a proxy in {ns} at {l}"),
+        }
+    }
+
     /// The proxy this viewpoint stands for, when it has a namespace.
     pub fn proxy(&self) -> Option<super::visibility::Proxy<'_>> {
         Some(super::visibility::Proxy {
@@ -248,6 +292,30 @@ mod tests {
         v.iter()
             .map(|s| (s.share * 1000.0).round() / 1000.0)
             .collect()
+    }
+
+    #[test]
+    fn view_arguments_name_a_namespace_a_locality_or_both() {
+        let known = |n: &str| n == "ns1";
+        let set = |ns: Option<&str>, loc: Option<&str>| ViewChange::Set {
+            namespace: ns.map(String::from),
+            locality: loc.map(Locality::parse),
+        };
+        assert_eq!(ViewChange::parse("ns1", &known), Ok(set(Some("ns1"), None)));
+        assert_eq!(
+            ViewChange::parse("eu-west1", &known),
+            Ok(set(None, Some("eu-west1")))
+        );
+        assert_eq!(
+            ViewChange::parse("us-east1/b", &known),
+            Ok(set(None, Some("us-east1/b")))
+        );
+        assert_eq!(
+            ViewChange::parse("ns1 us-east1/us-east1-b", &known),
+            Ok(set(Some("ns1"), Some("us-east1/us-east1-b")))
+        );
+        assert_eq!(ViewChange::parse("-", &known), Ok(ViewChange::Reset));
+        assert!(ViewChange::parse("a b c", &known).is_err());
     }
 
     #[test]

@@ -30,6 +30,9 @@ pub struct PlanesView {
     pub verify: Option<Verify>,
     /// Per proxy (by its short name), cluster stats for the charts: pushed or polled.
     pub stats: BTreeMap<String, ProxyStats>,
+    /// The namespace the console node claims to the xDS servers: what SENT is computed for,
+    /// so the viewpoint's namespace unless the user chose another.
+    pub node_namespace: Option<String>,
 }
 
 impl PlanesView {
@@ -197,8 +200,13 @@ impl PlanesView {
         stats.chain(polls).max().map(|ms| ms / 1000)
     }
 
-    pub fn drift(&self, cluster: &str, ep: &Endpoint) -> Vec<Drift> {
-        self.planes(cluster).drift(cluster, ep)
+    pub fn drift(
+        &self,
+        cluster: &str,
+        ep: &Endpoint,
+        hidden: Option<&crate::model::planes::drift::HiddenHost>,
+    ) -> Vec<Drift> {
+        self.planes(cluster).drift(cluster, ep, hidden)
     }
 
     /// Requests per second each Envoy sent `key` in `cluster` over the last few seconds.

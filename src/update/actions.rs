@@ -46,11 +46,49 @@ pub fn run(state: &mut State, action: Action) -> Vec<Cmd> {
         Action::Problems => switch(state, Screen::Problems),
         Action::Proxies => switch(state, Screen::Proxies),
         Action::Charts => switch(state, Screen::Charts),
+        Action::ViewFromProxy => view_from_proxy(state),
         Action::DemoFailProbe => return demo(state, Behaviour::ProbeFailing),
         Action::DemoErrors => return demo(state, Behaviour::Errors),
         Action::DemoRecover => return demo(state, Behaviour::Healthy),
     }
     Vec::new()
+}
+
+/// The viewpoint becomes the selected proxy as istiod sees it: its namespace (from its id)
+/// and its locality (from syncz).
+fn view_from_proxy(state: &mut State) {
+    let Some(RowId::Proxy(name)) = state.list().and_then(|l| l.selected_row()).cloned() else {
+        state.status = Some((
+            Level::Error,
+            "select a proxy on the Proxies screen (6) first".into(),
+        ));
+        return;
+    };
+    let sync = state.planes.syncs.iter().find(|s| s.short_id() == name);
+    let namespace = sync.and_then(|s| s.namespace()).map(str::to_string);
+    let locality = sync
+        .map(|s| s.locality.as_str())
+        .filter(|l| !l.is_empty())
+        .map(crate::model::locality::Locality::parse);
+    if namespace.is_none() && locality.is_none() {
+        state.status = Some((
+            Level::Error,
+            format!("{name}: the control plane names no namespace or locality for it"),
+        ));
+        return;
+    }
+    if namespace.is_some() {
+        state.viewpoint.namespace = namespace;
+    }
+    state.viewpoint.locality = locality;
+    state.status = Some((
+        Level::Info,
+        format!(
+            "endpoints, shares and drift seen as {name} sees them: {}",
+            state.viewpoint.describe()
+        ),
+    ));
+    rows::rebuild(state);
 }
 
 /// The address of the selected endpoint or WorkloadEntry.

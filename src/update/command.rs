@@ -1,11 +1,68 @@
 //! The `:` command line and the `/` filter line.
 
 use super::{actions, rows};
-use crate::model::locality::Locality;
 use crate::model::object::Kind;
+use crate::model::share::ViewChange;
 use crate::msg::Cmd;
 use crate::state::{Level, Mode, Screen, State};
 use ratatui::crossterm::event::{KeyCode, KeyEvent};
+
+/// `:view`: which proxy the endpoints, shares and drift are seen from.
+fn view(state: &mut State, args: &str) {
+    if args.trim().is_empty() {
+        let now = state.viewpoint.describe();
+        state.status = Some((
+            Level::Info,
+            format!(
+                "seen from {}; :view NS, :view REGION/ZONE, :view NS REGION/ZONE, :view - for the default",
+                if now.is_empty() {
+                    "no particular proxy"
+                } else {
+                    now.as_str()
+                }
+            ),
+        ));
+        return;
+    }
+    let known = |ns: &str| {
+        state.store.namespaces().contains(ns)
+            || state.planes.syncs.iter().any(|p| p.namespace() == Some(ns))
+    };
+    match ViewChange::parse(args, &known) {
+        Ok(ViewChange::Reset) => {
+            state.viewpoint.locality = None;
+            state.viewpoint.labels.clear();
+            state.viewpoint.namespace = state.planes.node_namespace.clone();
+        }
+        Ok(ViewChange::Set {
+            namespace,
+            locality,
+        }) => {
+            if let Some(ns) = namespace {
+                state.viewpoint.namespace = Some(ns);
+            }
+            if locality.is_some() {
+                state.viewpoint.locality = locality;
+            }
+        }
+        Err(e) => {
+            state.status = Some((Level::Error, e));
+            return;
+        }
+    }
+    let now = state.viewpoint.describe();
+    state.status = Some((
+        Level::Info,
+        format!(
+            "endpoints, shares and drift seen from {}",
+            if now.is_empty() {
+                "no particular proxy"
+            } else {
+                now.as_str()
+            }
+        ),
+    ));
+}
 
 pub fn on_key(state: &mut State, ev: KeyEvent) -> Vec<Cmd> {
     match ev.code {
@@ -134,14 +191,7 @@ pub fn run(state: &mut State, line: &str) -> Vec<Cmd> {
             return vec![Cmd::SwitchContext(name.to_string())];
         }
         "view" | "from" => {
-            state.viewpoint.locality = arg.map(Locality::parse);
-            state.status = Some((
-                Level::Info,
-                match arg {
-                    Some(l) => format!("shares seen from a proxy in {l}"),
-                    None => "shares seen without a locality".into(),
-                },
-            ));
+            view(state, arg.unwrap_or(""));
             rows::rebuild(state);
         }
         other => match Kind::from_alias(other) {
@@ -160,7 +210,7 @@ pub fn run(state: &mut State, line: &str) -> Vec<Cmd> {
                 state.status = Some((
                     Level::Error,
                     format!(
-                        "unknown command :{other} — try :se :we :wg :dr :problems :ns NAME :view LOC :q"
+                        "unknown command :{other} — try :se :we :wg :dr :problems :ns NAME :view NS|LOC :q"
                     ),
                 ));
             }

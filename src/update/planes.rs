@@ -32,6 +32,16 @@ pub fn on_xds(state: &mut State, ev: XdsEvent) {
     }
     match ev {
         XdsEvent::Connection { server, state: c } => view(planes, &server).connection = c,
+        XdsEvent::ControlPlane { server, identifier } => {
+            view(planes, &server).identifier = Some(identifier);
+            // The rule that picks a host's ServiceEntry is the one of the istiod in use.
+            let version = planes.control.values().find_map(|c| c.version());
+            let rule = crate::model::visibility::HostRule::for_version(version.as_deref());
+            if state.viewpoint.rule != rule {
+                state.viewpoint.rule = rule;
+                state.stale_rows = true;
+            }
+        }
         XdsEvent::Clusters {
             server, clusters, ..
         } => {

@@ -40,7 +40,13 @@ pub fn title_bar(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
         format!("  ns:{}", state.namespace.as_deref().unwrap_or("all")),
         theme.style("muted"),
     ));
-    if let Some(v) = &state.viewpoint.locality {
+    let from = match (&state.viewpoint.namespace, &state.viewpoint.locality) {
+        (Some(ns), Some(l)) => Some(format!("{ns} {l}")),
+        (Some(ns), None) => Some(ns.clone()),
+        (None, Some(l)) => Some(l.to_string()),
+        (None, None) => None,
+    };
+    if let Some(v) = from {
         spans.push(Span::styled(format!("  from:{v}"), theme.style("muted")));
     }
     if let (Some(k), Screen::List(kind)) = (&state.kube, state.screen())

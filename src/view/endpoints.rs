@@ -20,29 +20,35 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
     };
     let planes = &state.planes;
     let footer_height = if planes.is_active() { 3 } else { 0 };
-    let [info, body, footer] = Layout::vertical([
+    let visibility = visibility_line(state, d);
+    let [info, seen, body, footer] = Layout::vertical([
         Constraint::Length(1),
+        Constraint::Length(u16::from(visibility.is_some())),
         Constraint::Min(1),
         Constraint::Length(footer_height),
     ])
     .areas(area);
+    if let Some((text, warn)) = visibility {
+        let style = if warn { "severity.warning" } else { "muted" };
+        frame.render_widget(Paragraph::new(Line::styled(text, theme.style(style))), seen);
+    }
     let dr = d
         .destination_rule
         .as_ref()
         .map_or("no DestinationRule".to_string(), |k| {
             format!("DR {}/{}", k.namespace, k.name)
         });
-    let view = state.viewpoint.locality.as_ref().map_or(
-        "no viewpoint (:view REGION/ZONE to see locality LB)".into(),
-        |l| format!("seen from {l}"),
-    );
-    frame.render_widget(
-        Paragraph::new(Line::from(vec![
-            Span::styled(format!(" {} ", d.hosts.join(",")), theme.style("header")),
-            Span::styled(format!("│ {dr} │ {view}"), theme.style("muted")),
-        ])),
-        info,
-    );
+    let described = state.viewpoint.describe();
+    let view = if described.is_empty() {
+        "no viewpoint (:view NS or REGION/ZONE)".to_string()
+    } else {
+        format!("seen from {described}")
+    };
+    let spans = vec![
+        Span::styled(format!(" {} ", d.hosts.join(",")), theme.style("header")),
+        Span::styled(format!("│ {dr} │ {view}"), theme.style("muted")),
+    ];
+    frame.render_widget(Paragraph::new(Line::from(spans)), info);
     let height = body.height.saturating_sub(2) as usize;
     let (start, end) = table::window(list.selected, list.rows.len(), height);
     let bar = if body.width < 100 { 5 } else { 10 };
@@ -90,10 +96,13 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
             Line::from(format!("{mine:>5.1}/s {pct:>3.0}%"))
         });
         let cluster = d.hosts.first().map(|h| cluster_name(port.port_number, h));
-        let plane_cells = cluster
-            .as_deref()
-            .filter(|_| planes.is_active())
-            .map(|c| plane_cells(state, theme, c, ep));
+        let plane_cells = cluster.as_deref().filter(|_| planes.is_active()).map(|c| {
+            let hidden = d
+                .hosts
+                .first()
+                .and_then(|h| d.hidden_host(h, state.viewpoint.namespace.as_deref()));
+            plane_cells(state, theme, c, ep, hidden.as_ref())
+        });
         rows.push((
             vec![
                 Line::from(format!("{}/{}", port.port_number, port.port_name)),
@@ -150,7 +159,13 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
 }
 
 /// SENT, ENVOY, RQ/S and DRIFT for one endpoint.
-fn plane_cells<'a>(state: &State, theme: &Theme, cluster: &str, ep: &Endpoint) -> Vec<Line<'a>> {
+fn plane_cells<'a>(
+    state: &State,
+    theme: &Theme,
+    cluster: &str,
+    ep: &Endpoint,
+    hidden: Option<&crate::model::planes::drift::HiddenHost>,
+) -> Vec<Line<'a>> {
     let planes = &state.planes;
     let key = HostKey::new(ep.address.clone(), ep.port);
     let control = planes.control_for(cluster);
@@ -202,7 +217,7 @@ fn plane_cells<'a>(state: &State, theme: &Theme, cluster: &str, ep: &Endpoint) -
     let rate = planes
         .rate(cluster, &key)
         .map_or("-".to_string(), |r| format!("{r:.1}"));
-    let drift = planes.drift(cluster, ep);
+    let drift = planes.drift(cluster, ep, hidden);
     let drift_cell = match drift.as_slice() {
         [] => Line::styled("ok", theme.style("muted")),
         [one] => Line::styled(format!("⚠ {}", one.code), theme.style("severity.warning")),
@@ -212,6 +227,31 @@ fn plane_cells<'a>(state: &State, theme: &Theme, cluster: &str, ep: &Endpoint) -
         ),
     };
     vec![sent, Line::from(envoy), Line::from(rate), drift_cell]
+}
+
+/// Which declaration of a host the viewpoint's proxy gets, and why (true: it is not this
+/// one). None when the viewpoint has no namespace or the host has one declaration.
+fn visibility_line(
+    state: &State,
+    d: &crate::model::endpoint::ServiceEndpoints,
+) -> Option<(String, bool)> {
+    let ns = state.viewpoint.namespace.as_deref()?;
+    if let Some((host, h)) = d.hidden.iter().next() {
+        return Some((format!(" ⚠ {}: {}", h.code(), h.reason(host, ns)), true));
+    }
+    let (host, others) = d.beats.iter().next()?;
+    let names: Vec<String> = others
+        .iter()
+        .map(|k| format!("{}/{}", k.namespace, k.name))
+        .collect();
+    Some((
+        format!(
+            " proxies in {ns} get this declaration of {host}, not {}'s: {}",
+            names.join(", "),
+            state.viewpoint.rule.describe()
+        ),
+        false,
+    ))
 }
 
 /// The selected endpoint's drift reasons, and the edit being followed through the planes.
@@ -229,9 +269,10 @@ fn footer_lines(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
         && let (Some(port), Some(ep)) = (d.ports.get(p), state.endpoint_at(p, e))
         && let Some(host) = d.hosts.first()
     {
+        let hidden = d.hidden_host(host, state.viewpoint.namespace.as_deref());
         let drift = state
             .planes
-            .drift(&cluster_name(port.port_number, host), ep);
+            .drift(&cluster_name(port.port_number, host), ep, hidden.as_ref());
         let text = if drift.is_empty() {
             // The quiet moment explains the ENVOY cells: whose they are and what marks mean.
             let names: Vec<&str> = state.planes.proxies.keys().map(String::as_str).collect();

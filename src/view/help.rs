@@ -24,8 +24,8 @@ pub const COMMANDS: [(&str, &str); 9] = [
         "on a cluster: switch kubeconfig context without a restart",
     ),
     (
-        ":view REGION/ZONE",
-        "compute traffic shares as seen from a proxy there",
+        ":view [NS] [REGION/ZONE]",
+        "see endpoints, shares and drift as a proxy in NS (which ServiceEntry it gets) at that locality; :view - resets",
     ),
     (":q", "quit"),
     (

@@ -10,6 +10,11 @@ pub enum XdsEvent {
         server: String,
         state: Connection,
     },
+    /// The server named itself (`control_plane.identifier`), first or differently.
+    ControlPlane {
+        server: String,
+        identifier: String,
+    },
     /// The whole set of clusters (CDS).
     Clusters {
         server: String,

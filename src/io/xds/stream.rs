@@ -62,6 +62,25 @@ impl Stream<'_> {
         .await
     }
 
+    /// Reports the server's `control_plane.identifier` when it first comes or changes.
+    async fn identify(
+        &self,
+        held: &mut String,
+        cp: Option<&envoy_types::pb::envoy::config::core::v3::ControlPlane>,
+    ) -> Result<(), String> {
+        match cp {
+            Some(cp) if !cp.identifier.is_empty() && cp.identifier != *held => {
+                held.clone_from(&cp.identifier);
+                self.emit(XdsEvent::ControlPlane {
+                    server: self.target.label.clone(),
+                    identifier: cp.identifier.clone(),
+                })
+                .await
+            }
+            _ => Ok(()),
+        }
+    }
+
     /// Decodes one response's resources into `held` and reports the whole new set; on any
     /// error nothing is applied, the error is reported and returned (for the NACK).
     async fn apply(
@@ -153,6 +172,7 @@ impl Stream<'_> {
             .into_inner();
         self.connected().await?;
         let mut held = Held::default();
+        let mut identifier = String::new();
         // Per type: the last accepted version and the last nonce seen.
         let mut accepted: BTreeMap<String, (String, String)> = BTreeMap::new();
         let mut names_rx = self.names.clone();
@@ -164,6 +184,7 @@ impl Stream<'_> {
                         Ok(None) => return Ok(()),
                         Err(s) => return Err(End::from_status(s)),
                     };
+                    self.identify(&mut identifier, resp.control_plane.as_ref()).await?;
                     let t = resp.type_url.clone();
                     let error = self.apply(&mut held, &t, &resp.version_info, &resp.resources, &[], true).await?;
                     let version = match &error {
@@ -230,6 +251,7 @@ impl Stream<'_> {
             .into_inner();
         self.connected().await?;
         let mut held = Held::default();
+        let mut identifier = String::new();
         let mut names_rx = self.names.clone();
         loop {
             tokio::select! {
@@ -239,6 +261,7 @@ impl Stream<'_> {
                         Ok(None) => return Ok(()),
                         Err(s) => return Err(End::from_status(s)),
                     };
+                    self.identify(&mut identifier, resp.control_plane.as_ref()).await?;
                     let t = resp.type_url.clone();
                     let any: Vec<_> = resp.resources.iter().filter_map(|r| r.resource.clone()).collect();
                     let error = self

@@ -35,6 +35,26 @@ pub struct ControlView {
     /// Per cluster, when its endpoints last changed — the "in the control plane" stage.
     pub eds_changed_at: BTreeMap<String, SystemTime>,
     pub connection: Connection,
+    /// What the server says it is (`control_plane.identifier` of its responses; istiod:
+    /// JSON naming its pod and version).
+    pub identifier: Option<String>,
+}
+
+impl ControlView {
+    /// The version the server names, when it is an istiod that does.
+    pub fn version(&self) -> Option<String> {
+        istiod_version(self.identifier.as_deref()?)
+    }
+}
+
+/// istiod's `{"Component":"istiod","ID":POD,"Info":{"version":"1.14-…",…}}` → its version.
+pub fn istiod_version(identifier: &str) -> Option<String> {
+    let v: serde_json::Value = serde_json::from_str(identifier).ok()?;
+    v.get("Info")?
+        .get("version")?
+        .as_str()
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -109,7 +129,7 @@ impl ControlView {
 }
 
 /// A proxy's sync status as the control plane reports it (syncz / `istioctl proxy-status`).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct ProxySync {
     pub id: String,
     pub cluster: String,
@@ -135,6 +155,20 @@ impl ProxySync {
         short_node_id(&self.id)
     }
 
+    /// The proxy's namespace as istiod names it: the DNS domain of a full node id
+    /// (`sidecar~IP~NAME.NS~NS.svc.cluster.local`), or the last label of its proxy id
+    /// (`NAME.NS`, as istiod's syncz lists proxies).
+    pub fn namespace(&self) -> Option<&str> {
+        let parts: Vec<&str> = self.id.split('~').collect();
+        if parts.len() == 4 {
+            return parts[3].split('.').next().filter(|s| !s.is_empty());
+        }
+        self.id
+            .rsplit_once('.')
+            .map(|(_, ns)| ns)
+            .filter(|s| !s.is_empty())
+    }
+
     pub fn status_of(&self, t: &str) -> &str {
         self.types.get(t).map_or("-", |s| s.status.as_str())
     }
@@ -148,6 +182,13 @@ pub fn short_node_id(id: &str) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn istiod_names_its_version_in_the_identifier() {
+        let id = r#"{"Component":"istiod","ID":"istiod-5d8f9c7b4-x2x9q","Info":{"version":"1.14-maistra-2.3","revision":"cfcee59343565b84f01152af35fe1cb7fcda3d6c","golang_version":"go1.18","status":"Clean","tag":"1.14"}}"#;
+        assert_eq!(istiod_version(id).as_deref(), Some("1.14-maistra-2.3"));
+        assert_eq!(istiod_version("meshdeck"), None);
+    }
 
     fn ep(w: u32) -> SentEndpoint {
         SentEndpoint {
@@ -197,5 +238,15 @@ mod tests {
             "ratings-1.default"
         );
         assert_eq!(short_node_id("proxy-east"), "proxy-east");
+        let sync = |id: &str| ProxySync {
+            id: id.into(),
+            ..Default::default()
+        };
+        assert_eq!(sync("probe-net.cx-net").namespace(), Some("cx-net"));
+        assert_eq!(
+            sync("sidecar~10.0.0.1~ratings-1.default~default.svc.cluster.local").namespace(),
+            Some("default")
+        );
+        assert_eq!(sync("proxy-east").namespace(), None);
     }
 }

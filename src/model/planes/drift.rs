@@ -38,13 +38,35 @@ pub const UNHEALTHY_IN_ENVOY: &str = "unhealthy-in-envoy";
 /// Weight above 0 and should get requests, but got none while its cluster had traffic.
 pub const NO_TRAFFIC: &str = "no-traffic";
 
+/// Why a proxy in `namespace` does not get this ServiceEntry for `host` (codes `shadowed`,
+/// `not-exported`, `outside-sidecar-egress`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct HiddenHost {
+    pub hidden: crate::model::visibility::Hidden,
+    pub host: String,
+    pub namespace: String,
+}
+
+impl HiddenHost {
+    pub fn reason(&self) -> String {
+        self.hidden.reason(&self.host, &self.namespace)
+    }
+}
+
 /// How far back "no traffic" looks, and how many requests the host must have been due.
 pub const NO_TRAFFIC_WINDOW: Duration = Duration::from_secs(10);
 const NO_TRAFFIC_DUE: f64 = 10.0;
 
 impl Planes<'_> {
-    /// Everything that disagrees for `declared`, an endpoint of `cluster`.
-    pub fn drift(&self, cluster: &str, declared: &Endpoint) -> Vec<Drift> {
+    /// Everything that disagrees for `declared`, an endpoint of `cluster`. `hidden` says why
+    /// the viewpoint's proxy does not get its ServiceEntry for the cluster's host, if it
+    /// does not: that, not "not sent", is what an unsent endpoint is then told with.
+    pub fn drift(
+        &self,
+        cluster: &str,
+        declared: &Endpoint,
+        hidden: Option<&HiddenHost>,
+    ) -> Vec<Drift> {
         let key = HostKey::new(declared.address.clone(), declared.port);
         let mut out = Vec::new();
         let sent = self.control.and_then(|c| c.endpoint(cluster, &key));
@@ -68,6 +90,8 @@ impl Planes<'_> {
                     None,
                 ));
             }
+        } else if let Some(h) = hidden {
+            out.push(drift(h.hidden.code(), h.reason(), None));
         } else if knows {
             let why = if declared.health.is_healthy() {
                 "declared but not sent by the control plane"
@@ -330,7 +354,7 @@ mod tests {
         };
         assert!(
             planes
-                .drift(C, &declared("a", 5, Health::Healthy))
+                .drift(C, &declared("a", 5, Health::Healthy), None)
                 .is_empty()
         );
     }
@@ -344,10 +368,10 @@ mod tests {
             proxies: vec![],
         };
         assert_eq!(
-            codes(&planes.drift(C, &declared("a", 5, Health::Healthy))),
+            codes(&planes.drift(C, &declared("a", 5, Health::Healthy), None)),
             [WEIGHT_DIFFERS]
         );
-        let d = planes.drift(C, &declared("b", 5, Health::Unhealthy));
+        let d = planes.drift(C, &declared("b", 5, Health::Unhealthy), None);
         assert_eq!(codes(&d), [NOT_SENT]);
         assert!(d[0].reason.contains("Healthy=True"), "{}", d[0].reason);
         // Unknown cluster (EDS not arrived): nothing can be said.
@@ -359,7 +383,7 @@ mod tests {
         };
         assert!(
             planes
-                .drift(C, &declared("b", 5, Health::Healthy))
+                .drift(C, &declared("b", 5, Health::Healthy), None)
                 .is_empty()
         );
     }
@@ -395,7 +419,7 @@ mod tests {
             syncs: std::slice::from_ref(&sync),
             proxies: vec![],
         };
-        let d = planes.drift(C, &declared("a", 1, Health::Healthy));
+        let d = planes.drift(C, &declared("a", 1, Health::Healthy), None);
         assert_eq!(codes(&d), [PROXY_NACK, PROXY_STALE]);
         assert!(
             d[0].reason.contains("east.ns rejected CDS: bad port"),
@@ -422,15 +446,15 @@ mod tests {
             proxies: vec![&p],
         };
         assert_eq!(
-            codes(&planes.drift(C, &declared("a", 5, Health::Healthy))),
+            codes(&planes.drift(C, &declared("a", 5, Health::Healthy), None)),
             [ENVOY_WEIGHT_DIFFERS, EJECTED]
         );
         assert_eq!(
-            codes(&planes.drift(C, &declared("b", 1, Health::Healthy))),
+            codes(&planes.drift(C, &declared("b", 1, Health::Healthy), None)),
             [NOT_IN_ENVOY]
         );
         assert_eq!(
-            codes(&planes.drift(C, &declared("c", 1, Health::Healthy))),
+            codes(&planes.drift(C, &declared("c", 1, Health::Healthy), None)),
             [NOT_SENT, ENVOY_HOLDS_OLD, FAILING_HEALTH_CHECK]
         );
     }
@@ -457,7 +481,7 @@ mod tests {
         };
         assert!(
             planes
-                .drift(C, &declared("b", 1, Health::Healthy))
+                .drift(C, &declared("b", 1, Health::Healthy), None)
                 .is_empty(),
             "window too short"
         );
@@ -471,7 +495,7 @@ mod tests {
             syncs: &[],
             proxies: vec![&p],
         };
-        let d = planes.drift(C, &declared("b", 1, Health::Healthy));
+        let d = planes.drift(C, &declared("b", 1, Health::Healthy), None);
         assert_eq!(codes(&d), [NO_TRAFFIC]);
         assert!(
             d[0].reason.contains("no requests in 10s"),
@@ -480,7 +504,7 @@ mod tests {
         );
         assert!(
             planes
-                .drift(C, &declared("a", 1, Health::Healthy))
+                .drift(C, &declared("a", 1, Health::Healthy), None)
                 .is_empty()
         );
     }
