@@ -43,7 +43,13 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
     let mut out = std::io::stdout();
     let roots = cli.console.manifests.clone();
     match cli.command {
-        Some(Command::Check { paths, output }) => Ok(cli::check::run(&paths, output, &mut out)),
+        Some(Command::Check { paths, output }) => match cli.console.planes.mesh() {
+            Ok(mesh) => Ok(cli::check::run(&paths, &mesh, output, &mut out)),
+            Err(e) => {
+                eprintln!("error: {e}");
+                Ok(cli::EXIT_USAGE)
+            }
+        },
         Some(Command::Get {
             resource,
             name,
@@ -80,7 +86,14 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
                     }
                 }
             };
-            let view = cli::planes::viewpoint(planes, gathered.as_ref());
+            let mesh = match planes.mesh() {
+                Ok(m) => m,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    return Ok(cli::EXIT_USAGE);
+                }
+            };
+            let view = cli::planes::viewpoint(planes, gathered.as_ref(), mesh);
             Ok(cli::get::print(
                 &store,
                 &cli::get::Query {
@@ -289,6 +302,7 @@ async fn cluster_console(
             .unwrap_or_else(|| "(current context)".into())
     );
     let mut state = State::new(label, args.readonly, keymap);
+    state.viewpoint.mesh = args.planes.mesh().map_err(|e| anyhow::anyhow!("{e}"))?;
     state.config_errors = config_errors;
     state.namespace = namespace.clone();
     state.notice = Some(format!(
@@ -444,6 +458,7 @@ async fn launch(
     let source = FileSource::new(roots.clone(), args.readonly);
     let (keymap, theme, config_errors) = load_config(&args);
     let mut state = State::new(label, args.readonly, keymap);
+    state.viewpoint.mesh = args.planes.mesh().map_err(|e| anyhow::anyhow!("{e}"))?;
     state.config_errors = config_errors;
     state.namespace = args.scope.namespace.clone();
     state.notice = notice;

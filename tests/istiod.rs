@@ -9,7 +9,7 @@ use common::mesh::*;
 use envoy_types::pb::envoy::service::discovery::v3::aggregated_discovery_service_server::AggregatedDiscoveryServiceServer;
 use meshdeck::cli::planes::{PlaneArgs, gather};
 use meshdeck::controlplane::auth::Authenticator;
-use meshdeck::controlplane::server::Ads;
+use meshdeck::controlplane::server::{Ads, Options};
 use meshdeck::io::envoy::bootstrap::ApiType;
 use meshdeck::io::kube::client::Target;
 use meshdeck::testing::apiserver::FakeApiServer;
@@ -55,7 +55,14 @@ async fn tls_ads(
     use tonic::transport::{Identity, Server, ServerTlsConfig};
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    let ads = Ads::with_authenticator(cp.registry.subscribe(), cp.status.clone(), auth);
+    let ads = Ads::with_options(
+        cp.registry.subscribe(),
+        cp.status.clone(),
+        Options {
+            auth: Some(auth),
+            ..Default::default()
+        },
+    );
     let record = move |req: tonic::Request<()>| {
         let got = req
             .metadata()

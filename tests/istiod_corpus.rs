@@ -123,7 +123,7 @@ async fn the_embedded_control_plane_gives_a_real_envoy_what_istiod_gave_it() {
             labels: p.labels.clone(),
             ..Default::default()
         };
-        let sent = translate::resources(&store, &node);
+        let sent = translate::resources(&store, &node, p.viewpoint().rule);
         let clusters = sent.of(CLUSTER).cloned().unwrap_or_default();
         for (name, rec) in p.sent.iter().filter(|(_, c)| c.dns) {
             let Some(v) = clusters.get(name) else {
@@ -159,7 +159,15 @@ async fn the_embedded_control_plane_gives_a_real_envoy_what_istiod_gave_it() {
             .filter(|(n, _)| !p.sent.get(*n).is_some_and(|c| c.dns))
             .map(|(n, h)| (n.clone(), h.clone()))
             .collect();
-        let cp = ControlPlane::start(eds_store).await;
+        let cp = ControlPlane::start_with(
+            "127.0.0.1:0".parse().unwrap(),
+            eds_store,
+            common::mesh::Options {
+                istiod_version: Some(corpus::ISTIOD_VERSION.into()),
+                ..Default::default()
+            },
+        )
+        .await;
         let locality = p
             .locality
             .as_ref()

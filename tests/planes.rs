@@ -49,7 +49,7 @@ async fn endpoints_json(declared: &Store, planes: &PlaneArgs) -> Vec<Value> {
         },
         meshdeck::cli::args::Output::Json,
         Some(&g),
-        &meshdeck::cli::planes::viewpoint(planes, Some(&g)),
+        &meshdeck::cli::planes::viewpoint(planes, Some(&g), Default::default()),
         &mut out,
     );
     assert_eq!(code, 0);
@@ -497,4 +497,88 @@ async fn a_host_consistent_hashing_never_picks_shows_no_traffic() {
         "the host the hash never picks ({split:?})"
     );
     cp.stop().await;
+}
+
+/// A host declared in two namespaces, against a control plane standing in for istiod: the
+/// console takes the host rule from the release the server names, and `get endpoints` says
+/// which declaration won instead of `not-sent`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_host_declared_twice_names_the_winner_by_the_servers_release() {
+    let store = store_of(include_str!("data/duplicate-host.yaml"));
+    let json = |planes: PlaneArgs, store: Store| async move {
+        let wanted = meshdeck::cli::get::wanted_clusters(
+            &store,
+            "endpoints",
+            Some("svc1.internal.com"),
+            &Scope::default(),
+        );
+        let g = gather(&planes, wanted, false).await.expect("planes answer");
+        let view = meshdeck::cli::planes::viewpoint(&planes, Some(&g), Default::default());
+        let mut out = Vec::new();
+        let code = meshdeck::cli::get::print(
+            &store,
+            &meshdeck::cli::get::Query {
+                resource: "endpoints",
+                name: Some("svc1.internal.com"),
+                scope: &Scope::default(),
+            },
+            meshdeck::cli::args::Output::Json,
+            Some(&g),
+            &view,
+            &mut out,
+        );
+        assert_eq!(code, 0);
+        let v: Value = serde_json::from_slice(&out).unwrap();
+        v.as_array().unwrap().clone()
+    };
+    let codes = |eps: &[Value], addr: &str| -> Vec<String> {
+        by_address(eps, addr)["drift"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| d["code"].as_str().unwrap().to_string())
+            .collect()
+    };
+    // Istio 1.14: the oldest (ns1) for every proxy, seed1's included.
+    let old = ControlPlane::start_with(
+        "127.0.0.1:0".parse().unwrap(),
+        store.clone(),
+        Options {
+            istiod_version: Some("1.14-maistra-2.3".into()),
+            ..Default::default()
+        },
+    )
+    .await;
+    let in_seed1 = PlaneArgs {
+        xds: vec![old.addr.to_string()],
+        xds_namespace: Some("seed1".into()),
+        ..Default::default()
+    };
+    let eps = json(in_seed1.clone(), store.clone()).await;
+    assert_eq!(codes(&eps, "10.1.0.11"), Vec::<String>::new(), "{eps:#?}");
+    assert_eq!(codes(&eps, "10.2.0.11"), vec!["shadowed"], "{eps:#?}");
+    let reason = by_address(&eps, "10.2.0.11")["drift"][0]["reason"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        reason.contains("also declared by se ns1/svc1") && reason.contains("Istio < 1.20"),
+        "{reason}"
+    );
+    old.stop().await;
+
+    // Current Istio: a proxy's own namespace first.
+    let new = ControlPlane::start(store.clone()).await;
+    let in_seed1 = PlaneArgs {
+        xds: vec![new.addr.to_string()],
+        ..in_seed1
+    };
+    let eps = json(in_seed1, store.clone()).await;
+    assert_eq!(codes(&eps, "10.2.0.11"), Vec::<String>::new(), "{eps:#?}");
+    assert_eq!(codes(&eps, "10.1.0.11"), vec!["shadowed"], "{eps:#?}");
+    assert_eq!(
+        by_address(&eps, "10.1.0.11")["not_sent_to_viewpoint"]["namespace"],
+        "seed1"
+    );
+    new.stop().await;
 }

@@ -6,7 +6,12 @@ use crate::model::lint::{self, Code, Finding, Severity};
 use std::io::Write;
 use std::path::PathBuf;
 
-pub fn run(paths: &[PathBuf], output: Output, out: &mut dyn Write) -> i32 {
+pub fn run(
+    paths: &[PathBuf],
+    mesh: &crate::model::visibility::Mesh,
+    output: Output,
+    out: &mut dyn Write,
+) -> i32 {
     let loaded = load(paths);
     if loaded.errors.iter().any(|e| e.line == 0) && loaded.store.is_empty() {
         for e in &loaded.errors {
@@ -29,7 +34,7 @@ pub fn run(paths: &[PathBuf], output: Output, out: &mut dyn Write) -> i32 {
             line: Some(e.line),
         })
         .collect();
-    findings.extend(lint::run(&loaded.store));
+    findings.extend(lint::run_with(&loaded.store, mesh));
     refine_lines(&loaded.store, &mut findings);
     let io_failure = loaded.errors.iter().any(|e| e.line == 0);
     let _ = match output {

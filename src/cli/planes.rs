@@ -44,6 +44,11 @@ pub struct PlaneArgs {
     /// namespace when an xDS server is asked — what that server's answers are for.
     #[arg(long, global = true, value_name = "NS")]
     pub view_namespace: Option<String>,
+    /// Istio's mesh config as YAML: defaultServiceExportTo, rootNamespace, and meshNetworks
+    /// (`networks:`, top level or under `meshNetworks:`). Default: everything exported,
+    /// root namespace istio-system, networks unknown.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub mesh_config: Option<PathBuf>,
     /// And from this locality (REGION/ZONE/SUBZONE), for locality load balancing.
     #[arg(long, global = true, value_name = "LOCALITY")]
     pub view_locality: Option<String>,
@@ -166,6 +171,17 @@ impl PlaneArgs {
         }
     }
 
+    /// The mesh config `--mesh-config` names, or the defaults.
+    pub fn mesh(&self) -> Result<crate::model::visibility::Mesh, String> {
+        let Some(p) = &self.mesh_config else {
+            return Ok(Default::default());
+        };
+        let text = std::fs::read_to_string(p)
+            .map_err(|e| format!("--mesh-config {}: {e}", p.display()))?;
+        crate::model::visibility::Mesh::from_yaml(&text)
+            .map_err(|e| format!("--mesh-config {}: {e}", p.display()))
+    }
+
     pub fn protocol(&self) -> Protocol {
         if self.xds_delta {
             Protocol::Delta
@@ -205,7 +221,11 @@ impl PlaneArgs {
 /// The viewpoint a headless command derives endpoints for: `--view-namespace` (else the
 /// namespace the console node claimed), `--view-locality`, and the host rule of the istiod
 /// that answered (its version), the current release's when none named one.
-pub fn viewpoint(args: &PlaneArgs, gathered: Option<&Gathered>) -> crate::model::share::Viewpoint {
+pub fn viewpoint(
+    args: &PlaneArgs,
+    gathered: Option<&Gathered>,
+    mesh: crate::model::visibility::Mesh,
+) -> crate::model::share::Viewpoint {
     let version = gathered
         .into_iter()
         .flat_map(|g| &g.control)
@@ -220,6 +240,7 @@ pub fn viewpoint(args: &PlaneArgs, gathered: Option<&Gathered>) -> crate::model:
             .clone()
             .or_else(|| gathered.and_then(|g| g.node_namespace.clone())),
         rule: crate::model::visibility::HostRule::for_version(version.as_deref()),
+        mesh,
         ..Default::default()
     }
 }

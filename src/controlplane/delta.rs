@@ -223,6 +223,7 @@ impl Stream {
             type_url: t.to_string(),
             removed_resources: removed,
             nonce,
+            control_plane: self.shared.control_plane(),
             ..Default::default()
         };
         self.out.send(Ok(resp)).await.map_err(|_| ())

@@ -45,7 +45,11 @@ pub fn admit(unchecked: &mut Option<ServiceAccount>, node: Option<&Node>) -> Res
 pub fn resources(shared: &Shared, node: Option<&NodeInfo>) -> Option<Resources> {
     let node = node?;
     let store = shared.registry.borrow().clone();
-    Some(super::translate::resources(&store, node))
+    Some(super::translate::resources(
+        &store,
+        node,
+        shared.host_rule(),
+    ))
 }
 
 /// An answer to our response `nonce`: NACK when it carries an error, ACK otherwise.

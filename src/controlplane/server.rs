@@ -22,8 +22,36 @@ use tonic::{Request, Response, Status, Streaming};
 pub struct Shared {
     pub registry: watch::Receiver<Arc<Store>>,
     pub status: Arc<StatusBoard>,
+    pub options: Options,
+}
+
+/// How this control plane behaves where it stands in for an istiod.
+#[derive(Clone, Debug, Default)]
+pub struct Options {
     /// Tokens are checked (istiod's 15012) when set; nothing is checked otherwise (15010).
     pub auth: Option<Authenticator>,
+    /// Behave as, and name itself as, this istiod release (where releases differ: which
+    /// ServiceEntry a host declared in several namespaces resolves to).
+    pub istiod_version: Option<String>,
+}
+
+impl Shared {
+    /// What every response says the server is: istiod's shape when standing in for one.
+    pub fn control_plane(&self) -> Option<envoy_types::pb::envoy::config::core::v3::ControlPlane> {
+        let identifier = match &self.options.istiod_version {
+            Some(v) => {
+                serde_json::json!({"Component": "istiod", "ID": "meshdeck", "Info": {"version": v}})
+            }
+            None => serde_json::json!({"Component": "meshdeck", "ID": "meshdeck"}),
+        };
+        Some(envoy_types::pb::envoy::config::core::v3::ControlPlane {
+            identifier: identifier.to_string(),
+        })
+    }
+
+    pub fn host_rule(&self) -> crate::model::visibility::HostRule {
+        crate::model::visibility::HostRule::for_version(self.options.istiod_version.as_deref())
+    }
 }
 
 #[derive(Clone)]
@@ -33,27 +61,19 @@ pub struct Ads {
 
 impl Ads {
     pub fn new(registry: watch::Receiver<Arc<Store>>, status: Arc<StatusBoard>) -> Ads {
-        Ads {
-            shared: Arc::new(Shared {
-                registry,
-                status,
-                auth: None,
-            }),
-        }
+        Ads::with_options(registry, status, Options::default())
     }
 
-    /// Serves only callers with a token `auth` accepts, each as a node in the token's
-    /// namespace, as istiod does on its secure port.
-    pub fn with_authenticator(
+    pub fn with_options(
         registry: watch::Receiver<Arc<Store>>,
         status: Arc<StatusBoard>,
-        auth: Authenticator,
+        options: Options,
     ) -> Ads {
         Ads {
             shared: Arc::new(Shared {
                 registry,
                 status,
-                auth: Some(auth),
+                options,
             }),
         }
     }
@@ -62,7 +82,7 @@ impl Ads {
         &self,
         metadata: &tonic::metadata::MetadataMap,
     ) -> Result<Option<ServiceAccount>, Status> {
-        super::auth::authenticate(self.shared.auth.as_ref(), metadata)
+        super::auth::authenticate(self.shared.options.auth.as_ref(), metadata)
     }
 
     fn conn(&self) -> u64 {

@@ -185,6 +185,7 @@ impl Stream {
             resources,
             type_url: t.to_string(),
             nonce: nonce.clone(),
+            control_plane: self.shared.control_plane(),
             ..Default::default()
         };
         if let Some(s) = self.types.get_mut(t) {
@@ -203,6 +204,7 @@ impl Stream {
             resources,
             type_url: SYNCZ.into(),
             nonce: format!("{}-{}", self.conn, self.nonce),
+            control_plane: self.shared.control_plane(),
             ..Default::default()
         };
         self.out.send(Ok(resp)).await.map_err(|_| ())

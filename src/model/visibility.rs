@@ -7,13 +7,16 @@
 use super::meta::Labels;
 use super::object::{Kind, Object, ObjectKey, ServiceEntry, Sidecar};
 use super::store::Store;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 
-/// What istiod's mesh config says about visibility.
+/// What istiod's mesh config says about visibility and networks.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Mesh {
     pub default_service_export_to: Vec<String>,
     pub root_namespace: String,
+    /// meshNetworks: per network, how many gateways it has. None: not known to the console.
+    pub networks: Option<BTreeMap<String, usize>>,
 }
 
 impl Default for Mesh {
@@ -21,7 +24,44 @@ impl Default for Mesh {
         Mesh {
             default_service_export_to: vec!["*".into()],
             root_namespace: "istio-system".into(),
+            networks: None,
         }
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+struct MeshFile {
+    default_service_export_to: Option<Vec<String>>,
+    root_namespace: Option<String>,
+    /// meshNetworks' own shape: `networks: {NAME: {endpoints: […], gateways: […]}}`.
+    networks: Option<BTreeMap<String, NetworkFile>>,
+    /// Or nested, as in the `istio` ConfigMap's values.
+    mesh_networks: Option<Box<MeshFile>>,
+}
+
+#[derive(Deserialize, Default)]
+struct NetworkFile {
+    #[serde(default)]
+    gateways: Vec<serde_json::Value>,
+}
+
+impl Mesh {
+    /// Istio's mesh config (`defaultServiceExportTo`, `rootNamespace`) and meshNetworks
+    /// (`networks:`, top level or under `meshNetworks:`), from one YAML document.
+    pub fn from_yaml(text: &str) -> Result<Mesh, String> {
+        let f: MeshFile = serde_saphyr::from_str(text).map_err(|e| e.to_string())?;
+        let mut mesh = Mesh::default();
+        if let Some(e) = f.default_service_export_to {
+            mesh.default_service_export_to = e;
+        }
+        if let Some(r) = f.root_namespace {
+            mesh.root_namespace = r;
+        }
+        let networks = f.networks.or(f.mesh_networks.and_then(|m| m.networks));
+        mesh.networks =
+            networks.map(|n| n.into_iter().map(|(k, v)| (k, v.gateways.len())).collect());
+        Ok(mesh)
     }
 }
 

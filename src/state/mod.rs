@@ -239,7 +239,7 @@ impl State {
     /// Lint runs again only when the store moved on since the last run.
     pub fn refresh_findings(&mut self) {
         if self.findings_generation != self.store.generation() {
-            self.findings = crate::model::lint::run(&self.store);
+            self.findings = crate::model::lint::run_with(&self.store, &self.viewpoint.mesh);
             self.findings_generation = self.store.generation();
         }
     }

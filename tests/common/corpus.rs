@@ -20,6 +20,9 @@ use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
+/// The release the recordings were made with (their README).
+pub const ISTIOD_VERSION: &str = "1.14-maistra-2.3";
+
 pub fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures/istiod")
 }
@@ -55,7 +58,7 @@ impl Probe {
             locality: self.locality.clone(),
             labels: self.labels.clone(),
             namespace: Some(self.namespace.clone()),
-            rule: HostRule::for_version(Some("1.14")),
+            rule: HostRule::for_version(Some(ISTIOD_VERSION)),
             ..Default::default()
         }
     }

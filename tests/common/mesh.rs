@@ -4,6 +4,7 @@
 
 use envoy_types::pb::envoy::service::status::v3::ConfigStatus;
 use meshdeck::controlplane::any::PUSH_ORDER;
+pub use meshdeck::controlplane::server::Options;
 use meshdeck::controlplane::server::{Ads, serve};
 use meshdeck::controlplane::status::StatusBoard;
 use meshdeck::demo::vm::{self, VmHandle};
@@ -51,11 +52,16 @@ impl ControlPlane {
     }
 
     pub async fn start_on(addr: SocketAddr, store: Store) -> ControlPlane {
+        Self::start_with(addr, store, Options::default()).await
+    }
+
+    /// Standing in for an istiod: `options` says which release, and whether tokens count.
+    pub async fn start_with(addr: SocketAddr, store: Store, options: Options) -> ControlPlane {
         let listener = tokio::net::TcpListener::bind(addr).await.expect("bind xds");
         let addr = listener.local_addr().unwrap();
         let (registry, rx) = watch::channel(Arc::new(store));
         let status = Arc::new(StatusBoard::default());
-        let ads = Ads::new(rx, status.clone());
+        let ads = Ads::with_options(rx, status.clone(), options);
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
             let _ = serve(listener, ads, async {

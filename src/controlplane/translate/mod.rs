@@ -30,12 +30,18 @@ pub struct PortContext<'a> {
     pub cluster: &'a ExpectedCluster,
 }
 
-pub fn resources(store: &Store, node: &NodeInfo) -> Resources {
+/// `rule`: how the istiod this stands in for picks among namespaces declaring one host.
+pub fn resources(
+    store: &Store,
+    node: &NodeInfo,
+    rule: crate::model::visibility::HostRule,
+) -> Resources {
     let mut out = Resources::default();
     let view = Viewpoint {
         locality: node.locality.clone(),
         labels: node.labels.clone(),
         namespace: node.namespace.clone(),
+        rule,
         ..Default::default()
     };
     let mut routes = listener::RouteBuilder::default();

@@ -119,7 +119,7 @@ mod tests {
             store.upsert(e);
         }
         let node = crate::controlplane::node::NodeInfo::default();
-        let res = translate::resources(&store, &node);
+        let res = translate::resources(&store, &node, Default::default());
         let clusters = res.of(CLUSTER).unwrap();
         assert!(!clusters.is_empty());
         for v in clusters.values() {

@@ -47,6 +47,12 @@ pub enum Code {
     RuleForUnknownHost,
     #[serde(rename = "MD012")]
     StaticWithoutEndpoints,
+    #[serde(rename = "MD013")]
+    HostInSeveralNamespaces,
+    #[serde(rename = "MD014")]
+    ExportedToNoProxies,
+    #[serde(rename = "MD015")]
+    NetworkWithoutGateway,
 }
 
 impl Code {
@@ -65,6 +71,9 @@ impl Code {
             Code::BadFailoverRegion => "MD010",
             Code::RuleForUnknownHost => "MD011",
             Code::StaticWithoutEndpoints => "MD012",
+            Code::HostInSeveralNamespaces => "MD013",
+            Code::ExportedToNoProxies => "MD014",
+            Code::NetworkWithoutGateway => "MD015",
         }
     }
 }

@@ -5,14 +5,21 @@ mod destination_rules;
 mod finding;
 mod groups;
 mod services;
+mod visibility;
 mod workloads;
 
 pub use finding::{Code, Finding, Severity};
 
 use super::store::Store;
 
+/// Lint with the default mesh config (everything exported, meshNetworks unknown).
 pub fn run(store: &Store) -> Vec<Finding> {
+    run_with(store, &super::visibility::Mesh::default())
+}
+
+pub fn run_with(store: &Store, mesh: &super::visibility::Mesh) -> Vec<Finding> {
     let mut out = Vec::new();
+    visibility::check(store, mesh, &mut out);
     workloads::check(store, &mut out);
     services::check(store, &mut out);
     groups::check(store, &mut out);

@@ -32,6 +32,9 @@ fn every_rule_fires_where_expected() {
     assert_eq!(codes_for(&f, "empty"), vec!["MD004", "MD012"]);
     assert_eq!(codes_for(&f, "grp"), vec!["MD008", "MD008", "MD009"]);
     assert_eq!(codes_for(&f, "stray"), vec!["MD011"]);
+    assert_eq!(codes_for(&f, "dup"), vec!["MD013", "MD013"]);
+    assert_eq!(codes_for(&f, "hidden"), vec!["MD014"]);
+    assert_eq!(codes_for(&f, "far"), vec!["MD005", "MD015"]);
     // api: bad inline address, duplicate 10.0.0.1, failover from a zone and to no region.
     let api: Vec<_> = f
         .iter()
@@ -90,5 +93,56 @@ fn failover_naming_a_zone_says_which_region() {
         m[0].message.contains("is a zone (of region \"us\")"),
         "{}",
         m[0].message
+    );
+}
+
+#[test]
+fn a_duplicated_host_says_who_gets_which() {
+    let f = run(&store_of(include_str!("../../../tests/data/lint-all.yaml")));
+    let dup: Vec<_> = f
+        .iter()
+        .filter(|x| x.code == Code::HostInSeveralNamespaces)
+        .collect();
+    let older = dup.iter().find(|x| x.namespace == "lint-a").unwrap();
+    assert!(
+        older.message.contains("also declared by lint-b/dup"),
+        "{}",
+        older.message
+    );
+    assert!(
+        older.message.contains("this one is the oldest visible"),
+        "{}",
+        older.message
+    );
+    let newer = dup.iter().find(|x| x.namespace == "lint-b").unwrap();
+    assert!(
+        newer
+            .message
+            .contains("current Istio sends it only to proxies in lint-b"),
+        "{}",
+        newer.message
+    );
+}
+
+#[test]
+fn a_network_with_a_gateway_is_not_flagged() {
+    let store = store_of(include_str!("../../../tests/data/lint-all.yaml"));
+    let mesh = crate::model::visibility::Mesh::from_yaml(
+        "networks:\n  net-b:\n    endpoints: [{fromRegistry: b}]\n    gateways: [{address: 192.0.2.9, port: 15443}]\n",
+    )
+    .unwrap();
+    let f = super::run_with(&store, &mesh);
+    assert!(!f.iter().any(|x| x.code == Code::NetworkWithoutGateway));
+    let none =
+        crate::model::visibility::Mesh::from_yaml("meshNetworks:\n  networks: {}\n").unwrap();
+    let f = super::run_with(&store, &none);
+    let far = f
+        .iter()
+        .find(|x| x.code == Code::NetworkWithoutGateway)
+        .unwrap();
+    assert!(
+        far.message.contains("meshNetworks has no gateway for it"),
+        "{}",
+        far.message
     );
 }
