@@ -95,11 +95,6 @@ impl ServiceEndpoints {
             namespace: namespace?.to_string(),
         })
     }
-
-    /// Whether the viewpoint gets this ServiceEntry for at least one of its hosts.
-    pub fn sent_to_viewpoint(&self) -> bool {
-        self.hosts.iter().any(|h| !self.hidden.contains_key(h))
-    }
 }
 
 impl ServiceEndpoints {

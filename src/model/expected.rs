@@ -17,11 +17,6 @@ use super::store::Store;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
-/// Envoy's name for one subset of a ServiceEntry host and port.
-pub fn subset_cluster_name(port: u32, subset: &str, host: &str) -> String {
-    format!("outbound|{port}|{subset}|{host}")
-}
-
 /// Endpoints of one priority and one locality (as written), with the group's weight.
 #[derive(Debug, Clone, PartialEq)]
 pub struct LocalityGroup {
@@ -186,7 +181,8 @@ pub fn clusters(store: &Store, view: &Viewpoint) -> BTreeMap<String, ExpectedClu
                 });
                 for subset in dr.iter().flat_map(|d| &d.spec.subsets) {
                     let eps = subset_endpoints(port, &subset.labels, policy, view);
-                    let name = subset_cluster_name(port.port_number, &subset.name, host);
+                    let name =
+                        super::planes::subset_cluster_name(port.port_number, &subset.name, host);
                     out.entry(name).or_insert_with(|| ExpectedCluster {
                         subset: Some(subset.name.clone()),
                         groups: groups_of(&eps),

@@ -7,19 +7,23 @@ use crate::msg::Cmd;
 use crate::state::{Level, Mode, Screen, State};
 use ratatui::crossterm::event::{KeyCode, KeyEvent};
 
+fn seen_from(state: &State) -> String {
+    let now = state.viewpoint.describe();
+    if now.is_empty() {
+        "no particular proxy".into()
+    } else {
+        now
+    }
+}
+
 /// `:view`: which proxy the endpoints, shares and drift are seen from.
 fn view(state: &mut State, args: &str) {
     if args.trim().is_empty() {
-        let now = state.viewpoint.describe();
         state.status = Some((
             Level::Info,
             format!(
                 "seen from {}; :view NS, :view REGION/ZONE, :view NS REGION/ZONE, :view - for the default",
-                if now.is_empty() {
-                    "no particular proxy"
-                } else {
-                    now.as_str()
-                }
+                seen_from(state)
             ),
         ));
         return;
@@ -50,17 +54,9 @@ fn view(state: &mut State, args: &str) {
             return;
         }
     }
-    let now = state.viewpoint.describe();
     state.status = Some((
         Level::Info,
-        format!(
-            "endpoints, shares and drift seen from {}",
-            if now.is_empty() {
-                "no particular proxy"
-            } else {
-                now.as_str()
-            }
-        ),
+        format!("endpoints, shares and drift seen from {}", seen_from(state)),
     ));
 }
 

@@ -27,6 +27,11 @@ pub fn cluster_name(port: u32, host: &str) -> String {
     format!("outbound|{port}||{host}")
 }
 
+/// Envoy's name for one DestinationRule subset of a ServiceEntry host and port.
+pub fn subset_cluster_name(port: u32, subset: &str, host: &str) -> String {
+    format!("outbound|{port}|{subset}|{host}")
+}
+
 /// `outbound|PORT|SUBSET|HOST` → (port, host); None for any other cluster (inbound, admin, …).
 pub fn parse_cluster_name(name: &str) -> Option<(u32, &str)> {
     let mut it = name.splitn(4, '|');
