@@ -89,7 +89,7 @@ impl Action {
             ),
             Action::FilterMode => (
                 "filter",
-                "filter rows: fuzzy, or a regex when it starts with /",
+                "filter rows: text anywhere (a capital makes it exact), //regex, /~fuzzy",
             ),
             Action::Up => ("up", "move up one row"),
             Action::Down => ("down", "move down one row"),

@@ -10,6 +10,7 @@ pub mod demo;
 pub mod io;
 pub mod model;
 pub mod msg;
+pub mod present;
 pub mod state;
 pub mod terminal;
 pub mod testing;

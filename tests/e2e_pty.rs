@@ -37,7 +37,7 @@ fn filter_edit_confirm_undo_quit() {
     pty.wait_for("WorkloadEntries [5]");
     pty.keys("/vm-2");
     pty.send("\r");
-    pty.wait_for("WorkloadEntries [2/5]");
+    pty.wait_for("WorkloadEntries [1/5]");
     assert!(pty.contents().contains("payments-vm-2"));
     pty.keys("e");
     pty.wait_for("edit we shop/payments-vm-2");

@@ -19,9 +19,15 @@ fn selected_name(s: &meshdeck::state::State) -> String {
 }
 
 #[test]
-fn fuzzy_and_regex_filters_narrow_the_rows() {
+fn substring_fuzzy_and_regex_filters_narrow_the_rows() {
     let mut s = example_state();
-    typed(&mut s, "2/pvm3");
+    typed(&mut s, "2/vm-");
+    assert_eq!(s.list().unwrap().rows.len(), 3, "the text anywhere");
+    typed(&mut s, "\x1b/VM-");
+    assert_eq!(s.list().unwrap().rows.len(), 0, "a capital makes it exact");
+    typed(&mut s, "\x1b/pvm3");
+    assert_eq!(s.list().unwrap().rows.len(), 0, "not fuzzy unless asked");
+    typed(&mut s, "\x1b/~pvm3");
     assert_eq!(s.list().unwrap().rows.len(), 1);
     assert_eq!(selected_name(&s), "payments-vm-3");
     typed(&mut s, "\x1b/");
@@ -57,14 +63,15 @@ fn sequences_and_sorting() {
     assert_eq!(selected_name(&s), "ratings-10.10.2.22");
     typed(&mut s, "gg");
     assert_eq!(selected_name(&s), "payments-vm-1");
-    // Sort by WEIGHT (column 3): "-" sorts before numbers, then 10, 20, 70.
+    // Sort by WEIGHT (column 3): numbers first (10, 20, 70), then "-" (unset).
     typed(&mut s, "sss");
     assert_eq!(s.list().unwrap().sort_column, 3);
-    typed(&mut s, "jj");
     assert_eq!(selected_name(&s), "payments-vm-3");
-    typed(&mut s, "S");
-    typed(&mut s, "gg");
+    typed(&mut s, "jj");
     assert_eq!(selected_name(&s), "payments-vm-1");
+    typed(&mut s, "S");
+    typed(&mut s, "G");
+    assert_eq!(selected_name(&s), "payments-vm-3");
 }
 
 #[test]
@@ -565,4 +572,26 @@ fn charts_poll_stats_for_the_rows_on_screen_until_the_envoy_pushes_them() {
         .planes
         .cluster_window("outbound|8443||extra.mesh.internal", Metric::Rq, clock, 1);
     assert_eq!(w, vec![Some(30.0)]);
+}
+
+#[test]
+fn the_filter_vm_12_keeps_exactly_the_entries_whose_name_has_it() {
+    use meshdeck::io::manifests::{load::into_store, parse::parse_text};
+    let text = meshdeck::cli::bench::generate(10_000, 100);
+    let parsed = parse_text(std::path::Path::new("bench.yaml"), &text);
+    let mut s = meshdeck::state::State::new(
+        "bench".into(),
+        false,
+        meshdeck::config::keymap::Keymap::load(None, None).0,
+    );
+    s.store = into_store(vec![parsed]);
+    meshdeck::update::init(&mut s);
+    typed(&mut s, "2/vm-12");
+    let rows = &s.list().unwrap().rows;
+    assert_eq!(rows.len(), 111);
+    assert_eq!(selected_name(&s), "vm-12", "the whole name ranks first");
+    assert!(
+        rows.iter()
+            .all(|r| matches!(r, RowId::Object(k) if k.name.contains("vm-12")))
+    );
 }

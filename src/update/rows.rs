@@ -3,63 +3,17 @@
 
 use crate::model::endpoint::derive;
 use crate::model::object::{Kind, Object};
+use crate::present::filter::Filter;
+use crate::present::order::natural_cmp;
 use crate::state::{ListView, RowId, Screen, State};
 use crate::view::rows::cells;
-use nucleo_matcher::pattern::{CaseMatching, Normalization, Pattern};
-use nucleo_matcher::{Config, Matcher, Utf32Str};
 
-/// A compiled filter: fuzzy by default, a regex when the text starts with `/`.
-pub enum Filter {
-    All,
-    Fuzzy(Pattern, Matcher, Vec<char>),
-    Regex(regex::Regex),
-    BadRegex,
-}
-
-impl Filter {
-    pub fn new(text: &str) -> Filter {
-        if text.is_empty() {
-            Filter::All
-        } else if let Some(re) = text.strip_prefix('/') {
-            regex::RegexBuilder::new(re)
-                .case_insensitive(true)
-                .build()
-                .map_or(Filter::BadRegex, Filter::Regex)
-        } else {
-            let pattern = Pattern::parse(text, CaseMatching::Ignore, Normalization::Smart);
-            Filter::Fuzzy(pattern, Matcher::new(Config::DEFAULT), Vec::new())
-        }
-    }
-
-    pub fn matches(&mut self, haystack: &str) -> bool {
-        self.score(haystack).is_some()
-    }
-
-    /// How well `haystack` matches: higher is better; regex and "all" score 0.
-    pub fn score(&mut self, haystack: &str) -> Option<u32> {
-        match self {
-            Filter::All => Some(0),
-            Filter::BadRegex => None,
-            Filter::Regex(re) => re.is_match(haystack).then_some(0),
-            Filter::Fuzzy(p, m, buf) => p.score(Utf32Str::new(haystack, buf), m),
-        }
-    }
-
-    pub fn is_fuzzy(&self) -> bool {
-        matches!(self, Filter::Fuzzy(..))
-    }
-}
-
-/// Typing one more character of a fuzzy filter can only remove rows: filter the rows already
-/// shown instead of the whole registry.
+/// Typing one more character of a filter can only remove rows: filter the rows already shown
+/// instead of the whole registry.
 fn can_narrow(view: &ListView, new_filter: &str, generation: u64, ns: &Option<String>) -> bool {
     match &view.filtered_at {
         Some((old, gen_then, ns_then)) => {
-            !old.is_empty()
-                && !old.starts_with('/')
-                && new_filter.starts_with(old.as_str())
-                && *gen_then == generation
-                && ns_then == ns
+            Filter::narrows(old, new_filter) && *gen_then == generation && ns_then == ns
         }
         None => false,
     }
@@ -119,8 +73,8 @@ pub fn rebuild(state: &mut State) {
                     .filter_map(|i| Some((filter.score(&texts[i as usize])?, i)))
                     .collect()
             };
-            // Best fuzzy matches first, as in fzf; the table order breaks ties.
-            if filter.is_fuzzy() && view.sort_column == 0 {
+            // Best matches first; the table order breaks ties.
+            if filter.ranks() && view.sort_column == 0 {
                 scored.sort_by_key(|s| std::cmp::Reverse(s.0));
             }
             view.matched = scored.iter().map(|(_, i)| *i).collect();
@@ -237,14 +191,6 @@ pub fn rebuild(state: &mut State) {
 
 pub fn yaml_of(obj: &Object) -> String {
     serde_saphyr::to_string(&obj.to_value()).unwrap_or_else(|e| format!("# cannot render: {e}"))
-}
-
-/// Orders "vm-2" before "vm-10" and numbers numerically.
-fn natural_cmp(a: &str, b: &str) -> std::cmp::Ordering {
-    match (a.parse::<f64>(), b.parse::<f64>()) {
-        (Ok(x), Ok(y)) => x.partial_cmp(&y).unwrap_or(std::cmp::Ordering::Equal),
-        _ => a.cmp(b),
-    }
 }
 
 pub fn kind_of(screen: &Screen) -> Option<Kind> {

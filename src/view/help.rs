@@ -28,10 +28,7 @@ pub const COMMANDS: [(&str, &str); 9] = [
         "see endpoints, shares and drift as a proxy in NS (which ServiceEntry it gets) at that locality; :view - resets",
     ),
     (":q", "quit"),
-    (
-        "/text",
-        "fuzzy filter; /regex/… when it starts with another /",
-    ),
+    ("/text", "filter: text (smart case); //regex; /~fuzzy"),
     (
         "edit form",
         "tab switches field · enter checks, then enter applies · esc leaves",
