@@ -68,7 +68,18 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
                 }
                 let c = meshdeck::io::kube::client::connect(&target).await?;
                 let ns = cli.console.scope.namespace.clone();
-                meshdeck::io::kube::list::store(&c.client, ns.as_deref()).await?
+                match meshdeck::io::kube::list::store(&c.client, ns.as_deref()).await {
+                    Ok(store) => store,
+                    Err(e) => {
+                        eprintln!(
+                            "meshdeck: the API server {} (context {}): {}",
+                            c.server,
+                            c.context,
+                            meshdeck::io::kube::error::describe(e.as_ref())
+                        );
+                        return Ok(cli::EXIT_USAGE);
+                    }
+                }
             } else {
                 cli::get::load_files(&roots)
             };
@@ -314,7 +325,11 @@ async fn cluster_console(
         }
     ));
     let (tx, mut rx) = mpsc::channel::<Msg>(4096);
-    let scoped = namespace.is_some();
+    state.kube = Some(meshdeck::state::KubeView {
+        scoped: namespace.is_some(),
+        context: target.context.clone().unwrap_or_default(),
+        ..Default::default()
+    });
     let session = Session {
         target,
         namespace,
@@ -323,17 +338,13 @@ async fn cluster_console(
     let source_tx = match session::spawn(session, tx.clone()).await {
         Ok(s) => s,
         Err(e) => {
-            eprintln!("meshdeck: cannot reach the cluster: {e:#}");
+            eprintln!("meshdeck: cannot use the cluster configuration: {e:#}");
             return Ok(cli::EXIT_USAGE);
         }
     };
-    // The discovery result is already queued: apply it before the first frame.
+    // Discovery may already be queued: apply it before the first frame.
     while let Ok(msg) = rx.try_recv() {
         update::update(&mut state, msg);
-    }
-    if let Some(k) = state.kube.as_mut() {
-        k.scoped = scoped;
-        state.source_label = format!("cluster {}", k.context);
     }
     let through = match cli::planes::through_cluster(&args.planes).await {
         Ok(c) => c,

@@ -9,11 +9,17 @@ use ratatui::crossterm::terminal::{
     Clear, ClearType, EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode, enable_raw_mode,
 };
 use std::io::{Stdout, stdout};
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// Set once the console has taken the terminal: only then is there anything to give back, so
+/// headless commands (whose stdout may be a file) never write a terminal escape.
+static ENTERED: AtomicBool = AtomicBool::new(false);
 
 pub type Term = Terminal<CrosstermBackend<Stdout>>;
 
 pub fn enter() -> std::io::Result<Term> {
     install_panic_hook();
+    ENTERED.store(true, Ordering::SeqCst);
     enable_raw_mode()?;
     // Clear with a plain escape: ratatui's clear() asks the terminal for the cursor position,
     // which some terminals and multiplexers never answer.
@@ -28,8 +34,12 @@ pub fn enter() -> std::io::Result<Term> {
     Ok(t)
 }
 
-/// Idempotent: safe to call from the panic hook and again on the normal path.
+/// Idempotent: safe to call from the panic hook and again on the normal path; does nothing when
+/// the terminal was never entered.
 pub fn restore() {
+    if !ENTERED.swap(false, Ordering::SeqCst) {
+        return;
+    }
     let _ = disable_raw_mode();
     let _ = execute!(
         stdout(),

@@ -95,3 +95,84 @@ fn the_console_follows_the_cluster_live() {
     pty.keys("q");
     assert!(pty.wait_exit().success());
 }
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+/// A kubeconfig for an API server that was there and is stopped now, and its address.
+fn stopped_server(rt: &tokio::runtime::Runtime, dir: &std::path::Path) -> std::net::SocketAddr {
+    let fake = rt.block_on(FakeApiServer::start()).unwrap();
+    fake.write_kubeconfig(&dir.join("kubeconfig"), "admin", None)
+        .unwrap();
+    let addr = fake.addr;
+    drop(fake);
+    // The port is closed once the accept loop is gone: wait for a refused connection.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while std::net::TcpStream::connect(addr).is_ok() {
+        assert!(std::time::Instant::now() < deadline, "{addr} still accepts");
+        std::thread::yield_now();
+    }
+    addr
+}
+
+#[test]
+fn the_console_started_before_the_cluster_shows_it_down_and_fills_in() {
+    let rt = runtime();
+    let dir = tempfile::tempdir().unwrap();
+    let addr = stopped_server(&rt, dir.path());
+    let kubeconfig = dir.path().join("kubeconfig");
+    let log = dir.path().join("meshdeck.log");
+    let mut pty = Pty::start_env(
+        &[
+            "--kubeconfig",
+            kubeconfig.to_str().unwrap(),
+            "--log-file",
+            log.to_str().unwrap(),
+        ],
+        &[("HOME", dir.path().to_str().unwrap())],
+    );
+    pty.wait_for(&format!(
+        "ctx fake: connection refused at http://{addr}; retrying"
+    ));
+    let fake = rt.block_on(FakeApiServer::start_on(addr)).unwrap();
+    fake.apply_yaml(&common::read(std::path::Path::new(
+        "examples/registry/payments.yaml",
+    )))
+    .unwrap();
+    pty.wait_for_within("ServiceEntries [1]", std::time::Duration::from_secs(30));
+    pty.keys("2");
+    pty.wait_for("WorkloadEntries [3]");
+    pty.wait_for("ctx fake: watching");
+    pty.keys("q");
+    assert!(pty.wait_exit().success());
+}
+
+#[test]
+fn a_headless_get_against_a_stopped_cluster_writes_no_terminal_escape() {
+    let rt = runtime();
+    let dir = tempfile::tempdir().unwrap();
+    let addr = stopped_server(&rt, dir.path());
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_meshdeck"))
+        .args(["get", "we", "-A", "-o", "json", "--kubeconfig"])
+        .arg(dir.path().join("kubeconfig"))
+        .env("HOME", dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        out.stdout.is_empty(),
+        "{:?}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!err.contains('\x1b'), "{err:?}");
+    assert_eq!(
+        err.trim(),
+        format!("meshdeck: the API server http://{addr} (context fake): connection refused")
+    );
+}

@@ -46,12 +46,37 @@ pub struct KubeView {
     pub scoped: bool,
     /// Kinds this user may not patch (a 403 came back): editing is off for them.
     pub no_write: BTreeMap<crate::model::object::Kind, String>,
+    /// The API server could not be used since then; the session retries.
+    pub down: Option<Down>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Down {
+    pub server: String,
+    pub since: std::time::SystemTime,
+    pub error: String,
 }
 
 impl KubeView {
     /// One line: `ctx prod: watching 5/5`, or what is wrong, worst first.
     pub fn summary(&self) -> (bool, String) {
         use crate::io::kube::ConnState::*;
+        if let Some(d) = &self.down {
+            let ago = d.since.elapsed().map(|d| d.as_secs()).unwrap_or(0);
+            let at = if d.server.is_empty() {
+                String::new()
+            } else {
+                format!(" at {}", d.server)
+            };
+            // The cause first: on an 80-column line it is what must not be cut off.
+            return (
+                true,
+                format!(
+                    "ctx {}: {}{at}; retrying since {ago}s",
+                    self.context, d.error
+                ),
+            );
+        }
         let total = self.states.len();
         let watching = self
             .states

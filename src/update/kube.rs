@@ -8,7 +8,22 @@ use crate::state::{KubeView, State};
 pub fn on_event(state: &mut State, ev: KubeEvent) {
     let view = state.kube.get_or_insert_with(KubeView::default);
     match ev {
+        KubeEvent::Unreachable {
+            context,
+            server,
+            since,
+            error,
+        } => {
+            view.context = context;
+            view.down = Some(crate::state::Down {
+                server,
+                since,
+                error,
+            });
+        }
         KubeEvent::Discovered { context, versions } => {
+            view.down = None;
+            state.source_label = format!("cluster {context}");
             if view.context != context {
                 view.states.clear();
                 view.versions.clear();

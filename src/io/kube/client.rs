@@ -22,6 +22,8 @@ pub fn configured(t: &Target) -> bool {
 pub struct Connected {
     pub client: Client,
     pub context: String,
+    /// The API server's URL, for messages.
+    pub server: String,
     pub default_namespace: String,
 }
 
@@ -49,7 +51,13 @@ pub async fn connect(t: &Target) -> anyhow::Result<Connected> {
         None => (Config::incluster()?, "in-cluster".to_string()),
     };
     let default_namespace = config.default_namespace.clone();
+    let server = config
+        .cluster_url
+        .to_string()
+        .trim_end_matches('/')
+        .to_string();
     Ok(Connected {
+        server,
         client: kube::client::ClientBuilder::try_from(config)?
             .with_layer(&tower::util::MapResponseLayer::new(super::warnings::record))
             .build(),

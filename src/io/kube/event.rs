@@ -34,6 +34,14 @@ pub enum KubeEvent {
         kind: Kind,
         state: ConnState,
     },
+    /// The API server cannot be used (not reachable, or discovery refused) since `since`;
+    /// the session retries. What is shown stays, marked stale.
+    Unreachable {
+        context: String,
+        server: String,
+        since: SystemTime,
+        error: String,
+    },
     /// Which version of each kind the server serves, for the status line.
     Discovered {
         context: String,

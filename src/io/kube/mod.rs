@@ -7,6 +7,7 @@ pub mod apply;
 pub mod audit;
 pub mod client;
 pub mod discovery;
+pub mod error;
 pub mod event;
 pub mod forward;
 pub mod istiod;

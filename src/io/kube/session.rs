@@ -32,9 +32,22 @@ impl Drop for Live {
     }
 }
 
+/// The API server could not be used at all: the session shows it and tries again.
+#[derive(Debug, thiserror::Error)]
+#[error("{server} (context {context}): {cause}")]
+struct Down {
+    context: String,
+    server: String,
+    cause: String,
+}
+
 async fn start(s: &Session, tx: &mpsc::Sender<Msg>) -> anyhow::Result<Live> {
     let c = client::connect(&s.target).await?;
-    let versions = discovery::versions(&c.client).await?;
+    let versions = discovery::versions(&c.client).await.map_err(|e| Down {
+        context: c.context.clone(),
+        server: c.server.clone(),
+        cause: super::error::describe(e.as_ref()),
+    })?;
     let _ = tx
         .send(Msg::Kube(KubeEvent::Discovered {
             context: c.context.clone(),
@@ -91,8 +104,6 @@ async fn start(s: &Session, tx: &mpsc::Sender<Msg>) -> anyhow::Result<Live> {
     Ok(Live { source, watchers })
 }
 
-/// Connects now (so that a bad kubeconfig is reported before the console opens) and returns
-/// the channel the console sends edits and context switches on.
 /// Moves the watchers to `next` (another namespace or context): the old ones stop first so
 /// nothing of theirs lands after the reset, the screen is reset, the new ones start. When they
 /// cannot, the session stays as it was and its watchers, restarted, resync what was reset.
@@ -121,10 +132,80 @@ async fn switch(
     }
 }
 
+/// Starts the session until it is up. A server that cannot be reached (or refuses discovery)
+/// is a state the console shows, retried with backoff, not a reason to exit; edits sent
+/// meanwhile are answered at once, and a context or namespace switch takes effect on the next
+/// try.
+async fn start_until_up(
+    s: &mut Session,
+    tx: &mpsc::Sender<Msg>,
+    cmds: &mut mpsc::Receiver<Cmd>,
+) -> Option<Live> {
+    use backon::BackoffBuilder;
+    let since = std::time::SystemTime::now();
+    let mut delays = backon::ExponentialBuilder::default()
+        .with_min_delay(std::time::Duration::from_millis(250))
+        .with_max_delay(std::time::Duration::from_secs(15))
+        .with_jitter()
+        .without_max_times()
+        .build();
+    loop {
+        let error = match start(s, tx).await {
+            Ok(live) => return Some(live),
+            Err(e) => e,
+        };
+        let event = match error.downcast::<Down>() {
+            Ok(down) => KubeEvent::Unreachable {
+                context: down.context,
+                server: down.server,
+                since,
+                error: down.cause,
+            },
+            Err(other) => KubeEvent::Unreachable {
+                context: s.target.context.clone().unwrap_or_default(),
+                server: String::new(),
+                since,
+                error: format!("{other:#}"),
+            },
+        };
+        tracing::info!(?event, "cluster not up yet");
+        if tx.send(Msg::Kube(event)).await.is_err() {
+            return None;
+        }
+        let wait = tokio::time::sleep(delays.next().unwrap_or_default());
+        tokio::pin!(wait);
+        loop {
+            tokio::select! {
+                () = &mut wait => break,
+                cmd = cmds.recv() => match cmd? {
+                    Cmd::Apply { id, .. } => {
+                        let result = Err(crate::io::source::ApplyError::Failed(
+                            "the cluster cannot be reached; nothing was written".into(),
+                        ));
+                        let _ = tx.send(Msg::Applied { id, result }).await;
+                    }
+                    Cmd::SwitchContext(name) => {
+                        s.target.context = Some(name);
+                        break;
+                    }
+                    Cmd::SwitchNamespace(ns) => s.namespace = ns,
+                    Cmd::Demo { .. } | Cmd::Quit => {}
+                },
+            }
+        }
+    }
+}
+
+/// Reads the kubeconfig now (a bad one is reported before the console opens) and returns the
+/// channel the console sends edits and context switches on; the connection itself is the
+/// task's (see `start_until_up`).
 pub async fn spawn(mut s: Session, tx: mpsc::Sender<Msg>) -> anyhow::Result<mpsc::Sender<Cmd>> {
-    let mut live = start(&s, &tx).await?;
+    client::connect(&s.target).await?;
     let (cmd_tx, mut cmd_rx) = mpsc::channel::<Cmd>(16);
     tokio::spawn(async move {
+        let Some(mut live) = start_until_up(&mut s, &tx, &mut cmd_rx).await else {
+            return;
+        };
         while let Some(cmd) = cmd_rx.recv().await {
             match cmd {
                 Cmd::Apply { id, edits } => {

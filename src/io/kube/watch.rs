@@ -37,7 +37,7 @@ fn describe(e: &watcher::Error) -> (bool, String) {
     match inner {
         Some((403, msg)) => (true, msg),
         Some((_, msg)) => (false, msg),
-        None => (false, e.to_string()),
+        None => (false, super::error::describe(e)),
     }
 }
 

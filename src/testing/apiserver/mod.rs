@@ -53,7 +53,12 @@ impl Drop for FakeApiServer {
 
 impl FakeApiServer {
     pub async fn start() -> std::io::Result<FakeApiServer> {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        Self::start_on("127.0.0.1:0".parse().expect("an address")).await
+    }
+
+    /// On a given address: a server that comes back where a stopped one was.
+    pub async fn start_on(addr: SocketAddr) -> std::io::Result<FakeApiServer> {
+        let listener = tokio::net::TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;
         let shared = Arc::new(Shared {
             cluster: Mutex::new(Cluster::default()),
