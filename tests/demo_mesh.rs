@@ -53,7 +53,26 @@ async fn demo_splits_moves_and_reports_a_dead_proxy() {
     let path = demo.dir.join("test.yaml");
     let text = std::fs::read_to_string(&path).unwrap();
     std::fs::write(&path, text.replacen("  weight: 20\n", "  weight: 80\n", 1)).unwrap();
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    // Measure once proxy-eu's Envoy holds the new weight.
+    let admin = {
+        let proxies = demo.proxies.lock().await;
+        let eu = proxies.iter().find(|p| p.id == "proxy-eu").unwrap();
+        format!("http://{}", eu.admin)
+    };
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let mut tick = tokio::time::interval(Duration::from_millis(100));
+    loop {
+        tick.tick().await;
+        let held = meshdeck::io::envoy::admin::clusters(&admin).await.ok();
+        let has_80 = held
+            .iter()
+            .flat_map(|c| &c.cluster_statuses)
+            .any(|c| c.host_statuses.iter().any(|h| h.weight == Some(80)));
+        if has_80 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "proxy-eu never held weight 80");
+    }
     let (v1, n) = measure_v1(&demo).await;
     assert!(
         (v1 - 0.5).abs() < 0.1,

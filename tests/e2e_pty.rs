@@ -5,7 +5,6 @@
 mod common;
 use common::pty::Pty;
 use common::*;
-use std::time::Duration;
 
 fn console_on(root: &std::path::Path, extra: &[&str]) -> Pty {
     let log = root.join("meshdeck.log");
@@ -19,10 +18,9 @@ fn console_on(root: &std::path::Path, extra: &[&str]) -> Pty {
     Pty::start(&args)
 }
 
-/// What the console wrote last, once it has stopped writing.
+/// What the console wrote last, once it has exited.
 fn last_output(pty: &Pty) -> String {
-    std::thread::sleep(Duration::from_millis(200));
-    let raw = pty.raw.lock().unwrap().clone();
+    let raw = pty.all_output();
     String::from_utf8_lossy(&raw[raw.len().saturating_sub(200)..]).to_string()
 }
 
@@ -54,7 +52,13 @@ fn filter_edit_confirm_undo_quit() {
         original.replacen("  weight: 20\n", "  weight: 35\n", 1),
         "only the scalar changed"
     );
-    pty.wait_for("35");
+    // The table row itself shows the new weight (the status line already did).
+    pty.wait_until("the row of payments-vm-2 shows weight 35", |screen| {
+        screen
+            .lines()
+            .filter(|l| l.contains("payments-vm-2") && !l.contains('→'))
+            .any(|l| l.split_whitespace().any(|c| c == "35"))
+    });
     pty.keys("u");
     pty.wait_for("undone: we shop/payments-vm-2 weight 35 → 20");
     assert_eq!(read(&path), original);

@@ -29,7 +29,7 @@ async fn failing_local_endpoints_move_traffic_to_the_failover_region() {
     let proxy = Proxy::start("proxy-f", "r1/z1", cp.addr, ApiType::StateOfTheWorld).await;
     cp.wait_synced("proxy-f").await;
     let caller = Caller::default();
-    let counts = caller.split(proxy.listen, HOST, 50).await;
+    let counts = caller.split(proxy.listen().await, HOST, 50).await;
     assert_eq!(
         counts.get("local"),
         Some(&50),
@@ -39,7 +39,7 @@ async fn failing_local_endpoints_move_traffic_to_the_failover_region() {
     // A few 503s eject the local host; then the failover region serves.
     let deadline = Instant::now() + Duration::from_secs(15);
     loop {
-        let counts = caller.split(proxy.listen, HOST, 20).await;
+        let counts = caller.split(proxy.listen().await, HOST, 20).await;
         if counts.get("remote") == Some(&20) {
             break;
         }
@@ -77,7 +77,7 @@ async fn a_failing_probe_takes_the_endpoint_out() {
     let deadline = Instant::now() + Duration::from_secs(15);
     loop {
         tokio::time::sleep(Duration::from_millis(300)).await;
-        let counts = caller.split(proxy.listen, HOST, 30).await;
+        let counts = caller.split(proxy.listen().await, HOST, 30).await;
         if !counts.contains_key("r-2") && counts.values().sum::<usize>() == 30 && counts.len() == 2
         {
             break;

@@ -44,7 +44,7 @@ async fn split_moves_with_weights(api: ApiType) {
     let proxy = Proxy::start("proxy-a", "r1/z1", cp.addr, api).await;
     cp.wait_synced("proxy-a").await;
     let caller = Caller::default();
-    let counts = caller.split(proxy.listen, HOST, 300).await;
+    let counts = caller.split(proxy.listen().await, HOST, 300).await;
     let v2 = share(&counts, "v2");
     assert!(
         (v2 - 0.8).abs() < 0.07,
@@ -71,7 +71,7 @@ async fn split_moves_with_weights(api: ApiType) {
     }
     let after = cp.wait_synced("proxy-a").await;
     assert_ne!(after[1], before, "EDS version moved");
-    let counts = caller.split(proxy.listen, HOST, 300).await;
+    let counts = caller.split(proxy.listen().await, HOST, 300).await;
     let v2 = share(&counts, "v2");
     assert!((v2 - 0.5).abs() < 0.07, "50/50 gave {counts:?}");
     cp.stop().await;
@@ -134,7 +134,6 @@ async fn envoy_resyncs_after_a_control_plane_restart() {
     let mut proxy = Proxy::start("proxy-r", "r1/z1", addr, ApiType::Delta).await;
     cp.wait_synced("proxy-r").await;
     cp.stop().await;
-    tokio::time::sleep(Duration::from_millis(300)).await;
     let cp = ControlPlane::start_on(addr, store_of(&text.replace("weight: 7", "weight: 9"))).await;
     cp.wait_synced("proxy-r").await;
     let deadline = Instant::now() + Duration::from_secs(10);

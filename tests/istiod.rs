@@ -311,9 +311,29 @@ async fn the_istio_ca_token_is_renewed_before_it_expires() {
     );
     assert_eq!(tokens.last().unwrap().1, json!(["istio-ca"]));
     // A forbidden renewal keeps the token it has (and retries later) rather than dropping it.
+    let token_requests = || {
+        fake.requests()
+            .iter()
+            .filter(|r| r.starts_with("POST") && r.contains("/serviceaccounts/default/token"))
+            .count()
+    };
     fake.forbid("admin", "serviceaccounts/token");
     let held = token.get();
-    tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+    let asked = token_requests();
+    // The next renewal is refused: wait until it has been asked for, then look.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while token_requests() == asked {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no renewal attempt within 10 s"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(
+        fake.tokens().len(),
+        tokens.len(),
+        "the refused one issued nothing"
+    );
     assert_eq!(token.get(), held);
     task.abort();
 }

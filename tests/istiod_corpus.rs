@@ -173,7 +173,7 @@ async fn the_embedded_control_plane_gives_a_real_envoy_what_istiod_gave_it() {
             .as_ref()
             .map(|l| l.to_string())
             .unwrap_or_default();
-        let proxy = Proxy::start_in("probe", &locality, &p.namespace, &p.labels, cp.addr);
+        let proxy = Proxy::start_in("probe", &locality, &p.namespace, &p.labels, cp.addr).await;
         // An Envoy asks for EDS only when it has an EDS cluster.
         let types: &[&str] = if want.is_empty() {
             &[CLUSTER, meshdeck::controlplane::any::LISTENER]

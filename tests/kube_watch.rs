@@ -116,7 +116,6 @@ async fn paginated_sync_then_live_updates_relist_and_reconnect() {
     // a version that is gone, gets 410, and relists whole.
     fake.pause_watches();
     fake.drop_watches();
-    tokio::time::sleep(Duration::from_millis(100)).await;
     fake.upsert(we("ns1", "vm-new", 1)).unwrap();
     fake.compact();
     fake.resume_watches();
@@ -134,7 +133,6 @@ async fn paginated_sync_then_live_updates_relist_and_reconnect() {
         .filter(|r| !r.contains("watch="))
         .count();
     fake.drop_watches();
-    tokio::time::sleep(Duration::from_millis(300)).await;
     fake.delete("workloadentries", "ns1", "vm0001");
     loop {
         match next_kube(&mut rx).await {

@@ -172,7 +172,7 @@ async fn every_drift_is_found_against_a_real_envoy() {
     let declared = store_of(&unhealthy);
     let eps = until(
         async || {
-            caller.split(proxy.listen, HOST, 10).await;
+            caller.split(proxy.listen().await, HOST, 10).await;
             endpoints_json(&declared, &planes).await
         },
         |eps| codes(by_address(eps, "127.0.0.42")).contains(&"ejected".to_string()),
@@ -447,7 +447,7 @@ async fn a_host_consistent_hashing_never_picks_shows_no_traffic() {
     let proxy = Proxy::start("east", "r1/z1", cp.addr, ApiType::StateOfTheWorld).await;
     cp.wait_synced("east").await;
     let caller = Caller::default();
-    let split = caller.split(proxy.listen, HOST, 20).await;
+    let split = caller.split(proxy.listen().await, HOST, 20).await;
     assert_eq!(split.values().sum::<usize>(), 20, "{split:?}");
     assert_eq!(split.len(), 1, "one source, one host: {split:?}");
 
@@ -461,7 +461,7 @@ async fn a_host_consistent_hashing_never_picks_shows_no_traffic() {
             } => data.record(clusters, at, wall),
             other => panic!("{other:?}"),
         }
-        caller.split(proxy.listen, HOST, 5).await;
+        caller.split(proxy.listen().await, HOST, 5).await;
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
     let derived = derive(

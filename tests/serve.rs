@@ -20,26 +20,31 @@ impl Drop for Killed {
 #[tokio::test]
 async fn serve_answers_ads_and_pushes_file_changes() {
     let (_dir, root) = example_copy();
-    let port = mesh::free_port();
-    let child = Command::new(env!("CARGO_BIN_EXE_meshdeck"))
+    // Port 0: the server says on its first line which port it got.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_meshdeck"))
         .args([
             "serve",
             "--manifests",
             root.to_str().unwrap(),
             "--xds-listen",
-            &format!("127.0.0.1:{port}"),
+            "127.0.0.1:0",
         ])
-        .stdout(Stdio::null())
+        .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let _guard = Killed(child);
-    let (tx, mut stream) = mesh::ads_stream(
-        format!("127.0.0.1:{port}").parse().unwrap(),
-        "test-client",
-        CLUSTER,
+    let mut first = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(child.stdout.take().unwrap()),
+        &mut first,
     )
-    .await;
+    .unwrap();
+    let _guard = Killed(child);
+    let addr: std::net::SocketAddr = first
+        .split_whitespace()
+        .find_map(|w| w.parse().ok())
+        .unwrap_or_else(|| panic!("no address in {first:?}"));
+    let (tx, mut stream) = mesh::ads_stream(addr, "test-client", CLUSTER).await;
     let cds = mesh::next_response(&mut stream).await;
     let names: Vec<String> = cds
         .resources

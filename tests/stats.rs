@@ -53,7 +53,9 @@ async fn pushed_polled_and_prometheus_stats_agree() {
     let proxy = Proxy::start_pushing("east", "r1/z1", cp.addr, metrics).await;
     cp.wait_synced("east").await;
 
-    Caller::default().split(proxy.listen, HOST, 40).await;
+    Caller::default()
+        .split(proxy.listen().await, HOST, 40)
+        .await;
     let during = pushed(&mut rx, |r| {
         r.get(CLUSTER).is_some_and(|c| {
             c.values.get(&Field::RqTotal) >= Some(&40)
@@ -66,14 +68,31 @@ async fn pushed_polled_and_prometheus_stats_agree() {
         c.values[&Field::Rq5xx] >= 1,
         "the erroring VM's 503s: {c:?}"
     );
-    // Traffic has stopped: the next push, /stats and Prometheus text all say the same.
-    tokio::time::sleep(Duration::from_millis(1500)).await;
-    let json = admin::cluster_stats(&proxy.admin, &[CLUSTER.to_string()])
-        .await
-        .expect("admin /stats");
-    let prom = admin::prometheus_stats(&proxy.admin, &[CLUSTER.to_string()])
-        .await
-        .expect("admin /stats/prometheus");
+    // Traffic has stopped: the next push, /stats and Prometheus text all say the same, once
+    // Envoy has merged its histograms (on its flush timer).
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    let mut tick = tokio::time::interval(Duration::from_millis(100));
+    let (json, prom) = loop {
+        tick.tick().await;
+        let json = admin::cluster_stats(&proxy.admin, &[CLUSTER.to_string()])
+            .await
+            .expect("admin /stats");
+        let prom = admin::prometheus_stats(&proxy.admin, &[CLUSTER.to_string()])
+            .await
+            .expect("admin /stats/prometheus");
+        let total = json[CLUSTER].values.get(&Field::RqTotal).copied();
+        let merged = match &prom[CLUSTER].latency {
+            Some(Latency::Buckets(b)) => b.last().map(|l| l.1),
+            _ => None,
+        };
+        if total.is_some() && merged == total {
+            break (json, prom);
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "histograms never merged: /stats {json:?}, prometheus {prom:?}"
+        );
+    };
     let total = json[CLUSTER].values[&Field::RqTotal];
     let after = pushed(&mut rx, |r| {
         r.get(CLUSTER)

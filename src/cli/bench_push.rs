@@ -18,12 +18,6 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
-fn port() -> std::io::Result<u16> {
-    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
-        .local_addr()?
-        .port())
-}
-
 fn pct(sorted: &[f64], p: f64) -> f64 {
     sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
 }
@@ -54,19 +48,21 @@ pub async fn run(edits: usize, out: &mut dyn Write) -> anyhow::Result<i32> {
         Ads::new(rx, status.clone()),
         std::future::pending(),
     ));
-    let admin_addr = SocketAddr::from(([127, 0, 0, 1], port()?));
+    // Port 0: the kernel picks, Envoy says what it got.
+    let any_port = SocketAddr::from(([127, 0, 0, 1], 0));
     let spec = ProxySpec {
         id: "bench".into(),
         locality: Locality::parse("r1/z1"),
         xds,
-        admin: admin_addr,
-        listen: SocketAddr::from(([127, 0, 0, 1], port()?)),
+        admin: any_port,
+        listen: any_port,
         api: ApiType::StateOfTheWorld,
         metrics: None,
         namespace: None,
         labels: Default::default(),
     };
     let mut envoy = EnvoyProcess::start(&envoy_bin, spec, dir.path())?;
+    let admin_addr = envoy.admin_bound().await?;
     let base = format!("http://{admin_addr}");
     let cluster = "outbound|80||bench.internal";
     let weight_of_a = |c: &admin::Clusters| {

@@ -58,12 +58,6 @@ impl Drop for Demo {
     }
 }
 
-fn free_loopback_port() -> std::io::Result<u16> {
-    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
-        .local_addr()?
-        .port())
-}
-
 impl Demo {
     /// Starts everything; `say` reports progress (the console is not up yet).
     pub async fn start(envoy: &Path, say: impl Fn(&str)) -> anyhow::Result<Demo> {
@@ -95,8 +89,8 @@ impl Demo {
         let metrics = Some(metrics_listener.local_addr()?);
         let mut proxies = Vec::new();
         for (i, (id, locality)) in PROXIES.iter().enumerate() {
-            let listen = SocketAddr::from(([127, 0, 0, 1], free_loopback_port()?));
-            let admin = SocketAddr::from(([127, 0, 0, 1], free_loopback_port()?));
+            // Port 0 for both: the kernel picks, Envoy says what it got.
+            let any_port = SocketAddr::from(([127, 0, 0, 1], 0));
             // One proxy on each protocol flavour, so the demo exercises both.
             let api = if i == 0 {
                 ApiType::StateOfTheWorld
@@ -107,21 +101,19 @@ impl Demo {
                 id: id.to_string(),
                 locality: Locality::parse(locality),
                 xds,
-                admin,
-                listen,
+                admin: any_port,
+                listen: any_port,
                 api,
                 metrics,
                 namespace: None,
                 labels: Default::default(),
             };
-            let envoy = EnvoyProcess::start(envoy, spec, &dir)?;
-            say(&format!(
-                "envoy {id} ({locality}): listener {listen}, admin http://{admin}"
-            ));
+            let mut envoy = EnvoyProcess::start(envoy, spec, &dir)?;
+            let admin = envoy.admin_bound().await?;
             proxies.push(Proxy {
                 id: id.to_string(),
                 locality: locality.to_string(),
-                listen,
+                listen: any_port,
                 admin,
                 envoy,
             });
@@ -129,6 +121,13 @@ impl Demo {
         wait_synced(&status, Duration::from_secs(30))
             .await
             .map_err(|e| anyhow::anyhow!("{e}; Envoy logs are in {}", dir.display()))?;
+        for p in &mut proxies {
+            p.listen = p.envoy.listener_bound().await?;
+            say(&format!(
+                "envoy {} ({}): listener {}, admin http://{}",
+                p.id, p.locality, p.listen, p.admin
+            ));
+        }
         say("both proxies synced");
         let counts = Arc::new(Mutex::new(BTreeMap::new()));
         for p in &proxies {

@@ -20,14 +20,6 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::{oneshot, watch};
 
-pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 pub fn loopback(last: u8, port: u16) -> SocketAddr {
     SocketAddr::from(([127, 0, 0, last], port))
 }
@@ -124,15 +116,17 @@ impl ControlPlane {
 
 pub struct Proxy {
     pub envoy: EnvoyProcess,
-    pub listen: SocketAddr,
+    /// `http://IP:PORT` of its admin API, bound by Envoy on a port the kernel picked.
     pub admin: String,
     _dir: tempfile::TempDir,
 }
 
+/// Port 0: the kernel picks, Envoy says what it got (admin address file, `/listeners`).
+const ANY_PORT: u16 = 0;
+
 impl Proxy {
     pub async fn start(id: &str, locality: &str, xds: SocketAddr, api: ApiType) -> Proxy {
-        let admin = format!("http://{}", loopback(1, free_port()));
-        Self::start_with_admin(id, locality, xds, api, &admin).await
+        Self::launch(id, locality, xds, api, loopback(1, ANY_PORT), None).await
     }
 
     /// As `start`, pushing its stats every second to the metrics service at `metrics`.
@@ -142,18 +136,19 @@ impl Proxy {
         xds: SocketAddr,
         metrics: SocketAddr,
     ) -> Proxy {
-        let admin = format!("http://{}", loopback(1, free_port()));
+        let admin = loopback(1, ANY_PORT);
         Self::launch(
             id,
             locality,
             xds,
             ApiType::StateOfTheWorld,
-            &admin,
+            admin,
             Some(metrics),
         )
+        .await
     }
 
-    /// As `start`, with the admin API on `admin` (`http://IP:PORT`), e.g. where a killed one was.
+    /// As `start`, with the admin API on `admin` (`http://IP:PORT`): where a killed one was.
     pub async fn start_with_admin(
         id: &str,
         locality: &str,
@@ -161,79 +156,90 @@ impl Proxy {
         api: ApiType,
         admin: &str,
     ) -> Proxy {
-        Self::launch(id, locality, xds, api, admin, None)
+        let admin = admin.trim_start_matches("http://").parse().unwrap();
+        Self::launch(id, locality, xds, api, admin, None).await
     }
 
     /// A sidecar as istiod would see it: node metadata NAMESPACE and LABELS.
-    pub fn start_in(
+    pub async fn start_in(
         id: &str,
         locality: &str,
         namespace: &str,
         labels: &meshdeck::model::meta::Labels,
         xds: SocketAddr,
     ) -> Proxy {
-        let admin = format!("http://{}", loopback(1, free_port()));
         let node = (Some(namespace.to_string()), labels.clone());
+        let admin = loopback(1, ANY_PORT);
         Self::launch_as(
             id,
             locality,
             xds,
             ApiType::StateOfTheWorld,
-            &admin,
+            admin,
             None,
             node,
         )
+        .await
     }
 
-    fn launch(
+    async fn launch(
         id: &str,
         locality: &str,
         xds: SocketAddr,
         api: ApiType,
-        admin: &str,
+        admin: SocketAddr,
         metrics: Option<SocketAddr>,
     ) -> Proxy {
-        Self::launch_as(
-            id,
-            locality,
-            xds,
-            api,
-            admin,
-            metrics,
-            (None, Default::default()),
-        )
+        let node = (None, Default::default());
+        Self::launch_as(id, locality, xds, api, admin, metrics, node).await
     }
 
-    fn launch_as(
+    async fn launch_as(
         id: &str,
         locality: &str,
         xds: SocketAddr,
         api: ApiType,
-        admin: &str,
+        admin: SocketAddr,
         metrics: Option<SocketAddr>,
         (namespace, labels): (Option<String>, meshdeck::model::meta::Labels),
     ) -> Proxy {
         let binary = envoy_binary().unwrap_or_else(|e| panic!("{e}"));
         let dir = tempfile::tempdir().unwrap();
-        let listen = loopback(1, free_port());
-        let admin: SocketAddr = admin.trim_start_matches("http://").parse().unwrap();
         let spec = ProxySpec {
             id: id.into(),
             locality: Locality::parse(locality),
             xds,
             admin,
-            listen,
+            listen: loopback(1, ANY_PORT),
             api,
             metrics,
             namespace,
             labels,
         };
-        let envoy = EnvoyProcess::start(&binary, spec, dir.path()).expect("start envoy");
+        let mut envoy = EnvoyProcess::start(&binary, spec, dir.path()).expect("start envoy");
+        let admin = envoy.admin_bound().await.expect("envoy admin");
         Proxy {
             envoy,
-            listen,
             admin: format!("http://{admin}"),
             _dir: dir,
+        }
+    }
+
+    /// Where its listener is bound, once the control plane has sent it.
+    pub async fn listen(&self) -> SocketAddr {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let mut tick = tokio::time::interval(Duration::from_millis(20));
+        loop {
+            tick.tick().await;
+            if let Some(addr) = meshdeck::io::envoy::process::listener_address(&self.admin).await {
+                return addr;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "envoy {} has no listener after 20 s:\n{}",
+                self.envoy.spec.id,
+                self.log()
+            );
         }
     }
 

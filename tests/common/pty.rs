@@ -11,6 +11,8 @@ pub struct Pty {
     pub raw: Arc<Mutex<Vec<u8>>>,
     pub writer: Box<dyn Write + Send>,
     pub child: Box<dyn portable_pty::Child + Send + Sync>,
+    /// Set when the terminal has nothing more to read: the program and its children are gone.
+    closed: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl Pty {
@@ -41,6 +43,8 @@ impl Pty {
         let screen = Arc::new(Mutex::new(vt100::Parser::new(24, 80, 0)));
         let raw = Arc::new(Mutex::new(Vec::new()));
         let (s, r) = (screen.clone(), raw.clone());
+        let closed = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let done = closed.clone();
         std::thread::spawn(move || {
             let _master = pty.master;
             let mut buf = [0u8; 4096];
@@ -51,12 +55,14 @@ impl Pty {
                 s.lock().unwrap().process(&buf[..n]);
                 r.lock().unwrap().extend_from_slice(&buf[..n]);
             }
+            done.store(true, std::sync::atomic::Ordering::SeqCst);
         });
         Pty {
             screen,
             raw,
             writer,
             child,
+            closed,
         }
     }
 
@@ -66,6 +72,21 @@ impl Pty {
 
     pub fn wait_for(&self, text: &str) {
         self.wait_for_within(text, Duration::from_secs(15));
+    }
+
+    /// Waits until the screen satisfies `ok` (at most 15 s); `what` names it in the failure.
+    pub fn wait_until(&self, what: &str, ok: impl Fn(&str) -> bool) {
+        let deadline = Instant::now() + Duration::from_secs(15);
+        while Instant::now() < deadline {
+            if ok(&self.contents()) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(40));
+        }
+        panic!(
+            "timed out waiting until {what}; screen:\n{}",
+            self.contents()
+        );
     }
 
     pub fn wait_for_within(&self, text: &str, within: Duration) {
@@ -97,6 +118,16 @@ impl Pty {
 }
 
 impl Pty {
+    /// Everything the program wrote, once it has all been read (the program has exited).
+    pub fn all_output(&self) -> Vec<u8> {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !self.closed.load(std::sync::atomic::Ordering::SeqCst) {
+            assert!(Instant::now() < deadline, "the terminal never closed");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        self.raw.lock().unwrap().clone()
+    }
+
     /// Waits for the process to end, at most 10 s.
     pub fn wait_exit(&mut self) -> portable_pty::ExitStatus {
         let deadline = Instant::now() + Duration::from_secs(10);

@@ -454,14 +454,18 @@ fn watch(
         .lock()
         .unwrap_or_else(|p| p.into_inner());
     let mut paused = shared.paused.subscribe();
+    // From the request on: a watch asked for before `drop_watches` is cut by it too.
+    let mut epoch = shared.epoch.subscribe();
     let shared = shared.clone();
     let plural = plural.to_string();
     let ns = ns.map(String::from);
     let kind = kind.to_string();
     tokio::spawn(async move {
         let _ = paused.wait_for(|p| !*p).await;
+        if epoch.has_changed().unwrap_or(true) {
+            return;
+        }
         let mut live = shared.events.subscribe();
-        let mut epoch = shared.epoch.subscribe();
         let (backlog, current_rv, too_old) = {
             let c = shared.cluster.lock().unwrap_or_else(|p| p.into_inner());
             let mut backlog: Vec<Bytes> = Vec::new();
@@ -505,7 +509,11 @@ fn watch(
         let mut tick = tokio::time::interval(every);
         tick.tick().await;
         loop {
+            // A cut watch sends nothing after the cut, even when an event is also ready: what
+            // happens after `drop_watches` reaches the client only through its next watch.
             tokio::select! {
+                biased;
+                _ = epoch.changed() => return,
                 ev = live.recv() => match ev {
                     Ok(ev) => {
                         last_rv = last_rv.max(ev.rv);
@@ -521,7 +529,6 @@ fn watch(
                         return;
                     }
                 }
-                _ = epoch.changed() => return,
                 _ = tokio::time::sleep_until(deadline) => return,
             }
         }
