@@ -32,10 +32,77 @@ pub enum Action {
     DemoFailProbe,
     DemoErrors,
     DemoRecover,
+    FormNextField,
+    FormPrevField,
+    FormSubmit,
+    FormCancel,
+    ConfirmYes,
+    ConfirmNo,
+    LineSubmit,
+    LineCancel,
+    LineBackspace,
+    LineClear,
+    LineDeleteWord,
+    LineComplete,
+    HelpClose,
+    HelpDown,
+    HelpUp,
+    QuitAnywhere,
+}
+
+/// Where a key is looked up: the layer of what has focus. A key not bound in the form or the
+/// line layer is typed into the field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Layer {
+    /// Looked up first, whatever has focus.
+    Global,
+    /// Lists and screens.
+    Normal,
+    /// The edit form's fields.
+    Form,
+    /// "apply these changes?"
+    Confirm,
+    /// The `:` command line and the `/` filter line.
+    Line,
+    Help,
+}
+
+impl Layer {
+    pub const ALL: [Layer; 6] = [
+        Layer::Global,
+        Layer::Normal,
+        Layer::Form,
+        Layer::Confirm,
+        Layer::Line,
+        Layer::Help,
+    ];
+
+    /// The table name in a keymap file (`[form]`); the normal layer is the top level.
+    pub fn table(self) -> Option<&'static str> {
+        match self {
+            Layer::Normal => None,
+            Layer::Global => Some("global"),
+            Layer::Form => Some("form"),
+            Layer::Confirm => Some("confirm"),
+            Layer::Line => Some("line"),
+            Layer::Help => Some("help_screen"),
+        }
+    }
+
+    pub fn title(self) -> &'static str {
+        match self {
+            Layer::Global => "Anywhere",
+            Layer::Normal => "Keys",
+            Layer::Form => "Edit form",
+            Layer::Confirm => "Confirm",
+            Layer::Line => "Command and filter line",
+            Layer::Help => "This help",
+        }
+    }
 }
 
 impl Action {
-    pub const ALL: [Action; 29] = [
+    pub const ALL: [Action; 45] = [
         Action::Quit,
         Action::Help,
         Action::Back,
@@ -65,7 +132,48 @@ impl Action {
         Action::DemoFailProbe,
         Action::DemoErrors,
         Action::DemoRecover,
+        Action::FormNextField,
+        Action::FormPrevField,
+        Action::FormSubmit,
+        Action::FormCancel,
+        Action::ConfirmYes,
+        Action::ConfirmNo,
+        Action::LineSubmit,
+        Action::LineCancel,
+        Action::LineBackspace,
+        Action::LineClear,
+        Action::LineDeleteWord,
+        Action::LineComplete,
+        Action::HelpClose,
+        Action::HelpDown,
+        Action::HelpUp,
+        Action::QuitAnywhere,
     ];
+
+    pub fn layer(self) -> Layer {
+        match self {
+            Action::FormNextField
+            | Action::FormPrevField
+            | Action::FormSubmit
+            | Action::FormCancel => Layer::Form,
+            Action::ConfirmYes | Action::ConfirmNo => Layer::Confirm,
+            Action::LineSubmit
+            | Action::LineCancel
+            | Action::LineBackspace
+            | Action::LineClear
+            | Action::LineDeleteWord
+            | Action::LineComplete => Layer::Line,
+            Action::HelpClose | Action::HelpDown | Action::HelpUp => Layer::Help,
+            Action::QuitAnywhere => Layer::Global,
+            _ => Layer::Normal,
+        }
+    }
+
+    /// The name within its layer's table (`next_field` in `[form]`).
+    pub fn key_name(self) -> &'static str {
+        let name = self.name();
+        name.split_once('.').map_or(name, |(_, n)| n)
+    }
 
     pub fn name(self) -> &'static str {
         self.info().0
@@ -83,10 +191,7 @@ impl Action {
                 "back",
                 "close the popup, clear the filter, or go back a screen",
             ),
-            Action::CommandMode => (
-                "command",
-                "type a command: :se :we :wg :dr :problems :ns NAME :view NS|LOC :q",
-            ),
+            Action::CommandMode => ("command", "type a command; tab completes, ? lists them all"),
             Action::FilterMode => (
                 "filter",
                 "filter rows: text anywhere (a capital makes it exact), //regex, /~fuzzy",
@@ -136,6 +241,28 @@ impl Action {
                 "demo: the selected VM answers 503 to everything",
             ),
             Action::DemoRecover => ("demo_recover", "demo: the selected VM recovers"),
+            Action::FormNextField => ("form.next_field", "move to the next field"),
+            Action::FormPrevField => ("form.prev_field", "move to the previous field"),
+            Action::FormSubmit => ("form.submit", "check the values and show what would change"),
+            Action::FormCancel => ("form.cancel", "leave the form; nothing is written"),
+            Action::ConfirmYes => ("confirm.yes", "apply the changes shown"),
+            Action::ConfirmNo => ("confirm.no", "back to the form"),
+            Action::LineSubmit => ("line.submit", "run the command, or keep the filter"),
+            Action::LineCancel => ("line.cancel", "leave the line (a filter is cleared)"),
+            Action::LineBackspace => ("line.backspace", "delete the character before"),
+            Action::LineClear => ("line.clear", "delete everything typed"),
+            Action::LineDeleteWord => ("line.delete_word", "delete the word before"),
+            Action::LineComplete => (
+                "line.complete",
+                "complete a command name or its argument (namespaces)",
+            ),
+            Action::HelpClose => ("help_screen.close", "close this help"),
+            Action::HelpDown => ("help_screen.down", "scroll down"),
+            Action::HelpUp => ("help_screen.up", "scroll up"),
+            Action::QuitAnywhere => (
+                "global.quit",
+                "quit from anywhere, form and lines included: nobody is trapped",
+            ),
         }
     }
 

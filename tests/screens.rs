@@ -490,3 +490,11 @@ fn charts_say_why_a_polled_proxy_has_no_numbers() {
         "{text}"
     );
 }
+
+#[test]
+fn help_scrolled_to_the_command_table() {
+    let mut s = example_state();
+    typed(&mut s, "?");
+    typed(&mut s, &"j".repeat(58));
+    both("help_commands", &s);
+}

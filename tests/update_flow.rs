@@ -595,3 +595,65 @@ fn the_filter_vm_12_keeps_exactly_the_entries_whose_name_has_it() {
             .all(|r| matches!(r, RowId::Object(k) if k.name.contains("vm-12")))
     );
 }
+
+fn ctrl(c: char) -> Msg {
+    Msg::Key(ratatui::crossterm::event::KeyEvent::new(
+        ratatui::crossterm::event::KeyCode::Char(c),
+        ratatui::crossterm::event::KeyModifiers::CONTROL,
+    ))
+}
+
+#[test]
+fn the_vim_keymap_remaps_the_form_and_the_command_line() {
+    let mut s = example_state();
+    s.keymap = meshdeck::config::keymap::Keymap::load(Some("vim"), None).0;
+    typed(&mut s, "2e");
+    let focus = |s: &meshdeck::state::State| s.edit.as_ref().map(|e| e.focus);
+    assert_eq!(focus(&s), Some(meshdeck::state::EditFocus::Weight));
+    update(&mut s, ctrl('n'));
+    assert_eq!(focus(&s), Some(meshdeck::state::EditFocus::Locality));
+    update(&mut s, ctrl('p'));
+    assert_eq!(focus(&s), Some(meshdeck::state::EditFocus::Weight));
+    typed(&mut s, "\x1b");
+    assert!(s.edit.is_none());
+    // The default keymap leaves ctrl-n alone in the form: nothing moves.
+    let mut d = example_state();
+    typed(&mut d, "2e");
+    update(&mut d, ctrl('n'));
+    assert_eq!(focus(&d), Some(meshdeck::state::EditFocus::Weight));
+    // The command line: ctrl-n completes under vim, ctrl-h deletes a character.
+    typed(&mut s, ":lin");
+    update(&mut s, ctrl('n'));
+    assert_eq!(s.input, "lint ");
+    update(&mut s, ctrl('h'));
+    assert_eq!(s.input, "lint");
+    typed(&mut s, "\n");
+    assert_eq!(s.screen(), &Screen::Problems);
+}
+
+#[test]
+fn tab_completes_commands_and_namespaces_and_ctrl_w_deletes_a_word() {
+    let mut s = example_state();
+    typed(&mut s, ":pro\t");
+    assert_eq!(
+        s.input, "pro",
+        "problem, problems, proxies, proxy: the common part"
+    );
+    assert!(
+        matches!(&s.status, Some((Level::Info, m)) if m.contains("problems") && m.contains("proxies")),
+        "{:?}",
+        s.status
+    );
+    typed(&mut s, "x\t");
+    assert_eq!(s.input, "prox");
+    typed(&mut s, "ie\t");
+    assert_eq!(s.input, "proxies ");
+    update(&mut s, ctrl('w'));
+    assert_eq!(s.input, "");
+    typed(&mut s, "ns le\t");
+    assert_eq!(s.input, "ns legacy ");
+    typed(&mut s, "\n:se\n");
+    assert_eq!(s.list().unwrap().rows.len(), 2);
+    typed(&mut s, ":zz\t");
+    assert!(matches!(&s.status, Some((Level::Error, m)) if m.contains("nothing completes")));
+}

@@ -2,7 +2,7 @@
 
 use super::key::Key;
 use super::{ConfigError, line_of, line_of_key};
-use crate::action::Action;
+use crate::action::{Action, Layer};
 use std::collections::BTreeMap;
 use std::path::Path;
 
@@ -14,7 +14,7 @@ pub const BUILTIN: [(&str, &str); 2] = [
 
 #[derive(Debug, Clone, Default)]
 pub struct Keymap {
-    bindings: BTreeMap<Vec<Key>, Action>,
+    bindings: BTreeMap<(Layer, Vec<Key>), Action>,
     /// Keys per action in the order the files list them, for help and hints.
     shown: BTreeMap<Action, Vec<String>>,
 }
@@ -26,17 +26,68 @@ pub enum Lookup {
     None,
 }
 
+/// The line of `action` in a keymap file: `table.name = …`, or `name = …` under its layer's
+/// `[table]`, or at the top level for the normal layer (1 when not found).
+fn line_of_action(text: &str, action: Action) -> usize {
+    let is_key = |line: &str, key: &str| super::defines(line, key);
+    let lines: Vec<&str> = text.lines().collect();
+    if let Some(i) = lines.iter().position(|l| is_key(l, action.name())) {
+        return i + 1;
+    }
+    let header = action.layer().table().map(|t| format!("[{t}]"));
+    let start = match &header {
+        Some(h) => match lines.iter().position(|l| l.trim() == h) {
+            Some(i) => i + 1,
+            None => return 1,
+        },
+        None => 0,
+    };
+    lines[start..]
+        .iter()
+        .take_while(|l| !l.trim_start().starts_with('['))
+        .position(|l| is_key(l, action.key_name()))
+        .map_or(1, |i| start + i + 1)
+}
+
+/// Flattens `[form] submit = …` (and `form.submit = …`) into `form.submit`.
+fn flatten(table: toml::Table) -> Vec<(String, toml::Value)> {
+    let mut out = Vec::new();
+    for (name, value) in table {
+        match value {
+            toml::Value::Table(inner) => {
+                for (k, v) in inner {
+                    out.push((format!("{name}.{k}"), v));
+                }
+            }
+            other => out.push((name, other)),
+        }
+    }
+    out
+}
+
 impl Keymap {
-    pub fn lookup(&self, keys: &[Key]) -> Lookup {
-        if let Some(a) = self.bindings.get(keys) {
+    /// The action `keys` are bound to in `layer`.
+    pub fn lookup_in(&self, layer: Layer, keys: &[Key]) -> Lookup {
+        let wanted = (layer, keys.to_vec());
+        if let Some(a) = self.bindings.get(&wanted) {
             return Lookup::Action(*a);
         }
         let prefix = self
             .bindings
-            .range(keys.to_vec()..)
+            .range(wanted..)
             .next()
-            .is_some_and(|(k, _)| k.starts_with(keys));
+            .is_some_and(|((l, k), _)| *l == layer && k.starts_with(keys));
         if prefix { Lookup::Prefix } else { Lookup::None }
+    }
+
+    /// In the normal layer (lists and screens).
+    pub fn lookup(&self, keys: &[Key]) -> Lookup {
+        self.lookup_in(Layer::Normal, keys)
+    }
+
+    /// The action one key does in `layer`, if any (no sequences outside the normal layer).
+    pub fn action_in(&self, layer: Layer, key: Key) -> Option<Action> {
+        self.bindings.get(&(layer, vec![key])).copied()
     }
 
     /// Keys bound to `action`, as the help screen shows them.
@@ -58,17 +109,22 @@ impl Keymap {
         })?;
         let mut out = BTreeMap::new();
         let mut errors = Vec::new();
-        for (name, value) in table {
+        for (name, value) in flatten(table) {
+            let Some(action) = Action::from_name(&name) else {
+                let key = name.rsplit('.').next().unwrap_or(&name);
+                errors.push(ConfigError {
+                    file: file.into(),
+                    line: line_of_key(text, key),
+                    message: format!(
+                        "unknown action {name:?}; see the help screen (?) for the names"
+                    ),
+                });
+                continue;
+            };
             let err = |message: String| ConfigError {
                 file: file.into(),
-                line: line_of_key(text, &name),
+                line: line_of_action(text, action),
                 message,
-            };
-            let Some(action) = Action::from_name(&name) else {
-                errors.push(err(format!(
-                    "unknown action {name:?}; see the help screen (?) for the names"
-                )));
-                continue;
             };
             let keys: Option<Vec<String>> = match value {
                 toml::Value::String(s) => Some(vec![s]),
@@ -103,18 +159,24 @@ impl Keymap {
             for k in keys.iter().filter(|k| k.as_str() != "none") {
                 let err = |message: String| ConfigError {
                     file: file.clone(),
-                    line: line_of_key(&text, action.name()),
+                    line: line_of_action(&text, *action),
                     message,
                 };
                 match Key::parse_sequence(k) {
+                    Ok(seq) if seq.len() > 1 && action.layer() != Layer::Normal => {
+                        errors.push(err(format!(
+                            "{}: key sequences work only at the top level (lists and screens)",
+                            action.name()
+                        )));
+                    }
                     Ok(seq) => {
                         let label = seq.iter().map(Key::label).collect::<Vec<_>>().join(" ");
                         map.shown.entry(*action).or_default().push(label);
-                        if let Some(other) = map.bindings.insert(seq, *action)
+                        if let Some(other) = map.bindings.insert((action.layer(), seq), *action)
                             && other != *action
                         {
                             errors.push(err(format!(
-                                "key {k:?} is bound to both {} and {}",
+                                "key {k:?} is bound to both {} and {} in the same layer",
                                 other.name(),
                                 action.name()
                             )));

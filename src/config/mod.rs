@@ -36,16 +36,19 @@ pub fn line_of(text: &str, at: usize) -> usize {
 /// Line where `key = ...` is written at the top level or in a table.
 pub fn line_of_key(text: &str, key: &str) -> usize {
     text.lines()
-        .position(|l| {
-            let t = l.trim_start().trim_start_matches('"');
-            t.starts_with(key)
-                && t[key.len()..]
-                    .trim_start()
-                    .trim_start_matches('"')
-                    .trim_start()
-                    .starts_with('=')
-        })
+        .position(|l| defines(l, key))
         .map_or(1, |i| i + 1)
+}
+
+/// Whether a TOML line sets `key` (`key = …` or `"key" = …`).
+pub fn defines(line: &str, key: &str) -> bool {
+    let t = line.trim_start().trim_start_matches('"');
+    t.starts_with(key)
+        && t[key.len()..]
+            .trim_start()
+            .trim_start_matches('"')
+            .trim_start()
+            .starts_with('=')
 }
 
 pub fn read_user_file(path: &Path) -> Option<String> {

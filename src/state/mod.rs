@@ -176,6 +176,8 @@ pub struct State {
     pub keymap: Keymap,
     pub pending_keys: Vec<Key>,
     pub show_help: bool,
+    /// Lines scrolled down in the help.
+    pub help_scroll: u16,
     pub quit: bool,
     /// Running as `meshdeck demo`: the demo keys work and traffic is observed.
     pub demo: bool,
@@ -218,6 +220,7 @@ impl State {
             keymap,
             pending_keys: Vec::new(),
             show_help: false,
+            help_scroll: 0,
             quit: false,
             demo: false,
             traffic: None,

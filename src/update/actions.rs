@@ -50,6 +50,23 @@ pub fn run(state: &mut State, action: Action) -> Vec<Cmd> {
         Action::DemoFailProbe => return demo(state, Behaviour::ProbeFailing),
         Action::DemoErrors => return demo(state, Behaviour::Errors),
         Action::DemoRecover => return demo(state, Behaviour::Healthy),
+        // Bound in the other layers: `keys.rs` hands them to the form, the line or the help.
+        Action::FormNextField
+        | Action::FormPrevField
+        | Action::FormSubmit
+        | Action::FormCancel
+        | Action::ConfirmYes
+        | Action::ConfirmNo
+        | Action::LineSubmit
+        | Action::LineCancel
+        | Action::LineBackspace
+        | Action::LineClear
+        | Action::LineDeleteWord
+        | Action::LineComplete
+        | Action::HelpClose
+        | Action::HelpDown
+        | Action::HelpUp
+        | Action::QuitAnywhere => {}
     }
     Vec::new()
 }

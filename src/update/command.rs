@@ -1,11 +1,13 @@
 //! The `:` command line and the `/` filter line.
 
 use super::{actions, rows};
+use crate::action::Action;
+use crate::command::{Arg, Command};
 use crate::model::object::Kind;
 use crate::model::share::ViewChange;
 use crate::msg::Cmd;
 use crate::state::{Level, Mode, Screen, State};
-use ratatui::crossterm::event::{KeyCode, KeyEvent};
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 fn seen_from(state: &State) -> String {
     let now = state.viewpoint.describe();
@@ -60,39 +62,126 @@ fn view(state: &mut State, args: &str) {
     ));
 }
 
-pub fn on_key(state: &mut State, ev: KeyEvent) -> Vec<Cmd> {
-    match ev.code {
-        KeyCode::Esc => {
+/// A bound key of the command or filter line.
+pub fn on_action(state: &mut State, action: Action) -> Vec<Cmd> {
+    match action {
+        Action::LineCancel => {
             if state.mode == Mode::Filter {
                 set_filter(state, String::new());
             }
             state.mode = Mode::Normal;
             state.input.clear();
         }
-        KeyCode::Enter => {
+        Action::LineSubmit => {
             let input = std::mem::take(&mut state.input);
             let mode = std::mem::replace(&mut state.mode, Mode::Normal);
             if mode == Mode::Command {
                 return run(state, input.trim());
-            } else {
-                set_filter(state, input);
             }
+            set_filter(state, input);
         }
-        KeyCode::Backspace => {
+        Action::LineBackspace => {
             state.input.pop();
-            if state.mode == Mode::Filter {
-                set_filter(state, state.input.clone());
-            }
+            typed(state);
         }
-        KeyCode::Char(c) => {
-            state.input.push(c);
-            if state.mode == Mode::Filter {
-                set_filter(state, state.input.clone());
-            }
+        Action::LineClear => {
+            state.input.clear();
+            typed(state);
         }
+        Action::LineDeleteWord => {
+            let kept = state.input.trim_end().len();
+            let word_start = state.input[..kept]
+                .rfind(char::is_whitespace)
+                .map_or(0, |i| i + 1);
+            state.input.truncate(word_start);
+            typed(state);
+        }
+        Action::LineComplete if state.mode == Mode::Command => complete(state),
         _ => {}
     }
     Vec::new()
+}
+
+/// A key no binding of the line takes: a character is typed.
+pub fn on_input(state: &mut State, ev: KeyEvent) -> Vec<Cmd> {
+    if let KeyCode::Char(c) = ev.code
+        && !ev.modifiers.contains(KeyModifiers::CONTROL)
+        && !ev.modifiers.contains(KeyModifiers::ALT)
+    {
+        state.input.push(c);
+        typed(state);
+    }
+    Vec::new()
+}
+
+/// The filter follows every change of its line.
+fn typed(state: &mut State) {
+    if state.mode == Mode::Filter {
+        set_filter(state, state.input.clone());
+    }
+}
+
+/// `tab` on the command line: the command name, or a namespace for `:ns` and `:view`; the
+/// longest common part when several fit, and the candidates on the status line.
+fn complete(state: &mut State) {
+    let input = state.input.clone();
+    let (head, word, candidates): (String, String, Vec<String>) =
+        match input.split_once(char::is_whitespace) {
+            None => (String::new(), input.clone(), Command::words()),
+            Some((cmd, rest)) => {
+                let Some(command) = Command::parse(cmd) else {
+                    return;
+                };
+                if command.arg() != Arg::Namespace || rest.contains(char::is_whitespace) {
+                    return;
+                }
+                let mut names: Vec<String> = state
+                    .store
+                    .namespaces()
+                    .into_iter()
+                    .map(String::from)
+                    .collect();
+                if let Some(known) = state.kube.as_ref().and_then(|k| k.namespaces.as_ref()) {
+                    names.extend(known.iter().cloned());
+                }
+                if command == Command::Namespace {
+                    names.push("all".into());
+                }
+                names.sort();
+                names.dedup();
+                (format!("{cmd} "), rest.to_string(), names)
+            }
+        };
+    let fits: Vec<&String> = candidates.iter().filter(|c| c.starts_with(&word)).collect();
+    match fits.as_slice() {
+        [] => {
+            state.status = Some((Level::Error, format!("nothing completes {word:?}")));
+        }
+        [one] => state.input = format!("{head}{one} "),
+        several => {
+            let mut common = several[0].clone();
+            for c in &several[1..] {
+                while !c.starts_with(common.as_str()) {
+                    common.pop();
+                }
+            }
+            state.input = format!("{head}{common}");
+            let shown: Vec<&str> = several.iter().take(12).map(|s| s.as_str()).collect();
+            let more = several.len().saturating_sub(shown.len());
+            state.status = Some((
+                Level::Info,
+                format!(
+                    "{}{}",
+                    shown.join(" "),
+                    if more > 0 {
+                        format!(" (+{more})")
+                    } else {
+                        String::new()
+                    }
+                ),
+            ));
+        }
+    }
 }
 
 fn set_filter(state: &mut State, text: String) {
@@ -101,20 +190,44 @@ fn set_filter(state: &mut State, text: String) {
     rows::rebuild(state);
 }
 
-/// Runs one command: a resource alias, `ns NAME`, `view LOCALITY`, `q`.
+/// Runs one command line: the first word names a command of the table (`crate::command`).
 pub fn run(state: &mut State, line: &str) -> Vec<Cmd> {
     let mut words = line.split_whitespace();
-    let Some(cmd) = words.next() else {
+    let Some(word) = words.next() else {
         return Vec::new();
     };
     let arg = words.next();
-    match cmd {
-        "q" | "quit" | "q!" => state.quit = true,
-        "problems" | "problem" | "lint" => actions::switch(state, Screen::Problems),
-        "proxies" | "proxy" | "px" => actions::switch(state, Screen::Proxies),
-        "charts" | "chart" | "stats" => actions::switch(state, Screen::Charts),
-        "help" | "h" => state.show_help = true,
-        "ns" | "namespace" => {
+    let Some(command) = Command::parse(word) else {
+        let names: Vec<String> = Command::all()
+            .into_iter()
+            .map(|c| format!(":{}", c.name()))
+            .collect();
+        state.status = Some((
+            Level::Error,
+            format!(
+                "unknown command :{word} — tab completes; {}",
+                names.join(" ")
+            ),
+        ));
+        return Vec::new();
+    };
+    match command {
+        Command::Quit => state.quit = true,
+        Command::Problems => actions::switch(state, Screen::Problems),
+        Command::Proxies => actions::switch(state, Screen::Proxies),
+        Command::Charts => actions::switch(state, Screen::Charts),
+        Command::Help => state.show_help = true,
+        Command::List(kind) => actions::switch(state, Screen::List(kind)),
+        Command::Endpoints => {
+            if let Some(key) =
+                actions::selected_object(state).filter(|k| k.kind == Kind::ServiceEntry)
+            {
+                actions::push(state, Screen::Endpoints(key));
+            } else {
+                state.status = Some((Level::Error, "select a ServiceEntry first, then :ep".into()));
+            }
+        }
+        Command::Namespace => {
             // A namespace the cluster does not have changes nothing.
             let cluster_knows = state.kube.as_ref().and_then(|k| k.namespaces.as_ref());
             if let (Some(names), Some(n)) = (cluster_knows, arg)
@@ -163,7 +276,7 @@ pub fn run(state: &mut State, line: &str) -> Vec<Cmd> {
             });
             rows::rebuild(state);
         }
-        "ctx" | "context" => {
+        Command::Context => {
             if state.kube.is_none() {
                 state.status = Some((
                     Level::Error,
@@ -186,31 +299,14 @@ pub fn run(state: &mut State, line: &str) -> Vec<Cmd> {
             state.status = Some((Level::Info, format!("switching to context {name}…")));
             return vec![Cmd::SwitchContext(name.to_string())];
         }
-        "view" | "from" => {
-            view(state, arg.unwrap_or(""));
+        Command::View => {
+            view(
+                state,
+                line.split_once(char::is_whitespace)
+                    .map_or("", |(_, rest)| rest),
+            );
             rows::rebuild(state);
         }
-        other => match Kind::from_alias(other) {
-            Some(kind) => actions::switch(state, Screen::List(kind)),
-            None if matches!(other, "ep" | "endpoints") => {
-                if let Some(key) =
-                    actions::selected_object(state).filter(|k| k.kind == Kind::ServiceEntry)
-                {
-                    actions::push(state, Screen::Endpoints(key));
-                } else {
-                    state.status =
-                        Some((Level::Error, "select a ServiceEntry first, then :ep".into()));
-                }
-            }
-            None => {
-                state.status = Some((
-                    Level::Error,
-                    format!(
-                        "unknown command :{other} — try :se :we :wg :dr :problems :ns NAME :view NS|LOC :q"
-                    ),
-                ));
-            }
-        },
     }
     Vec::new()
 }

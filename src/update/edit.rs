@@ -1,6 +1,7 @@
 //! The edit loop: open the form on the selected or marked endpoints, validate as the user
 //! types, preview the traffic shares, confirm, hand the edits to the source, and undo.
 
+use crate::action::{Action, Layer};
 use crate::io::source::{Applied, ApplyError, Change, FieldEdit, WriteMode};
 use crate::model::endpoint::{self, EndpointSource, derive, policy_for, source_key};
 use crate::model::locality::Locality;
@@ -10,7 +11,7 @@ use crate::msg::Cmd;
 use crate::state::{
     EditFocus, EditSession, EditStage, EditTarget, Level, PreviewRow, RowId, Screen, State,
 };
-use ratatui::crossterm::event::{KeyCode, KeyEvent};
+use ratatui::crossterm::event::KeyEvent;
 use ratatui_textarea::TextArea;
 use std::collections::BTreeSet;
 
@@ -290,30 +291,39 @@ pub fn refresh_preview(state: &mut State) {
     }
 }
 
-pub fn on_key(state: &mut State, ev: KeyEvent) -> Vec<Cmd> {
+/// The layer the form's keys are looked up in now (None while a submission is out).
+pub fn layer(state: &State) -> Option<Layer> {
+    match state.edit.as_ref()?.stage {
+        EditStage::Submitting => None,
+        EditStage::Confirm => Some(Layer::Confirm),
+        EditStage::Editing => Some(Layer::Form),
+    }
+}
+
+/// A bound key of the form or of its confirmation.
+pub fn on_action(state: &mut State, action: Action) -> Vec<Cmd> {
     let Some(session) = state.edit.as_mut() else {
         return Vec::new();
     };
-    match (&session.stage, ev.code) {
-        (EditStage::Submitting, _) => return Vec::new(),
-        (EditStage::Confirm, KeyCode::Esc) => {
+    match (&session.stage, action) {
+        (EditStage::Confirm, Action::ConfirmNo) => {
             session.stage = EditStage::Editing;
             session.force = false;
             session.owned_by = None;
         }
-        (EditStage::Confirm, KeyCode::Enter | KeyCode::Char('y')) => return submit(state),
-        (EditStage::Confirm, _) => {}
-        (EditStage::Editing, KeyCode::Esc) => {
+        (EditStage::Confirm, Action::ConfirmYes) => return submit(state),
+        (EditStage::Editing, Action::FormCancel) => {
             state.edit = None;
             state.status = Some((Level::Info, "edit cancelled; nothing was written".into()));
         }
-        (EditStage::Editing, KeyCode::Tab | KeyCode::BackTab | KeyCode::Up | KeyCode::Down) => {
+        (EditStage::Editing, Action::FormNextField | Action::FormPrevField) => {
+            // Two fields: next and previous are the other one.
             session.focus = match session.focus {
                 EditFocus::Weight => EditFocus::Locality,
                 EditFocus::Locality => EditFocus::Weight,
             };
         }
-        (EditStage::Editing, KeyCode::Enter) => {
+        (EditStage::Editing, Action::FormSubmit) => {
             validate(session);
             if session.has_errors() {
                 return Vec::new();
@@ -327,17 +337,27 @@ pub fn on_key(state: &mut State, ev: KeyEvent) -> Vec<Cmd> {
                 }
             }
         }
-        (EditStage::Editing, _) => {
-            let area = match session.focus {
-                EditFocus::Weight => &mut session.weight,
-                EditFocus::Locality => &mut session.locality,
-            };
-            area.input(ev);
-            session.source_error = None;
-            validate(session);
-            refresh_preview(state);
-        }
+        _ => {}
     }
+    Vec::new()
+}
+
+/// A key no binding of the form takes: it edits the focused field.
+pub fn on_input(state: &mut State, ev: KeyEvent) -> Vec<Cmd> {
+    let Some(session) = state.edit.as_mut() else {
+        return Vec::new();
+    };
+    if session.stage != EditStage::Editing {
+        return Vec::new();
+    }
+    let area = match session.focus {
+        EditFocus::Weight => &mut session.weight,
+        EditFocus::Locality => &mut session.locality,
+    };
+    area.input(ev);
+    session.source_error = None;
+    validate(session);
+    refresh_preview(state);
     Vec::new()
 }
 

@@ -1,11 +1,27 @@
-//! Key routing, in this order: edit form → help popup → command/filter line → keymap.
+//! Key routing: every key is looked up in the keymap layer of what has focus (global first,
+//! then the edit form or its confirmation, the help, the command/filter line, the lists). In
+//! the form and the lines a key no binding takes is typed.
 
 use super::{actions, command, edit};
+use crate::action::{Action, Layer};
 use crate::config::key::Key;
 use crate::config::keymap::Lookup;
 use crate::msg::Cmd;
 use crate::state::{Mode, State};
-use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+use ratatui::crossterm::event::{KeyEvent, KeyEventKind};
+
+/// The layer that has focus (None: keys are ignored, e.g. while an edit is being submitted).
+pub fn focus(state: &State) -> Option<Layer> {
+    if state.edit.is_some() {
+        edit::layer(state)
+    } else if state.show_help {
+        Some(Layer::Help)
+    } else if state.mode != Mode::Normal {
+        Some(Layer::Line)
+    } else {
+        Some(Layer::Normal)
+    }
+}
 
 pub fn on_key(state: &mut State, ev: KeyEvent) -> Vec<Cmd> {
     if ev.kind == KeyEventKind::Release {
@@ -13,29 +29,54 @@ pub fn on_key(state: &mut State, ev: KeyEvent) -> Vec<Cmd> {
     }
     // The first-screen hint has been seen once a key is pressed.
     state.notice = None;
-    // ctrl-c always quits, whatever has focus: nobody should be trapped in a form.
-    if ev.code == KeyCode::Char('c') && ev.modifiers.contains(KeyModifiers::CONTROL) {
+    let key = Key::from_event(&ev);
+    if let Some(k) = key
+        && state.keymap.action_in(Layer::Global, k) == Some(Action::QuitAnywhere)
+    {
         state.quit = true;
         return Vec::new();
     }
-    if state.edit.is_some() {
-        return edit::on_key(state, ev);
-    }
-    if state.show_help {
-        if matches!(
-            ev.code,
-            KeyCode::Esc | KeyCode::Char('q') | KeyCode::Char('?') | KeyCode::Enter
-        ) {
-            state.show_help = false;
-        }
-        return Vec::new();
-    }
-    if state.mode != Mode::Normal {
-        return command::on_key(state, ev);
-    }
-    let Some(key) = Key::from_event(&ev) else {
+    let Some(layer) = focus(state) else {
         return Vec::new();
     };
+    let bound = key.and_then(|k| state.keymap.action_in(layer, k));
+    match layer {
+        Layer::Form | Layer::Confirm => match bound {
+            Some(a) => edit::on_action(state, a),
+            None if layer == Layer::Form => edit::on_input(state, ev),
+            None => Vec::new(),
+        },
+        Layer::Help => {
+            if let Some(a) = bound {
+                help(state, a);
+            }
+            Vec::new()
+        }
+        Layer::Line => match bound {
+            Some(a) => command::on_action(state, a),
+            None => command::on_input(state, ev),
+        },
+        Layer::Normal | Layer::Global => match key {
+            Some(k) => normal(state, k),
+            None => Vec::new(),
+        },
+    }
+}
+
+fn help(state: &mut State, action: Action) {
+    match action {
+        Action::HelpClose => {
+            state.show_help = false;
+            state.help_scroll = 0;
+        }
+        Action::HelpDown => state.help_scroll = state.help_scroll.saturating_add(1),
+        Action::HelpUp => state.help_scroll = state.help_scroll.saturating_sub(1),
+        _ => {}
+    }
+}
+
+/// Lists and screens: sequences (`g g`) wait for their next key.
+fn normal(state: &mut State, key: Key) -> Vec<Cmd> {
     state.pending_keys.push(key);
     match state.keymap.lookup(&state.pending_keys) {
         Lookup::Action(a) => {
