@@ -77,40 +77,42 @@ pub async fn run(
     let mut hangup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())?;
     let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
     steer_planes(&routes, &state);
+    let size = term.size()?;
+    update(
+        &mut state,
+        Msg::Resize {
+            width: size.width,
+            height: size.height,
+        },
+    );
     loop {
         let msg = tokio::select! {
             ev = events.next() => match ev {
                 Some(Ok(Event::Key(k))) => Some(Msg::Key(k)),
                 Some(Ok(Event::Paste(p))) => Some(Msg::Paste(p)),
-                Some(Ok(Event::Resize(..))) => Some(Msg::Resize),
+                Some(Ok(Event::Resize(width, height))) => Some(Msg::Resize { width, height }),
                 Some(Ok(_)) => None,
                 Some(Err(e)) => return Err(e.into()),
                 None => return Ok(()),
             },
             m = rx.recv() => m,
-            _ = ticker.tick() => {
-                if crate::update::tick(&mut state) {
-                    dirty = true;
-                }
-                if dirty {
-                    term.draw(|f| render(&state, &theme, f))?;
-                    dirty = false;
-                }
-                None
-            }
+            _ = ticker.tick() => Some(Msg::Tick),
             _ = hangup.recv() => return Ok(()),
             _ = terminate.recv() => return Ok(()),
         };
         let Some(msg) = msg else { continue };
+        let tick = matches!(msg, Msg::Tick);
         // Batch: everything already queued is applied before the next frame.
         let mut queue = vec![msg];
         while let Ok(m) = rx.try_recv() {
             queue.push(m);
         }
+        let news = queue.iter().any(|m| !matches!(m, Msg::Tick));
         for m in queue {
             for cmd in update(&mut state, m) {
                 match cmd {
                     Cmd::Quit => return Ok(()),
+                    Cmd::Redraw => dirty = true,
                     apply @ Cmd::Apply { .. } => {
                         if routes.source.send(apply).await.is_err() {
                             tracing::error!("the source task stopped");
@@ -129,7 +131,14 @@ pub async fn run(
                 }
             }
         }
-        steer_planes(&routes, &state);
-        dirty = true;
+        if news {
+            steer_planes(&routes, &state);
+            dirty = true;
+        }
+        // Frames are painted on the frame timer only, at most ~30 a second.
+        if tick && dirty {
+            term.draw(|f| render(&state, &theme, f))?;
+            dirty = false;
+        }
     }
 }

@@ -13,6 +13,7 @@ pub mod model;
 pub mod msg;
 pub mod present;
 pub mod state;
+pub mod sync_backend;
 pub mod terminal;
 pub mod testing;
 pub mod update;

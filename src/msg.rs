@@ -9,7 +9,11 @@ use std::path::PathBuf;
 pub enum Msg {
     Key(KeyEvent),
     Paste(String),
-    Resize,
+    /// The terminal's size: the first one at start, then every change.
+    Resize {
+        width: u16,
+        height: u16,
+    },
     /// Files (re)read from disk: their whole new content.
     FilesLoaded(Vec<ParsedFile>),
     FileRemoved(PathBuf),
@@ -35,6 +39,8 @@ pub enum Msg {
 /// What `update` asks the loop to do: I/O happens there, never in `update`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Cmd {
+    /// The loop paints a frame: something on screen changed on a tick.
+    Redraw,
     Apply {
         id: u64,
         edits: Vec<FieldEdit>,

@@ -15,7 +15,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 /// headless commands (whose stdout may be a file) never write a terminal escape.
 static ENTERED: AtomicBool = AtomicBool::new(false);
 
-pub type Term = Terminal<CrosstermBackend<Stdout>>;
+/// Frames go out inside the terminal's synchronized update (see `sync_backend`).
+pub type Term = Terminal<crate::sync_backend::Synchronized<CrosstermBackend<Stdout>, Stdout>>;
 
 pub fn enter() -> std::io::Result<Term> {
     install_panic_hook();
@@ -29,7 +30,8 @@ pub fn enter() -> std::io::Result<Term> {
         EnableBracketedPaste,
         Clear(ClearType::All)
     )?;
-    let mut t = Terminal::new(CrosstermBackend::new(stdout()))?;
+    let backend = crate::sync_backend::Synchronized::new(CrosstermBackend::new(stdout()), stdout());
+    let mut t = Terminal::new(backend)?;
     t.hide_cursor()?;
     Ok(t)
 }

@@ -7,7 +7,7 @@ use meshdeck::config::keymap::Keymap;
 use meshdeck::io::kube::{ConnState, KubeEvent};
 use meshdeck::io::manifests::parse::parse_text;
 use meshdeck::model::object::{Kind, ObjectKey};
-use meshdeck::msg::Msg;
+use meshdeck::msg::{Cmd, Msg};
 use meshdeck::state::State;
 use meshdeck::update::{self, update};
 use std::time::{Duration, SystemTime};
@@ -65,7 +65,7 @@ fn a_relist_swaps_the_kind_and_events_apply_one_by_one() {
             }),
         );
     }
-    update::tick(&mut s);
+    update(&mut s, Msg::Tick);
     typed(&mut s, "2");
     assert_eq!(s.list().unwrap().rows.len(), 3);
     // A relist that no longer has vm-3 removes it; the others stay.
@@ -83,7 +83,7 @@ fn a_relist_swaps_the_kind_and_events_apply_one_by_one() {
         }),
     );
     assert!(
-        update::tick(&mut s),
+        update(&mut s, Msg::Tick).contains(&Cmd::Redraw),
         "rows are rebuilt on the tick after events"
     );
     assert_eq!(s.list().unwrap().rows.len(), 2);
@@ -95,12 +95,15 @@ fn a_relist_swaps_the_kind_and_events_apply_one_by_one() {
             "payments-vm-2",
         ))),
     );
-    update::tick(&mut s);
+    update(&mut s, Msg::Tick);
     assert_eq!(s.list().unwrap().rows.len(), 1);
     // The tick after a rebuild runs the (deferred) lint; then there is nothing left to do.
-    update::tick(&mut s);
+    update(&mut s, Msg::Tick);
     assert!(!s.findings_outdated());
-    assert!(!update::tick(&mut s), "nothing to do: no redraw");
+    assert!(
+        update(&mut s, Msg::Tick).is_empty(),
+        "nothing to do: no redraw"
+    );
 }
 
 #[test]
@@ -161,7 +164,7 @@ fn a_forbidden_patch_turns_editing_off_for_that_kind() {
             shard: Box::new(wes.into_iter().collect()),
         }),
     );
-    update::tick(&mut s);
+    update(&mut s, Msg::Tick);
     s.readonly = false;
     let cmds = typed(&mut s, "2e\x08\x0855\n\n");
     let [meshdeck::msg::Cmd::Apply { id, .. }] = cmds.as_slice() else {
@@ -206,7 +209,7 @@ fn pods_show_as_endpoints_and_are_not_edited_here() {
         ready: true,
     };
     update(&mut s, Msg::Kube(KubeEvent::PodsSynced(vec![pod])));
-    update::tick(&mut s);
+    update(&mut s, Msg::Tick);
     typed(&mut s, "\n");
     let text = screen(&s, 160, 48);
     assert!(

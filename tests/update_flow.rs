@@ -556,7 +556,7 @@ fn charts_poll_stats_for_the_rows_on_screen_until_the_envoy_pushes_them() {
             }),
         );
     }
-    meshdeck::update::tick(&mut s);
+    update(&mut s, Msg::Tick);
     assert!(
         wanted_proxies(&s)[0].stats.is_empty(),
         "pushed stats are not polled"
@@ -656,4 +656,33 @@ fn tab_completes_commands_and_namespaces_and_ctrl_w_deletes_a_word() {
     assert_eq!(s.list().unwrap().rows.len(), 2);
     typed(&mut s, ":zz\t");
     assert!(matches!(&s.status, Some((Level::Error, m)) if m.contains("nothing completes")));
+}
+
+#[test]
+fn a_page_is_what_the_terminal_shows() {
+    use ratatui::crossterm::event::KeyCode;
+    let mut s = example_state();
+    typed(&mut s, "2");
+    update(
+        &mut s,
+        Msg::Resize {
+            width: 80,
+            height: 7,
+        },
+    );
+    update(&mut s, key(KeyCode::PageDown));
+    assert_eq!(
+        s.list().unwrap().selected,
+        2,
+        "two rows fit between the chrome"
+    );
+    update(
+        &mut s,
+        Msg::Resize {
+            width: 80,
+            height: 24,
+        },
+    );
+    update(&mut s, key(KeyCode::PageUp));
+    assert_eq!(s.list().unwrap().selected, 0);
 }

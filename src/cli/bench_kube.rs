@@ -113,7 +113,7 @@ async fn sync(
             ratatui::crossterm::event::KeyCode::Char('2'),
         )),
     );
-    update::tick(&mut state);
+    update::update(&mut state, Msg::Tick);
     let rows = t.elapsed();
     term.draw(|f| crate::view::render(&state, theme, f))?;
     let paint = t.elapsed();
@@ -210,12 +210,12 @@ pub async fn run(sizes: &[usize], out: &mut dyn Write) -> anyhow::Result<i32> {
             }
             update::update(&mut s.state, msg);
             if last_tick.elapsed() >= Duration::from_millis(33) {
-                update::tick(&mut s.state);
+                update::update(&mut s.state, Msg::Tick);
                 term.draw(|f| crate::view::render(&s.state, &theme, f))?;
                 last_tick = Instant::now();
             }
         }
-        update::tick(&mut s.state);
+        update::update(&mut s.state, Msg::Tick);
         let elapsed = t.elapsed() + produced;
         writeln!(
             out,

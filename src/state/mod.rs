@@ -178,6 +178,8 @@ pub struct State {
     pub show_help: bool,
     /// Lines scrolled down in the help.
     pub help_scroll: u16,
+    /// The terminal's width and height, as the last resize said.
+    pub viewport: (u16, u16),
     pub quit: bool,
     /// Running as `meshdeck demo`: the demo keys work and traffic is observed.
     pub demo: bool,
@@ -221,6 +223,7 @@ impl State {
             pending_keys: Vec::new(),
             show_help: false,
             help_scroll: 0,
+            viewport: (80, 24),
             quit: false,
             demo: false,
             traffic: None,
@@ -236,6 +239,11 @@ impl State {
         self.screens
             .last()
             .unwrap_or(&Screen::List(crate::model::object::Kind::ServiceEntry))
+    }
+
+    /// Rows a page of a list holds: the screen less the title, rule, header, hints and status.
+    pub fn page_size(&self) -> usize {
+        usize::from(self.viewport.1.saturating_sub(5)).max(1)
     }
 
     pub fn list(&self) -> Option<&ListView> {

@@ -8,8 +8,6 @@ use crate::model::object::Kind;
 use crate::msg::Cmd;
 use crate::state::{Level, Mode, RowId, Screen, State};
 
-pub const PAGE: isize = 15;
-
 pub fn run(state: &mut State, action: Action) -> Vec<Cmd> {
     match action {
         Action::Quit => state.quit = true,
@@ -25,8 +23,8 @@ pub fn run(state: &mut State, action: Action) -> Vec<Cmd> {
         }
         Action::Up => move_by(state, -1),
         Action::Down => move_by(state, 1),
-        Action::PageUp => move_by(state, -PAGE),
-        Action::PageDown => move_by(state, PAGE),
+        Action::PageUp => move_by(state, -(state.page_size() as isize)),
+        Action::PageDown => move_by(state, state.page_size() as isize),
         Action::Top => move_by(state, isize::MIN / 2),
         Action::Bottom => move_by(state, isize::MAX / 2),
         Action::Open => open(state),

@@ -16,7 +16,10 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Cmd> {
     let cmds = match msg {
         Msg::Key(k) => keys::on_key(state, k),
         Msg::Paste(text) => edit::on_paste(state, &text),
-        Msg::Resize => Vec::new(),
+        Msg::Resize { width, height } => {
+            state.viewport = (width, height);
+            Vec::new()
+        }
         Msg::FilesLoaded(files) => {
             registry::files_loaded(state, files);
             Vec::new()
@@ -31,8 +34,11 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Cmd> {
             Vec::new()
         }
         Msg::Tick => {
-            tick(state);
-            Vec::new()
+            if tick(state) {
+                vec![Cmd::Redraw]
+            } else {
+                Vec::new()
+            }
         }
         Msg::Xds(ev) => {
             planes::on_xds(state, ev);
@@ -62,7 +68,7 @@ const LINT_EVERY: std::time::Duration = std::time::Duration::from_millis(1000);
 
 /// Deferred work after a burst of events: rows of the current screen, the edit preview, and
 /// (at most once a second) lint. Returns whether anything changed on screen.
-pub fn tick(state: &mut State) -> bool {
+fn tick(state: &mut State) -> bool {
     let mut changed = false;
     if state.stale_rows {
         state.stale_rows = false;

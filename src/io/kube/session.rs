@@ -189,7 +189,7 @@ async fn start_until_up(
                         break;
                     }
                     Cmd::SwitchNamespace(ns) => s.namespace = ns,
-                    Cmd::Demo { .. } | Cmd::Quit => {}
+                    Cmd::Demo { .. } | Cmd::Quit | Cmd::Redraw => {}
                 },
             }
         }
@@ -243,7 +243,7 @@ pub async fn spawn(mut s: Session, tx: mpsc::Sender<Msg>) -> anyhow::Result<mpsc
                     };
                     let _ = tx.send(msg).await;
                 }
-                Cmd::Demo { .. } | Cmd::Quit => {}
+                Cmd::Demo { .. } | Cmd::Quit | Cmd::Redraw => {}
             }
         }
     });
