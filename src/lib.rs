@@ -15,6 +15,7 @@ pub mod present;
 pub mod state;
 pub mod sync_backend;
 pub mod terminal;
+#[cfg(feature = "fake-apiserver")]
 pub mod testing;
 pub mod update;
 pub mod view;

@@ -162,12 +162,34 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
         Some(Command::Bench { parse: true, .. }) => Ok(cli::bench_parse::run(&mut out)),
         Some(Command::Bench {
             sizes, kube: true, ..
-        }) => runtime.block_on(cli::bench_kube::run(&sizes, &mut out)),
+        }) => bench_kube(&runtime, &sizes, &mut out),
         Some(Command::Bench { sizes, .. }) => Ok(cli::bench::run(&sizes, &mut out)),
         Some(Command::Serve { xds_listen }) => runtime.block_on(serve(roots, xds_listen)),
         Some(Command::Demo { headless }) => runtime.block_on(run_demo(cli.console, headless)),
         None => runtime.block_on(console(cli.console)),
     }
+}
+
+#[cfg(feature = "fake-apiserver")]
+fn bench_kube(
+    runtime: &tokio::runtime::Runtime,
+    sizes: &[usize],
+    out: &mut dyn std::io::Write,
+) -> anyhow::Result<i32> {
+    runtime.block_on(cli::bench_kube::run(sizes, out))
+}
+
+/// The release binary carries no fake API server; the benchmark needs one.
+#[cfg(not(feature = "fake-apiserver"))]
+fn bench_kube(
+    _: &tokio::runtime::Runtime,
+    _: &[usize],
+    _: &mut dyn std::io::Write,
+) -> anyhow::Result<i32> {
+    eprintln!(
+        "bench --kube runs against the in-process fake API server, which this binary was built without; build with: cargo build --release --features fake-apiserver"
+    );
+    Ok(cli::EXIT_USAGE)
 }
 
 fn init_logging(path: Option<PathBuf>) -> anyhow::Result<PathBuf> {

@@ -2,6 +2,7 @@
 
 pub mod args;
 pub mod bench;
+#[cfg(feature = "fake-apiserver")]
 pub mod bench_kube;
 pub mod bench_parse;
 pub mod bench_push;
