@@ -686,3 +686,28 @@ fn a_page_is_what_the_terminal_shows() {
     update(&mut s, key(KeyCode::PageUp));
     assert_eq!(s.list().unwrap().selected, 0);
 }
+
+#[test]
+fn sorting_services_derives_each_once_per_store_change_not_per_key() {
+    let (_dir, root) = example_copy();
+    let mut s = state_on(std::slice::from_ref(&root), false);
+    typed(&mut s, "1ssssss");
+    assert_eq!(s.list().unwrap().sort_column, 6, "ENDPOINTS");
+    let sorted = s.derived.derivations;
+    assert_eq!(sorted, 4, "one derivation per service");
+    typed(&mut s, "/a\x08p\n");
+    typed(&mut s, "S");
+    assert_eq!(
+        s.derived.derivations, sorted,
+        "filtering and reversing derive nothing"
+    );
+    // A changed registry: derived again, once.
+    let path = root.join("payments.yaml");
+    std::fs::write(&path, read(&path).replace("weight: 20", "weight: 21")).unwrap();
+    update(
+        &mut s,
+        Msg::FilesLoaded(vec![meshdeck::io::manifests::load::load_file(&path)]),
+    );
+    update(&mut s, Msg::Tick);
+    assert_eq!(s.derived.derivations, 2 * sorted);
+}

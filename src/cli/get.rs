@@ -10,7 +10,7 @@ use crate::model::planes::Planes;
 use crate::model::planes::{HostKey, cluster_name};
 use crate::model::share::Viewpoint;
 use crate::model::store::Store;
-use crate::view::rows;
+use crate::present::cells as rows;
 use serde_json::{Value, json};
 use std::collections::BTreeSet;
 use std::io::Write;

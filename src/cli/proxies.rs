@@ -4,7 +4,7 @@ use super::args::Output;
 use super::planes::{PlaneArgs, gather};
 use super::{EXIT_OK, EXIT_USAGE};
 use crate::model::planes::control::ProxySync;
-use crate::view::rows::text_table;
+use crate::present::cells::text_table;
 use std::collections::BTreeSet;
 use std::io::Write;
 

@@ -1,5 +1,6 @@
 //! Plain data: everything the console knows. Only `update` changes it; views borrow it.
 
+pub mod derived;
 pub mod edit;
 pub mod list;
 pub mod planes;
@@ -162,6 +163,8 @@ pub struct State {
     pub screens: Vec<Screen>,
     pub lists: HashMap<Screen, ListView>,
     pub search: HashMap<crate::model::object::Kind, search::SearchIndex>,
+    /// Endpoint counts and sort keys per store generation.
+    pub derived: derived::Derived,
     /// Derived endpoints of the service on the Endpoints screen.
     pub endpoints: Option<ServiceEndpoints>,
     pub mode: Mode,
@@ -210,6 +213,7 @@ impl State {
             screens: vec![Screen::List(crate::model::object::Kind::ServiceEntry)],
             lists: HashMap::new(),
             search: HashMap::new(),
+            derived: derived::Derived::default(),
             endpoints: None,
             mode: Mode::Normal,
             input: String::new(),

@@ -248,7 +248,7 @@ fn sort(state: &mut State, reverse: bool) {
         state.status = Some((Level::Error, "sorting works on the object lists".into()));
         return;
     };
-    let columns = crate::view::rows::header(kind).len();
+    let columns = crate::present::cells::header(kind).len();
     if let Some(l) = state.lists.get_mut(&screen) {
         if reverse {
             l.sort_reverse = !l.sort_reverse;

@@ -3,10 +3,10 @@
 
 use crate::model::endpoint::derive;
 use crate::model::object::{Kind, Object};
+use crate::present::cells::{cells_with, endpoint_counts, yaml_of};
 use crate::present::filter::Filter;
 use crate::present::order::natural_cmp;
 use crate::state::{ListView, RowId, Screen, State};
-use crate::view::rows::cells;
 
 /// Typing one more character of a filter can only remove rows: filter the rows already shown
 /// instead of the whole registry.
@@ -85,24 +85,17 @@ pub fn rebuild(state: &mut State) {
                 .map(|(_, i)| RowId::Object(index.keys[*i as usize].clone()))
                 .collect();
             view.filtered_at = Some((view.filter.clone(), generation, ns.clone()));
+            if *kind == Kind::ServiceEntry {
+                refresh_counts(state);
+            }
             if view.sort_column > 1 {
-                let col = view.sort_column;
-                let mut keyed: Vec<(String, RowId)> = rows
-                    .into_iter()
-                    .map(|r| {
-                        let cell = match &r {
-                            RowId::Object(k) => state
-                                .store
-                                .get(k)
-                                .map(|e| cells(&state.store, &e.object))
-                                .and_then(|c| c.get(col).cloned()),
-                            _ => None,
-                        };
-                        (cell.unwrap_or_default(), r)
-                    })
-                    .collect();
-                keyed.sort_by(|a, b| natural_cmp(&a.0, &b.0));
-                rows = keyed.into_iter().map(|(_, r)| r).collect();
+                refresh_sort_keys(state, *kind, view.sort_column);
+                let keys = &state.derived.sort_keys;
+                let key_of = |r: &RowId| match r {
+                    RowId::Object(k) => keys.get(k).map_or("", String::as_str),
+                    _ => "",
+                };
+                rows.sort_by(|a, b| natural_cmp(key_of(a), key_of(b)));
             } else if view.sort_column == 1 {
                 rows.sort_by(|a, b| match (a, b) {
                     (RowId::Object(x), RowId::Object(y)) => x.name.cmp(&y.name),
@@ -189,8 +182,44 @@ pub fn rebuild(state: &mut State) {
     state.lists.insert(screen, view);
 }
 
-pub fn yaml_of(obj: &Object) -> String {
-    serde_saphyr::to_string(&obj.to_value()).unwrap_or_else(|e| format!("# cannot render: {e}"))
+/// The ENDPOINTS counts of every ServiceEntry, once per store generation.
+fn refresh_counts(state: &mut State) {
+    let generation = state.store.generation();
+    if state.derived.counts_at == Some(generation) {
+        return;
+    }
+    let keys: Vec<_> = state.store.keys(Kind::ServiceEntry).cloned().collect();
+    state.derived.derivations += keys.len() as u64;
+    state.derived.endpoint_counts = keys
+        .into_iter()
+        .map(|k| {
+            let counts = endpoint_counts(&state.store, &k);
+            (k, counts)
+        })
+        .collect();
+    state.derived.counts_at = Some(generation);
+}
+
+/// The cells of `column` for every object of `kind`, once per store generation and column.
+fn refresh_sort_keys(state: &mut State, kind: Kind, column: usize) {
+    let at = (kind, column, state.store.generation());
+    if state.derived.sorted_by == Some(at) {
+        return;
+    }
+    let derived = &state.derived;
+    let sort_keys = state
+        .store
+        .keys(kind)
+        .filter_map(|k| {
+            let e = state.store.get(k)?;
+            let cell = cells_with(&state.store, &e.object, derived.counts(k))
+                .into_iter()
+                .nth(column)?;
+            Some((k.clone(), cell))
+        })
+        .collect();
+    state.derived.sort_keys = sort_keys;
+    state.derived.sorted_by = Some(at);
 }
 
 pub fn kind_of(screen: &Screen) -> Option<Kind> {

@@ -1,10 +1,10 @@
 //! The object lists: ServiceEntries, WorkloadEntries, WorkloadGroups, DestinationRules, Sidecars.
 
-use super::rows::{cells, header, optional_columns};
 use super::table::{self, TableSpec};
 use crate::config::theme::Theme;
 use crate::model::health::{self, Health};
 use crate::model::object::{Kind, Object};
+use crate::present::cells::{cells_with, header, optional_columns};
 use crate::state::{RowId, State};
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -54,7 +54,7 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame, area: Rect, kind:
             _ => None,
         };
         rows.push((
-            cells(&state.store, &entry.object)
+            cells_with(&state.store, &entry.object, state.derived.counts(key))
                 .into_iter()
                 .map(Line::from)
                 .collect(),

@@ -9,7 +9,6 @@ mod help;
 mod lists;
 mod problems;
 mod proxies;
-pub mod rows;
 mod sparkline;
 mod table;
 mod yaml;

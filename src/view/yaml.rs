@@ -3,8 +3,8 @@
 use super::table;
 use crate::config::theme::Theme;
 use crate::model::object::ObjectKey;
+use crate::present::cells::yaml_of;
 use crate::state::State;
-use crate::update::rows::yaml_of;
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};

@@ -1,8 +1,9 @@
-//! Row cells of every object list, shared by the console's tables and `meshdeck get`.
+//! Row cells of every object list, shared by the console's tables (update sorts by them, the
+//! views show them) and `meshdeck get`.
 
 use crate::model::endpoint::{derive, locality_of};
 use crate::model::health;
-use crate::model::object::{Kind, Object};
+use crate::model::object::{Kind, Object, ObjectKey};
 use crate::model::share::Viewpoint;
 use crate::model::store::{Store, we_labels};
 use unicode_width::UnicodeWidthStr;
@@ -55,14 +56,26 @@ pub fn optional_columns(kind: Kind) -> Vec<usize> {
     }
 }
 
+/// Healthy and all endpoints of a ServiceEntry, as its ENDPOINTS cell counts them (from no
+/// particular proxy).
+pub fn endpoint_counts(store: &Store, se: &ObjectKey) -> (usize, usize) {
+    derive(store, se, &Viewpoint::default())
+        .map(|d| d.healthy_total())
+        .unwrap_or((0, 0))
+}
+
 pub fn cells(store: &Store, obj: &Object) -> Vec<String> {
+    cells_with(store, obj, None)
+}
+
+/// The cells of a row; a ServiceEntry's endpoint counts are derived unless `counts` has them
+/// already (the console keeps them per store generation: a view never derives).
+pub fn cells_with(store: &Store, obj: &Object, counts: Option<(usize, usize)>) -> Vec<String> {
     let key = obj.key();
     let mut row = vec![key.namespace.clone(), key.name.clone()];
     match obj {
         Object::ServiceEntry(se) => {
-            let (healthy, total) = derive(store, &key, &Viewpoint::default())
-                .map(|d| d.healthy_total())
-                .unwrap_or((0, 0));
+            let (healthy, total) = counts.unwrap_or_else(|| endpoint_counts(store, &key));
             row.extend([
                 se.spec.hosts.join(","),
                 se.spec
@@ -214,6 +227,11 @@ fn registration(we: &crate::model::object::WorkloadEntry) -> String {
 }
 
 /// Plain-text table with columns padded to their widest cell.
+/// An object as YAML, as the YAML screen shows it.
+pub fn yaml_of(obj: &Object) -> String {
+    serde_saphyr::to_string(&obj.to_value()).unwrap_or_else(|e| format!("# cannot render: {e}"))
+}
+
 pub fn text_table(header: &[String], body: &[Vec<String>]) -> Vec<String> {
     let mut widths: Vec<usize> = header.iter().map(|h| h.width()).collect();
     for row in body {
