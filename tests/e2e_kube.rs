@@ -7,11 +7,7 @@ use meshdeck::testing::apiserver::FakeApiServer;
 
 #[test]
 fn the_console_follows_the_cluster_live() {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
+    let rt = runtime();
     let fake = rt.block_on(FakeApiServer::start()).unwrap();
     fake.apply_yaml(&common::read(std::path::Path::new(
         "examples/registry/payments.yaml",

@@ -2,7 +2,8 @@
 //! version of each resource the client holds; a push carries only what changed and the names
 //! that disappeared.
 
-use super::any::{CLUSTER, LISTENER, PUSH_ORDER, short};
+use super::any::{CLUSTER, LISTENER, PUSH_ORDER};
+use super::peer::Peer;
 use super::resources::Resources;
 use super::server::Shared;
 use super::status::Mode;
@@ -26,15 +27,9 @@ struct TypeState {
 }
 
 pub struct Stream {
-    conn: u64,
-    shared: Arc<Shared>,
+    peer: Peer,
     out: mpsc::Sender<Result<DeltaDiscoveryResponse, Status>>,
     types: BTreeMap<String, TypeState>,
-    resources: Option<Resources>,
-    node: Option<super::node::NodeInfo>,
-    nonce: u64,
-    /// The token's account, until the first request's node has been checked against it.
-    unchecked: Option<ServiceAccount>,
 }
 
 impl Stream {
@@ -45,19 +40,14 @@ impl Stream {
         caller: Option<ServiceAccount>,
     ) -> Self {
         Stream {
-            conn,
-            shared,
+            peer: Peer::new(conn, shared, caller),
             out,
             types: BTreeMap::new(),
-            resources: None,
-            node: None,
-            nonce: 0,
-            unchecked: caller,
         }
     }
 
     pub async fn run(mut self, mut inbound: tonic::Streaming<DeltaDiscoveryRequest>) {
-        let mut registry = self.shared.registry.clone();
+        let mut registry = self.peer.shared.registry.clone();
         loop {
             tokio::select! {
                 req = inbound.message() => match req {
@@ -72,7 +62,7 @@ impl Stream {
                     if changed.is_err() {
                         break;
                     }
-                    self.recompute();
+                    self.peer.recompute();
                     for t in PUSH_ORDER {
                         if self.push(t).await.is_err() {
                             break;
@@ -81,54 +71,20 @@ impl Stream {
                 }
             }
         }
-        self.shared.status.disconnect(self.conn);
-    }
-
-    fn recompute(&mut self) {
-        self.resources = super::peer::resources(&self.shared, self.node.as_ref());
+        self.peer.disconnect();
     }
 
     async fn on_request(&mut self, req: DeltaDiscoveryRequest) -> Result<(), ()> {
         let t = req.type_url.clone();
-        if let Err(status) = super::peer::admit(&mut self.unchecked, req.node.as_ref()) {
+        if let Err(status) = self.peer.greet(req.node.as_ref(), Mode::Delta) {
             let _ = self.out.send(Err(status)).await;
             return Err(());
         }
-        match super::peer::identify(
-            &self.shared,
-            self.conn,
-            &mut self.node,
-            req.node.as_ref(),
-            Mode::Delta,
-        ) {
-            Ok(true) => self.recompute(),
-            Ok(false) => {}
-            Err(status) => {
-                let _ = self.out.send(Err(status)).await;
-                return Err(());
-            }
-        }
         let state = self.types.entry(t.clone()).or_default();
-        if !req.response_nonce.is_empty() {
-            if state.nonce.as_deref() != Some(req.response_nonce.as_str()) {
-                tracing::debug!(
-                    conn = self.conn,
-                    "{}: stale nonce {}",
-                    short(&t),
-                    req.response_nonce
-                );
-            } else {
-                // Delta has no version per type in the reply: the nonce names what was sent.
-                let n = &req.response_nonce;
-                super::peer::record_reply(
-                    &self.shared,
-                    self.conn,
-                    &t,
-                    n,
-                    n,
-                    req.error_detail.as_ref(),
-                );
-            }
+        let n = &req.response_nonce;
+        if self.peer.answers(&t, state.nonce.as_deref(), n) {
+            // Delta has no version per type in the reply: the nonce names what was sent.
+            self.peer.record_reply(&t, n, n, req.error_detail.as_ref());
         }
         let mut changed = false;
         if !state.started {
@@ -166,20 +122,22 @@ impl Stream {
             // and is in sync: record it so, rather than "not sent".
             if first && self.types.get(&t).is_some_and(|s| s.nonce.is_none()) {
                 let version = self
+                    .peer
                     .resources
                     .as_ref()
                     .and_then(|r| r.of(&t))
                     .map(|all| Resources::set_version(all.iter()))
                     .unwrap_or_default();
-                self.shared.status.sent(self.conn, &t, &version, "initial");
-                self.shared.status.acked(self.conn, &t, &version, "initial");
+                let status = &self.peer.shared.status;
+                status.sent(self.peer.conn, &t, &version, "initial");
+                status.acked(self.peer.conn, &t, &version, "initial");
             }
         }
         Ok(())
     }
 
     async fn push(&mut self, t: &str) -> Result<(), ()> {
-        let (Some(state), Some(res)) = (self.types.get(t), self.resources.as_ref()) else {
+        let (Some(state), Some(res)) = (self.types.get(t), self.peer.resources.as_ref()) else {
             return Ok(());
         };
         let empty = BTreeMap::new();
@@ -205,8 +163,7 @@ impl Stream {
             return Ok(());
         }
         let version = Resources::set_version(all.iter());
-        self.nonce += 1;
-        let nonce = format!("{}-{}", self.conn, self.nonce);
+        let nonce = self.peer.next_nonce();
         if let Some(state) = self.types.get_mut(t) {
             for r in &updated {
                 state.client_has.insert(r.name.clone(), r.version.clone());
@@ -216,14 +173,15 @@ impl Stream {
             }
             state.nonce = Some(nonce.clone());
         }
-        self.shared.status.sent(self.conn, t, &version, &nonce);
+        let peer = &self.peer;
+        peer.shared.status.sent(peer.conn, t, &version, &nonce);
         let resp = DeltaDiscoveryResponse {
             system_version_info: version,
             resources: updated,
             type_url: t.to_string(),
             removed_resources: removed,
             nonce,
-            control_plane: self.shared.control_plane(),
+            control_plane: peer.shared.control_plane(),
             ..Default::default()
         };
         self.out.send(Ok(resp)).await.map_err(|_| ())

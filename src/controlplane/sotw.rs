@@ -1,7 +1,8 @@
 //! A state-of-the-world ADS stream: per type, the subscription, what was last sent and its
 //! nonce. ACKs and NACKs are matched by nonce; a stale nonce is ignored, as the protocol says.
 
-use super::any::{CLUSTER, LISTENER, PUSH_ORDER, SYNCZ, short};
+use super::any::{CLUSTER, LISTENER, PUSH_ORDER, SYNCZ};
+use super::peer::Peer;
 use super::resources::{Resources, Versioned};
 use super::server::Shared;
 use super::status::Mode;
@@ -21,15 +22,9 @@ struct TypeState {
 }
 
 pub struct Stream {
-    conn: u64,
-    shared: Arc<Shared>,
+    peer: Peer,
     out: mpsc::Sender<Result<DiscoveryResponse, Status>>,
     types: BTreeMap<String, TypeState>,
-    resources: Option<Resources>,
-    node: Option<super::node::NodeInfo>,
-    nonce: u64,
-    /// The token's account, until the first request's node has been checked against it.
-    unchecked: Option<ServiceAccount>,
 }
 
 impl Stream {
@@ -40,20 +35,15 @@ impl Stream {
         caller: Option<ServiceAccount>,
     ) -> Self {
         Stream {
-            conn,
-            shared,
+            peer: Peer::new(conn, shared, caller),
             out,
             types: BTreeMap::new(),
-            resources: None,
-            node: None,
-            nonce: 0,
-            unchecked: caller,
         }
     }
 
     pub async fn run(mut self, mut inbound: tonic::Streaming<DiscoveryRequest>) {
-        let mut registry = self.shared.registry.clone();
-        let mut board = self.shared.status.subscribe();
+        let mut registry = self.peer.shared.registry.clone();
+        let mut board = self.peer.shared.status.subscribe();
         loop {
             tokio::select! {
                 req = inbound.message() => match req {
@@ -68,7 +58,7 @@ impl Stream {
                     if changed.is_err() {
                         break;
                     }
-                    self.recompute();
+                    self.peer.recompute();
                     for t in PUSH_ORDER {
                         if self.send_if_changed(t).await.is_err() {
                             break;
@@ -82,51 +72,33 @@ impl Stream {
                 }
             }
         }
-        self.shared.status.disconnect(self.conn);
-    }
-
-    fn recompute(&mut self) {
-        self.resources = super::peer::resources(&self.shared, self.node.as_ref());
+        self.peer.disconnect();
     }
 
     async fn on_request(&mut self, req: DiscoveryRequest) -> Result<(), ()> {
         let t = req.type_url.clone();
-        if let Err(status) = super::peer::admit(&mut self.unchecked, req.node.as_ref()) {
-            let _ = self.out.send(Err(status)).await;
-            return Err(());
-        }
         if t == SYNCZ {
-            self.types.entry(t).or_default();
-            return self.send_syncz().await;
-        }
-        match super::peer::identify(
-            &self.shared,
-            self.conn,
-            &mut self.node,
-            req.node.as_ref(),
-            Mode::StateOfTheWorld,
-        ) {
-            Ok(true) => self.recompute(),
-            Ok(false) => {}
-            Err(status) => {
+            // A syncz client is not a proxy: it is admitted, not registered.
+            if let Err(status) = self.peer.admit(req.node.as_ref()) {
                 let _ = self.out.send(Err(status)).await;
                 return Err(());
             }
+            self.types.entry(t).or_default();
+            return self.send_syncz().await;
+        }
+        if let Err(status) = self.peer.greet(req.node.as_ref(), Mode::StateOfTheWorld) {
+            let _ = self.out.send(Err(status)).await;
+            return Err(());
         }
         let state = self.types.entry(t.clone()).or_default();
         if !req.response_nonce.is_empty() {
-            if state.nonce.as_deref() != Some(req.response_nonce.as_str()) {
-                tracing::debug!(
-                    conn = self.conn,
-                    "{}: stale nonce {}",
-                    short(&t),
-                    req.response_nonce
-                );
+            if !self
+                .peer
+                .answers(&t, state.nonce.as_deref(), &req.response_nonce)
+            {
                 return Ok(());
             }
-            super::peer::record_reply(
-                &self.shared,
-                self.conn,
+            self.peer.record_reply(
                 &t,
                 &req.version_info,
                 &req.response_nonce,
@@ -151,7 +123,7 @@ impl Stream {
     }
 
     fn selected(&self, t: &str) -> Vec<(&String, &Versioned)> {
-        let (Some(state), Some(res)) = (self.types.get(t), self.resources.as_ref()) else {
+        let (Some(state), Some(res)) = (self.types.get(t), self.peer.resources.as_ref()) else {
             return Vec::new();
         };
         let Some(all) = res.of(t) else {
@@ -169,7 +141,7 @@ impl Stream {
     }
 
     async fn send_if_changed(&mut self, t: &str) -> Result<(), ()> {
-        if !self.types.contains_key(t) || self.resources.is_none() {
+        if !self.types.contains_key(t) || self.peer.resources.is_none() {
             return Ok(());
         }
         let items = self.selected(t);
@@ -178,33 +150,35 @@ impl Stream {
             return Ok(());
         }
         let resources = items.iter().map(|(_, v)| v.any.clone()).collect();
-        self.nonce += 1;
-        let nonce = format!("{}-{}", self.conn, self.nonce);
+        let nonce = self.peer.next_nonce();
         let resp = DiscoveryResponse {
             version_info: version.clone(),
             resources,
             type_url: t.to_string(),
             nonce: nonce.clone(),
-            control_plane: self.shared.control_plane(),
+            control_plane: self.peer.shared.control_plane(),
             ..Default::default()
         };
         if let Some(s) = self.types.get_mut(t) {
             s.sent_version = Some(version.clone());
             s.nonce = Some(nonce.clone());
         }
-        self.shared.status.sent(self.conn, t, &version, &nonce);
+        self.peer
+            .shared
+            .status
+            .sent(self.peer.conn, t, &version, &nonce);
         self.out.send(Ok(resp)).await.map_err(|_| ())
     }
 
     async fn send_syncz(&mut self) -> Result<(), ()> {
-        self.nonce += 1;
-        let resources = self.shared.status.syncz();
+        let nonce = self.peer.next_nonce();
+        let resources = self.peer.shared.status.syncz();
         let resp = DiscoveryResponse {
-            version_info: format!("{}", self.nonce),
+            version_info: self.peer.responses().to_string(),
             resources,
             type_url: SYNCZ.into(),
-            nonce: format!("{}-{}", self.conn, self.nonce),
-            control_plane: self.shared.control_plane(),
+            nonce,
+            control_plane: self.peer.shared.control_plane(),
             ..Default::default()
         };
         self.out.send(Ok(resp)).await.map_err(|_| ())

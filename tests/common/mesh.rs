@@ -124,9 +124,29 @@ pub struct Proxy {
 /// Port 0: the kernel picks, Envoy says what it got (admin address file, `/listeners`).
 const ANY_PORT: u16 = 0;
 
+/// A proxy `id` at `locality` on the control plane at `xds`: state of the world, ports picked
+/// by the kernel, no metrics, no namespace.
+fn spec(id: &str, locality: &str, xds: SocketAddr) -> ProxySpec {
+    ProxySpec {
+        id: id.into(),
+        locality: Locality::parse(locality),
+        xds,
+        admin: loopback(1, ANY_PORT),
+        listen: loopback(1, ANY_PORT),
+        api: ApiType::StateOfTheWorld,
+        metrics: None,
+        namespace: None,
+        labels: Default::default(),
+    }
+}
+
 impl Proxy {
     pub async fn start(id: &str, locality: &str, xds: SocketAddr, api: ApiType) -> Proxy {
-        Self::launch(id, locality, xds, api, loopback(1, ANY_PORT), None).await
+        Self::launch(ProxySpec {
+            api,
+            ..spec(id, locality, xds)
+        })
+        .await
     }
 
     /// As `start`, pushing its stats every second to the metrics service at `metrics`.
@@ -136,15 +156,10 @@ impl Proxy {
         xds: SocketAddr,
         metrics: SocketAddr,
     ) -> Proxy {
-        let admin = loopback(1, ANY_PORT);
-        Self::launch(
-            id,
-            locality,
-            xds,
-            ApiType::StateOfTheWorld,
-            admin,
-            Some(metrics),
-        )
+        Self::launch(ProxySpec {
+            metrics: Some(metrics),
+            ..spec(id, locality, xds)
+        })
         .await
     }
 
@@ -156,8 +171,12 @@ impl Proxy {
         api: ApiType,
         admin: &str,
     ) -> Proxy {
-        let admin = admin.trim_start_matches("http://").parse().unwrap();
-        Self::launch(id, locality, xds, api, admin, None).await
+        Self::launch(ProxySpec {
+            api,
+            admin: admin.trim_start_matches("http://").parse().unwrap(),
+            ..spec(id, locality, xds)
+        })
+        .await
     }
 
     /// A sidecar as istiod would see it: node metadata NAMESPACE and LABELS.
@@ -168,54 +187,17 @@ impl Proxy {
         labels: &meshdeck::model::meta::Labels,
         xds: SocketAddr,
     ) -> Proxy {
-        let node = (Some(namespace.to_string()), labels.clone());
-        let admin = loopback(1, ANY_PORT);
-        Self::launch_as(
-            id,
-            locality,
-            xds,
-            ApiType::StateOfTheWorld,
-            admin,
-            None,
-            node,
-        )
+        Self::launch(ProxySpec {
+            namespace: Some(namespace.to_string()),
+            labels: labels.clone(),
+            ..spec(id, locality, xds)
+        })
         .await
     }
 
-    async fn launch(
-        id: &str,
-        locality: &str,
-        xds: SocketAddr,
-        api: ApiType,
-        admin: SocketAddr,
-        metrics: Option<SocketAddr>,
-    ) -> Proxy {
-        let node = (None, Default::default());
-        Self::launch_as(id, locality, xds, api, admin, metrics, node).await
-    }
-
-    async fn launch_as(
-        id: &str,
-        locality: &str,
-        xds: SocketAddr,
-        api: ApiType,
-        admin: SocketAddr,
-        metrics: Option<SocketAddr>,
-        (namespace, labels): (Option<String>, meshdeck::model::meta::Labels),
-    ) -> Proxy {
+    async fn launch(spec: ProxySpec) -> Proxy {
         let binary = envoy_binary().unwrap_or_else(|e| panic!("{e}"));
         let dir = tempfile::tempdir().unwrap();
-        let spec = ProxySpec {
-            id: id.into(),
-            locality: Locality::parse(locality),
-            xds,
-            admin,
-            listen: loopback(1, ANY_PORT),
-            api,
-            metrics,
-            namespace,
-            labels,
-        };
         let mut envoy = EnvoyProcess::start(&binary, spec, dir.path()).expect("start envoy");
         let admin = envoy.admin_bound().await.expect("envoy admin");
         Proxy {

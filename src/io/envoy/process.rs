@@ -78,54 +78,54 @@ impl EnvoyProcess {
         })
     }
 
-    /// Waits until the admin API listens and returns its address (the one the kernel picked
-    /// when the spec asked for port 0); `spec.admin` holds it afterwards.
-    pub async fn admin_bound(&mut self) -> std::io::Result<std::net::SocketAddr> {
+    /// Asks `probe` every 20 ms until it answers, Envoy exits, or `BIND_WITHIN` passes.
+    async fn wait_for<T, F: Future<Output = Option<T>>>(
+        &mut self,
+        what: &str,
+        mut probe: impl FnMut() -> F,
+    ) -> std::io::Result<T> {
         let deadline = tokio::time::Instant::now() + BIND_WITHIN;
         let mut tick = tokio::time::interval(std::time::Duration::from_millis(20));
         loop {
             tick.tick().await;
-            // Envoy writes the file once the admin listener is bound.
-            if let Ok(text) = std::fs::read_to_string(&self.admin_path)
-                && let Ok(addr) = text.trim().parse()
-            {
-                self.spec.admin = addr;
-                return Ok(addr);
+            if let Some(found) = probe().await {
+                return Ok(found);
             }
             if let Some(e) = self.died() {
                 return Err(e);
             }
             if tokio::time::Instant::now() > deadline {
                 return Err(std::io::Error::other(format!(
-                    "envoy {} bound no admin address in {BIND_WITHIN:?}",
+                    "envoy {} {what} in {BIND_WITHIN:?}",
                     self.spec.id
                 )));
             }
         }
     }
 
+    /// Waits until the admin API listens and returns its address (the one the kernel picked
+    /// when the spec asked for port 0); `spec.admin` holds it afterwards.
+    pub async fn admin_bound(&mut self) -> std::io::Result<std::net::SocketAddr> {
+        let path = self.admin_path.clone();
+        // Envoy writes the file once the admin listener is bound.
+        let read = || {
+            let text = std::fs::read_to_string(&path).ok();
+            async move { text?.trim().parse().ok() }
+        };
+        let addr = self.wait_for("bound no admin address", read).await?;
+        self.spec.admin = addr;
+        Ok(addr)
+    }
+
     /// Waits until the listener the control plane sent is bound and returns its address (the
     /// kernel's pick when the spec's `listen` has port 0); `spec.listen` holds it afterwards.
     pub async fn listener_bound(&mut self) -> std::io::Result<std::net::SocketAddr> {
         let admin = format!("http://{}", self.admin_bound().await?);
-        let deadline = tokio::time::Instant::now() + BIND_WITHIN;
-        let mut tick = tokio::time::interval(std::time::Duration::from_millis(20));
-        loop {
-            tick.tick().await;
-            if let Some(addr) = listener_address(&admin).await {
-                self.spec.listen = addr;
-                return Ok(addr);
-            }
-            if let Some(e) = self.died() {
-                return Err(e);
-            }
-            if tokio::time::Instant::now() > deadline {
-                return Err(std::io::Error::other(format!(
-                    "envoy {} got no listener in {BIND_WITHIN:?}",
-                    self.spec.id
-                )));
-            }
-        }
+        let addr = self
+            .wait_for("got no listener", || listener_address(&admin))
+            .await?;
+        self.spec.listen = addr;
+        Ok(addr)
     }
 
     /// Whether it is still running (it may have died on a bad config or been killed).
