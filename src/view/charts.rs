@@ -94,22 +94,10 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
     }
     let header = [
         "CLUSTER", "RQ/S", "TREND", "2XX/S", "5XX/S", "P50ms", "P99ms", "CX", "EJ",
-    ]
-    .map(String::from)
-    .to_vec();
-    table::render(
-        frame,
-        table_area,
-        theme,
-        TableSpec {
-            header,
-            rows,
-            selected: Some(list.selected.saturating_sub(start)),
-            marked: vec![],
-            key_column: 0,
-            optional: vec![3, 5, 2],
-        },
-    );
+    ];
+    let selected_row = list.selected.saturating_sub(start);
+    let spec = TableSpec::unmarked(&header, rows, selected_row, 0, &[3, 5, 2]);
+    table::render(frame, table_area, theme, spec);
     if let Some(c) = selected {
         render_detail(planes, theme, frame, detail, c, &hosts, clock);
     }

@@ -54,22 +54,9 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
             None,
         ));
     }
-    let header = ["SEVERITY", "CODE", "OBJECT", "MESSAGE", "FILE:LINE"]
-        .map(String::from)
-        .to_vec();
-    table::render(
-        frame,
-        table_area,
-        theme,
-        TableSpec {
-            header,
-            rows,
-            selected: Some(list.selected - start),
-            marked: vec![],
-            key_column: 2,
-            optional: vec![4],
-        },
-    );
+    let header = ["SEVERITY", "CODE", "OBJECT", "MESSAGE", "FILE:LINE"];
+    let spec = TableSpec::unmarked(&header, rows, list.selected - start, 2, &[4]);
+    table::render(frame, table_area, theme, spec);
     // The whole message of the selected finding, wrapped, with where to fix it.
     if let Some(RowId::Finding(i)) = list.selected_row()
         && let Some(f) = state.findings.get(*i)

@@ -122,22 +122,10 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
         "ADMIN",
         "POLLED",
         "HOLDS",
-    ]
-    .map(String::from)
-    .to_vec();
-    table::render(
-        frame,
-        table_area,
-        theme,
-        TableSpec {
-            header,
-            rows,
-            selected: Some(list.selected.saturating_sub(start)),
-            marked: vec![],
-            key_column: 0,
-            optional: vec![9, 6, 7, 5],
-        },
-    );
+    ];
+    let selected_row = list.selected.saturating_sub(start);
+    let spec = TableSpec::unmarked(&header, rows, selected_row, 0, &[9, 6, 7, 5]);
+    table::render(frame, table_area, theme, spec);
     // Why the selected proxy is not in sync, or why its Envoy cannot be read.
     if let Some(RowId::Proxy(name)) = list.selected_row() {
         let mut why: Vec<String> = Vec::new();

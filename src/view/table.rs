@@ -51,6 +51,27 @@ pub fn fit(widths: &mut [usize], key: usize, avail: usize) {
     }
 }
 
+impl<'a> TableSpec<'a> {
+    /// A table without marks: its column names, the visible rows, the selected one within
+    /// them, the column that stays whole, and the columns a narrow terminal drops first.
+    pub fn unmarked(
+        header: &[&str],
+        rows: Vec<(Vec<Line<'a>>, Option<&'static str>)>,
+        selected: usize,
+        key_column: usize,
+        optional: &[usize],
+    ) -> Self {
+        TableSpec {
+            header: header.iter().map(|h| h.to_string()).collect(),
+            rows,
+            selected: Some(selected),
+            marked: vec![],
+            key_column,
+            optional: optional.to_vec(),
+        }
+    }
+}
+
 pub fn render(frame: &mut Frame, area: Rect, theme: &Theme, spec: TableSpec<'_>) {
     let block = Block::default()
         .borders(Borders::TOP)
