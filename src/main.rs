@@ -8,7 +8,7 @@ use meshdeck::config::{self, keymap::Keymap, theme::Theme};
 use meshdeck::io::manifests::load::load_all;
 use meshdeck::io::source::files::FileSource;
 use meshdeck::msg::Msg;
-use meshdeck::state::State;
+use meshdeck::state::{Config, State};
 use meshdeck::{app, demo, terminal, update};
 use std::path::PathBuf;
 use tokio::sync::mpsc;
@@ -334,24 +334,25 @@ async fn cluster_console(
             .clone()
             .unwrap_or_else(|| "(current context)".into())
     );
-    let mut state = State::new(label, args.readonly, keymap);
-    state.viewpoint.mesh = args.planes.mesh().map_err(|e| anyhow::anyhow!("{e}"))?;
-    state.config_errors = config_errors;
-    state.namespace = namespace.clone();
-    state.notice = Some(format!(
-        "edits go out as server-side apply (field manager meshdeck); :ctx NAME switches context{}",
-        if args.readonly {
-            "; --readonly: nothing is written"
-        } else {
-            ""
-        }
-    ));
+    let config = Config {
+        mesh: args.planes.mesh().map_err(|e| anyhow::anyhow!("{e}"))?,
+        config_errors,
+        namespace: namespace.clone(),
+        notice: Some(format!(
+            "edits go out as server-side apply (field manager meshdeck); :ctx NAME switches context{}",
+            if args.readonly {
+                "; --readonly: nothing is written"
+            } else {
+                ""
+            }
+        )),
+        cluster: Some((
+            target.context.clone().unwrap_or_default(),
+            namespace.is_some(),
+        )),
+        ..Config::new(label, args.readonly, keymap)
+    };
     let (tx, mut rx) = mpsc::channel::<Msg>(4096);
-    state.kube = Some(meshdeck::state::KubeView {
-        scoped: namespace.is_some(),
-        context: target.context.clone().unwrap_or_default(),
-        ..Default::default()
-    });
     let session = Session {
         target,
         namespace,
@@ -364,10 +365,6 @@ async fn cluster_console(
             return Ok(cli::EXIT_USAGE);
         }
     };
-    // Discovery may already be queued: apply it before the first frame.
-    while let Ok(msg) = rx.try_recv() {
-        update::update(&mut state, msg);
-    }
     let through = match cli::planes::through_cluster(&args.planes).await {
         Ok(c) => c,
         Err(e) => {
@@ -375,13 +372,21 @@ async fn cluster_console(
             return Ok(cli::EXIT_USAGE);
         }
     };
-    let planes = match start_planes(&args.planes, &through, None, &mut state, &tx) {
+    let (planes, start) = match start_planes(&args.planes, &through, None, &tx) {
         Ok(p) => p,
         Err(e) => {
             eprintln!("meshdeck: {e}");
             return Ok(cli::EXIT_USAGE);
         }
     };
+    let mut state = State::new(Config {
+        planes: start,
+        ..config
+    });
+    // Discovery may already be queued: apply it before the first frame.
+    while let Ok(msg) = rx.try_recv() {
+        update::update(&mut state, msg);
+    }
     update::init(&mut state);
     let mut term = terminal::enter()?;
     let result = app::run(
@@ -408,9 +413,14 @@ fn start_planes(
     args: &cli::planes::PlaneArgs,
     cluster: &cli::planes::ClusterPlanes,
     extra_metrics: Option<std::net::TcpListener>,
-    state: &mut State,
     tx: &mpsc::Sender<Msg>,
-) -> Result<Option<meshdeck::io::planes::PlaneLinks>, String> {
+) -> Result<
+    (
+        Option<meshdeck::io::planes::PlaneLinks>,
+        Option<meshdeck::state::PlanesStart>,
+    ),
+    String,
+> {
     let mut servers = args.xds_targets()?;
     servers.extend(cluster.xds.iter().cloned());
     let admins = cluster.admins.clone();
@@ -423,25 +433,26 @@ fn start_planes(
         (None, demo) => demo,
     };
     if servers.is_empty() && admins.is_empty() && metrics.is_none() {
-        return Ok(None);
+        return Ok((None, None));
     }
-    state.planes = meshdeck::state::planes::PlanesView::with_proxies(&admins);
+    let mut view = meshdeck::state::planes::PlanesView::with_proxies(&admins);
     // What the servers send is for the console node's namespace: see the registry from there
     // unless --view-namespace says otherwise.
-    state.planes.node_namespace = servers
+    view.node_namespace = servers
         .first()
         .map(|t| t.identity.node_namespace().to_string());
-    state.viewpoint.namespace = args
+    let view_namespace = args
         .view_namespace
         .clone()
-        .or_else(|| state.planes.node_namespace.clone());
-    if let Some(l) = &args.view_locality {
-        state.viewpoint.locality = Some(meshdeck::model::locality::Locality::parse(l));
-    }
+        .or_else(|| view.node_namespace.clone());
+    let view_locality = args
+        .view_locality
+        .as_deref()
+        .map(meshdeck::model::locality::Locality::parse);
     let configs = servers
         .into_iter()
         .map(|target| {
-            state.planes.control.insert(
+            view.control.insert(
                 target.label.clone(),
                 meshdeck::model::planes::control::ControlView {
                     server: target.label.clone(),
@@ -451,16 +462,18 @@ fn start_planes(
             meshdeck::io::xds::session::Config {
                 target,
                 protocol: args.protocol(),
-                locality: state.viewpoint.locality.clone(),
+                locality: view_locality.clone(),
                 syncz: true,
             }
         })
         .collect();
-    Ok(Some(meshdeck::io::planes::spawn(
-        configs,
-        metrics,
-        tx.clone(),
-    )))
+    let links = meshdeck::io::planes::spawn(configs, metrics, tx.clone());
+    let start = meshdeck::state::PlanesStart {
+        view,
+        view_namespace,
+        view_locality,
+    };
+    Ok((Some(links), Some(start)))
 }
 
 fn load_config(args: &ConsoleArgs) -> (Keymap, Theme, Vec<config::ConfigError>) {
@@ -490,19 +503,19 @@ async fn launch(
     tracing::info!(?roots, "starting the console");
     let source = FileSource::new(roots.clone(), args.readonly);
     let (keymap, theme, config_errors) = load_config(&args);
-    let mut state = State::new(label, args.readonly, keymap);
-    state.viewpoint.mesh = args.planes.mesh().map_err(|e| anyhow::anyhow!("{e}"))?;
-    state.config_errors = config_errors;
-    state.namespace = args.scope.namespace.clone();
-    state.notice = notice;
-    state.demo = mesh.is_some();
+    let config = Config {
+        mesh: args.planes.mesh().map_err(|e| anyhow::anyhow!("{e}"))?,
+        config_errors,
+        namespace: args.scope.namespace.clone(),
+        notice,
+        demo: mesh.is_some(),
+        ..Config::new(label, args.readonly, keymap)
+    };
     let (files, errors) = load_all(&roots);
     if let Some(e) = errors.first() {
         anyhow::bail!("{e}");
     }
     let (tx, rx) = mpsc::channel::<Msg>(1024);
-    update::update(&mut state, Msg::FilesLoaded(files));
-    update::init(&mut state);
     let _watcher = match meshdeck::io::manifests::watch::spawn(roots.clone(), tx.clone()) {
         Ok(w) => Some(w),
         Err(e) => {
@@ -523,10 +536,16 @@ async fn launch(
         through.admins.extend(m.admin_targets().await);
         demo_metrics = m.metrics_listener.take();
     }
-    let planes = match start_planes(&args.planes, &through, demo_metrics, &mut state, &tx) {
+    let (planes, start) = match start_planes(&args.planes, &through, demo_metrics, &tx) {
         Ok(p) => p,
         Err(e) => anyhow::bail!("{e}"),
     };
+    let mut state = State::new(Config {
+        planes: start,
+        ..config
+    });
+    update::update(&mut state, Msg::FilesLoaded(files));
+    update::init(&mut state);
     let demo_tx = mesh.map(|m| m.attach(tx.clone()));
     let mut term = terminal::enter()?;
     let routes = app::Routes {

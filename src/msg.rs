@@ -5,6 +5,13 @@ use crate::io::source::{Applied, ApplyError, FieldEdit};
 use ratatui::crossterm::event::KeyEvent;
 use std::path::PathBuf;
 
+/// How a status line message reads: news, or something to act on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Level {
+    Info,
+    Error,
+}
+
 #[derive(Debug)]
 pub enum Msg {
     Key(KeyEvent),
@@ -20,7 +27,7 @@ pub enum Msg {
     /// Requests per second each endpoint (by address) served, per proxy, from the demo's load.
     Traffic(crate::state::Traffic),
     /// Something a background task wants the user to see (a proxy died, a VM changed).
-    Event(crate::state::Level, String),
+    Event(Level, String),
     /// The Kubernetes source: a synced kind, an object event, or a connection change.
     Kube(crate::io::kube::KubeEvent),
     /// What an xDS server sends the console, and its sync status of every proxy.

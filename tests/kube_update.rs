@@ -21,7 +21,11 @@ fn entries(text: &str) -> Vec<meshdeck::model::store::Entry> {
 }
 
 fn cluster_state() -> State {
-    let mut s = State::new("cluster fake".into(), true, Keymap::load(None, None).0);
+    let mut s = State::new(meshdeck::state::Config::new(
+        "cluster fake",
+        true,
+        Keymap::load(None, None).0,
+    ));
     let versions = Kind::ALL
         .iter()
         .map(|k| (*k, Some("v1".to_string())))

@@ -500,7 +500,11 @@ async fn pods_selected_by_a_service_entry_are_its_endpoints() {
         None,
         tx,
     ));
-    let mut state = State::new("fake".into(), false, Keymap::load(None, None).0);
+    let mut state = State::new(meshdeck::state::Config::new(
+        "fake",
+        false,
+        Keymap::load(None, None).0,
+    ));
     let mut synced = 0;
     while synced < 3 {
         let ev = next_kube(&mut rx).await;

@@ -579,12 +579,11 @@ fn the_filter_vm_12_keeps_exactly_the_entries_whose_name_has_it() {
     use meshdeck::io::manifests::{load::into_store, parse::parse_text};
     let text = meshdeck::cli::bench::generate(10_000, 100);
     let parsed = parse_text(std::path::Path::new("bench.yaml"), &text);
-    let mut s = meshdeck::state::State::new(
-        "bench".into(),
-        false,
-        meshdeck::config::keymap::Keymap::load(None, None).0,
-    );
-    s.store = into_store(vec![parsed]);
+    let keymap = meshdeck::config::keymap::Keymap::load(None, None).0;
+    let mut s = meshdeck::state::State::new(meshdeck::state::Config {
+        store: into_store(vec![parsed]),
+        ..meshdeck::state::Config::new("bench", false, keymap)
+    });
     meshdeck::update::init(&mut s);
     typed(&mut s, "2/vm-12");
     let rows = &s.list().unwrap().rows;

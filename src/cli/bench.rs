@@ -8,7 +8,7 @@ use crate::io::manifests::parse::parse_text;
 use crate::model::object::{Kind, Object};
 use crate::model::store::Entry;
 use crate::msg::Msg;
-use crate::state::{Screen, State};
+use crate::state::{Config, Screen, State};
 use crate::update;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
@@ -96,20 +96,18 @@ pub fn run(sizes: &[usize], out: &mut dyn Write) -> i32 {
         );
         drop(text);
 
-        let mut state = State::new("bench".into(), false, Keymap::load(None, None).0);
-        state.store = store;
+        let mut state = State::new(Config {
+            store,
+            ..Config::new("bench", false, Keymap::load(None, None).0)
+        });
         update::init(&mut state);
+        let t = Instant::now();
+        let findings = crate::model::lint::run(&state.store);
         let _ = writeln!(
             out,
             "lint, whole registry       {:>10.1} ms ({} findings)",
-            {
-                let t = Instant::now();
-                let f = crate::model::lint::run(&state.store);
-                let d = t.elapsed();
-                state.findings = f;
-                d.as_secs_f64() * 1e3
-            },
-            state.findings.len()
+            t.elapsed().as_secs_f64() * 1e3,
+            findings.len()
         );
 
         // One-object update: change the weight and labels of an existing entry, re-index it.

@@ -8,7 +8,7 @@ use crate::config::theme::Theme;
 use crate::io::kube::{KubeEvent, client, watch};
 use crate::model::object::Kind;
 use crate::msg::Msg;
-use crate::state::State;
+use crate::state::{Config, State};
 use crate::testing::apiserver::FakeApiServer;
 use crate::update;
 use kube::Client;
@@ -81,7 +81,7 @@ async fn sync(
     theme: &Theme,
     term: &mut Terminal<TestBackend>,
 ) -> anyhow::Result<SyncRun> {
-    let mut state = State::new("bench".into(), true, Keymap::load(None, None).0);
+    let mut state = State::new(Config::new("bench", true, Keymap::load(None, None).0));
     update::init(&mut state);
     let (tx, mut rx) = mpsc::channel(4096);
     let t = Instant::now();

@@ -1,11 +1,13 @@
 //! Plain data: everything the console knows. Only `update` changes it; views borrow it.
 
+pub mod config;
 pub mod derived;
 pub mod edit;
 pub mod list;
 pub mod planes;
 pub mod search;
 
+pub use config::{Config, PlanesStart};
 pub use edit::{EditFocus, EditSession, EditStage, EditTarget, PreviewRow};
 pub use list::{ListView, RowId, Screen};
 
@@ -29,11 +31,7 @@ pub enum Mode {
     Filter,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Level {
-    Info,
-    Error,
-}
+pub use crate::msg::Level;
 
 /// The cluster connection as the status bar shows it.
 #[derive(Debug, Default, Clone)]
@@ -199,17 +197,39 @@ pub struct State {
 }
 
 impl State {
-    pub fn new(source_label: String, readonly: bool, keymap: Keymap) -> State {
+    pub fn new(config: Config) -> State {
+        let Config {
+            source_label,
+            readonly,
+            keymap,
+            config_errors,
+            mesh,
+            namespace,
+            notice,
+            demo,
+            cluster,
+            planes,
+            store,
+        } = config;
+        let mut viewpoint = Viewpoint {
+            mesh,
+            ..Viewpoint::default()
+        };
+        let planes = planes.map_or_else(planes::PlanesView::default, |p| {
+            viewpoint.namespace = p.view_namespace;
+            viewpoint.locality = p.view_locality;
+            p.view
+        });
         State {
-            store: Store::new(),
+            store,
             findings: Vec::new(),
             findings_generation: u64::MAX,
             files: BTreeMap::new(),
             source_label,
-            notice: None,
+            notice,
             readonly,
-            namespace: None,
-            viewpoint: Viewpoint::default(),
+            namespace,
+            viewpoint,
             screens: vec![Screen::List(crate::model::object::Kind::ServiceEntry)],
             lists: HashMap::new(),
             search: HashMap::new(),
@@ -222,20 +242,24 @@ impl State {
             in_flight: BTreeMap::new(),
             next_request: 1,
             status: None,
-            config_errors: Vec::new(),
+            config_errors,
             keymap,
             pending_keys: Vec::new(),
             show_help: false,
             help_scroll: 0,
             viewport: (80, 24),
             quit: false,
-            demo: false,
+            demo,
             traffic: None,
-            kube: None,
+            kube: cluster.map(|(context, scoped)| KubeView {
+                context,
+                scoped,
+                ..Default::default()
+            }),
             pending: Vec::new(),
             stale_rows: false,
             last_lint: None,
-            planes: planes::PlanesView::default(),
+            planes,
         }
     }
 

@@ -18,7 +18,11 @@ use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use std::path::{Path, PathBuf};
 
 pub fn state_on(roots: &[PathBuf], readonly: bool) -> State {
-    let mut state = State::new("files: test".into(), readonly, Keymap::load(None, None).0);
+    let mut state = State::new(meshdeck::state::Config::new(
+        "files: test",
+        readonly,
+        Keymap::load(None, None).0,
+    ));
     let (files, errors) = load_all(roots);
     assert!(errors.is_empty(), "{errors:?}");
     update::update(&mut state, Msg::FilesLoaded(files));

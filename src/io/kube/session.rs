@@ -7,8 +7,7 @@ use super::client::{self, Target};
 use super::event::KubeEvent;
 use super::{audit, discovery, watch};
 use crate::io::source::Source;
-use crate::msg::{Cmd, Msg};
-use crate::state::Level;
+use crate::msg::{Cmd, Level, Msg};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 

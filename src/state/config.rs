@@ -1,0 +1,59 @@
+//! What the console starts with: everything the start-up (main, a benchmark, a test) decides
+//! before the first message. `State::new` takes it whole, so nothing outside `update` writes a
+//! field of `State`.
+
+use crate::config::ConfigError;
+use crate::config::keymap::Keymap;
+use crate::model::locality::Locality;
+use crate::model::store::Store;
+use crate::model::visibility::Mesh;
+
+pub struct Config {
+    /// What the title bar says the registry comes from.
+    pub source_label: String,
+    pub readonly: bool,
+    pub keymap: Keymap,
+    /// Broken keymap or theme files, named in the status bar.
+    pub config_errors: Vec<ConfigError>,
+    /// `--mesh-config`: the mesh defaults the viewpoint's visibility follows.
+    pub mesh: Mesh,
+    /// `-n`: the namespace shown (None: all).
+    pub namespace: Option<String>,
+    /// The first screen's hint.
+    pub notice: Option<String>,
+    /// Running as `meshdeck demo`: the demo keys work and traffic is observed.
+    pub demo: bool,
+    /// On a cluster: its context, and whether the watchers cover one namespace only.
+    pub cluster: Option<(String, bool)>,
+    /// The planes watched, when an xDS server or Envoys are configured.
+    pub planes: Option<PlanesStart>,
+    /// A registry already loaded (benchmarks); the sources fill it otherwise.
+    pub store: Store,
+}
+
+/// The planes at start: the Envoys polled and the viewpoint the control plane's answers are for.
+pub struct PlanesStart {
+    pub view: super::planes::PlanesView,
+    /// The viewpoint's namespace: `--view-namespace`, else the console node's.
+    pub view_namespace: Option<String>,
+    pub view_locality: Option<Locality>,
+}
+
+impl Config {
+    /// Defaults for everything but the label, `--readonly` and the keymap.
+    pub fn new(source_label: impl Into<String>, readonly: bool, keymap: Keymap) -> Config {
+        Config {
+            source_label: source_label.into(),
+            readonly,
+            keymap,
+            config_errors: Vec::new(),
+            mesh: Mesh::default(),
+            namespace: None,
+            notice: None,
+            demo: false,
+            cluster: None,
+            planes: None,
+            store: Store::new(),
+        }
+    }
+}

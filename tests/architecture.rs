@@ -1,0 +1,87 @@
+//! The house rules ARCHITECTURE.md states, checked on the source text: who may change State,
+//! which layers may import which, and that keys come from the keymap.
+
+use std::path::{Path, PathBuf};
+
+fn rust_files(dir: &str) -> Vec<(PathBuf, String)> {
+    let mut out = Vec::new();
+    let mut stack = vec![PathBuf::from(dir)];
+    while let Some(d) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.extension().is_some_and(|x| x == "rs") {
+                let text = std::fs::read_to_string(&p).unwrap();
+                out.push((p, text));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+fn offenders(files: &[(PathBuf, String)], bad: impl Fn(&str) -> bool) -> Vec<String> {
+    files
+        .iter()
+        .flat_map(|(p, text)| {
+            text.lines()
+                .enumerate()
+                .filter(|(_, l)| !l.trim_start().starts_with("//") && bad(l))
+                .map(move |(i, l)| format!("{}:{}: {}", p.display(), i + 1, l.trim()))
+        })
+        .collect()
+}
+
+#[test]
+fn only_update_writes_state() {
+    // The places that hold a `State` by value or `&mut`: the loop, the start-up, the benches.
+    let mut files = rust_files("src/cli");
+    for f in ["src/app.rs", "src/main.rs"] {
+        files.push((f.into(), std::fs::read_to_string(f).unwrap()));
+    }
+    let write = regex::Regex::new(
+        r"\b(state|s\.state)\.[a-z_]+(\.[a-z_]+)*\s*(=[^=>]|\+=|-=)|\b(state|s\.state)\.[a-z_]+\.(push|insert|clear|remove|retain|extend|take)\(",
+    )
+    .unwrap();
+    let found = offenders(&files, |l| write.is_match(l));
+    assert!(
+        found.is_empty(),
+        "State written outside update:\n{}",
+        found.join("\n")
+    );
+}
+
+#[test]
+fn update_and_view_do_not_import_each_other_and_io_never_names_state() {
+    let rules: [(&str, &str); 3] = [
+        ("src/view", "crate::update"),
+        ("src/update", "crate::view"),
+        ("src/io", "crate::state"),
+    ];
+    for (dir, forbidden) in rules {
+        let found = offenders(&rust_files(dir), |l| l.contains(forbidden));
+        assert!(
+            found.is_empty(),
+            "{dir} imports {forbidden}:\n{}",
+            found.join("\n")
+        );
+    }
+}
+
+#[test]
+fn no_key_is_matched_by_hand_in_update() {
+    // A typed character is text, not a binding; every other key comes from keymaps/*.toml.
+    let found = offenders(&rust_files("src/update"), |l| {
+        l.contains("KeyCode::") && !l.contains("KeyCode::Char(c)")
+    });
+    assert!(
+        found.is_empty(),
+        "keys matched outside the keymap:\n{}",
+        found.join("\n")
+    );
+    assert!(Path::new("keymaps/default.toml").exists());
+}
