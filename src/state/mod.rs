@@ -14,13 +14,13 @@ pub use list::{ListView, RowId, Screen};
 use crate::config::ConfigError;
 use crate::config::key::Key;
 use crate::config::keymap::Keymap;
-use crate::io::manifests::parse::LoadError;
-use crate::io::source::Applied;
+use crate::model::edit::Applied;
 use crate::model::endpoint::ServiceEndpoints;
 use crate::model::lint::Finding;
 use crate::model::object::ObjectKey;
 use crate::model::share::Viewpoint;
 use crate::model::store::Store;
+use crate::msg::files::LoadError;
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 
@@ -38,7 +38,7 @@ pub use crate::msg::Level;
 pub struct KubeView {
     pub context: String,
     pub versions: BTreeMap<crate::model::object::Kind, String>,
-    pub states: BTreeMap<crate::model::object::Kind, crate::io::kube::ConnState>,
+    pub states: BTreeMap<crate::model::object::Kind, crate::msg::kube::ConnState>,
     /// Namespace names, once listed (None: unknown or not allowed).
     pub namespaces: Option<std::collections::BTreeSet<String>>,
     /// The watchers cover one namespace (-n), so `:ns` moves them instead of filtering.
@@ -59,7 +59,7 @@ pub struct Down {
 impl KubeView {
     /// One line: `ctx prod: watching 5/5`, or what is wrong, worst first.
     pub fn summary(&self) -> (bool, String) {
-        use crate::io::kube::ConnState::*;
+        use crate::msg::kube::ConnState::*;
         if let Some(d) = &self.down {
             let ago = d.since.elapsed().map(|d| d.as_secs()).unwrap_or(0);
             let at = if d.server.is_empty() {
@@ -111,7 +111,7 @@ impl KubeView {
     pub fn is_stale(&self, kind: crate::model::object::Kind) -> bool {
         matches!(
             self.states.get(&kind),
-            Some(crate::io::kube::ConnState::Retrying { .. })
+            Some(crate::msg::kube::ConnState::Retrying { .. })
         )
     }
 }
@@ -188,7 +188,7 @@ pub struct State {
     /// Set when the registry came from a cluster.
     pub kube: Option<KubeView>,
     /// Edits the API server accepted that the watch has not delivered yet: shown as pending.
-    pub pending: Vec<crate::io::source::FieldEdit>,
+    pub pending: Vec<crate::model::edit::FieldEdit>,
     /// Rows to rebuild on the next tick (after a burst of watch events).
     pub stale_rows: bool,
     pub last_lint: Option<std::time::Instant>,

@@ -1,7 +1,6 @@
 //! What the console knows of the control and data planes: one view per xDS server, the sync
 //! status per proxy, the Envoys the user can open, and the edit being followed through them.
 
-use crate::io::envoy::poll::PollTarget;
 use crate::model::endpoint::Endpoint;
 use crate::model::planes::control::{ControlView, ProxySync};
 use crate::model::planes::data::HostSeries;
@@ -11,6 +10,7 @@ use crate::model::planes::series::{self, Series};
 use crate::model::planes::stats::{Metric, ProxyStats, StatsSource};
 use crate::model::planes::verify::Verify;
 use crate::model::planes::{HostKey, Planes};
+use crate::msg::data::PollTarget;
 use std::collections::BTreeMap;
 
 #[derive(Debug, Default)]

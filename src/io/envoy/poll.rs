@@ -5,58 +5,13 @@ use super::admin::{self, Clusters};
 use crate::model::locality::Locality;
 use crate::model::planes::HostKey;
 use crate::model::planes::data::{EnvoyClusters, HostState, unix_ms};
-use crate::model::planes::stats::{Readings, StatsSource};
+use crate::model::planes::stats::StatsSource;
 use std::time::{Duration, Instant, SystemTime};
 use tokio::sync::{mpsc, watch};
 
 pub const INTERVAL: Duration = Duration::from_secs(1);
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PollTarget {
-    pub name: String,
-    /// `http://HOST:PORT` of the admin listener.
-    pub admin: String,
-    /// Where to read Prometheus text instead of the admin's `/stats` (15090, 15020).
-    pub prometheus: Option<String>,
-    /// The clusters whose stats to read too (charts on screen); none: only `/clusters`.
-    pub stats: Vec<String>,
-}
-
-impl PollTarget {
-    pub fn new(name: impl Into<String>, admin: impl Into<String>) -> PollTarget {
-        PollTarget {
-            name: name.into(),
-            admin: admin.into(),
-            prometheus: None,
-            stats: Vec::new(),
-        }
-    }
-}
-
-#[derive(Debug, Clone)]
-pub enum DataEvent {
-    Clusters {
-        proxy: String,
-        clusters: EnvoyClusters,
-        at: Instant,
-        wall: SystemTime,
-    },
-    Failed {
-        proxy: String,
-        error: String,
-    },
-    /// Cluster stats, polled or pushed; `at_ms` is Unix time.
-    Stats {
-        proxy: String,
-        source: StatsSource,
-        at_ms: u64,
-        readings: Readings,
-    },
-    StatsFailed {
-        proxy: String,
-        error: String,
-    },
-}
+pub use crate::msg::data::{DataEvent, PollTarget};
 
 /// `/clusters?format=json` → what the model compares. Hosts without a socket address (pipes)
 /// are left out.

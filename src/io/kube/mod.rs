@@ -8,7 +8,6 @@ pub mod audit;
 pub mod client;
 pub mod discovery;
 pub mod error;
-pub mod event;
 pub mod forward;
 pub mod istiod;
 pub mod list;
@@ -19,4 +18,4 @@ pub mod warnings;
 pub mod watch;
 pub mod watched;
 
-pub use event::{ConnState, KubeEvent};
+pub use crate::msg::kube::{ConnState, KubeEvent};

@@ -1,7 +1,7 @@
 //! Namespace names, so that `:ns` can say when a namespace does not exist at all.
 
-use super::event::KubeEvent;
 use crate::msg::Msg;
+use crate::msg::kube::KubeEvent;
 use futures::StreamExt;
 use k8s_openapi::api::core::v1::Namespace;
 use kube::Client;

@@ -1,10 +1,10 @@
 //! Pods, for the ServiceEntries whose workloadSelector selects them: watched like the Istio
 //! kinds (buffered initial list, then events), kept as the few fields an endpoint needs.
 
-use super::event::{ConnState, KubeEvent};
 use crate::model::object::Kind;
 use crate::model::pod::Pod;
 use crate::msg::Msg;
+use crate::msg::kube::{ConnState, KubeEvent};
 use futures::StreamExt;
 use k8s_openapi::api::core::v1::Pod as KubePod;
 use kube::Client;

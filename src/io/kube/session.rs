@@ -4,9 +4,9 @@
 
 use super::apply::KubeSource;
 use super::client::{self, Target};
-use super::event::KubeEvent;
 use super::{audit, discovery, watch};
 use crate::io::source::Source;
+use crate::msg::kube::KubeEvent;
 use crate::msg::{Cmd, Level, Msg};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;

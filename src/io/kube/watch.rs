@@ -2,11 +2,11 @@
 //! so the screen swaps at once and never shows half a list; later events are sent one by one.
 
 use super::discovery::{GROUP, plural};
-use super::event::{ConnState, KubeEvent};
 use super::watched::Watched;
 use crate::model::object::Kind;
 use crate::model::store::Store;
 use crate::msg::Msg;
+use crate::msg::kube::{ConnState, KubeEvent};
 use futures::StreamExt;
 use kube::Client;
 use kube::api::{Api, ApiResource, GroupVersionKind};

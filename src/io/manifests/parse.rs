@@ -4,30 +4,9 @@ use super::documents::{self, DocSpan};
 use super::yaml_tree;
 use crate::model::object::{Object, ObjectError};
 use crate::model::store::{Entry, Origin};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LoadError {
-    pub file: PathBuf,
-    pub line: usize,
-    pub message: String,
-}
-
-impl std::fmt::Display for LoadError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}:{}: {}", self.file.display(), self.line, self.message)
-    }
-}
-
-#[derive(Debug, Clone, Default)]
-pub struct ParsedFile {
-    pub path: PathBuf,
-    pub entries: Vec<Entry>,
-    pub errors: Vec<LoadError>,
-    /// Documents of other kinds (Namespaces, Deployments...): not ours, not errors.
-    pub skipped: usize,
-    pub revision: String,
-}
+pub use crate::msg::files::{LoadError, ParsedFile};
 
 /// A short content hash: the file's revision, compared before writing.
 pub fn revision_of(text: &str) -> String {

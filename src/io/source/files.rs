@@ -2,10 +2,10 @@
 //! refusing when the file changed on disk since meshdeck read it.
 
 use super::Source;
-use super::edit::{Applied, ApplyError, Change, FieldEdit, FieldError};
 use crate::io::manifests::atomic_write;
 use crate::io::manifests::parse::{parse_text, revision_of};
 use crate::io::manifests::scalar_edit::{NewValue, set_scalar};
+use crate::model::edit::{Applied, ApplyError, Change, FieldEdit, FieldError};
 use crate::model::validate::check_locality;
 use std::collections::BTreeMap;
 use std::path::PathBuf;

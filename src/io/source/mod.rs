@@ -2,10 +2,9 @@
 //! API implements the same trait. Applying is asynchronous and may come back with a conflict or
 //! field errors, which the edit form shows next to the field.
 
-pub mod edit;
 pub mod files;
 
-pub use edit::{Applied, ApplyError, Change, FieldEdit, FieldError, WriteMode};
+pub use crate::model::edit::{Applied, ApplyError, Change, FieldEdit, FieldError, WriteMode};
 
 use std::future::Future;
 

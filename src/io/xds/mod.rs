@@ -5,7 +5,6 @@
 //! through `XdsEvent`s only.
 
 pub mod decode;
-pub mod event;
 pub mod identity;
 pub mod node;
 pub mod session;
@@ -13,5 +12,5 @@ pub mod stream;
 pub mod syncz;
 pub mod target;
 
-pub use event::XdsEvent;
+pub use crate::msg::xds::XdsEvent;
 pub use target::{Target, Tls};

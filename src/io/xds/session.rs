@@ -4,13 +4,13 @@
 //! console's identity is reported as refused, with what the refusal means, and asked again
 //! only when the token changes (or once a minute).
 
-use super::event::XdsEvent;
 use super::identity::Identity;
 use super::stream::{End, Protocol, Stream};
 use super::syncz;
 use super::target::Target;
 use crate::model::locality::Locality;
 use crate::model::planes::control::Connection;
+use crate::msg::xds::XdsEvent;
 use envoy_types::pb::envoy::config::core::v3::Node;
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant, SystemTime};

@@ -3,10 +3,10 @@
 //! follows the names the console wants. Returns when the stream ends, with why.
 
 use super::decode::{self, CLUSTER, ENDPOINT, Endpoints};
-use super::event::XdsEvent;
 use super::target::Target;
 use crate::io::error_chain;
 use crate::model::planes::control::{Connection, SentCluster};
+use crate::msg::xds::XdsEvent;
 use envoy_types::pb::envoy::config::core::v3::Node;
 use envoy_types::pb::envoy::service::discovery::v3::aggregated_discovery_service_client::AggregatedDiscoveryServiceClient;
 use envoy_types::pb::envoy::service::discovery::v3::{

@@ -1,10 +1,10 @@
 //! istiod's `istio.io/debug/syncz` as a client: one ClientConfig per connected proxy with the
 //! status of each xDS type, polled on its own stream about once a second.
 
-use super::event::XdsEvent;
 use super::stream::{client, outbound, status_text};
 use super::target::Target;
 use crate::model::planes::control::{ProxySync, TypeSync};
+use crate::msg::xds::XdsEvent;
 use envoy_types::pb::envoy::config::core::v3::Node;
 use envoy_types::pb::envoy::service::discovery::v3::DiscoveryRequest;
 use envoy_types::pb::envoy::service::status::v3::{ClientConfig, ConfigStatus};

@@ -1,7 +1,12 @@
 //! Everything that reaches `update`: input, and what background tasks report.
 
-use crate::io::manifests::parse::ParsedFile;
-use crate::io::source::{Applied, ApplyError, FieldEdit};
+pub mod data;
+pub mod files;
+pub mod kube;
+pub mod xds;
+
+use crate::model::edit::{Applied, ApplyError, FieldEdit};
+use files::ParsedFile;
 use ratatui::crossterm::event::KeyEvent;
 use std::path::PathBuf;
 
@@ -29,11 +34,11 @@ pub enum Msg {
     /// Something a background task wants the user to see (a proxy died, a VM changed).
     Event(Level, String),
     /// The Kubernetes source: a synced kind, an object event, or a connection change.
-    Kube(crate::io::kube::KubeEvent),
+    Kube(kube::KubeEvent),
     /// What an xDS server sends the console, and its sync status of every proxy.
-    Xds(crate::io::xds::XdsEvent),
+    Xds(xds::XdsEvent),
     /// What an Envoy's admin API answered (or that it did not).
-    Data(crate::io::envoy::poll::DataEvent),
+    Data(data::DataEvent),
     /// Periodic: deferred work (rows after a burst of events, lint) is done here.
     Tick,
     /// A source answered request `id`.
