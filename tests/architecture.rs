@@ -94,3 +94,31 @@ fn no_key_is_matched_by_hand_in_update() {
     );
     assert!(Path::new("keymaps/default.toml").exists());
 }
+
+#[test]
+fn no_struct_in_state_has_more_than_twelve_public_fields() {
+    let field = regex::Regex::new(r"^\s+pub [a-z_]+:").unwrap();
+    let mut too_big = Vec::new();
+    for (path, text) in rust_files("src/state") {
+        let mut current: Option<(String, usize)> = None;
+        for line in text.lines() {
+            if let Some(name) = line
+                .strip_prefix("pub struct ")
+                .and_then(|r| r.split([' ', '{', '<', '(']).next())
+            {
+                current = Some((name.to_string(), 0));
+            } else if line.starts_with('}') {
+                if let Some((name, n)) = current.take()
+                    && n > 12
+                {
+                    too_big.push(format!("{}: {name} has {n}", path.display()));
+                }
+            } else if let Some((_, n)) = current.as_mut()
+                && field.is_match(line)
+            {
+                *n += 1;
+            }
+        }
+    }
+    assert!(too_big.is_empty(), "{}", too_big.join("\n"));
+}

@@ -122,7 +122,7 @@ fn connection_state_is_shown_and_stale_kinds_are_marked() {
             }),
         );
     }
-    s.notice = None;
+    s.ui.notice = None;
     let text = screen(&s, 160, 48);
     assert!(text.contains("ctx fake: watching 5/5"), "{text}");
     let since = SystemTime::now() - Duration::from_secs(42);
@@ -169,7 +169,7 @@ fn a_forbidden_patch_turns_editing_off_for_that_kind() {
         }),
     );
     update(&mut s, Msg::Tick);
-    s.readonly = false;
+    s.setup.readonly = false;
     let cmds = typed(&mut s, "2e\x08\x0855\n\n");
     let [meshdeck::msg::Cmd::Apply { id, .. }] = cmds.as_slice() else {
         panic!("{cmds:?}")
@@ -186,9 +186,9 @@ fn a_forbidden_patch_turns_editing_off_for_that_kind() {
     typed(&mut s, "\x1b");
     assert!(screen(&s, 160, 48).contains("EDIT FORBIDDEN"));
     assert!(typed(&mut s, "e").is_empty());
-    assert!(s.edit.is_none());
+    assert!(s.edits.form.is_none());
     assert!(
-        matches!(&s.status, Some((meshdeck::state::Level::Error, m)) if m.contains("editing WorkloadEntries is off"))
+        matches!(&s.ui.status, Some((meshdeck::state::Level::Error, m)) if m.contains("editing WorkloadEntries is off"))
     );
 }
 
@@ -196,7 +196,7 @@ fn a_forbidden_patch_turns_editing_off_for_that_kind() {
 fn pods_show_as_endpoints_and_are_not_edited_here() {
     use meshdeck::model::pod::Pod;
     let mut s = cluster_state();
-    s.readonly = false;
+    s.setup.readonly = false;
     let se = "apiVersion: networking.istio.io/v1\nkind: ServiceEntry\nmetadata: {name: api, namespace: ns1}\nspec:\n  hosts: [api.ns1]\n  resolution: STATIC\n  ports: [{number: 80, name: http}]\n  workloadSelector: {labels: {app: api}}\n";
     update(
         &mut s,
@@ -222,7 +222,7 @@ fn pods_show_as_endpoints_and_are_not_edited_here() {
     );
     assert!(typed(&mut s, "e").is_empty());
     assert!(
-        matches!(&s.status, Some((meshdeck::state::Level::Error, m)) if m.contains("pod api-7d9 is not edited here"))
+        matches!(&s.ui.status, Some((meshdeck::state::Level::Error, m)) if m.contains("pod api-7d9 is not edited here"))
     );
 }
 
@@ -235,9 +235,9 @@ fn ns_refuses_a_namespace_the_cluster_does_not_have() {
     );
     typed(&mut s, ":ns nope\n");
     assert!(
-        matches!(&s.status, Some((meshdeck::state::Level::Error, m)) if m.contains("namespace nope does not exist"))
+        matches!(&s.ui.status, Some((meshdeck::state::Level::Error, m)) if m.contains("namespace nope does not exist"))
     );
-    assert_eq!(s.namespace, None, "nothing changed");
+    assert_eq!(s.ui.namespace, None, "nothing changed");
     typed(&mut s, ":ns shop\n");
-    assert_eq!(s.namespace.as_deref(), Some("shop"));
+    assert_eq!(s.ui.namespace.as_deref(), Some("shop"));
 }

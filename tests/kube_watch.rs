@@ -513,9 +513,10 @@ async fn pods_selected_by_a_service_entry_are_its_endpoints() {
         }
         meshdeck::update::update(&mut state, Msg::Kube(ev));
     }
-    assert_eq!(state.store.pod_count(), 3);
+    assert_eq!(state.registry.store.pod_count(), 3);
     let se = ObjectKey::new(Kind::ServiceEntry, "ns1", "svc1");
-    let d = meshdeck::model::endpoint::derive(&state.store, &se, &Default::default()).unwrap();
+    let d =
+        meshdeck::model::endpoint::derive(&state.registry.store, &se, &Default::default()).unwrap();
     let eps = &d.ports[0].endpoints;
     let pods: Vec<_> = eps
         .iter()
@@ -543,7 +544,8 @@ async fn pods_selected_by_a_service_entry_are_its_endpoints() {
             break;
         }
     }
-    let d = meshdeck::model::endpoint::derive(&state.store, &se, &Default::default()).unwrap();
+    let d =
+        meshdeck::model::endpoint::derive(&state.registry.store, &se, &Default::default()).unwrap();
     assert!(
         d.ports[0]
             .endpoints

@@ -107,8 +107,8 @@ fn filter_and_readonly() {
 #[test]
 fn broken_user_config_is_named_in_the_status_bar() {
     let mut s = example_state();
-    s.notice = None;
-    s.config_errors.push(meshdeck::config::ConfigError {
+    s.ui.notice = None;
+    s.setup.config_errors.push(meshdeck::config::ConfigError {
         file: "/home/me/.config/meshdeck/keymap.toml".into(),
         line: 3,
         message: "key \"q\" is bound to both quit and edit".into(),
@@ -156,7 +156,7 @@ fn with_planes(s: &mut State) {
     use meshdeck::model::planes::{HostKey, cluster_name};
     use std::collections::BTreeMap;
     use std::time::{Duration, Instant, SystemTime};
-    let d = s.endpoints.clone().expect("an Endpoints screen");
+    let d = s.registry.endpoints.clone().expect("an Endpoints screen");
     let cluster = cluster_name(d.ports[0].port_number, &d.hosts[0]);
     let eps = &d.ports[0].endpoints;
     assert!(eps.len() >= 3, "{eps:#?}");

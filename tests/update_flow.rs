@@ -51,7 +51,9 @@ fn commands_switch_screens_and_namespaces() {
     typed(&mut s, ":ns legacy\n:se\n");
     assert_eq!(s.list().unwrap().rows.len(), 2);
     typed(&mut s, ":nosuch\n");
-    assert!(matches!(&s.status, Some((Level::Error, m)) if m.contains("unknown command :nosuch")));
+    assert!(
+        matches!(&s.ui.status, Some((Level::Error, m)) if m.contains("unknown command :nosuch"))
+    );
     typed(&mut s, ":ns all\n");
     assert_eq!(s.list().unwrap().rows.len(), 4);
 }
@@ -90,16 +92,16 @@ fn enter_drills_down_and_esc_comes_back() {
 fn a_weight_edit_is_validated_previewed_confirmed_and_sent() {
     let mut s = example_state();
     typed(&mut s, "2e\x08\x08-5");
-    let e = s.edit.as_ref().unwrap();
-    assert!(e.weight_error.as_ref().unwrap().contains("negative"));
+    let e = s.edits.form.as_ref().unwrap();
+    assert!(e.field_errors.weight.as_ref().unwrap().contains("negative"));
     assert!(
         typed(&mut s, "\n").is_empty(),
         "enter with an error sends nothing"
     );
-    assert_eq!(s.edit.as_ref().unwrap().stage, EditStage::Editing);
+    assert_eq!(s.edits.form.as_ref().unwrap().stage, EditStage::Editing);
     typed(&mut s, "\x08\x0830");
-    let e = s.edit.as_ref().unwrap();
-    assert!(e.weight_error.is_none());
+    let e = s.edits.form.as_ref().unwrap();
+    assert!(e.field_errors.weight.is_none());
     let vm1 = e
         .preview
         .iter()
@@ -113,7 +115,7 @@ fn a_weight_edit_is_validated_previewed_confirmed_and_sent() {
         typed(&mut s, "\n").is_empty(),
         "first enter only asks to confirm"
     );
-    assert_eq!(s.edit.as_ref().unwrap().stage, EditStage::Confirm);
+    assert_eq!(s.edits.form.as_ref().unwrap().stage, EditStage::Confirm);
     let cmds = typed(&mut s, "\n");
     let [Cmd::Apply { id, edits }] = cmds.as_slice() else {
         panic!("{cmds:?}")
@@ -141,7 +143,7 @@ fn a_weight_edit_is_validated_previewed_confirmed_and_sent() {
             result: Ok(applied),
         },
     );
-    assert!(s.edit.is_none());
+    assert!(s.edits.form.is_none());
     let undo = typed(&mut s, "u");
     let [Cmd::Apply { edits, .. }] = undo.as_slice() else {
         panic!("{undo:?}")
@@ -179,10 +181,13 @@ fn a_rejected_edit_keeps_the_input_and_shows_why() {
             result: Err(err),
         },
     );
-    let e = s.edit.as_ref().expect("form stays open");
+    let e = s.edits.form.as_ref().expect("form stays open");
     assert_eq!(e.stage, EditStage::Editing);
     assert_eq!(e.locality_text(), "us-east1/zz");
-    assert_eq!(e.locality_error.as_deref(), Some("zone zz does not exist"));
+    assert_eq!(
+        e.field_errors.locality.as_deref(),
+        Some("zone zz does not exist")
+    );
     let cmds = typed(&mut s, "\n\n");
     let [Cmd::Apply { id, .. }] = cmds.as_slice() else {
         panic!("{cmds:?}")
@@ -199,7 +204,8 @@ fn a_rejected_edit_keeps_the_input_and_shows_why() {
         },
     );
     assert!(
-        s.edit
+        s.edits
+            .form
             .as_ref()
             .unwrap()
             .source_error
@@ -215,7 +221,7 @@ fn bulk_edit_splits_weights_across_marked_entries() {
     typed(&mut s, "2  ");
     assert_eq!(s.list().unwrap().marked.len(), 2);
     typed(&mut s, "e");
-    let e = s.edit.as_ref().unwrap();
+    let e = s.edits.form.as_ref().unwrap();
     assert_eq!(e.weight_text(), "70/20");
     for _ in 0..5 {
         typed(&mut s, "\x08");
@@ -277,8 +283,8 @@ fn inline_endpoints_are_editable_from_the_endpoints_screen() {
 fn readonly_never_opens_the_form_nor_undoes() {
     let mut s = state_on(&[PathBuf::from("examples/registry")], true);
     assert!(typed(&mut s, "2e").is_empty());
-    assert!(s.edit.is_none());
-    assert!(matches!(&s.status, Some((Level::Error, m)) if m.contains("read-only")));
+    assert!(s.edits.form.is_none());
+    assert!(matches!(&s.ui.status, Some((Level::Error, m)) if m.contains("read-only")));
     assert!(typed(&mut s, "u").is_empty());
 }
 
@@ -308,6 +314,7 @@ fn reloading_a_file_replaces_its_objects() {
         Msg::FilesLoaded(vec![meshdeck::io::manifests::load::load_file(&path)]),
     );
     let names: Vec<_> = s
+        .registry
         .store
         .keys(Kind::WorkloadEntry)
         .map(|k| k.name.clone())
@@ -317,7 +324,7 @@ fn reloading_a_file_replaces_its_objects() {
             && !names.contains(&"payments-vm-3".to_string())
     );
     update(&mut s, Msg::FileRemoved(path));
-    assert_eq!(s.store.count(Kind::ServiceEntry), 3);
+    assert_eq!(s.registry.store.count(Kind::ServiceEntry), 3);
 }
 
 /// With planes configured: the screens decide what is subscribed and polled, and an applied
@@ -368,8 +375,8 @@ fn an_applied_edit_is_followed_through_the_planes() {
         },
     );
     // A server warning stays in view, in the error style.
-    let Some((meshdeck::state::Level::Error, text)) = &s.status else {
-        panic!("{:?}", s.status)
+    let Some((meshdeck::state::Level::Error, text)) = &s.ui.status else {
+        panic!("{:?}", s.ui.status)
     };
     assert!(
         text.contains("the API server warned: unknown field \"spec.wieght\""),
@@ -605,16 +612,16 @@ fn ctrl(c: char) -> Msg {
 #[test]
 fn the_vim_keymap_remaps_the_form_and_the_command_line() {
     let mut s = example_state();
-    s.keymap = meshdeck::config::keymap::Keymap::load(Some("vim"), None).0;
+    s.setup.keymap = meshdeck::config::keymap::Keymap::load(Some("vim"), None).0;
     typed(&mut s, "2e");
-    let focus = |s: &meshdeck::state::State| s.edit.as_ref().map(|e| e.focus);
+    let focus = |s: &meshdeck::state::State| s.edits.form.as_ref().map(|e| e.focus);
     assert_eq!(focus(&s), Some(meshdeck::state::EditFocus::Weight));
     update(&mut s, ctrl('n'));
     assert_eq!(focus(&s), Some(meshdeck::state::EditFocus::Locality));
     update(&mut s, ctrl('p'));
     assert_eq!(focus(&s), Some(meshdeck::state::EditFocus::Weight));
     typed(&mut s, "\x1b");
-    assert!(s.edit.is_none());
+    assert!(s.edits.form.is_none());
     // The default keymap leaves ctrl-n alone in the form: nothing moves.
     let mut d = example_state();
     typed(&mut d, "2e");
@@ -623,9 +630,9 @@ fn the_vim_keymap_remaps_the_form_and_the_command_line() {
     // The command line: ctrl-n completes under vim, ctrl-h deletes a character.
     typed(&mut s, ":lin");
     update(&mut s, ctrl('n'));
-    assert_eq!(s.input, "lint ");
+    assert_eq!(s.ui.input, "lint ");
     update(&mut s, ctrl('h'));
-    assert_eq!(s.input, "lint");
+    assert_eq!(s.ui.input, "lint");
     typed(&mut s, "\n");
     assert_eq!(s.screen(), &Screen::Problems);
 }
@@ -635,26 +642,26 @@ fn tab_completes_commands_and_namespaces_and_ctrl_w_deletes_a_word() {
     let mut s = example_state();
     typed(&mut s, ":pro\t");
     assert_eq!(
-        s.input, "pro",
+        s.ui.input, "pro",
         "problem, problems, proxies, proxy: the common part"
     );
     assert!(
-        matches!(&s.status, Some((Level::Info, m)) if m.contains("problems") && m.contains("proxies")),
+        matches!(&s.ui.status, Some((Level::Info, m)) if m.contains("problems") && m.contains("proxies")),
         "{:?}",
-        s.status
+        s.ui.status
     );
     typed(&mut s, "x\t");
-    assert_eq!(s.input, "prox");
+    assert_eq!(s.ui.input, "prox");
     typed(&mut s, "ie\t");
-    assert_eq!(s.input, "proxies ");
+    assert_eq!(s.ui.input, "proxies ");
     update(&mut s, ctrl('w'));
-    assert_eq!(s.input, "");
+    assert_eq!(s.ui.input, "");
     typed(&mut s, "ns le\t");
-    assert_eq!(s.input, "ns legacy ");
+    assert_eq!(s.ui.input, "ns legacy ");
     typed(&mut s, "\n:se\n");
     assert_eq!(s.list().unwrap().rows.len(), 2);
     typed(&mut s, ":zz\t");
-    assert!(matches!(&s.status, Some((Level::Error, m)) if m.contains("nothing completes")));
+    assert!(matches!(&s.ui.status, Some((Level::Error, m)) if m.contains("nothing completes")));
 }
 
 #[test]
@@ -692,12 +699,12 @@ fn sorting_services_derives_each_once_per_store_change_not_per_key() {
     let mut s = state_on(std::slice::from_ref(&root), false);
     typed(&mut s, "1ssssss");
     assert_eq!(s.list().unwrap().sort_column, 6, "ENDPOINTS");
-    let sorted = s.derived.derivations;
+    let sorted = s.registry.derived.derivations;
     assert_eq!(sorted, 4, "one derivation per service");
     typed(&mut s, "/a\x08p\n");
     typed(&mut s, "S");
     assert_eq!(
-        s.derived.derivations, sorted,
+        s.registry.derived.derivations, sorted,
         "filtering and reversing derive nothing"
     );
     // A changed registry: derived again, once.
@@ -708,5 +715,5 @@ fn sorting_services_derives_each_once_per_store_change_not_per_key() {
         Msg::FilesLoaded(vec![meshdeck::io::manifests::load::load_file(&path)]),
     );
     update(&mut s, Msg::Tick);
-    assert_eq!(s.derived.derivations, 2 * sorted);
+    assert_eq!(s.registry.derived.derivations, 2 * sorted);
 }

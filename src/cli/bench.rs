@@ -102,7 +102,7 @@ pub fn run(sizes: &[usize], out: &mut dyn Write) -> i32 {
         });
         update::init(&mut state);
         let t = Instant::now();
-        let findings = crate::model::lint::run(&state.store);
+        let findings = crate::model::lint::run(&state.registry.store);
         let _ = writeln!(
             out,
             "lint, whole registry       {:>10.1} ms ({} findings)",
@@ -119,7 +119,7 @@ pub fn run(sizes: &[usize], out: &mut dyn Write) -> i32 {
                     .labels
                     .insert("app".into(), format!("svc-{}", n % ses));
             }
-            state.store.upsert(e);
+            state.registry.store.upsert(e);
         }
         let _ = writeln!(
             out,
@@ -152,7 +152,7 @@ pub fn run(sizes: &[usize], out: &mut dyn Write) -> i32 {
             "filter per keystroke       {:>13} ({} of {} rows match {keys:?})",
             per(filter, keys.len()),
             shown,
-            state.store.count(Kind::WorkloadEntry)
+            state.registry.store.count(Kind::WorkloadEntry)
         );
         update::update(
             &mut state,
@@ -167,14 +167,14 @@ pub fn run(sizes: &[usize], out: &mut dyn Write) -> i32 {
                 Msg::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE)),
             );
         };
-        let before = state.derived.derivations;
+        let before = state.registry.derived.derivations;
         let t = Instant::now();
         press(&mut state, '1');
         for _ in 0..6 {
             press(&mut state, 's');
         }
         let first = t.elapsed();
-        let sorted = state.derived.derivations - before;
+        let sorted = state.registry.derived.derivations - before;
         press(&mut state, '/');
         let t = Instant::now();
         for c in "svc-1".chars() {
@@ -186,7 +186,7 @@ pub fn run(sizes: &[usize], out: &mut dyn Write) -> i32 {
             "sort services by ENDPOINTS  {:>12} to open and sort ({sorted} derivations), then {} per filter key ({} more)",
             per(first, 1),
             per(typing, 5),
-            state.derived.derivations - before - sorted
+            state.registry.derived.derivations - before - sorted
         );
         update::update(
             &mut state,

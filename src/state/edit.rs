@@ -38,6 +38,12 @@ pub struct PreviewRow {
     pub after: f64,
 }
 
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FieldErrors {
+    pub weight: Option<String>,
+    pub locality: Option<String>,
+}
+
 pub struct EditSession {
     pub targets: Vec<EditTarget>,
     pub focus: EditFocus,
@@ -45,8 +51,8 @@ pub struct EditSession {
     pub locality: TextArea<'static>,
     pub initial_weight: String,
     pub initial_locality: String,
-    pub weight_error: Option<String>,
-    pub locality_error: Option<String>,
+    /// What is wrong with each field's value, shown under it.
+    pub field_errors: FieldErrors,
     /// A conflict or rejection from the source: shown above the fields, the inputs are kept.
     pub source_error: Option<String>,
     pub preview: Vec<PreviewRow>,
@@ -67,6 +73,6 @@ impl EditSession {
         self.targets.len() > 1
     }
     pub fn has_errors(&self) -> bool {
-        self.weight_error.is_some() || self.locality_error.is_some()
+        self.field_errors.weight.is_some() || self.field_errors.locality.is_some()
     }
 }

@@ -3,33 +3,22 @@
 pub mod config;
 pub mod derived;
 pub mod edit;
+pub mod edits;
 pub mod list;
 pub mod planes;
+pub mod registry;
 pub mod search;
+pub mod setup;
+pub mod ui;
 
 pub use config::{Config, PlanesStart};
 pub use edit::{EditFocus, EditSession, EditStage, EditTarget, PreviewRow};
 pub use list::{ListView, RowId, Screen};
 
-use crate::config::ConfigError;
-use crate::config::key::Key;
-use crate::config::keymap::Keymap;
-use crate::model::edit::Applied;
-use crate::model::endpoint::ServiceEndpoints;
-use crate::model::lint::Finding;
-use crate::model::object::ObjectKey;
 use crate::model::share::Viewpoint;
-use crate::model::store::Store;
-use crate::msg::files::LoadError;
-use std::collections::{BTreeMap, HashMap};
-use std::path::PathBuf;
+use std::collections::BTreeMap;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Mode {
-    Normal,
-    Command,
-    Filter,
-}
+pub use ui::Mode;
 
 pub use crate::msg::Level;
 
@@ -141,59 +130,22 @@ impl Traffic {
     }
 }
 
-#[derive(Debug, Default, Clone)]
-pub struct FileInfo {
-    pub keys: Vec<ObjectKey>,
-    pub revision: String,
-    pub errors: Vec<LoadError>,
-}
+pub use registry::FileInfo;
 
+/// Everything the console knows, in parts each changed by its own update module.
 pub struct State {
-    pub store: Store,
-    pub findings: Vec<Finding>,
-    findings_generation: u64,
-    pub files: BTreeMap<PathBuf, FileInfo>,
-    pub source_label: String,
-    pub notice: Option<String>,
-    pub readonly: bool,
-    pub namespace: Option<String>,
+    pub registry: registry::Registry,
+    pub ui: ui::Ui,
+    pub edits: edits::Edits,
+    pub setup: setup::Setup,
+    /// Which proxy the endpoints, shares and drift are seen from.
     pub viewpoint: Viewpoint,
-    pub screens: Vec<Screen>,
-    pub lists: HashMap<Screen, ListView>,
-    pub search: HashMap<crate::model::object::Kind, search::SearchIndex>,
-    /// Endpoint counts and sort keys per store generation.
-    pub derived: derived::Derived,
-    /// Derived endpoints of the service on the Endpoints screen.
-    pub endpoints: Option<ServiceEndpoints>,
-    pub mode: Mode,
-    pub input: String,
-    pub edit: Option<EditSession>,
-    pub undo: Vec<Vec<Applied>>,
-    /// Edits sent to the source and not answered yet: id → what they do.
-    pub in_flight: BTreeMap<u64, (bool, String)>,
-    pub next_request: u64,
-    pub status: Option<(Level, String)>,
-    pub config_errors: Vec<ConfigError>,
-    pub keymap: Keymap,
-    pub pending_keys: Vec<Key>,
-    pub show_help: bool,
-    /// Lines scrolled down in the help.
-    pub help_scroll: u16,
-    /// The terminal's width and height, as the last resize said.
-    pub viewport: (u16, u16),
-    pub quit: bool,
-    /// Running as `meshdeck demo`: the demo keys work and traffic is observed.
-    pub demo: bool,
-    pub traffic: Option<Traffic>,
     /// Set when the registry came from a cluster.
     pub kube: Option<KubeView>,
-    /// Edits the API server accepted that the watch has not delivered yet: shown as pending.
-    pub pending: Vec<crate::model::edit::FieldEdit>,
-    /// Rows to rebuild on the next tick (after a burst of watch events).
-    pub stale_rows: bool,
-    pub last_lint: Option<std::time::Instant>,
     /// The control and data planes, when an xDS server or Envoys are configured.
     pub planes: planes::PlanesView,
+    /// Observed traffic (the demo's own counters).
+    pub traffic: Option<Traffic>,
 }
 
 impl State {
@@ -221,61 +173,41 @@ impl State {
             p.view
         });
         State {
-            store,
-            findings: Vec::new(),
-            findings_generation: u64::MAX,
-            files: BTreeMap::new(),
-            source_label,
-            notice,
-            readonly,
-            namespace,
+            registry: registry::Registry::new(store),
+            ui: ui::Ui::new(namespace, notice),
+            edits: edits::Edits::default(),
+            setup: setup::Setup {
+                source_label,
+                readonly,
+                demo,
+                keymap,
+                config_errors,
+            },
             viewpoint,
-            screens: vec![Screen::List(crate::model::object::Kind::ServiceEntry)],
-            lists: HashMap::new(),
-            search: HashMap::new(),
-            derived: derived::Derived::default(),
-            endpoints: None,
-            mode: Mode::Normal,
-            input: String::new(),
-            edit: None,
-            undo: Vec::new(),
-            in_flight: BTreeMap::new(),
-            next_request: 1,
-            status: None,
-            config_errors,
-            keymap,
-            pending_keys: Vec::new(),
-            show_help: false,
-            help_scroll: 0,
-            viewport: (80, 24),
-            quit: false,
-            demo,
-            traffic: None,
             kube: cluster.map(|(context, scoped)| KubeView {
                 context,
                 scoped,
                 ..Default::default()
             }),
-            pending: Vec::new(),
-            stale_rows: false,
-            last_lint: None,
             planes,
+            traffic: None,
         }
     }
 
     pub fn screen(&self) -> &Screen {
-        self.screens
+        self.ui
+            .screens
             .last()
             .unwrap_or(&Screen::List(crate::model::object::Kind::ServiceEntry))
     }
 
-    /// Rows a page of a list holds: the screen less the title, rule, header, hints and status.
-    pub fn page_size(&self) -> usize {
-        usize::from(self.viewport.1.saturating_sub(5)).max(1)
+    pub fn list(&self) -> Option<&ListView> {
+        self.ui.lists.get(self.screen())
     }
 
-    pub fn list(&self) -> Option<&ListView> {
-        self.lists.get(self.screen())
+    /// Rows a page of a list holds: the screen less the title, rule, header, hints and status.
+    pub fn page_size(&self) -> usize {
+        usize::from(self.ui.viewport.1.saturating_sub(5)).max(1)
     }
 
     /// The endpoint a row of the Endpoints screen points at.
@@ -284,7 +216,8 @@ impl State {
         port: usize,
         index: usize,
     ) -> Option<&crate::model::endpoint::Endpoint> {
-        self.endpoints
+        self.registry
+            .endpoints
             .as_ref()?
             .ports
             .get(port)?
@@ -292,19 +225,16 @@ impl State {
             .get(index)
     }
 
-    pub fn load_errors(&self) -> impl Iterator<Item = &LoadError> {
-        self.files.values().flat_map(|f| f.errors.iter())
+    pub fn load_errors(&self) -> impl Iterator<Item = &crate::msg::files::LoadError> {
+        self.registry.load_errors()
     }
 
     pub fn findings_outdated(&self) -> bool {
-        self.findings_generation != self.store.generation()
+        self.registry.findings_outdated()
     }
 
     /// Lint runs again only when the store moved on since the last run.
     pub fn refresh_findings(&mut self) {
-        if self.findings_generation != self.store.generation() {
-            self.findings = crate::model::lint::run_with(&self.store, &self.viewpoint.mesh);
-            self.findings_generation = self.store.generation();
-        }
+        self.registry.refresh_findings(&self.viewpoint.mesh);
     }
 }

@@ -10,16 +10,16 @@ use crate::state::{Level, Mode, RowId, Screen, State};
 
 pub fn run(state: &mut State, action: Action) -> Vec<Cmd> {
     match action {
-        Action::Quit => state.quit = true,
-        Action::Help => state.show_help = true,
+        Action::Quit => state.ui.quit = true,
+        Action::Help => state.ui.show_help = true,
         Action::Back => back(state),
         Action::CommandMode => {
-            state.mode = Mode::Command;
-            state.input.clear();
+            state.ui.mode = Mode::Command;
+            state.ui.input.clear();
         }
         Action::FilterMode => {
-            state.mode = Mode::Filter;
-            state.input = state.list().map(|l| l.filter.clone()).unwrap_or_default();
+            state.ui.mode = Mode::Filter;
+            state.ui.input = state.list().map(|l| l.filter.clone()).unwrap_or_default();
         }
         Action::Up => move_by(state, -1),
         Action::Down => move_by(state, 1),
@@ -73,7 +73,7 @@ pub fn run(state: &mut State, action: Action) -> Vec<Cmd> {
 /// and its locality (from syncz).
 fn view_from_proxy(state: &mut State) {
     let Some(RowId::Proxy(name)) = state.list().and_then(|l| l.selected_row()).cloned() else {
-        state.status = Some((
+        state.ui.status = Some((
             Level::Error,
             "select a proxy on the Proxies screen (6) first".into(),
         ));
@@ -86,7 +86,7 @@ fn view_from_proxy(state: &mut State) {
         .filter(|l| !l.is_empty())
         .map(crate::model::locality::Locality::parse);
     if namespace.is_none() && locality.is_none() {
-        state.status = Some((
+        state.ui.status = Some((
             Level::Error,
             format!("{name}: the control plane names no namespace or locality for it"),
         ));
@@ -96,7 +96,7 @@ fn view_from_proxy(state: &mut State) {
         state.viewpoint.namespace = namespace;
     }
     state.viewpoint.locality = locality;
-    state.status = Some((
+    state.ui.status = Some((
         Level::Info,
         format!(
             "endpoints, shares and drift seen as {name} sees them: {}",
@@ -110,7 +110,7 @@ fn view_from_proxy(state: &mut State) {
 fn selected_address(state: &State) -> Option<String> {
     match state.list()?.selected_row()? {
         RowId::Endpoint(p, e) => state.endpoint_at(*p, *e).map(|ep| ep.address.clone()),
-        RowId::Object(k) => match &state.store.get(k)?.object {
+        RowId::Object(k) => match &state.registry.store.get(k)?.object {
             crate::model::object::Object::WorkloadEntry(we) => we.spec.address.clone(),
             _ => None,
         },
@@ -119,15 +119,15 @@ fn selected_address(state: &State) -> Option<String> {
 }
 
 fn demo(state: &mut State, behaviour: Behaviour) -> Vec<Cmd> {
-    if !state.demo {
-        state.status = Some((
+    if !state.setup.demo {
+        state.ui.status = Some((
             Level::Error,
             "F/X/R drive the demo's VMs: run meshdeck demo".into(),
         ));
         return Vec::new();
     }
     let Some(address) = selected_address(state) else {
-        state.status = Some((
+        state.ui.status = Some((
             Level::Error,
             "select a WorkloadEntry or an endpoint first".into(),
         ));
@@ -138,13 +138,13 @@ fn demo(state: &mut State, behaviour: Behaviour) -> Vec<Cmd> {
         Behaviour::Errors => "answers 503",
         Behaviour::Healthy => "recovers",
     };
-    state.status = Some((Level::Info, format!("demo: {address} {what}")));
+    state.ui.status = Some((Level::Info, format!("demo: {address} {what}")));
     vec![Cmd::Demo { address, behaviour }]
 }
 
 fn move_by(state: &mut State, delta: isize) {
     let screen = state.screen().clone();
-    if let Some(l) = state.lists.get_mut(&screen) {
+    if let Some(l) = state.ui.lists.get_mut(&screen) {
         l.move_by(delta);
     }
 }
@@ -152,7 +152,7 @@ fn move_by(state: &mut State, delta: isize) {
 /// Esc: clear the filter first, then leave the screen, then the marks.
 fn back(state: &mut State) {
     let screen = state.screen().clone();
-    if let Some(l) = state.lists.get_mut(&screen) {
+    if let Some(l) = state.ui.lists.get_mut(&screen) {
         if !l.filter.is_empty() {
             l.filter.clear();
             rows::rebuild(state);
@@ -163,21 +163,21 @@ fn back(state: &mut State) {
             return;
         }
     }
-    if state.screens.len() > 1 {
-        state.screens.pop();
+    if state.ui.screens.len() > 1 {
+        state.ui.screens.pop();
         rows::rebuild(state);
     }
 }
 
 pub fn switch(state: &mut State, screen: Screen) {
-    state.screens.clear();
-    state.screens.push(screen);
+    state.ui.screens.clear();
+    state.ui.screens.push(screen);
     rows::rebuild(state);
 }
 
 pub fn push(state: &mut State, screen: Screen) {
     if state.screen() != &screen {
-        state.screens.push(screen);
+        state.ui.screens.push(screen);
     }
     rows::rebuild(state);
 }
@@ -185,7 +185,7 @@ pub fn push(state: &mut State, screen: Screen) {
 pub fn selected_object(state: &State) -> Option<crate::model::object::ObjectKey> {
     match state.list()?.selected_row()? {
         RowId::Object(k) => Some(k.clone()),
-        RowId::Finding(i) => state.findings.get(*i).and_then(|f| f.object()),
+        RowId::Finding(i) => state.registry.findings.get(*i).and_then(|f| f.object()),
         RowId::Endpoint(p, e) => state.endpoint_at(*p, *e).map(|ep| source_key(&ep.source)),
         RowId::Line(_) | RowId::Proxy(_) | RowId::Cluster(_) => None,
     }
@@ -201,12 +201,12 @@ fn open(state: &mut State) {
                 "pod {}/{} is shown as an endpoint only: kubectl describe pod -n {} {}",
                 key.namespace, key.name, key.namespace, key.name
             );
-            state.status = Some((Level::Info, what));
+            state.ui.status = Some((Level::Info, what));
             return;
         }
         (Screen::List(Kind::ServiceEntry), _) => Screen::Endpoints(key),
         (Screen::List(Kind::WorkloadEntry), _) => {
-            let se = state.store.selecting_ses(&key).next().cloned();
+            let se = state.registry.store.selecting_ses(&key).next().cloned();
             se.map_or(Screen::Yaml(key), Screen::Endpoints)
         }
         (Screen::List(Kind::DestinationRule), _)
@@ -226,13 +226,13 @@ fn mark(state: &mut State) {
         Screen::List(Kind::WorkloadEntry) | Screen::Endpoints(_)
     );
     if !editable {
-        state.status = Some((
+        state.ui.status = Some((
             Level::Error,
             "marking is for bulk edits: use it on WorkloadEntries or Endpoints".into(),
         ));
         return;
     }
-    if let Some(l) = state.lists.get_mut(&screen)
+    if let Some(l) = state.ui.lists.get_mut(&screen)
         && let Some(row) = l.selected_row().cloned()
     {
         if !l.marked.remove(&row) {
@@ -245,11 +245,11 @@ fn mark(state: &mut State) {
 fn sort(state: &mut State, reverse: bool) {
     let screen = state.screen().clone();
     let Screen::List(kind) = screen else {
-        state.status = Some((Level::Error, "sorting works on the object lists".into()));
+        state.ui.status = Some((Level::Error, "sorting works on the object lists".into()));
         return;
     };
     let columns = crate::present::cells::header(kind).len();
-    if let Some(l) = state.lists.get_mut(&screen) {
+    if let Some(l) = state.ui.lists.get_mut(&screen) {
         if reverse {
             l.sort_reverse = !l.sort_reverse;
         } else {

@@ -21,7 +21,7 @@ fn seen_from(state: &State) -> String {
 /// `:view`: which proxy the endpoints, shares and drift are seen from.
 fn view(state: &mut State, args: &str) {
     if args.trim().is_empty() {
-        state.status = Some((
+        state.ui.status = Some((
             Level::Info,
             format!(
                 "seen from {}; :view NS, :view REGION/ZONE, :view NS REGION/ZONE, :view - for the default",
@@ -31,7 +31,7 @@ fn view(state: &mut State, args: &str) {
         return;
     }
     let known = |ns: &str| {
-        state.store.namespaces().contains(ns)
+        state.registry.store.namespaces().contains(ns)
             || state.planes.syncs.iter().any(|p| p.namespace() == Some(ns))
     };
     match ViewChange::parse(args, &known) {
@@ -52,11 +52,11 @@ fn view(state: &mut State, args: &str) {
             }
         }
         Err(e) => {
-            state.status = Some((Level::Error, e));
+            state.ui.status = Some((Level::Error, e));
             return;
         }
     }
-    state.status = Some((
+    state.ui.status = Some((
         Level::Info,
         format!("endpoints, shares and drift seen from {}", seen_from(state)),
     ));
@@ -66,37 +66,37 @@ fn view(state: &mut State, args: &str) {
 pub fn on_action(state: &mut State, action: Action) -> Vec<Cmd> {
     match action {
         Action::LineCancel => {
-            if state.mode == Mode::Filter {
+            if state.ui.mode == Mode::Filter {
                 set_filter(state, String::new());
             }
-            state.mode = Mode::Normal;
-            state.input.clear();
+            state.ui.mode = Mode::Normal;
+            state.ui.input.clear();
         }
         Action::LineSubmit => {
-            let input = std::mem::take(&mut state.input);
-            let mode = std::mem::replace(&mut state.mode, Mode::Normal);
+            let input = std::mem::take(&mut state.ui.input);
+            let mode = std::mem::replace(&mut state.ui.mode, Mode::Normal);
             if mode == Mode::Command {
                 return run(state, input.trim());
             }
             set_filter(state, input);
         }
         Action::LineBackspace => {
-            state.input.pop();
+            state.ui.input.pop();
             typed(state);
         }
         Action::LineClear => {
-            state.input.clear();
+            state.ui.input.clear();
             typed(state);
         }
         Action::LineDeleteWord => {
-            let kept = state.input.trim_end().len();
-            let word_start = state.input[..kept]
+            let kept = state.ui.input.trim_end().len();
+            let word_start = state.ui.input[..kept]
                 .rfind(char::is_whitespace)
                 .map_or(0, |i| i + 1);
-            state.input.truncate(word_start);
+            state.ui.input.truncate(word_start);
             typed(state);
         }
-        Action::LineComplete if state.mode == Mode::Command => complete(state),
+        Action::LineComplete if state.ui.mode == Mode::Command => complete(state),
         _ => {}
     }
     Vec::new()
@@ -108,7 +108,7 @@ pub fn on_input(state: &mut State, ev: KeyEvent) -> Vec<Cmd> {
         && !ev.modifiers.contains(KeyModifiers::CONTROL)
         && !ev.modifiers.contains(KeyModifiers::ALT)
     {
-        state.input.push(c);
+        state.ui.input.push(c);
         typed(state);
     }
     Vec::new()
@@ -116,15 +116,15 @@ pub fn on_input(state: &mut State, ev: KeyEvent) -> Vec<Cmd> {
 
 /// The filter follows every change of its line.
 fn typed(state: &mut State) {
-    if state.mode == Mode::Filter {
-        set_filter(state, state.input.clone());
+    if state.ui.mode == Mode::Filter {
+        set_filter(state, state.ui.input.clone());
     }
 }
 
 /// `tab` on the command line: the command name, or a namespace for `:ns` and `:view`; the
 /// longest common part when several fit, and the candidates on the status line.
 fn complete(state: &mut State) {
-    let input = state.input.clone();
+    let input = state.ui.input.clone();
     let (head, word, candidates): (String, String, Vec<String>) =
         match input.split_once(char::is_whitespace) {
             None => (String::new(), input.clone(), Command::words()),
@@ -136,6 +136,7 @@ fn complete(state: &mut State) {
                     return;
                 }
                 let mut names: Vec<String> = state
+                    .registry
                     .store
                     .namespaces()
                     .into_iter()
@@ -155,9 +156,9 @@ fn complete(state: &mut State) {
     let fits: Vec<&String> = candidates.iter().filter(|c| c.starts_with(&word)).collect();
     match fits.as_slice() {
         [] => {
-            state.status = Some((Level::Error, format!("nothing completes {word:?}")));
+            state.ui.status = Some((Level::Error, format!("nothing completes {word:?}")));
         }
-        [one] => state.input = format!("{head}{one} "),
+        [one] => state.ui.input = format!("{head}{one} "),
         several => {
             let mut common = several[0].clone();
             for c in &several[1..] {
@@ -165,10 +166,10 @@ fn complete(state: &mut State) {
                     common.pop();
                 }
             }
-            state.input = format!("{head}{common}");
+            state.ui.input = format!("{head}{common}");
             let shown: Vec<&str> = several.iter().take(12).map(|s| s.as_str()).collect();
             let more = several.len().saturating_sub(shown.len());
-            state.status = Some((
+            state.ui.status = Some((
                 Level::Info,
                 format!(
                     "{}{}",
@@ -186,7 +187,7 @@ fn complete(state: &mut State) {
 
 fn set_filter(state: &mut State, text: String) {
     let screen = state.screen().clone();
-    state.lists.entry(screen).or_default().filter = text;
+    state.ui.lists.entry(screen).or_default().filter = text;
     rows::rebuild(state);
 }
 
@@ -202,7 +203,7 @@ pub fn run(state: &mut State, line: &str) -> Vec<Cmd> {
             .into_iter()
             .map(|c| format!(":{}", c.name()))
             .collect();
-        state.status = Some((
+        state.ui.status = Some((
             Level::Error,
             format!(
                 "unknown command :{word} — tab completes; {}",
@@ -212,11 +213,11 @@ pub fn run(state: &mut State, line: &str) -> Vec<Cmd> {
         return Vec::new();
     };
     match command {
-        Command::Quit => state.quit = true,
+        Command::Quit => state.ui.quit = true,
         Command::Problems => actions::switch(state, Screen::Problems),
         Command::Proxies => actions::switch(state, Screen::Proxies),
         Command::Charts => actions::switch(state, Screen::Charts),
-        Command::Help => state.show_help = true,
+        Command::Help => state.ui.show_help = true,
         Command::List(kind) => actions::switch(state, Screen::List(kind)),
         Command::Endpoints => {
             if let Some(key) =
@@ -224,7 +225,8 @@ pub fn run(state: &mut State, line: &str) -> Vec<Cmd> {
             {
                 actions::push(state, Screen::Endpoints(key));
             } else {
-                state.status = Some((Level::Error, "select a ServiceEntry first, then :ep".into()));
+                state.ui.status =
+                    Some((Level::Error, "select a ServiceEntry first, then :ep".into()));
             }
         }
         Command::Namespace => {
@@ -234,36 +236,39 @@ pub fn run(state: &mut State, line: &str) -> Vec<Cmd> {
                 && !matches!(n, "all" | "-A" | "*")
                 && !names.contains(n)
             {
-                state.status = Some((
+                state.ui.status = Some((
                     Level::Error,
                     format!("namespace {n} does not exist in this cluster"),
                 ));
                 return Vec::new();
             }
-            state.namespace = match arg {
+            state.ui.namespace = match arg {
                 None | Some("all") | Some("-A") | Some("*") => None,
                 Some(n) => Some(n.to_string()),
             };
             // A cluster session watching one namespace (-n) moves its watchers; otherwise
             // every namespace is already here and this is a filter.
             if state.kube.as_ref().is_some_and(|k| k.scoped) {
-                state.status = Some((
+                state.ui.status = Some((
                     Level::Info,
                     format!(
                         "watching namespace {}…",
-                        state.namespace.as_deref().unwrap_or("all")
+                        state.ui.namespace.as_deref().unwrap_or("all")
                     ),
                 ));
                 rows::rebuild(state);
-                return vec![Cmd::SwitchNamespace(state.namespace.clone())];
+                return vec![Cmd::SwitchNamespace(state.ui.namespace.clone())];
             }
             let known = arg.is_none_or(|n| {
-                matches!(n, "all" | "-A" | "*") || state.store.namespaces().contains(n)
+                matches!(n, "all" | "-A" | "*") || state.registry.store.namespaces().contains(n)
             });
-            state.status = Some(if known {
+            state.ui.status = Some(if known {
                 (
                     Level::Info,
-                    format!("namespace: {}", state.namespace.as_deref().unwrap_or("all")),
+                    format!(
+                        "namespace: {}",
+                        state.ui.namespace.as_deref().unwrap_or("all")
+                    ),
                 )
             } else {
                 (
@@ -278,7 +283,7 @@ pub fn run(state: &mut State, line: &str) -> Vec<Cmd> {
         }
         Command::Context => {
             if state.kube.is_none() {
-                state.status = Some((
+                state.ui.status = Some((
                     Level::Error,
                     ":ctx switches cluster contexts; this console is on files".into(),
                 ));
@@ -290,13 +295,13 @@ pub fn run(state: &mut State, line: &str) -> Vec<Cmd> {
                     .as_ref()
                     .map(|k| k.context.clone())
                     .unwrap_or_default();
-                state.status = Some((
+                state.ui.status = Some((
                     Level::Info,
                     format!("context {current}; :ctx NAME switches"),
                 ));
                 return Vec::new();
             };
-            state.status = Some((Level::Info, format!("switching to context {name}…")));
+            state.ui.status = Some((Level::Info, format!("switching to context {name}…")));
             return vec![Cmd::SwitchContext(name.to_string())];
         }
         Command::View => {

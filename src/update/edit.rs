@@ -47,7 +47,7 @@ fn targets_of(state: &State) -> Result<Vec<EndpointSource>, String> {
 
 fn target(state: &State, source: EndpointSource) -> Option<EditTarget> {
     let key = source_key(&source);
-    let entry = state.store.get(&key)?;
+    let entry = state.registry.store.get(&key)?;
     let spec = match (&entry.object, &source) {
         (Object::WorkloadEntry(we), _) => we.spec.clone(),
         (Object::ServiceEntry(se), EndpointSource::ServiceEntry { index, .. }) => {
@@ -76,8 +76,8 @@ fn input(text: &str) -> TextArea<'static> {
 }
 
 pub fn open(state: &mut State) -> Vec<Cmd> {
-    if state.readonly {
-        state.status = Some((
+    if state.setup.readonly {
+        state.ui.status = Some((
             Level::Error,
             "read-only: meshdeck was started with --readonly, edits are off".into(),
         ));
@@ -86,7 +86,7 @@ pub fn open(state: &mut State) -> Vec<Cmd> {
     let sources = match targets_of(state) {
         Ok(s) => s,
         Err(msg) => {
-            state.status = Some((Level::Error, msg));
+            state.ui.status = Some((Level::Error, msg));
             return Vec::new();
         }
     };
@@ -100,14 +100,14 @@ pub fn open(state: &mut State) -> Vec<Cmd> {
             .find_map(|t| k.no_write.get(&t.key.kind).map(|w| (t.key.kind, w.clone())))
     });
     if let Some((kind, why)) = forbidden {
-        state.status = Some((
+        state.ui.status = Some((
             Level::Error,
             format!("editing {} is off: the cluster said {why}", kind.plural()),
         ));
         return Vec::new();
     }
     if targets.is_empty() {
-        state.status = Some((
+        state.ui.status = Some((
             Level::Error,
             "the selected entry is gone; it may have been deleted".into(),
         ));
@@ -127,15 +127,14 @@ pub fn open(state: &mut State) -> Vec<Cmd> {
     } else {
         String::new()
     };
-    state.edit = Some(EditSession {
+    state.edits.form = Some(EditSession {
         targets,
         focus: EditFocus::Weight,
         weight: input(&weight),
         locality: input(&locality),
         initial_weight: weight,
         initial_locality: locality,
-        weight_error: None,
-        locality_error: None,
+        field_errors: Default::default(),
         source_error: None,
         preview: Vec::new(),
         stage: EditStage::Editing,
@@ -213,13 +212,13 @@ fn planned(session: &EditSession) -> Option<Vec<FieldEdit>> {
 fn validate(session: &mut EditSession) {
     let n = session.targets.len();
     let w = session.weight_text();
-    session.weight_error = if w == session.initial_weight {
+    session.field_errors.weight = if w == session.initial_weight {
         None
     } else {
         parse_weights(&w, n).err()
     };
     let l = session.locality_text();
-    session.locality_error = if l == session.initial_locality {
+    session.field_errors.locality = if l == session.initial_locality {
         None
     } else {
         check_locality(&l).err()
@@ -228,7 +227,7 @@ fn validate(session: &mut EditSession) {
 
 /// Shares of every endpoint of the affected services, before and after the planned edits.
 pub fn refresh_preview(state: &mut State) {
-    let Some(session) = state.edit.as_ref() else {
+    let Some(session) = state.edits.form.as_ref() else {
         return;
     };
     let edits = planned(session).unwrap_or_default();
@@ -236,7 +235,7 @@ pub fn refresh_preview(state: &mut State) {
     for t in &session.targets {
         match &t.source {
             EndpointSource::WorkloadEntry { .. } => {
-                services.extend(state.store.selecting_ses(&t.key).cloned())
+                services.extend(state.registry.store.selecting_ses(&t.key).cloned())
             }
             EndpointSource::ServiceEntry { .. } => {
                 services.insert(t.key.clone());
@@ -247,10 +246,10 @@ pub fn refresh_preview(state: &mut State) {
     let targets: BTreeSet<&EndpointSource> = session.targets.iter().map(|t| &t.source).collect();
     let mut rows = Vec::new();
     for se in &services {
-        let Some(before) = derive(&state.store, se, &state.viewpoint) else {
+        let Some(before) = derive(&state.registry.store, se, &state.viewpoint) else {
             continue;
         };
-        let policy = policy_for(&state.store, se);
+        let policy = policy_for(&state.registry.store, se);
         for port in &before.ports {
             let mut after = port.endpoints.clone();
             for ep in after.iter_mut() {
@@ -286,14 +285,14 @@ pub fn refresh_preview(state: &mut State) {
             }
         }
     }
-    if let Some(s) = state.edit.as_mut() {
+    if let Some(s) = state.edits.form.as_mut() {
         s.preview = rows;
     }
 }
 
 /// The layer the form's keys are looked up in now (None while a submission is out).
 pub fn layer(state: &State) -> Option<Layer> {
-    match state.edit.as_ref()?.stage {
+    match state.edits.form.as_ref()?.stage {
         EditStage::Submitting => None,
         EditStage::Confirm => Some(Layer::Confirm),
         EditStage::Editing => Some(Layer::Form),
@@ -302,7 +301,7 @@ pub fn layer(state: &State) -> Option<Layer> {
 
 /// A bound key of the form or of its confirmation.
 pub fn on_action(state: &mut State, action: Action) -> Vec<Cmd> {
-    let Some(session) = state.edit.as_mut() else {
+    let Some(session) = state.edits.form.as_mut() else {
         return Vec::new();
     };
     match (&session.stage, action) {
@@ -313,8 +312,8 @@ pub fn on_action(state: &mut State, action: Action) -> Vec<Cmd> {
         }
         (EditStage::Confirm, Action::ConfirmYes) => return submit(state),
         (EditStage::Editing, Action::FormCancel) => {
-            state.edit = None;
-            state.status = Some((Level::Info, "edit cancelled; nothing was written".into()));
+            state.edits.form = None;
+            state.ui.status = Some((Level::Info, "edit cancelled; nothing was written".into()));
         }
         (EditStage::Editing, Action::FormNextField | Action::FormPrevField) => {
             // Two fields: next and previous are the other one.
@@ -344,7 +343,7 @@ pub fn on_action(state: &mut State, action: Action) -> Vec<Cmd> {
 
 /// A key no binding of the form takes: it edits the focused field.
 pub fn on_input(state: &mut State, ev: KeyEvent) -> Vec<Cmd> {
-    let Some(session) = state.edit.as_mut() else {
+    let Some(session) = state.edits.form.as_mut() else {
         return Vec::new();
     };
     if session.stage != EditStage::Editing {
@@ -362,7 +361,7 @@ pub fn on_input(state: &mut State, ev: KeyEvent) -> Vec<Cmd> {
 }
 
 pub fn on_paste(state: &mut State, text: &str) -> Vec<Cmd> {
-    if let Some(session) = state.edit.as_mut()
+    if let Some(session) = state.edits.form.as_mut()
         && session.stage == EditStage::Editing
     {
         let area = match session.focus {
@@ -377,7 +376,7 @@ pub fn on_paste(state: &mut State, text: &str) -> Vec<Cmd> {
 }
 
 fn submit(state: &mut State) -> Vec<Cmd> {
-    let Some(session) = state.edit.as_mut() else {
+    let Some(session) = state.edits.form.as_mut() else {
         return Vec::new();
     };
     let Some(edits) = planned(session).filter(|e| !e.is_empty()) else {
@@ -390,26 +389,32 @@ fn submit(state: &mut State) -> Vec<Cmd> {
 
 /// Hands edits to the source, remembering what they do until it answers.
 fn send(state: &mut State, edits: Vec<FieldEdit>, is_undo: bool) -> Vec<Cmd> {
-    let id = state.next_request;
-    state.next_request += 1;
+    let id = state.edits.next_request;
+    state.edits.next_request += 1;
     let what = edits
         .iter()
         .map(FieldEdit::describe)
         .collect::<Vec<_>>()
         .join("; ");
     let verb = if is_undo { "undoing" } else { "applying" };
-    state.status = Some((Level::Info, format!("{verb}: {what}")));
-    state.in_flight.insert(id, (is_undo, what));
+    state.ui.status = Some((Level::Info, format!("{verb}: {what}")));
+    state.edits.in_flight.insert(
+        id,
+        crate::state::edits::InFlight {
+            undo: is_undo,
+            summary: what,
+        },
+    );
     vec![Cmd::Apply { id, edits }]
 }
 
 pub fn undo(state: &mut State) -> Vec<Cmd> {
-    if state.readonly {
-        state.status = Some((Level::Error, "read-only: nothing to undo".into()));
+    if state.setup.readonly {
+        state.ui.status = Some((Level::Error, "read-only: nothing to undo".into()));
         return Vec::new();
     }
-    let Some(last) = state.undo.pop() else {
-        state.status = Some((Level::Error, "nothing to undo".into()));
+    let Some(last) = state.edits.undo.pop() else {
+        state.ui.status = Some((Level::Error, "nothing to undo".into()));
         return Vec::new();
     };
     let edits: Vec<FieldEdit> = last
@@ -425,7 +430,11 @@ pub fn on_applied(
     id: u64,
     result: Result<Vec<Applied>, ApplyError>,
 ) -> Vec<Cmd> {
-    let Some((is_undo, what)) = state.in_flight.remove(&id) else {
+    let Some(crate::state::edits::InFlight {
+        undo: is_undo,
+        summary: what,
+    }) = state.edits.in_flight.remove(&id)
+    else {
         return Vec::new();
     };
     match result {
@@ -445,13 +454,13 @@ pub fn on_applied(
                         .map(|w| crate::io::kube::warnings::explain(w))
                 })
                 .collect();
-            state.pending.extend(api);
+            state.edits.pending.extend(api);
             super::planes::start_verify(state, &applied, &what);
             if !is_undo {
-                state.undo.push(applied);
-                state.edit = None;
+                state.edits.undo.push(applied);
+                state.edits.form = None;
             }
-            let more = match (is_undo, state.undo.len()) {
+            let more = match (is_undo, state.edits.undo.len()) {
                 (false, _) => "u undoes".to_string(),
                 (true, 0) => "nothing more to undo".to_string(),
                 (true, n) => format!("{n} more to undo"),
@@ -464,7 +473,7 @@ pub fn on_applied(
             };
             // A warning usually means part of the write was dropped: it stays in view (red)
             // until the next message, instead of scrolling away as "applied".
-            state.status = Some(if warnings.is_empty() {
+            state.ui.status = Some(if warnings.is_empty() {
                 (Level::Info, format!("{verb}: {what} ({more})"))
             } else {
                 (
@@ -481,7 +490,7 @@ pub fn on_applied(
             }
         }
         Err(err) => {
-            state.status = Some((
+            state.ui.status = Some((
                 Level::Error,
                 format!(
                     "{}: {err}",
@@ -494,22 +503,23 @@ pub fn on_applied(
             ));
             if let (ApplyError::Forbidden(msg), Some(kube)) = (&err, state.kube.as_mut()) {
                 for kind in state
-                    .edit
+                    .edits
+                    .form
                     .iter()
                     .flat_map(|s| s.targets.iter().map(|t| t.key.kind))
                 {
                     kube.no_write.insert(kind, msg.clone());
                 }
             }
-            if let Some(session) = state.edit.as_mut().filter(|_| !is_undo) {
+            if let Some(session) = state.edits.form.as_mut().filter(|_| !is_undo) {
                 session.stage = EditStage::Editing;
                 match &err {
                     ApplyError::Invalid(fields) => {
                         for f in fields {
                             if f.field.ends_with("weight") {
-                                session.weight_error = Some(f.message.clone());
+                                session.field_errors.weight = Some(f.message.clone());
                             } else if f.field.ends_with("locality") {
-                                session.locality_error = Some(f.message.clone());
+                                session.field_errors.locality = Some(f.message.clone());
                             } else {
                                 session.source_error = Some(format!("{}: {}", f.field, f.message));
                             }
@@ -533,7 +543,7 @@ pub fn on_applied(
 
 /// Whether the store now holds what a pending edit wrote.
 pub fn is_visible(state: &State, e: &FieldEdit) -> bool {
-    let Some(entry) = state.store.get(&e.object()) else {
+    let Some(entry) = state.registry.store.get(&e.object()) else {
         return true;
     };
     let spec = match (&entry.object, &e.target) {
@@ -552,17 +562,17 @@ pub fn is_visible(state: &State, e: &FieldEdit) -> bool {
 
 /// Pending edits the watch has now delivered are done: say so.
 pub fn confirm_pending(state: &mut State) {
-    if state.pending.is_empty() {
+    if state.edits.pending.is_empty() {
         return;
     }
-    let (seen, waiting): (Vec<_>, Vec<_>) = std::mem::take(&mut state.pending)
+    let (seen, waiting): (Vec<_>, Vec<_>) = std::mem::take(&mut state.edits.pending)
         .into_iter()
         .partition(|e| is_visible(state, e));
-    state.pending = waiting;
+    state.edits.pending = waiting;
     // An error or a server warning on screen outranks the news that an edit arrived.
-    if !seen.is_empty() && !matches!(state.status, Some((crate::state::Level::Error, _))) {
+    if !seen.is_empty() && !matches!(state.ui.status, Some((crate::state::Level::Error, _))) {
         let what: Vec<String> = seen.iter().map(|e| e.describe()).collect();
-        state.status = Some((
+        state.ui.status = Some((
             crate::state::Level::Info,
             format!("in the cluster: {}", what.join("; ")),
         ));

@@ -12,11 +12,11 @@ use ratatui::crossterm::event::{KeyEvent, KeyEventKind};
 
 /// The layer that has focus (None: keys are ignored, e.g. while an edit is being submitted).
 pub fn focus(state: &State) -> Option<Layer> {
-    if state.edit.is_some() {
+    if state.edits.form.is_some() {
         edit::layer(state)
-    } else if state.show_help {
+    } else if state.ui.show_help {
         Some(Layer::Help)
-    } else if state.mode != Mode::Normal {
+    } else if state.ui.mode != Mode::Normal {
         Some(Layer::Line)
     } else {
         Some(Layer::Normal)
@@ -28,18 +28,18 @@ pub fn on_key(state: &mut State, ev: KeyEvent) -> Vec<Cmd> {
         return Vec::new();
     }
     // The first-screen hint has been seen once a key is pressed.
-    state.notice = None;
+    state.ui.notice = None;
     let key = Key::from_event(&ev);
     if let Some(k) = key
-        && state.keymap.action_in(Layer::Global, k) == Some(Action::QuitAnywhere)
+        && state.setup.keymap.action_in(Layer::Global, k) == Some(Action::QuitAnywhere)
     {
-        state.quit = true;
+        state.ui.quit = true;
         return Vec::new();
     }
     let Some(layer) = focus(state) else {
         return Vec::new();
     };
-    let bound = key.and_then(|k| state.keymap.action_in(layer, k));
+    let bound = key.and_then(|k| state.setup.keymap.action_in(layer, k));
     match layer {
         Layer::Form | Layer::Confirm => match bound {
             Some(a) => edit::on_action(state, a),
@@ -66,28 +66,28 @@ pub fn on_key(state: &mut State, ev: KeyEvent) -> Vec<Cmd> {
 fn help(state: &mut State, action: Action) {
     match action {
         Action::HelpClose => {
-            state.show_help = false;
-            state.help_scroll = 0;
+            state.ui.show_help = false;
+            state.ui.help_scroll = 0;
         }
-        Action::HelpDown => state.help_scroll = state.help_scroll.saturating_add(1),
-        Action::HelpUp => state.help_scroll = state.help_scroll.saturating_sub(1),
+        Action::HelpDown => state.ui.help_scroll = state.ui.help_scroll.saturating_add(1),
+        Action::HelpUp => state.ui.help_scroll = state.ui.help_scroll.saturating_sub(1),
         _ => {}
     }
 }
 
 /// Lists and screens: sequences (`g g`) wait for their next key.
 fn normal(state: &mut State, key: Key) -> Vec<Cmd> {
-    state.pending_keys.push(key);
-    match state.keymap.lookup(&state.pending_keys) {
+    state.ui.pending_keys.push(key);
+    match state.setup.keymap.lookup(&state.ui.pending_keys) {
         Lookup::Action(a) => {
-            state.pending_keys.clear();
+            state.ui.pending_keys.clear();
             actions::run(state, a)
         }
         Lookup::Prefix => Vec::new(),
         Lookup::None => {
-            state.pending_keys.clear();
+            state.ui.pending_keys.clear();
             // The key may start a new sequence of its own.
-            if let Lookup::Action(a) = state.keymap.lookup(&[key]) {
+            if let Lookup::Action(a) = state.setup.keymap.lookup(&[key]) {
                 return actions::run(state, a);
             }
             Vec::new()

@@ -23,7 +23,7 @@ pub fn on_event(state: &mut State, ev: KubeEvent) {
         }
         KubeEvent::Discovered { context, versions } => {
             view.down = None;
-            state.source_label = format!("cluster {context}");
+            state.setup.source_label = format!("cluster {context}");
             if view.context != context {
                 view.states.clear();
                 view.versions.clear();
@@ -56,23 +56,23 @@ pub fn on_event(state: &mut State, ev: KubeEvent) {
                 .iter()
                 .map(|p| (p.namespace.clone(), p.name.clone()))
                 .collect();
-            for (ns, name) in state.store.pod_ids() {
+            for (ns, name) in state.registry.store.pod_ids() {
                 if !keep.contains(&(ns.clone(), name.clone())) {
-                    state.store.remove_pod(&ns, &name);
+                    state.registry.store.remove_pod(&ns, &name);
                 }
             }
             for p in pods {
-                state.store.upsert_pod(p);
+                state.registry.store.upsert_pod(p);
             }
-            state.stale_rows = true;
+            state.registry.stale_rows = true;
         }
         KubeEvent::PodUpsert(p) => {
-            state.store.upsert_pod(p);
-            state.stale_rows = true;
+            state.registry.store.upsert_pod(p);
+            state.registry.stale_rows = true;
         }
         KubeEvent::PodDelete { namespace, name } => {
-            state.store.remove_pod(&namespace, &name);
-            state.stale_rows = true;
+            state.registry.store.remove_pod(&namespace, &name);
+            state.registry.stale_rows = true;
         }
         KubeEvent::WriteDenied(kinds) => {
             for (kind, why) in kinds {
@@ -81,10 +81,10 @@ pub fn on_event(state: &mut State, ev: KubeEvent) {
         }
         KubeEvent::Resetting => {
             clear_registry(state);
-            state.stale_rows = true;
+            state.registry.stale_rows = true;
         }
         KubeEvent::NamespaceSwitched(ns) => {
-            state.status = Some((
+            state.ui.status = Some((
                 crate::state::Level::Info,
                 format!("watching namespace {ns}"),
             ));
@@ -94,44 +94,44 @@ pub fn on_event(state: &mut State, ev: KubeEvent) {
             if let Some(view) = state.kube.as_mut() {
                 view.no_write.clear();
             }
-            state.pending.clear();
-            state.undo.clear();
-            state.source_label = format!("cluster {name}");
-            state.status = Some((
+            state.edits.pending.clear();
+            state.edits.undo.clear();
+            state.setup.source_label = format!("cluster {name}");
+            state.ui.status = Some((
                 crate::state::Level::Info,
                 format!("switched to context {name}"),
             ));
-            state.stale_rows = true;
+            state.registry.stale_rows = true;
         }
         KubeEvent::Connection { kind, state: conn } => {
             view.states.insert(kind, conn);
         }
         KubeEvent::Synced { kind, shard } => {
-            state.store.replace_kind(kind, *shard);
-            state.stale_rows = true;
+            state.registry.store.replace_kind(kind, *shard);
+            state.registry.stale_rows = true;
         }
         KubeEvent::Upsert(entry) => {
-            state.store.upsert(*entry);
-            state.stale_rows = true;
+            state.registry.store.upsert(*entry);
+            state.registry.stale_rows = true;
             super::edit::confirm_pending(state);
         }
         KubeEvent::Delete(key) => {
-            state.store.remove(&key);
-            state.stale_rows = true;
+            state.registry.store.remove(&key);
+            state.registry.stale_rows = true;
         }
     }
 }
 
 /// Forgets every object: new watchers are about to resync from a different scope.
 fn clear_registry(state: &mut State) {
-    for (ns, name) in state.store.pod_ids() {
-        state.store.remove_pod(&ns, &name);
+    for (ns, name) in state.registry.store.pod_ids() {
+        state.registry.store.remove_pod(&ns, &name);
     }
     for kind in crate::model::object::Kind::ALL {
-        let keys: Vec<_> = state.store.keys(kind).cloned().collect();
+        let keys: Vec<_> = state.registry.store.keys(kind).cloned().collect();
         for k in keys {
-            state.store.remove(&k);
+            state.registry.store.remove(&k);
         }
     }
-    state.stale_rows = true;
+    state.registry.stale_rows = true;
 }

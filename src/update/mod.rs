@@ -17,7 +17,7 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Cmd> {
         Msg::Key(k) => keys::on_key(state, k),
         Msg::Paste(text) => edit::on_paste(state, &text),
         Msg::Resize { width, height } => {
-            state.viewport = (width, height);
+            state.ui.viewport = (width, height);
             Vec::new()
         }
         Msg::FilesLoaded(files) => {
@@ -53,11 +53,11 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Cmd> {
             Vec::new()
         }
         Msg::Event(level, text) => {
-            state.status = Some((level, text));
+            state.ui.status = Some((level, text));
             Vec::new()
         }
     };
-    if state.quit {
+    if state.ui.quit {
         return vec![Cmd::Quit];
     }
     cmds
@@ -70,17 +70,21 @@ const LINT_EVERY: std::time::Duration = std::time::Duration::from_millis(1000);
 /// (at most once a second) lint. Returns whether anything changed on screen.
 fn tick(state: &mut State) -> bool {
     let mut changed = false;
-    if state.stale_rows {
-        state.stale_rows = false;
+    if state.registry.stale_rows {
+        state.registry.stale_rows = false;
         rows::rebuild(state);
         edit::refresh_preview(state);
         changed = true;
     }
     // A tick that rebuilt rows paints first; lint follows on the next one.
-    let lint_due = !changed && state.last_lint.is_none_or(|t| t.elapsed() >= LINT_EVERY);
+    let lint_due = !changed
+        && state
+            .registry
+            .last_lint
+            .is_none_or(|t| t.elapsed() >= LINT_EVERY);
     if lint_due && state.findings_outdated() {
         state.refresh_findings();
-        state.last_lint = Some(std::time::Instant::now());
+        state.registry.last_lint = Some(std::time::Instant::now());
         if matches!(state.screen(), crate::state::Screen::Problems) {
             rows::rebuild(state);
         }

@@ -39,7 +39,7 @@ pub fn on_xds(state: &mut State, ev: XdsEvent) {
             let rule = crate::model::visibility::HostRule::for_version(version.as_deref());
             if state.viewpoint.rule != rule {
                 state.viewpoint.rule = rule;
-                state.stale_rows = true;
+                state.registry.stale_rows = true;
             }
         }
         XdsEvent::Clusters {
@@ -62,7 +62,7 @@ pub fn on_xds(state: &mut State, ev: XdsEvent) {
             error,
         } => {
             let why = format!("meshdeck could not use the {type_url} it sent: {error}");
-            state.status = Some((Level::Error, format!("xDS {server}: {why}")));
+            state.ui.status = Some((Level::Error, format!("xDS {server}: {why}")));
             planes.rejected.insert(server, why);
         }
         XdsEvent::Syncz { server, proxies } => {
@@ -76,7 +76,7 @@ pub fn on_xds(state: &mut State, ev: XdsEvent) {
     }
     observe_verify(state, now, Instant::now());
     if matches!(state.screen(), Screen::Proxies) {
-        state.stale_rows = true;
+        state.registry.stale_rows = true;
     }
 }
 
@@ -123,7 +123,7 @@ pub fn on_data(state: &mut State, ev: DataEvent) {
             s.source = source;
             // The Charts rows are the set of clusters: only a new one changes them.
             if s.record(at_ms, &readings) && matches!(state.screen(), Screen::Charts) {
-                state.stale_rows = true;
+                state.registry.stale_rows = true;
             }
             return;
         }
@@ -143,14 +143,14 @@ pub fn on_data(state: &mut State, ev: DataEvent) {
     }
     observe_verify(state, SystemTime::now(), Instant::now());
     if matches!(state.screen(), Screen::Proxies) {
-        state.stale_rows = true;
+        state.registry.stale_rows = true;
     }
 }
 
 /// The clusters whose EDS the console needs now: the open service's, and the edit being followed.
 pub fn wanted_clusters(state: &State) -> BTreeSet<String> {
     let mut out = BTreeSet::new();
-    if let (Screen::Endpoints(_), Some(d)) = (state.screen(), state.endpoints.as_ref()) {
+    if let (Screen::Endpoints(_), Some(d)) = (state.screen(), state.registry.endpoints.as_ref()) {
         for port in &d.ports {
             for host in &d.hosts {
                 out.insert(cluster_name(port.port_number, host));
@@ -205,9 +205,9 @@ pub fn charted_clusters(state: &State) -> Vec<String> {
 /// Every cluster the Charts screen can show: each ServiceEntry host and port in scope, and
 /// every outbound cluster some Envoy reported stats for.
 pub fn chart_clusters(state: &State) -> Vec<String> {
-    let ns = state.namespace.as_deref();
+    let ns = state.ui.namespace.as_deref();
     let mut names = BTreeSet::new();
-    for e in state.store.entries(Kind::ServiceEntry) {
+    for e in state.registry.store.entries(Kind::ServiceEntry) {
         if ns.is_some_and(|n| n != e.object.key().namespace) {
             continue;
         }
@@ -253,7 +253,7 @@ pub fn start_verify(state: &mut State, applied: &[Applied], what: &str) {
             Change::Locality { to, .. } => wanted[i].locality = Some(Locality::parse(to)),
         }
     }
-    let targets = verify::targets(&state.store, &wanted);
+    let targets = verify::targets(&state.registry.store, &wanted);
     if targets.is_empty() {
         return;
     }

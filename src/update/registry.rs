@@ -8,18 +8,19 @@ use std::path::Path;
 pub fn files_loaded(state: &mut State, files: Vec<ParsedFile>) {
     for f in files {
         let old: BTreeSet<_> = state
+            .registry
             .files
             .get(&f.path)
             .map(|i| i.keys.iter().cloned().collect())
             .unwrap_or_default();
         let new: BTreeSet<_> = f.entries.iter().map(|e| e.object.key()).collect();
         for gone in old.difference(&new) {
-            state.store.remove(gone);
+            state.registry.store.remove(gone);
         }
         for e in f.entries {
-            state.store.upsert(e);
+            state.registry.store.upsert(e);
         }
-        state.files.insert(
+        state.registry.files.insert(
             f.path.clone(),
             FileInfo {
                 keys: new.into_iter().collect(),
@@ -32,9 +33,9 @@ pub fn files_loaded(state: &mut State, files: Vec<ParsedFile>) {
 }
 
 pub fn file_removed(state: &mut State, path: &Path) {
-    if let Some(info) = state.files.remove(path) {
+    if let Some(info) = state.registry.files.remove(path) {
         for k in info.keys {
-            state.store.remove(&k);
+            state.registry.store.remove(&k);
         }
     }
     refreshed(state);

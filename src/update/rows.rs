@@ -45,15 +45,15 @@ pub fn search_text(obj: &Object) -> String {
 
 pub fn rebuild(state: &mut State) {
     let screen = state.screen().clone();
-    let mut view = state.lists.remove(&screen).unwrap_or_default();
+    let mut view = state.ui.lists.remove(&screen).unwrap_or_default();
     let mut filter = Filter::new(&view.filter);
-    let ns = state.namespace.clone();
+    let ns = state.ui.namespace.clone();
     let in_ns = |n: &str| ns.as_deref().is_none_or(|want| want == n);
     match &screen {
         Screen::List(kind) => {
-            let generation = state.store.generation();
-            let index = state.search.entry(*kind).or_default();
-            index.refresh(&state.store, *kind);
+            let generation = state.registry.store.generation();
+            let index = state.registry.search.entry(*kind).or_default();
+            index.refresh(&state.registry.store, *kind);
             let narrow = can_narrow(&view, &view.filter, generation, &ns);
             let candidates: Vec<u32> = if narrow {
                 std::mem::take(&mut view.matched)
@@ -67,7 +67,7 @@ pub fn rebuild(state: &mut State) {
             let mut scored: Vec<(u32, u32)> = if matches!(filter, Filter::All) {
                 candidates.into_iter().map(|i| (0, i)).collect()
             } else {
-                let texts = index.texts(&state.store, search_text);
+                let texts = index.texts(&state.registry.store, search_text);
                 candidates
                     .into_iter()
                     .filter_map(|i| Some((filter.score(&texts[i as usize])?, i)))
@@ -90,7 +90,7 @@ pub fn rebuild(state: &mut State) {
             }
             if view.sort_column > 1 {
                 refresh_sort_keys(state, *kind, view.sort_column);
-                let keys = &state.derived.sort_keys;
+                let keys = &state.registry.derived.sort_keys;
                 let key_of = |r: &RowId| match r {
                     RowId::Object(k) => keys.get(k).map_or("", String::as_str),
                     _ => "",
@@ -108,8 +108,9 @@ pub fn rebuild(state: &mut State) {
             view.rows = rows;
         }
         Screen::Problems => {
-            view.total = state.findings.len();
+            view.total = state.registry.findings.len();
             view.rows = state
+                .registry
                 .findings
                 .iter()
                 .enumerate()
@@ -142,10 +143,10 @@ pub fn rebuild(state: &mut State) {
                 .collect();
         }
         Screen::Endpoints(se) => {
-            state.endpoints = derive(&state.store, se, &state.viewpoint);
+            state.registry.endpoints = derive(&state.registry.store, se, &state.viewpoint);
             let mut rows = Vec::new();
             let mut total = 0;
-            if let Some(d) = &state.endpoints {
+            if let Some(d) = &state.registry.endpoints {
                 for (pi, p) in d.ports.iter().enumerate() {
                     for (ei, ep) in p.endpoints.iter().enumerate() {
                         total += 1;
@@ -167,6 +168,7 @@ pub fn rebuild(state: &mut State) {
         }
         Screen::Yaml(key) => {
             let lines = state
+                .registry
                 .store
                 .get(key)
                 .map(|e| yaml_of(&e.object).lines().count())
@@ -176,50 +178,57 @@ pub fn rebuild(state: &mut State) {
         }
     }
     view.marked.retain(|m| {
-        view.rows.contains(m) || matches!(m, RowId::Object(k) if state.store.get(k).is_some())
+        view.rows.contains(m)
+            || matches!(m, RowId::Object(k) if state.registry.store.get(k).is_some())
     });
     view.clamp();
-    state.lists.insert(screen, view);
+    state.ui.lists.insert(screen, view);
 }
 
 /// The ENDPOINTS counts of every ServiceEntry, once per store generation.
 fn refresh_counts(state: &mut State) {
-    let generation = state.store.generation();
-    if state.derived.counts_at == Some(generation) {
+    let generation = state.registry.store.generation();
+    if state.registry.derived.counts_at == Some(generation) {
         return;
     }
-    let keys: Vec<_> = state.store.keys(Kind::ServiceEntry).cloned().collect();
-    state.derived.derivations += keys.len() as u64;
-    state.derived.endpoint_counts = keys
+    let keys: Vec<_> = state
+        .registry
+        .store
+        .keys(Kind::ServiceEntry)
+        .cloned()
+        .collect();
+    state.registry.derived.derivations += keys.len() as u64;
+    state.registry.derived.endpoint_counts = keys
         .into_iter()
         .map(|k| {
-            let counts = endpoint_counts(&state.store, &k);
+            let counts = endpoint_counts(&state.registry.store, &k);
             (k, counts)
         })
         .collect();
-    state.derived.counts_at = Some(generation);
+    state.registry.derived.counts_at = Some(generation);
 }
 
 /// The cells of `column` for every object of `kind`, once per store generation and column.
 fn refresh_sort_keys(state: &mut State, kind: Kind, column: usize) {
-    let at = (kind, column, state.store.generation());
-    if state.derived.sorted_by == Some(at) {
+    let at = (kind, column, state.registry.store.generation());
+    if state.registry.derived.sorted_by == Some(at) {
         return;
     }
-    let derived = &state.derived;
+    let derived = &state.registry.derived;
     let sort_keys = state
+        .registry
         .store
         .keys(kind)
         .filter_map(|k| {
-            let e = state.store.get(k)?;
-            let cell = cells_with(&state.store, &e.object, derived.counts(k))
+            let e = state.registry.store.get(k)?;
+            let cell = cells_with(&state.registry.store, &e.object, derived.counts(k))
                 .into_iter()
                 .nth(column)?;
             Some((k.clone(), cell))
         })
         .collect();
-    state.derived.sort_keys = sort_keys;
-    state.derived.sorted_by = Some(at);
+    state.registry.derived.sort_keys = sort_keys;
+    state.registry.derived.sorted_by = Some(at);
 }
 
 pub fn kind_of(screen: &Screen) -> Option<Kind> {

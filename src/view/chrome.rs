@@ -37,7 +37,7 @@ pub fn title_bar(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
         ));
     }
     spans.push(Span::styled(
-        format!("  ns:{}", state.namespace.as_deref().unwrap_or("all")),
+        format!("  ns:{}", state.ui.namespace.as_deref().unwrap_or("all")),
         theme.style("muted"),
     ));
     let from = match (&state.viewpoint.namespace, &state.viewpoint.locality) {
@@ -54,7 +54,7 @@ pub fn title_bar(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
     {
         spans.push(Span::styled(" STALE ", theme.style("status.error")));
     }
-    if state.readonly {
+    if state.setup.readonly {
         spans.push(Span::styled(" READ-ONLY ", theme.style("status.readonly")));
     } else if let (Some(k), Screen::List(kind)) = (&state.kube, state.screen())
         && k.no_write.contains_key(kind)
@@ -69,6 +69,7 @@ pub fn title_bar(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
 
 fn hint(state: &State, action: Action, label: &str) -> Option<String> {
     state
+        .setup
         .keymap
         .keys_for(action)
         .first()
@@ -105,33 +106,34 @@ pub fn key_hints(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
 }
 
 pub fn status_bar(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
-    if state.mode != Mode::Normal {
-        let prompt = if state.mode == Mode::Command {
+    if state.ui.mode != Mode::Normal {
+        let prompt = if state.ui.mode == Mode::Command {
             ":"
         } else {
             "/"
         };
         let line = Line::from(vec![
             Span::styled(prompt, theme.style("key")),
-            Span::styled(state.input.clone(), theme.style("input")),
+            Span::styled(state.ui.input.clone(), theme.style("input")),
             Span::styled("█", theme.style("key")),
         ]);
         frame.render_widget(Paragraph::new(line), area);
         return;
     }
     let errors = state
+        .registry
         .findings
         .iter()
         .filter(|f| f.severity == Severity::Error)
         .count();
-    let warnings = state.findings.len() - errors;
+    let warnings = state.registry.findings.len() - errors;
     let load_errors = state.load_errors().count();
     let counts = format!(
         " se {} we {} wg {} dr {} │ problems {}E {}W{} │ {}",
-        state.store.count(Kind::ServiceEntry),
-        state.store.count(Kind::WorkloadEntry),
-        state.store.count(Kind::WorkloadGroup),
-        state.store.count(Kind::DestinationRule),
+        state.registry.store.count(Kind::ServiceEntry),
+        state.registry.store.count(Kind::WorkloadEntry),
+        state.registry.store.count(Kind::WorkloadGroup),
+        state.registry.store.count(Kind::DestinationRule),
         errors,
         warnings,
         if load_errors > 0 {
@@ -139,7 +141,7 @@ pub fn status_bar(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
         } else {
             String::new()
         },
-        state.source_label,
+        state.setup.source_label,
     );
     // The cluster connection: appended when fine, in front and red when not; so is a lost
     // xDS server or an Envoy that does not answer.
@@ -149,7 +151,7 @@ pub fn status_bar(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
         _ => state.planes.trouble(),
     };
     if let Some(text) = &trouble
-        && !matches!(state.status, Some((Level::Error, _)))
+        && !matches!(state.ui.status, Some((Level::Error, _)))
     {
         let line = Line::from(vec![
             Span::styled(format!(" {text} "), theme.style("status.error")),
@@ -169,10 +171,10 @@ pub fn status_bar(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
         _ => counts,
     };
     let (style, text) = match (
-        &state.status,
-        state.config_errors.first(),
+        &state.ui.status,
+        state.setup.config_errors.first(),
         state.load_errors().next(),
-        &state.notice,
+        &state.ui.notice,
     ) {
         (Some((Level::Error, m)), _, _, _) => ("status.error", m.clone()),
         (_, Some(c), _, _) => ("status.error", format!("config: {c} (defaults used)")),

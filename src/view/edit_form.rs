@@ -10,7 +10,9 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 
 pub fn render(state: &State, theme: &Theme, frame: &mut Frame) {
-    let Some(s) = state.edit.as_ref() else { return };
+    let Some(s) = state.edits.form.as_ref() else {
+        return;
+    };
     let area = frame.area();
     let w = area.width.saturating_sub(4).min(100);
     // Inputs and their errors (6), preview header and rows, footer, borders.
@@ -66,7 +68,7 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame) {
         &s.weight,
         s.focus == EditFocus::Weight,
     );
-    error(frame, theme, werr, &s.weight_error);
+    error(frame, theme, werr, &s.field_errors.weight);
     field(
         frame,
         theme,
@@ -75,7 +77,7 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame) {
         &s.locality,
         s.focus == EditFocus::Locality,
     );
-    error(frame, theme, lerr, &s.locality_error);
+    error(frame, theme, lerr, &s.field_errors.locality);
     // Bars shrink first on narrow terminals; names take what is left.
     let bar = if inner.width >= 90 { 10 } else { 5 };
     let names = (inner.width as usize).saturating_sub(2 * bar + 20);

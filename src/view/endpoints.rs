@@ -11,7 +11,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
 pub fn render(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
-    let (Some(list), Some(d)) = (state.list(), state.endpoints.as_ref()) else {
+    let (Some(list), Some(d)) = (state.list(), state.registry.endpoints.as_ref()) else {
         frame.render_widget(
             Paragraph::new(" this ServiceEntry is gone (deleted or renamed) — esc goes back "),
             area,
@@ -265,7 +265,7 @@ fn footer_lines(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
             RowId::Endpoint(p, e) => Some((*p, *e)),
             _ => None,
         });
-    if let (Some((p, e)), Some(d)) = (selected, state.endpoints.as_ref())
+    if let (Some((p, e)), Some(d)) = (selected, state.registry.endpoints.as_ref())
         && let (Some(port), Some(ep)) = (d.ports.get(p), state.endpoint_at(p, e))
         && let Some(host) = d.hosts.first()
     {

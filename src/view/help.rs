@@ -21,7 +21,7 @@ pub fn lines<'a>(state: &State, theme: &Theme) -> Vec<Line<'a>> {
     for layer in Layer::ALL {
         lines.push(Line::styled(layer.title(), theme.style("header")));
         for a in Action::ALL.into_iter().filter(|a| a.layer() == layer) {
-            let keys = state.keymap.keys_for(a).join(", ");
+            let keys = state.setup.keymap.keys_for(a).join(", ");
             lines.push(Line::from(vec![
                 Span::styled(
                     format!(
@@ -71,6 +71,7 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame) {
     frame.render_widget(Clear, popup);
     let scroll = |a: Action| {
         state
+            .setup
             .keymap
             .keys_for(a)
             .first()
@@ -93,7 +94,7 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame) {
         Paragraph::new(lines(state, theme))
             .block(block)
             .wrap(Wrap { trim: false })
-            .scroll((state.help_scroll, 0)),
+            .scroll((state.ui.help_scroll, 0)),
         popup,
     );
 }

@@ -19,6 +19,7 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame, area: Rect, kind:
                 " no {}{} ",
                 kind.plural(),
                 state
+                    .ui
                     .namespace
                     .as_ref()
                     .map(|n| format!(" in namespace {n}"))
@@ -42,10 +43,10 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame, area: Rect, kind:
     let mut marked = Vec::with_capacity(end - start);
     for row in &list.rows[start..end] {
         let RowId::Object(key) = row else { continue };
-        let Some(entry) = state.store.get(key) else {
+        let Some(entry) = state.registry.store.get(key) else {
             continue;
         };
-        let pending = state.pending.iter().any(|e| &e.object() == key);
+        let pending = state.edits.pending.iter().any(|e| &e.object() == key);
         let style = match &entry.object {
             _ if pending => Some("pending"),
             Object::WorkloadEntry(we) if health::of_workload_entry(we) == Health::Unhealthy => {
@@ -54,10 +55,14 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame, area: Rect, kind:
             _ => None,
         };
         rows.push((
-            cells_with(&state.store, &entry.object, state.derived.counts(key))
-                .into_iter()
-                .map(Line::from)
-                .collect(),
+            cells_with(
+                &state.registry.store,
+                &entry.object,
+                state.registry.derived.counts(key),
+            )
+            .into_iter()
+            .map(Line::from)
+            .collect(),
             style,
         ));
         marked.push(list.marked.contains(row));

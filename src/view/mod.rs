@@ -37,9 +37,9 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame) {
     }
     chrome::key_hints(state, theme, frame, hints);
     chrome::status_bar(state, theme, frame, bottom);
-    if state.edit.is_some() {
+    if state.edits.form.is_some() {
         edit_form::render(state, theme, frame);
-    } else if state.show_help {
+    } else if state.ui.show_help {
         help::render(state, theme, frame);
     }
 }

@@ -12,7 +12,7 @@ use ratatui::widgets::Paragraph;
 pub fn render(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
     let Some(list) = state.list() else { return };
     if list.rows.is_empty() {
-        let msg = if state.findings.is_empty() {
+        let msg = if state.registry.findings.is_empty() {
             " no problems found "
         } else {
             " no problem matches the filter "
@@ -33,7 +33,7 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
     let mut rows = Vec::new();
     for row in &list.rows[start..end] {
         let RowId::Finding(i) = row else { continue };
-        let Some(f) = state.findings.get(*i) else {
+        let Some(f) = state.registry.findings.get(*i) else {
             continue;
         };
         let sev = match f.severity {
@@ -59,7 +59,7 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
     table::render(frame, table_area, theme, spec);
     // The whole message of the selected finding, wrapped, with where to fix it.
     if let Some(RowId::Finding(i)) = list.selected_row()
-        && let Some(f) = state.findings.get(*i)
+        && let Some(f) = state.registry.findings.get(*i)
     {
         let text = vec![
             Line::from(vec![

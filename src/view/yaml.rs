@@ -11,7 +11,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph};
 
 pub fn render(state: &State, theme: &Theme, frame: &mut Frame, area: Rect, key: &ObjectKey) {
-    let Some(entry) = state.store.get(key) else {
+    let Some(entry) = state.registry.store.get(key) else {
         frame.render_widget(
             Paragraph::new(" this object is gone (deleted or renamed) — esc goes back "),
             area,
