@@ -462,40 +462,29 @@ async fn ask(
                 WAIT.as_secs()
             ));
         };
-        match ev {
-            XdsEvent::Connection { state, .. } => {
-                match &state {
-                    Connection::Retrying { error, .. } => last_error = error.clone(),
-                    // Waiting would only be refused again: say what the refusal means now.
-                    Connection::Refused { reason, .. } => {
-                        break Err(format!("xDS {label}: {reason}"));
-                    }
-                    Connection::Connecting | Connection::Connected => {}
-                }
-                view.connection = state;
-            }
-            XdsEvent::ControlPlane { identifier, .. } => view.identifier = Some(identifier),
-            XdsEvent::Clusters { clusters, .. } => {
-                view.set_clusters(clusters);
-                cds = true;
-            }
-            XdsEvent::Endpoints {
-                version,
-                assignments,
+        match &ev {
+            XdsEvent::Connection {
+                state: Connection::Retrying { error, .. },
                 ..
-            } => {
-                view.set_endpoints(version, assignments, SystemTime::now());
-            }
-            XdsEvent::Rejected {
+            } => last_error = error.clone(),
+            // Waiting would only be refused again: say what the refusal means now.
+            XdsEvent::Connection {
+                state: Connection::Refused { reason, .. },
+                ..
+            } => break Err(format!("xDS {label}: {reason}")),
+            XdsEvent::Clusters { .. } => cds = true,
+            _ => {}
+        }
+        match ev.fold_into(&mut view, SystemTime::now()) {
+            Some(XdsEvent::Rejected {
                 type_url, error, ..
-            } => {
-                last_error = format!("rejected {type_url}: {error}");
-            }
-            XdsEvent::Syncz { proxies, .. } => syncs = Some(proxies),
-            XdsEvent::SynczUnavailable { error, .. } => {
+            }) => last_error = format!("rejected {type_url}: {error}"),
+            Some(XdsEvent::Syncz { proxies, .. }) => syncs = Some(proxies),
+            Some(XdsEvent::SynczUnavailable { error, .. }) => {
                 eprintln!("warning: xDS {label}: no proxy sync status (syncz): {error}");
                 syncs = Some(Vec::new());
             }
+            _ => {}
         }
     };
     task.abort();

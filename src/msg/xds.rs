@@ -43,3 +43,44 @@ pub enum XdsEvent {
         error: String,
     },
 }
+
+impl XdsEvent {
+    /// What a server's event says of the server itself (connection, name, clusters,
+    /// endpoints), applied to its view; the events about other things (a rejection, the
+    /// proxies' sync status) come back for the caller. The console and `meshdeck get` fold
+    /// the same way.
+    pub fn fold_into(
+        self,
+        view: &mut crate::model::planes::control::ControlView,
+        now: std::time::SystemTime,
+    ) -> Option<XdsEvent> {
+        match self {
+            XdsEvent::Connection { state, .. } => view.connection = state,
+            XdsEvent::ControlPlane { identifier, .. } => view.identifier = Some(identifier),
+            XdsEvent::Clusters { clusters, .. } => {
+                view.set_clusters(clusters);
+            }
+            XdsEvent::Endpoints {
+                version,
+                assignments,
+                ..
+            } => {
+                view.set_endpoints(version, assignments, now);
+            }
+            other => return Some(other),
+        }
+        None
+    }
+
+    pub fn server(&self) -> &str {
+        match self {
+            XdsEvent::Connection { server, .. }
+            | XdsEvent::ControlPlane { server, .. }
+            | XdsEvent::Clusters { server, .. }
+            | XdsEvent::Endpoints { server, .. }
+            | XdsEvent::Rejected { server, .. }
+            | XdsEvent::Syncz { server, .. }
+            | XdsEvent::SynczUnavailable { server, .. } => server,
+        }
+    }
+}

@@ -30,10 +30,14 @@ pub fn on_xds(state: &mut State, ev: XdsEvent) {
                 ..Default::default()
             })
     }
-    match ev {
-        XdsEvent::Connection { server, state: c } => view(planes, &server).connection = c,
-        XdsEvent::ControlPlane { server, identifier } => {
-            view(planes, &server).identifier = Some(identifier);
+    let server = ev.server().to_string();
+    let fresh = matches!(ev, XdsEvent::Clusters { .. } | XdsEvent::Endpoints { .. });
+    let named = matches!(ev, XdsEvent::ControlPlane { .. });
+    if fresh {
+        planes.rejected.remove(&server);
+    }
+    match ev.fold_into(view(planes, &server), now) {
+        None if named => {
             // The rule that picks a host's ServiceEntry is the one of the istiod in use.
             let version = planes.control.values().find_map(|c| c.version());
             let rule = crate::model::visibility::HostRule::for_version(version.as_deref());
@@ -42,37 +46,25 @@ pub fn on_xds(state: &mut State, ev: XdsEvent) {
                 state.registry.stale_rows = true;
             }
         }
-        XdsEvent::Clusters {
-            server, clusters, ..
-        } => {
-            planes.rejected.remove(&server);
-            view(planes, &server).set_clusters(clusters);
-        }
-        XdsEvent::Endpoints {
-            server,
-            version,
-            assignments,
-        } => {
-            planes.rejected.remove(&server);
-            view(planes, &server).set_endpoints(version, assignments, now);
-        }
-        XdsEvent::Rejected {
+        None => {}
+        Some(XdsEvent::Rejected {
             server,
             type_url,
             error,
-        } => {
+        }) => {
             let why = format!("meshdeck could not use the {type_url} it sent: {error}");
             state.ui.status = Some((Level::Error, format!("xDS {server}: {why}")));
             planes.rejected.insert(server, why);
         }
-        XdsEvent::Syncz { server, proxies } => {
+        Some(XdsEvent::Syncz { server, proxies }) => {
             planes.syncz_unavailable.remove(&server);
             planes.syncs.retain(|p| p.control_plane != server);
             planes.syncs.extend(proxies);
         }
-        XdsEvent::SynczUnavailable { server, error } => {
+        Some(XdsEvent::SynczUnavailable { server, error }) => {
             planes.syncz_unavailable.insert(server, error);
         }
+        Some(_) => {}
     }
     observe_verify(state, now, Instant::now());
     if matches!(state.screen(), Screen::Proxies) {
