@@ -2,7 +2,6 @@
 //! their tasks, and the screen is redrawn when something changed, at most ~30 times a second.
 
 use crate::config::theme::Theme;
-use crate::io::source::Source;
 use crate::msg::{Cmd, Msg};
 use crate::state::State;
 use crate::terminal::Term;
@@ -14,35 +13,6 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 
 const FRAME: Duration = Duration::from_millis(33);
-
-/// Runs a source in its own task: it owns the client and answers with `Msg::Applied`, then
-/// re-reads what it wrote so the screen does not wait for the file watcher.
-pub fn spawn_source<S: Source>(mut source: S, tx: mpsc::Sender<Msg>) -> mpsc::Sender<Cmd> {
-    let (cmd_tx, mut cmd_rx) = mpsc::channel::<Cmd>(16);
-    tokio::spawn(async move {
-        while let Some(cmd) = cmd_rx.recv().await {
-            if let Cmd::Apply { id, edits } = cmd {
-                let result = source.apply(edits).await;
-                let written: std::collections::BTreeSet<_> = result
-                    .iter()
-                    .flatten()
-                    .filter_map(|a| a.edit.origin.as_ref().map(|o| o.path.clone()))
-                    .collect();
-                if tx.send(Msg::Applied { id, result }).await.is_err() {
-                    return;
-                }
-                let reloaded: Vec<_> = written
-                    .iter()
-                    .map(|p| crate::io::manifests::load::load_file(p))
-                    .collect();
-                if !reloaded.is_empty() && tx.send(Msg::FilesLoaded(reloaded)).await.is_err() {
-                    return;
-                }
-            }
-        }
-    });
-    cmd_tx
-}
 
 /// Where each kind of `Cmd` goes.
 pub struct Routes {

@@ -411,7 +411,7 @@ async fn cluster_console(
 /// found (istiod replicas, port-forwarded admins) and the demo's.
 fn start_planes(
     args: &cli::planes::PlaneArgs,
-    cluster: &cli::planes::ClusterPlanes,
+    cluster: &meshdeck::io::kube::through::ClusterPlanes,
     extra_metrics: Option<std::net::TcpListener>,
     tx: &mpsc::Sender<Msg>,
 ) -> Result<
@@ -523,7 +523,7 @@ async fn launch(
             None
         }
     };
-    let source_tx = app::spawn_source(source, tx.clone());
+    let source_tx = meshdeck::io::source::task::spawn(source, tx.clone());
     let mut through = cli::planes::through_cluster(&args.planes)
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;

@@ -2,6 +2,7 @@
 //! proxies, asked once, with what they answer turned into the model's types.
 
 use crate::io::envoy::poll::{self, DataEvent, PollTarget};
+use crate::io::kube::through::{ClusterPlanes, Istiod, POD_PREFIX, Through};
 use crate::io::xds::identity::{self, Identity, ServiceAccount};
 use crate::io::xds::session::{self, Config};
 use crate::io::xds::stream::Protocol;
@@ -286,104 +287,25 @@ pub struct Gathered {
     pub proxies: Vec<ProxyData>,
 }
 
-/// `--envoy-admin pod/NS/NAME`: reached through a port-forward to the pod's admin port.
-pub const POD_PREFIX: &str = "pod/";
-/// Envoy's admin port in an Istio sidecar.
-pub const SIDECAR_ADMIN_PORT: u16 = 15000;
-
-/// What the cluster adds to the planes: istiod replicas as xDS servers, pod admins made
-/// reachable; `forwards` must live as long as they are used.
-#[derive(Default)]
-pub struct ClusterPlanes {
-    pub xds: Vec<Target>,
-    pub admins: Vec<PollTarget>,
-    pub forwards: Vec<crate::io::kube::forward::Forward>,
-    /// Renews the istio-ca token while the console runs.
-    pub renewal: Option<tokio_util::task::AbortOnDropHandle<()>>,
-}
-
-/// Resolves `--istiod` and `pod/NS/NAME` admins through the cluster (nothing to do without
-/// them). Every failure names what it was after.
-pub async fn through_cluster(args: &PlaneArgs) -> Result<ClusterPlanes, String> {
-    use crate::io::kube::{forward, istiod};
-    let mut admins = args.admin_targets()?;
-    let needs_pods = admins.iter().any(|t| t.admin.starts_with(POD_PREFIX));
-    let mut out = ClusterPlanes::default();
-    if !args.istiod && !needs_pods {
-        out.admins = admins;
-        return Ok(out);
-    }
-    let kube = args.kube.clone().unwrap_or_default();
-    let client = crate::io::kube::client::connect(&kube)
-        .await
-        .map_err(|e| format!("--istiod and pod/ admins need the cluster: {e:#}"))?
-        .client;
-    for t in admins.iter_mut() {
-        if let Some(pod) = t.admin.strip_prefix(POD_PREFIX) {
-            let (ns, name) = pod.split_once('/').unwrap_or(("default", pod));
-            let f = forward::start(client.clone(), ns, name, SIDECAR_ADMIN_PORT).await?;
-            t.admin = format!("http://{}", f.local);
-            out.forwards.push(f);
-        }
-    }
-    out.admins = admins;
-    if !args.istiod {
-        return Ok(out);
-    }
-    let ns = args.istiod_namespace.as_str();
-    let pods = istiod::pods(&client, ns).await?;
-    let (port, tls, token, identity) = if args.istiod_plaintext {
-        (15010, None, None, args.plain_identity())
-    } else {
-        let (sa_ns, sa) = args
-            .istiod_sa
-            .split_once('/')
-            .unwrap_or((ns, &args.istiod_sa));
-        let ca = istiod::root_cert(&client, ns).await?;
-        let issued = istiod::token(&client, sa_ns, sa, TOKEN_SECONDS).await?;
-        // The claims are what istiod reads; the account asked for stands in for a token
-        // that carries none.
-        let account = identity::service_account(&issued.value).unwrap_or(ServiceAccount {
-            namespace: sa_ns.to_string(),
-            name: sa.to_string(),
-        });
-        let token = BearerToken::new(issued.value);
-        out.renewal = Some(tokio_util::task::AbortOnDropHandle::new(
-            istiod::keep_fresh(
-                client.clone(),
-                sa_ns.to_string(),
-                sa.to_string(),
-                TOKEN_SECONDS,
-                token.clone(),
-                issued.lifetime,
-            ),
-        ));
-        (
-            15012,
-            Some(Tls {
-                ca_pem: ca,
-                server_name: istiod::server_name(ns),
+impl PlaneArgs {
+    /// What the planes need of the cluster: `--istiod` and `pod/NS/NAME` admins.
+    pub fn through(&self) -> Result<Through, String> {
+        Ok(Through {
+            admins: self.admin_targets()?,
+            istiod: self.istiod.then(|| Istiod {
+                namespace: self.istiod_namespace.clone(),
+                service_account: self.istiod_sa.clone(),
+                plaintext: self.istiod_plaintext.then(|| self.plain_identity()),
             }),
-            Some(token),
-            Identity::Token(account),
-        )
-    };
-    for pod in pods {
-        let f = forward::start(client.clone(), ns, &pod, port).await?;
-        out.xds.push(Target {
-            addr: f.local.to_string(),
-            tls: tls.clone(),
-            token: token.clone(),
-            label: pod.clone(),
-            identity: identity.clone(),
-        });
-        out.forwards.push(f);
+            kube: self.kube.clone().unwrap_or_default(),
+        })
     }
-    Ok(out)
 }
 
-/// How long the istio-ca token asked for is valid (the API server may shorten it).
-pub const TOKEN_SECONDS: i64 = 12 * 3600;
+/// Resolves `--istiod` and `pod/NS/NAME` admins through the cluster (see `io/kube/through`).
+pub async fn through_cluster(args: &PlaneArgs) -> Result<ClusterPlanes, String> {
+    crate::io::kube::through::resolve(args.through()?).await
+}
 
 /// Asks every server and proxy once. EDS is requested for `clusters`; syncz when `syncz`.
 pub async fn gather(

@@ -14,6 +14,7 @@ pub mod list;
 pub mod namespaces;
 pub mod pods;
 pub mod session;
+pub mod through;
 pub mod warnings;
 pub mod watch;
 pub mod watched;
