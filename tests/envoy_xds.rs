@@ -3,12 +3,13 @@
 
 mod common;
 use common::mesh::*;
+use common::wait::until;
 use envoy_types::pb::envoy::service::status::v3::ConfigStatus;
 use meshdeck::controlplane::any::{CLUSTER, ENDPOINT};
 use meshdeck::demo::load::Caller;
 use meshdeck::io::envoy::admin;
 use meshdeck::io::envoy::bootstrap::ApiType;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 const HOST: &str = "test.demo.internal";
 
@@ -60,15 +61,13 @@ async fn split_moves_with_weights(api: ApiType) {
     );
     let before = cp.status.proxies()[0].types[ENDPOINT].acked_version.clone();
     cp.publish(store_of(&text));
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while weights_in_envoy(&proxy.admin)
-        .await
-        .iter()
-        .any(|(_, w)| *w != 50)
-    {
-        assert!(Instant::now() < deadline, "new weights never reached Envoy");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    until(
+        "the new weights reach Envoy",
+        Duration::from_secs(10),
+        async || weights_in_envoy(&proxy.admin).await,
+        |w| w.iter().all(|(_, w)| *w == 50),
+    )
+    .await;
     let after = cp.wait_synced("proxy-a").await;
     assert_ne!(after[1], before, "EDS version moved");
     let counts = caller.split(proxy.listen().await, HOST, 300).await;
@@ -97,28 +96,27 @@ async fn an_invalid_endpoint_is_nacked_and_shows_as_error() {
     // A port Envoy cannot use: the API server accepts it, Envoy refuses the assignment.
     let bad = good.replace(&format!("http: {}", vms[0].addr.port()), "http: 70000");
     cp.publish(store_of(&bad));
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let p = cp
-            .status
-            .proxies()
-            .into_iter()
-            .find(|p| p.info.id == "proxy-n")
-            .unwrap();
-        if let Some(t) = p.types.get(ENDPOINT)
-            && t.config_status() == ConfigStatus::Error
-        {
-            let (_, msg) = t.nack.clone().unwrap();
-            assert!(
-                msg.contains("70000") || msg.to_lowercase().contains("port"),
-                "{msg}"
-            );
-            assert_eq!(p.types[CLUSTER].config_status(), ConfigStatus::Synced);
-            break;
-        }
-        assert!(Instant::now() < deadline, "no NACK seen: {p:#?}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let nacked = |p: &meshdeck::controlplane::status::ProxyStatus| {
+        p.types
+            .get(ENDPOINT)
+            .is_some_and(|t| t.config_status() == ConfigStatus::Error)
+    };
+    let p = until(
+        "Envoy NACKs the endpoint",
+        Duration::from_secs(10),
+        async || {
+            let all = cp.status.proxies();
+            all.into_iter().find(|p| p.info.id == "proxy-n").unwrap()
+        },
+        nacked,
+    )
+    .await;
+    let (_, msg) = p.types[ENDPOINT].nack.clone().unwrap();
+    assert!(
+        msg.contains("70000") || msg.to_lowercase().contains("port"),
+        "{msg}"
+    );
+    assert_eq!(p.types[CLUSTER].config_status(), ConfigStatus::Synced);
     // Fixing it clears the error.
     cp.publish(store_of(&good.replace("weight: 1", "weight: 2")));
     cp.wait_synced("proxy-n").await;
@@ -136,21 +134,23 @@ async fn envoy_resyncs_after_a_control_plane_restart() {
     cp.stop().await;
     let cp = ControlPlane::start_on(addr, store_of(&text.replace("weight: 7", "weight: 9"))).await;
     cp.wait_synced("proxy-r").await;
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while weights_in_envoy(&proxy.admin).await != vec![(vms[0].addr.port() as u32, 9)] {
-        assert!(
-            Instant::now() < deadline,
-            "weight after restart never arrived"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let want = vec![(vms[0].addr.port() as u32, 9)];
+    until(
+        "the weight sent after the restart reaches Envoy",
+        Duration::from_secs(10),
+        async || weights_in_envoy(&proxy.admin).await,
+        |w| *w == want,
+    )
+    .await;
     assert!(proxy.envoy.is_running());
     // Killing Envoy: the control plane notices the stream is gone.
     proxy.envoy.kill().await;
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while cp.status.proxies().iter().any(|p| p.info.id == "proxy-r") {
-        assert!(Instant::now() < deadline, "killed proxy still listed");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    until(
+        "the killed proxy leaves the status board",
+        Duration::from_secs(10),
+        async || cp.status.proxies().iter().any(|p| p.info.id == "proxy-r"),
+        |listed| !listed,
+    )
+    .await;
     cp.stop().await;
 }

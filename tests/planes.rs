@@ -73,19 +73,8 @@ fn codes(ep: &Value) -> Vec<String> {
 }
 
 /// Repeats `probe` until `ok`, up to 20 s.
-async fn until<T: std::fmt::Debug>(
-    mut probe: impl AsyncFnMut() -> T,
-    ok: impl Fn(&T) -> bool,
-) -> T {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        let v = probe().await;
-        if ok(&v) {
-            return v;
-        }
-        assert!(Instant::now() < deadline, "never happened; last: {v:#?}");
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+async fn until<T: std::fmt::Debug>(probe: impl AsyncFnMut() -> T, ok: impl Fn(&T) -> bool) -> T {
+    common::wait::until("the planes agree", Duration::from_secs(20), probe, ok).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

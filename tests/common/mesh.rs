@@ -17,7 +17,7 @@ use meshdeck::model::locality::Locality;
 use meshdeck::model::store::Store;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use tokio::sync::{oneshot, watch};
 
 pub fn loopback(last: u8, port: u16) -> SocketAddr {
@@ -89,28 +89,24 @@ impl ControlPlane {
 
     /// Waits until proxy `id` has ACKed each of `types`, and returns the versions it ACKed.
     pub async fn wait_acked(&self, id: &str, types: &[&str]) -> Vec<String> {
-        let deadline = Instant::now() + Duration::from_secs(20);
-        loop {
-            let proxies = self.status.proxies();
-            if let Some(p) = proxies.iter().find(|p| p.info.id == id) {
-                let all = types.iter().all(|t| {
+        let synced = |p: &Option<meshdeck::controlplane::status::ProxyStatus>| {
+            p.as_ref().is_some_and(|p| {
+                types.iter().all(|t| {
                     p.types
                         .get(*t)
                         .is_some_and(|s| s.config_status() == ConfigStatus::Synced)
-                });
-                if all {
-                    return types
-                        .iter()
-                        .map(|t| p.types[*t].acked_version.clone())
-                        .collect();
-                }
-            }
-            assert!(
-                Instant::now() < deadline,
-                "proxy {id} did not sync {types:?} in 20 s: {proxies:#?}"
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+                })
+            })
+        };
+        let what = format!("proxy {id} syncs {types:?}");
+        let probe = async || self.status.proxies().into_iter().find(|p| p.info.id == id);
+        let p = super::wait::until(&what, Duration::from_secs(20), probe, synced)
+            .await
+            .expect("synced");
+        types
+            .iter()
+            .map(|t| p.types[*t].acked_version.clone())
+            .collect()
     }
 }
 
@@ -209,20 +205,11 @@ impl Proxy {
 
     /// Where its listener is bound, once the control plane has sent it.
     pub async fn listen(&self) -> SocketAddr {
-        let deadline = Instant::now() + Duration::from_secs(20);
-        let mut tick = tokio::time::interval(Duration::from_millis(20));
-        loop {
-            tick.tick().await;
-            if let Some(addr) = meshdeck::io::envoy::process::listener_address(&self.admin).await {
-                return addr;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "envoy {} has no listener after 20 s:\n{}",
-                self.envoy.spec.id,
-                self.log()
-            );
-        }
+        let what = format!("envoy {} binds its listener", self.envoy.spec.id);
+        let probe = async || meshdeck::io::envoy::process::listener_address(&self.admin).await;
+        super::wait::until(&what, Duration::from_secs(20), probe, Option::is_some)
+            .await
+            .expect("bound")
     }
 
     pub fn log(&self) -> String {

@@ -5,6 +5,7 @@
 pub mod corpus;
 pub mod mesh;
 pub mod pty;
+pub mod wait;
 
 use meshdeck::config::keymap::Keymap;
 use meshdeck::config::theme::Theme;

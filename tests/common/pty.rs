@@ -76,31 +76,14 @@ impl Pty {
 
     /// Waits until the screen satisfies `ok` (at most 15 s); `what` names it in the failure.
     pub fn wait_until(&self, what: &str, ok: impl Fn(&str) -> bool) {
-        let deadline = Instant::now() + Duration::from_secs(15);
-        while Instant::now() < deadline {
-            if ok(&self.contents()) {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(40));
-        }
-        panic!(
-            "timed out waiting until {what}; screen:\n{}",
-            self.contents()
-        );
+        let screen = || self.contents();
+        super::wait::until_blocking(what, Duration::from_secs(15), screen, |s| ok(s));
     }
 
     pub fn wait_for_within(&self, text: &str, within: Duration) {
-        let deadline = Instant::now() + within;
-        while Instant::now() < deadline {
-            if self.contents().contains(text) {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(40));
-        }
-        panic!(
-            "timed out waiting for {text:?}; screen:\n{}",
-            self.contents()
-        );
+        let what = format!("{text:?} is on screen");
+        let screen = || self.contents();
+        super::wait::until_blocking(&what, within, screen, |s| s.contains(text));
     }
 
     pub fn send(&mut self, keys: &str) {
