@@ -2,6 +2,7 @@
 
 pub mod config;
 pub mod derived;
+pub mod dirty;
 pub mod edit;
 pub mod edits;
 pub mod list;

@@ -32,8 +32,8 @@ pub struct Registry {
     pub derived: Derived,
     /// Derived endpoints of the service on the Endpoints screen.
     pub endpoints: Option<ServiceEndpoints>,
-    /// Rows to rebuild on the next tick (after a burst of watch events).
-    pub stale_rows: bool,
+    /// What to derive again before the next frame (see `dirty.rs`).
+    pub dirty: super::dirty::Dirty,
     pub last_lint: Option<std::time::Instant>,
 }
 

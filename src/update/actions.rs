@@ -1,11 +1,12 @@
 //! What each named action does outside the edit form.
 
-use super::{edit, rows};
+use super::edit;
 use crate::action::Action;
 use crate::demo::vm::Behaviour;
 use crate::model::endpoint::source_key;
 use crate::model::object::Kind;
 use crate::msg::Cmd;
+use crate::state::dirty::Dirty;
 use crate::state::{Level, Mode, RowId, Screen, State};
 
 pub fn run(state: &mut State, action: Action) -> Vec<Cmd> {
@@ -103,7 +104,7 @@ fn view_from_proxy(state: &mut State) {
             state.viewpoint.describe()
         ),
     ));
-    rows::rebuild(state);
+    state.registry.dirty |= Dirty::ROWS;
 }
 
 /// The address of the selected endpoint or WorkloadEntry.
@@ -155,7 +156,7 @@ fn back(state: &mut State) {
     if let Some(l) = state.ui.lists.get_mut(&screen) {
         if !l.filter.is_empty() {
             l.filter.clear();
-            rows::rebuild(state);
+            state.registry.dirty |= Dirty::ROWS;
             return;
         }
         if !l.marked.is_empty() {
@@ -165,21 +166,21 @@ fn back(state: &mut State) {
     }
     if state.ui.screens.len() > 1 {
         state.ui.screens.pop();
-        rows::rebuild(state);
+        state.registry.dirty |= Dirty::ROWS;
     }
 }
 
 pub fn switch(state: &mut State, screen: Screen) {
     state.ui.screens.clear();
     state.ui.screens.push(screen);
-    rows::rebuild(state);
+    state.registry.dirty |= Dirty::ROWS;
 }
 
 pub fn push(state: &mut State, screen: Screen) {
     if state.screen() != &screen {
         state.ui.screens.push(screen);
     }
-    rows::rebuild(state);
+    state.registry.dirty |= Dirty::ROWS;
 }
 
 pub fn selected_object(state: &State) -> Option<crate::model::object::ObjectKey> {
@@ -256,5 +257,5 @@ fn sort(state: &mut State, reverse: bool) {
             l.sort_column = (l.sort_column + 1) % columns;
         }
     }
-    rows::rebuild(state);
+    state.registry.dirty |= Dirty::ROWS;
 }

@@ -1,11 +1,12 @@
 //! The `:` command line and the `/` filter line.
 
-use super::{actions, rows};
+use super::actions;
 use crate::action::Action;
 use crate::command::{Arg, Command};
 use crate::model::object::Kind;
 use crate::model::share::ViewChange;
 use crate::msg::Cmd;
+use crate::state::dirty::Dirty;
 use crate::state::{Level, Mode, Screen, State};
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
@@ -188,7 +189,7 @@ fn complete(state: &mut State) {
 fn set_filter(state: &mut State, text: String) {
     let screen = state.screen().clone();
     state.ui.lists.entry(screen).or_default().filter = text;
-    rows::rebuild(state);
+    state.registry.dirty |= Dirty::ROWS;
 }
 
 /// Runs one command line: the first word names a command of the table (`crate::command`).
@@ -256,7 +257,7 @@ pub fn run(state: &mut State, line: &str) -> Vec<Cmd> {
                         state.ui.namespace.as_deref().unwrap_or("all")
                     ),
                 ));
-                rows::rebuild(state);
+                state.registry.dirty |= Dirty::ROWS;
                 return vec![Cmd::SwitchNamespace(state.ui.namespace.clone())];
             }
             let known = arg.is_none_or(|n| {
@@ -279,7 +280,7 @@ pub fn run(state: &mut State, line: &str) -> Vec<Cmd> {
                     ),
                 )
             });
-            rows::rebuild(state);
+            state.registry.dirty |= Dirty::ROWS;
         }
         Command::Context => {
             if state.kube.is_none() {
@@ -310,7 +311,7 @@ pub fn run(state: &mut State, line: &str) -> Vec<Cmd> {
                 line.split_once(char::is_whitespace)
                     .map_or("", |(_, rest)| rest),
             );
-            rows::rebuild(state);
+            state.registry.dirty |= Dirty::ROWS;
         }
     }
     Vec::new()

@@ -8,6 +8,7 @@ use crate::model::locality::Locality;
 use crate::model::object::{Kind, Object, ObjectKey};
 use crate::model::validate::{check_locality, parse_weight};
 use crate::msg::Cmd;
+use crate::state::dirty::Dirty;
 use crate::state::{
     EditFocus, EditSession, EditStage, EditTarget, Level, PreviewRow, RowId, Screen, State,
 };
@@ -141,7 +142,7 @@ pub fn open(state: &mut State) -> Vec<Cmd> {
         owned_by: None,
         force: false,
     });
-    refresh_preview(state);
+    state.registry.dirty |= Dirty::PREVIEW;
     Vec::new()
 }
 
@@ -356,7 +357,7 @@ pub fn on_input(state: &mut State, ev: KeyEvent) -> Vec<Cmd> {
     area.input(ev);
     session.source_error = None;
     validate(session);
-    refresh_preview(state);
+    state.registry.dirty |= Dirty::PREVIEW;
     Vec::new()
 }
 
@@ -370,7 +371,7 @@ pub fn on_paste(state: &mut State, text: &str) -> Vec<Cmd> {
         };
         area.insert_str(text.lines().next().unwrap_or_default());
         validate(session);
-        refresh_preview(state);
+        state.registry.dirty |= Dirty::PREVIEW;
     }
     Vec::new()
 }

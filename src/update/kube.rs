@@ -3,6 +3,7 @@
 //! so thousands of events per second stay smooth.
 
 use crate::io::kube::{ConnState, KubeEvent};
+use crate::state::dirty::Dirty;
 use crate::state::{KubeView, State};
 
 pub fn on_event(state: &mut State, ev: KubeEvent) {
@@ -64,15 +65,15 @@ pub fn on_event(state: &mut State, ev: KubeEvent) {
             for p in pods {
                 state.registry.store.upsert_pod(p);
             }
-            state.registry.stale_rows = true;
+            state.registry.dirty |= Dirty::ROWS;
         }
         KubeEvent::PodUpsert(p) => {
             state.registry.store.upsert_pod(p);
-            state.registry.stale_rows = true;
+            state.registry.dirty |= Dirty::ROWS;
         }
         KubeEvent::PodDelete { namespace, name } => {
             state.registry.store.remove_pod(&namespace, &name);
-            state.registry.stale_rows = true;
+            state.registry.dirty |= Dirty::ROWS;
         }
         KubeEvent::WriteDenied(kinds) => {
             for (kind, why) in kinds {
@@ -81,7 +82,7 @@ pub fn on_event(state: &mut State, ev: KubeEvent) {
         }
         KubeEvent::Resetting => {
             clear_registry(state);
-            state.registry.stale_rows = true;
+            state.registry.dirty |= Dirty::ROWS;
         }
         KubeEvent::NamespaceSwitched(ns) => {
             state.ui.status = Some((
@@ -101,23 +102,23 @@ pub fn on_event(state: &mut State, ev: KubeEvent) {
                 crate::state::Level::Info,
                 format!("switched to context {name}"),
             ));
-            state.registry.stale_rows = true;
+            state.registry.dirty |= Dirty::ROWS;
         }
         KubeEvent::Connection { kind, state: conn } => {
             view.states.insert(kind, conn);
         }
         KubeEvent::Synced { kind, shard } => {
             state.registry.store.replace_kind(kind, *shard);
-            state.registry.stale_rows = true;
+            state.registry.dirty |= Dirty::ROWS;
         }
         KubeEvent::Upsert(entry) => {
             state.registry.store.upsert(*entry);
-            state.registry.stale_rows = true;
+            state.registry.dirty |= Dirty::ROWS;
             super::edit::confirm_pending(state);
         }
         KubeEvent::Delete(key) => {
             state.registry.store.remove(&key);
-            state.registry.stale_rows = true;
+            state.registry.dirty |= Dirty::ROWS;
         }
     }
 }
@@ -133,5 +134,5 @@ fn clear_registry(state: &mut State) {
             state.registry.store.remove(&k);
         }
     }
-    state.registry.stale_rows = true;
+    state.registry.dirty |= Dirty::ROWS;
 }

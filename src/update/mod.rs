@@ -11,8 +11,14 @@ pub mod rows;
 
 use crate::msg::{Cmd, Msg};
 use crate::state::State;
+use crate::state::dirty::Dirty;
 
 pub fn update(state: &mut State, msg: Msg) -> Vec<Cmd> {
+    // Background events come in bursts: what they invalidate is derived on the next tick.
+    let deferred = matches!(
+        msg,
+        Msg::Kube(_) | Msg::Xds(_) | Msg::Data(_) | Msg::Traffic(_) | Msg::Tick
+    );
     let cmds = match msg {
         Msg::Key(k) => keys::on_key(state, k),
         Msg::Paste(text) => edit::on_paste(state, &text),
@@ -57,10 +63,26 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Cmd> {
             Vec::new()
         }
     };
+    if !deferred {
+        settle(state);
+    }
     if state.ui.quit {
         return vec![Cmd::Quit];
     }
     cmds
+}
+
+/// Derives what the updates marked dirty, once; returns whether anything was.
+fn settle(state: &mut State) -> bool {
+    let dirty = std::mem::take(&mut state.registry.dirty);
+    if dirty.contains(Dirty::ROWS) {
+        rows::rebuild(state);
+    }
+    if !dirty.is_empty() {
+        // The preview's shares follow the rows' registry too.
+        edit::refresh_preview(state);
+    }
+    !dirty.is_empty()
 }
 
 /// Lint runs at most this often while events stream in.
@@ -69,13 +91,7 @@ const LINT_EVERY: std::time::Duration = std::time::Duration::from_millis(1000);
 /// Deferred work after a burst of events: rows of the current screen, the edit preview, and
 /// (at most once a second) lint. Returns whether anything changed on screen.
 fn tick(state: &mut State) -> bool {
-    let mut changed = false;
-    if state.registry.stale_rows {
-        state.registry.stale_rows = false;
-        rows::rebuild(state);
-        edit::refresh_preview(state);
-        changed = true;
-    }
+    let mut changed = settle(state);
     // A tick that rebuilt rows paints first; lint follows on the next one.
     let lint_due = !changed
         && state

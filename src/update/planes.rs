@@ -11,6 +11,7 @@ use crate::model::planes::data::unix_ms;
 use crate::model::planes::stats::{ProxyStats, StatsSource};
 use crate::model::planes::verify::{self, Verify, Wanted};
 use crate::model::planes::{cluster_name, parse_cluster_name};
+use crate::state::dirty::Dirty;
 use crate::state::{Level, RowId, Screen, State};
 use std::collections::BTreeSet;
 use std::time::{Instant, SystemTime};
@@ -43,7 +44,7 @@ pub fn on_xds(state: &mut State, ev: XdsEvent) {
             let rule = crate::model::visibility::HostRule::for_version(version.as_deref());
             if state.viewpoint.rule != rule {
                 state.viewpoint.rule = rule;
-                state.registry.stale_rows = true;
+                state.registry.dirty |= Dirty::ROWS;
             }
         }
         None => {}
@@ -68,7 +69,7 @@ pub fn on_xds(state: &mut State, ev: XdsEvent) {
     }
     observe_verify(state, now, Instant::now());
     if matches!(state.screen(), Screen::Proxies) {
-        state.registry.stale_rows = true;
+        state.registry.dirty |= Dirty::ROWS;
     }
 }
 
@@ -115,7 +116,7 @@ pub fn on_data(state: &mut State, ev: DataEvent) {
             s.source = source;
             // The Charts rows are the set of clusters: only a new one changes them.
             if s.record(at_ms, &readings) && matches!(state.screen(), Screen::Charts) {
-                state.registry.stale_rows = true;
+                state.registry.dirty |= Dirty::ROWS;
             }
             return;
         }
@@ -135,7 +136,7 @@ pub fn on_data(state: &mut State, ev: DataEvent) {
     }
     observe_verify(state, SystemTime::now(), Instant::now());
     if matches!(state.screen(), Screen::Proxies) {
-        state.registry.stale_rows = true;
+        state.registry.dirty |= Dirty::ROWS;
     }
 }
 

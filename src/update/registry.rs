@@ -1,6 +1,7 @@
 //! Applying reloaded files to the store, one object at a time.
 
 use crate::io::manifests::parse::ParsedFile;
+use crate::state::dirty::Dirty;
 use crate::state::{FileInfo, State};
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -43,6 +44,6 @@ pub fn file_removed(state: &mut State, path: &Path) {
 
 fn refreshed(state: &mut State) {
     state.refresh_findings();
-    super::rows::rebuild(state);
-    super::edit::refresh_preview(state);
+    state.registry.dirty |= Dirty::ROWS;
+    state.registry.dirty |= Dirty::PREVIEW;
 }
