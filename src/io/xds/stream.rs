@@ -137,8 +137,8 @@ impl Stream<'_> {
 
     pub async fn run(self, channel: Channel, protocol: Protocol) -> End {
         let result = match protocol {
-            Protocol::StateOfTheWorld => self.sotw(channel).await,
-            Protocol::Delta => self.delta(channel).await,
+            Protocol::StateOfTheWorld => self.follow(channel, Sotw::default()).await,
+            Protocol::Delta => self.follow(channel, Delta).await,
         };
         match result {
             Ok(()) => End::Failed("the server closed the stream".into()),
@@ -146,61 +146,35 @@ impl Stream<'_> {
         }
     }
 
-    async fn sotw(self, channel: Channel) -> Result<(), End> {
-        let (tx, req) = outbound::<DiscoveryRequest>(self.target)?;
-        let mut client = client(channel);
-        let send = |r: DiscoveryRequest| push(&tx, r);
-        send(DiscoveryRequest {
-            node: Some(self.node.clone()),
-            type_url: CLUSTER.into(),
-            ..Default::default()
-        })
-        .await?;
+    /// One stream of either flavour: CDS and the wanted EDS names asked for, every response
+    /// applied and answered, the subscription following the names the console wants.
+    async fn follow<F: Flavour>(self, channel: Channel, mut flavour: F) -> Result<(), End> {
+        let (tx, req) = outbound::<F::Request>(self.target)?;
+        let send = |r: F::Request| push(&tx, r);
+        send(F::clusters(self.node.clone())).await?;
         let mut names: BTreeSet<String> = self.names.borrow_and_update().clone();
         if !names.is_empty() {
-            send(DiscoveryRequest {
-                type_url: ENDPOINT.into(),
-                resource_names: names.iter().cloned().collect(),
-                ..Default::default()
-            })
-            .await?;
+            send(F::endpoints(&names)).await?;
         }
-        let mut inbound = client
-            .stream_aggregated_resources(req)
+        let mut inbound = F::open(client(channel), req)
             .await
             .map_err(End::from_status)?
             .into_inner();
         self.connected().await?;
         let mut held = Held::default();
         let mut identifier = String::new();
-        // Per type: the last accepted version and the last nonce seen.
-        let mut accepted: BTreeMap<String, (String, String)> = BTreeMap::new();
         let mut names_rx = self.names.clone();
         loop {
             tokio::select! {
                 msg = inbound.message() => {
-                    let resp: DiscoveryResponse = match msg {
+                    let resp = match msg {
                         Ok(Some(r)) => r,
                         Ok(None) => return Ok(()),
                         Err(s) => return Err(End::from_status(s)),
                     };
-                    self.identify(&mut identifier, resp.control_plane.as_ref()).await?;
-                    let t = resp.type_url.clone();
-                    let error = self.apply(&mut held, &t, &resp.version_info, &resp.resources, &[], true).await?;
-                    let version = match &error {
-                        None => resp.version_info.clone(),
-                        Some(_) => accepted.get(&t).map(|a| a.0.clone()).unwrap_or_default(),
-                    };
-                    accepted.insert(t.clone(), (version.clone(), resp.nonce.clone()));
-                    let resource_names = if t == ENDPOINT { names.iter().cloned().collect() } else { Vec::new() };
-                    send(DiscoveryRequest {
-                        version_info: version,
-                        response_nonce: resp.nonce,
-                        type_url: t,
-                        resource_names,
-                        error_detail: error.and_then(nack),
-                        ..Default::default()
-                    }).await?;
+                    self.identify(&mut identifier, F::control_plane(&resp)).await?;
+                    let reply = flavour.answer(&self, &mut held, resp, &names).await?;
+                    send(reply).await?;
                 }
                 changed = names_rx.changed() => {
                     if changed.is_err() {
@@ -210,92 +184,214 @@ impl Stream<'_> {
                     if next == names {
                         continue;
                     }
+                    let request = flavour.resubscribe(&mut held, &names, &next);
                     names = next;
-                    let (version, nonce) = accepted.get(ENDPOINT).cloned().unwrap_or_default();
-                    send(DiscoveryRequest {
-                        version_info: version,
-                        response_nonce: nonce,
-                        type_url: ENDPOINT.into(),
-                        resource_names: names.iter().cloned().collect(),
-                        ..Default::default()
-                    }).await?;
+                    send(request).await?;
                 }
             }
         }
     }
+}
 
-    async fn delta(self, channel: Channel) -> Result<(), End> {
-        let (tx, req) = outbound::<DeltaDiscoveryRequest>(self.target)?;
-        let mut client = client(channel);
-        let send = |r: DeltaDiscoveryRequest| push(&tx, r);
-        send(DeltaDiscoveryRequest {
-            node: Some(self.node.clone()),
+/// What differs between state-of-the-world and Delta for the console's stream.
+trait Flavour {
+    type Request: Send + 'static;
+    type Response: Send + 'static;
+    /// The first request: CDS as a wildcard, with the node.
+    fn clusters(node: Node) -> Self::Request;
+    /// The first EDS subscription.
+    fn endpoints(names: &BTreeSet<String>) -> Self::Request;
+    async fn open(
+        client: AggregatedDiscoveryServiceClient<Channel>,
+        req: tonic::Request<ReceiverStream<Self::Request>>,
+    ) -> Result<tonic::Response<tonic::Streaming<Self::Response>>, tonic::Status>;
+    fn control_plane(
+        resp: &Self::Response,
+    ) -> Option<&envoy_types::pb::envoy::config::core::v3::ControlPlane>;
+    /// Applies a response and returns its ACK or NACK.
+    async fn answer(
+        &mut self,
+        stream: &Stream<'_>,
+        held: &mut Held,
+        resp: Self::Response,
+        names: &BTreeSet<String>,
+    ) -> Result<Self::Request, String>;
+    /// The request that moves the EDS subscription from `old` to `new`.
+    fn resubscribe(
+        &mut self,
+        held: &mut Held,
+        old: &BTreeSet<String>,
+        new: &BTreeSet<String>,
+    ) -> Self::Request;
+}
+
+/// Per type: the last accepted version and the last nonce seen.
+#[derive(Default)]
+struct Sotw {
+    accepted: BTreeMap<String, (String, String)>,
+}
+
+impl Flavour for Sotw {
+    type Request = DiscoveryRequest;
+    type Response = DiscoveryResponse;
+
+    fn clusters(node: Node) -> DiscoveryRequest {
+        DiscoveryRequest {
+            node: Some(node),
+            type_url: CLUSTER.into(),
+            ..Default::default()
+        }
+    }
+
+    fn endpoints(names: &BTreeSet<String>) -> DiscoveryRequest {
+        DiscoveryRequest {
+            type_url: ENDPOINT.into(),
+            resource_names: names.iter().cloned().collect(),
+            ..Default::default()
+        }
+    }
+
+    async fn open(
+        mut client: AggregatedDiscoveryServiceClient<Channel>,
+        req: tonic::Request<ReceiverStream<DiscoveryRequest>>,
+    ) -> Result<tonic::Response<tonic::Streaming<DiscoveryResponse>>, tonic::Status> {
+        client.stream_aggregated_resources(req).await
+    }
+
+    fn control_plane(
+        resp: &DiscoveryResponse,
+    ) -> Option<&envoy_types::pb::envoy::config::core::v3::ControlPlane> {
+        resp.control_plane.as_ref()
+    }
+
+    async fn answer(
+        &mut self,
+        stream: &Stream<'_>,
+        held: &mut Held,
+        resp: DiscoveryResponse,
+        names: &BTreeSet<String>,
+    ) -> Result<DiscoveryRequest, String> {
+        let t = resp.type_url.clone();
+        let error = stream
+            .apply(held, &t, &resp.version_info, &resp.resources, &[], true)
+            .await?;
+        // A NACK names the last version accepted, as the protocol asks.
+        let version = match &error {
+            None => resp.version_info.clone(),
+            Some(_) => self
+                .accepted
+                .get(&t)
+                .map(|a| a.0.clone())
+                .unwrap_or_default(),
+        };
+        self.accepted
+            .insert(t.clone(), (version.clone(), resp.nonce.clone()));
+        let resource_names = if t == ENDPOINT {
+            names.iter().cloned().collect()
+        } else {
+            Vec::new()
+        };
+        Ok(DiscoveryRequest {
+            version_info: version,
+            response_nonce: resp.nonce,
+            type_url: t,
+            resource_names,
+            error_detail: error.and_then(nack),
+            ..Default::default()
+        })
+    }
+
+    fn resubscribe(
+        &mut self,
+        _: &mut Held,
+        _: &BTreeSet<String>,
+        new: &BTreeSet<String>,
+    ) -> DiscoveryRequest {
+        let (version, nonce) = self.accepted.get(ENDPOINT).cloned().unwrap_or_default();
+        DiscoveryRequest {
+            version_info: version,
+            response_nonce: nonce,
+            ..Self::endpoints(new)
+        }
+    }
+}
+
+struct Delta;
+
+impl Flavour for Delta {
+    type Request = DeltaDiscoveryRequest;
+    type Response = DeltaDiscoveryResponse;
+
+    fn clusters(node: Node) -> DeltaDiscoveryRequest {
+        DeltaDiscoveryRequest {
+            node: Some(node),
             type_url: CLUSTER.into(),
             resource_names_subscribe: vec!["*".into()],
             ..Default::default()
-        })
-        .await?;
-        let mut names: BTreeSet<String> = self.names.borrow_and_update().clone();
-        if !names.is_empty() {
-            send(DeltaDiscoveryRequest {
-                type_url: ENDPOINT.into(),
-                resource_names_subscribe: names.iter().cloned().collect(),
-                ..Default::default()
-            })
-            .await?;
         }
-        let mut inbound = client
-            .delta_aggregated_resources(req)
-            .await
-            .map_err(End::from_status)?
-            .into_inner();
-        self.connected().await?;
-        let mut held = Held::default();
-        let mut identifier = String::new();
-        let mut names_rx = self.names.clone();
-        loop {
-            tokio::select! {
-                msg = inbound.message() => {
-                    let resp: DeltaDiscoveryResponse = match msg {
-                        Ok(Some(r)) => r,
-                        Ok(None) => return Ok(()),
-                        Err(s) => return Err(End::from_status(s)),
-                    };
-                    self.identify(&mut identifier, resp.control_plane.as_ref()).await?;
-                    let t = resp.type_url.clone();
-                    let any: Vec<_> = resp.resources.iter().filter_map(|r| r.resource.clone()).collect();
-                    let error = self
-                        .apply(&mut held, &t, &resp.system_version_info, &any, &resp.removed_resources, false)
-                        .await?;
-                    send(DeltaDiscoveryRequest {
-                        type_url: t,
-                        response_nonce: resp.nonce,
-                        error_detail: error.and_then(nack),
-                        ..Default::default()
-                    }).await?;
-                }
-                changed = names_rx.changed() => {
-                    if changed.is_err() {
-                        return Ok(());
-                    }
-                    let next = names_rx.borrow_and_update().clone();
-                    if next == names {
-                        continue;
-                    }
-                    let subscribe = next.difference(&names).cloned().collect();
-                    let unsubscribe: Vec<String> = names.difference(&next).cloned().collect();
-                    for n in &unsubscribe {
-                        held.endpoints.remove(n);
-                    }
-                    names = next;
-                    send(DeltaDiscoveryRequest {
-                        type_url: ENDPOINT.into(),
-                        resource_names_subscribe: subscribe,
-                        resource_names_unsubscribe: unsubscribe,
-                        ..Default::default()
-                    }).await?;
-                }
-            }
+    }
+
+    fn endpoints(names: &BTreeSet<String>) -> DeltaDiscoveryRequest {
+        DeltaDiscoveryRequest {
+            type_url: ENDPOINT.into(),
+            resource_names_subscribe: names.iter().cloned().collect(),
+            ..Default::default()
+        }
+    }
+
+    async fn open(
+        mut client: AggregatedDiscoveryServiceClient<Channel>,
+        req: tonic::Request<ReceiverStream<DeltaDiscoveryRequest>>,
+    ) -> Result<tonic::Response<tonic::Streaming<DeltaDiscoveryResponse>>, tonic::Status> {
+        client.delta_aggregated_resources(req).await
+    }
+
+    fn control_plane(
+        resp: &DeltaDiscoveryResponse,
+    ) -> Option<&envoy_types::pb::envoy::config::core::v3::ControlPlane> {
+        resp.control_plane.as_ref()
+    }
+
+    async fn answer(
+        &mut self,
+        stream: &Stream<'_>,
+        held: &mut Held,
+        resp: DeltaDiscoveryResponse,
+        _: &BTreeSet<String>,
+    ) -> Result<DeltaDiscoveryRequest, String> {
+        let t = resp.type_url.clone();
+        let any: Vec<_> = resp
+            .resources
+            .iter()
+            .filter_map(|r| r.resource.clone())
+            .collect();
+        let version = &resp.system_version_info;
+        let error = stream
+            .apply(held, &t, version, &any, &resp.removed_resources, false)
+            .await?;
+        Ok(DeltaDiscoveryRequest {
+            type_url: t,
+            response_nonce: resp.nonce,
+            error_detail: error.and_then(nack),
+            ..Default::default()
+        })
+    }
+
+    fn resubscribe(
+        &mut self,
+        held: &mut Held,
+        old: &BTreeSet<String>,
+        new: &BTreeSet<String>,
+    ) -> DeltaDiscoveryRequest {
+        let unsubscribe: Vec<String> = old.difference(new).cloned().collect();
+        for n in &unsubscribe {
+            held.endpoints.remove(n);
+        }
+        DeltaDiscoveryRequest {
+            type_url: ENDPOINT.into(),
+            resource_names_subscribe: new.difference(old).cloned().collect(),
+            resource_names_unsubscribe: unsubscribe,
+            ..Default::default()
         }
     }
 }
