@@ -2,7 +2,9 @@
 
 mod common;
 use common::*;
+use meshdeck::msg::Msg;
 use meshdeck::state::State;
+use meshdeck::update::update;
 use std::path::PathBuf;
 
 fn both(name: &str, state: &State) {
@@ -137,7 +139,9 @@ fn endpoints_with_observed_traffic() {
         ]
         .into(),
     );
-    s.traffic = Some(t);
+    // As the demo sends it: the rows follow on the next tick.
+    update(&mut s, Msg::Traffic(t));
+    update(&mut s, Msg::Tick);
     let text = screen(&s, 160, 48);
     assert!(
         text.contains("OBSERVED") && text.contains("14.0/s  70%"),

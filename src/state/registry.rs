@@ -32,6 +32,9 @@ pub struct Registry {
     pub derived: Derived,
     /// Derived endpoints of the service on the Endpoints screen.
     pub endpoints: Option<ServiceEndpoints>,
+    /// Observed requests per second and share of its port, per port index and address, of
+    /// those endpoints (the demo's counters; None when the planes are watched instead).
+    pub observed: Option<Vec<BTreeMap<String, (f64, f64)>>>,
     /// What to derive again before the next frame (see `dirty.rs`).
     pub dirty: super::dirty::Dirty,
     pub last_lint: Option<std::time::Instant>,

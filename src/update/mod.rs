@@ -56,6 +56,9 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Cmd> {
         }
         Msg::Traffic(t) => {
             state.traffic = Some(t);
+            if matches!(state.screen(), crate::state::Screen::Endpoints(_)) {
+                state.registry.dirty |= Dirty::ROWS;
+            }
             Vec::new()
         }
         Msg::Event(level, text) => {

@@ -7,6 +7,7 @@ use crate::present::cells::{cells_with, endpoint_counts, yaml_of};
 use crate::present::filter::Filter;
 use crate::present::order::natural_cmp;
 use crate::state::{ListView, RowId, Screen, State};
+use std::collections::BTreeMap;
 
 /// Typing one more character of a filter can only remove rows: filter the rows already shown
 /// instead of the whole registry.
@@ -144,6 +145,7 @@ pub fn rebuild(state: &mut State) {
         }
         Screen::Endpoints(se) => {
             state.registry.endpoints = derive(&state.registry.store, se, &state.viewpoint);
+            state.registry.observed = observed(state);
             let mut rows = Vec::new();
             let mut total = 0;
             if let Some(d) = &state.registry.endpoints {
@@ -183,6 +185,44 @@ pub fn rebuild(state: &mut State) {
     });
     view.clamp();
     state.ui.lists.insert(screen, view);
+}
+
+/// What the demo's load shows of each endpoint on screen, from the proxies in the viewpoint
+/// locality: its rate and its share of its port. With the planes in view, Envoy's own counters
+/// take its place.
+fn observed(state: &State) -> Option<Vec<BTreeMap<String, (f64, f64)>>> {
+    let traffic = state
+        .traffic
+        .as_ref()
+        .filter(|_| !state.planes.is_active())?;
+    let view_loc = state.viewpoint.locality.as_ref().map(|l| l.to_string());
+    let rates = traffic.rates(view_loc.as_deref());
+    let derived = state.registry.endpoints.as_ref()?;
+    Some(
+        derived
+            .ports
+            .iter()
+            .map(|port| {
+                let total: f64 = port
+                    .endpoints
+                    .iter()
+                    .filter_map(|e| rates.get(&e.address))
+                    .sum();
+                port.endpoints
+                    .iter()
+                    .map(|e| {
+                        let mine = rates.get(&e.address).copied().unwrap_or(0.0);
+                        let pct = if total > 0.0 {
+                            mine / total * 100.0
+                        } else {
+                            0.0
+                        };
+                        (e.address.clone(), (mine, pct))
+                    })
+                    .collect()
+            })
+            .collect(),
+    )
 }
 
 /// The ENDPOINTS counts of every ServiceEntry, once per store generation.

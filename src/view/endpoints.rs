@@ -52,14 +52,6 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
     let height = body.height.saturating_sub(2) as usize;
     let (start, end) = table::window(list.selected, list.rows.len(), height);
     let bar = if body.width < 100 { 5 } else { 10 };
-    // Observed traffic (the demo's load), from the proxies in the viewpoint locality.
-    let view_loc = state.viewpoint.locality.as_ref().map(|l| l.to_string());
-    // With the planes in view, Envoy's own counters replace the demo's client-side count.
-    let rates = state
-        .traffic
-        .as_ref()
-        .filter(|_| !planes.is_active())
-        .map(|t| t.rates(view_loc.as_deref()));
     let mut rows = Vec::new();
     let mut marked = Vec::new();
     for row in &list.rows[start..end] {
@@ -81,18 +73,12 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
             None => format!("-→{}", ep.weight),
         };
         let style = (!ep.health.is_healthy()).then_some("health.unhealthy");
-        let observed = rates.as_ref().map(|r| {
-            let total: f64 = port
-                .endpoints
-                .iter()
-                .filter_map(|e| r.get(&e.address))
-                .sum();
-            let mine = r.get(&ep.address).copied().unwrap_or(0.0);
-            let pct = if total > 0.0 {
-                mine / total * 100.0
-            } else {
-                0.0
-            };
+        let observed = state.registry.observed.as_ref().map(|ports| {
+            let (mine, pct) = ports
+                .get(*p)
+                .and_then(|m| m.get(&ep.address))
+                .copied()
+                .unwrap_or((0.0, 0.0));
             Line::from(format!("{mine:>5.1}/s {pct:>3.0}%"))
         });
         let cluster = d.hosts.first().map(|h| cluster_name(port.port_number, h));
@@ -130,7 +116,7 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
     ]
     .map(String::from)
     .to_vec();
-    if rates.is_some() {
+    if state.registry.observed.is_some() {
         header.push("OBSERVED".into());
     }
     if planes.is_active() {
