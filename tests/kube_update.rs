@@ -21,9 +21,13 @@ fn entries(text: &str) -> Vec<meshdeck::model::store::Entry> {
 }
 
 fn cluster_state() -> State {
+    cluster_state_writable(false)
+}
+
+fn cluster_state_writable(writable: bool) -> State {
     let mut s = State::new(meshdeck::state::Config::new(
         "cluster fake",
-        true,
+        !writable,
         Keymap::load(None, None).0,
     ));
     let versions = Kind::ALL
@@ -155,7 +159,7 @@ fn connection_state_is_shown_and_stale_kinds_are_marked() {
 #[test]
 fn a_forbidden_patch_turns_editing_off_for_that_kind() {
     use meshdeck::io::source::ApplyError;
-    let mut s = cluster_state();
+    let mut s = cluster_state_writable(true);
     let text = read(std::path::Path::new("examples/registry/payments.yaml"));
     let wes: Vec<_> = entries(&text)
         .into_iter()
@@ -169,7 +173,6 @@ fn a_forbidden_patch_turns_editing_off_for_that_kind() {
         }),
     );
     update(&mut s, Msg::Tick);
-    s.setup.readonly = false;
     let cmds = typed(&mut s, "2e\x08\x0855\n\n");
     let [meshdeck::msg::Cmd::Apply { id, .. }] = cmds.as_slice() else {
         panic!("{cmds:?}")
@@ -195,8 +198,7 @@ fn a_forbidden_patch_turns_editing_off_for_that_kind() {
 #[test]
 fn pods_show_as_endpoints_and_are_not_edited_here() {
     use meshdeck::model::pod::Pod;
-    let mut s = cluster_state();
-    s.setup.readonly = false;
+    let mut s = cluster_state_writable(true);
     let se = "apiVersion: networking.istio.io/v1\nkind: ServiceEntry\nmetadata: {name: api, namespace: ns1}\nspec:\n  hosts: [api.ns1]\n  resolution: STATIC\n  ports: [{number: 80, name: http}]\n  workloadSelector: {labels: {app: api}}\n";
     update(
         &mut s,

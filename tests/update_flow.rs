@@ -342,12 +342,10 @@ fn an_applied_edit_is_followed_through_the_planes() {
     use std::collections::BTreeMap;
     use std::time::{Duration, Instant, SystemTime};
 
-    let mut s = example_state();
     let east = PollTarget::new("east", "http://127.0.0.1:15000");
-    s.planes = PlanesView::with_proxies(std::slice::from_ref(&east));
-    s.planes
-        .control
-        .insert("xds".into(), ControlView::default());
+    let mut view = PlanesView::with_proxies(std::slice::from_ref(&east));
+    view.control.insert("xds".into(), ControlView::default());
+    let mut s = example_with(|c| c.planes = planes_of(view));
     assert!(wanted_proxies(&s).is_empty(), "nothing polled on a list");
     assert!(wanted_clusters(&s).is_empty());
     typed(&mut s, "jj\n");
@@ -514,8 +512,8 @@ fn charts_poll_stats_for_the_rows_on_screen_until_the_envoy_pushes_them() {
     use meshdeck::update::planes::wanted_proxies;
     use std::time::SystemTime;
 
-    let mut s = example_state();
-    s.planes = PlanesView::with_proxies(&[PollTarget::new("east", "http://127.0.0.1:15000")]);
+    let view = PlanesView::with_proxies(&[PollTarget::new("east", "http://127.0.0.1:15000")]);
+    let mut s = example_with(|c| c.planes = planes_of(view));
     assert!(wanted_proxies(&s).is_empty(), "nothing polled on a list");
     typed(&mut s, "7");
     assert_eq!(s.screen(), &Screen::Charts);
@@ -611,8 +609,8 @@ fn ctrl(c: char) -> Msg {
 
 #[test]
 fn the_vim_keymap_remaps_the_form_and_the_command_line() {
-    let mut s = example_state();
-    s.setup.keymap = meshdeck::config::keymap::Keymap::load(Some("vim"), None).0;
+    let vim = meshdeck::config::keymap::Keymap::load(Some("vim"), None).0;
+    let mut s = example_with(|c| c.keymap = vim);
     typed(&mut s, "2e");
     let focus = |s: &meshdeck::state::State| s.edits.form.as_ref().map(|e| e.focus);
     assert_eq!(focus(&s), Some(meshdeck::state::EditFocus::Weight));

@@ -19,11 +19,13 @@ use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use std::path::{Path, PathBuf};
 
 pub fn state_on(roots: &[PathBuf], readonly: bool) -> State {
-    let mut state = State::new(meshdeck::state::Config::new(
-        "files: test",
-        readonly,
-        Keymap::load(None, None).0,
-    ));
+    let config = meshdeck::state::Config::new("files: test", readonly, Keymap::load(None, None).0);
+    state_configured(roots, config)
+}
+
+/// As the console starts on `roots` with `config`.
+pub fn state_configured(roots: &[PathBuf], config: meshdeck::state::Config) -> State {
+    let mut state = State::new(config);
     let (files, errors) = load_all(roots);
     assert!(errors.is_empty(), "{errors:?}");
     update::update(&mut state, Msg::FilesLoaded(files));
@@ -33,6 +35,24 @@ pub fn state_on(roots: &[PathBuf], readonly: bool) -> State {
 
 pub fn example_state() -> State {
     state_on(&[PathBuf::from("examples/registry")], false)
+}
+
+/// The example registry with `config` (a keymap, planes to watch…).
+pub fn example_with(config: impl FnOnce(&mut meshdeck::state::Config)) -> State {
+    let mut c = meshdeck::state::Config::new("files: test", false, Keymap::load(None, None).0);
+    config(&mut c);
+    state_configured(&[PathBuf::from("examples/registry")], c)
+}
+
+/// Planes at start: these proxies polled, no viewpoint beyond the default.
+pub fn planes_of(
+    view: meshdeck::state::planes::PlanesView,
+) -> Option<meshdeck::state::PlanesStart> {
+    Some(meshdeck::state::PlanesStart {
+        view,
+        view_namespace: None,
+        view_locality: None,
+    })
 }
 
 pub fn key(code: KeyCode) -> Msg {
