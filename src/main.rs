@@ -365,12 +365,23 @@ async fn cluster_console(
             return Ok(cli::EXIT_USAGE);
         }
     };
-    let through = match cli::planes::through_cluster(&args.planes).await {
-        Ok(c) => c,
+    // istiod and pod admins are found through the cluster; a cluster that is down now leaves
+    // them out and says so, rather than keeping the console from opening.
+    let wanted = match args.planes.through() {
+        Ok(w) => w,
         Err(e) => {
             eprintln!("meshdeck: {e}");
             return Ok(cli::EXIT_USAGE);
         }
+    };
+    let (through, warning) = match meshdeck::io::kube::through::resolve(wanted).await {
+        Ok(c) => (c, None),
+        Err(e) => (
+            Default::default(),
+            Some(format!(
+                "the control plane is not watched: {e}; restart meshdeck once the cluster answers"
+            )),
+        ),
     };
     let (planes, start) = match start_planes(&args.planes, &through, None, &tx) {
         Ok(p) => p,
@@ -381,6 +392,7 @@ async fn cluster_console(
     };
     let mut state = State::new(Config {
         planes: start,
+        warning,
         ..config
     });
     // Discovery may already be queued: apply it before the first frame.

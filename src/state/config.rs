@@ -21,6 +21,8 @@ pub struct Config {
     pub namespace: Option<String>,
     /// The first screen's hint.
     pub notice: Option<String>,
+    /// Something that did not start, said before the notice from the first frame.
+    pub warning: Option<String>,
     /// Running as `meshdeck demo`: the demo keys work and traffic is observed.
     pub demo: bool,
     /// On a cluster: its context, and whether the watchers cover one namespace only.
@@ -50,6 +52,7 @@ impl Config {
             mesh: Mesh::default(),
             namespace: None,
             notice: None,
+            warning: None,
             demo: false,
             cluster: None,
             planes: None,

@@ -159,6 +159,7 @@ impl State {
             mesh,
             namespace,
             notice,
+            warning,
             demo,
             cluster,
             planes,
@@ -175,7 +176,15 @@ impl State {
         });
         State {
             registry: registry::Registry::new(store),
-            ui: ui::Ui::new(namespace, notice),
+            // A warning goes first in the first screen's hint: a lost connection still shows
+            // in front of it, and it stays until a key is pressed.
+            ui: ui::Ui::new(
+                namespace,
+                match (warning, notice) {
+                    (Some(w), Some(n)) => Some(format!("{w}; {n}")),
+                    (w, n) => w.or(n),
+                },
+            ),
             edits: edits::Edits::default(),
             setup: setup::Setup {
                 source_label,

@@ -24,7 +24,12 @@ pub async fn pods(client: &Client, namespace: &str) -> Result<Vec<String>, Strin
     let list = api
         .list(&ListParams::default().labels(&selector))
         .await
-        .map_err(|e| format!("listing pods {selector} in {namespace}: {e}"))?;
+        .map_err(|e| {
+            format!(
+                "listing pods {selector} in {namespace}: {}",
+                super::error::describe(&e)
+            )
+        })?;
     let mut names: Vec<String> = list
         .items
         .into_iter()
