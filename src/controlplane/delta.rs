@@ -3,7 +3,7 @@
 //! that disappeared.
 
 use super::any::{CLUSTER, LISTENER, PUSH_ORDER};
-use super::peer::Peer;
+use super::peer::{Peer, Waits, Wake};
 use super::resources::Resources;
 use super::server::Shared;
 use super::status::Mode;
@@ -46,29 +46,20 @@ impl Stream {
         }
     }
 
-    pub async fn run(mut self, mut inbound: tonic::Streaming<DeltaDiscoveryRequest>) {
-        let mut registry = self.peer.shared.registry.clone();
+    pub async fn run(mut self, inbound: tonic::Streaming<DeltaDiscoveryRequest>) {
+        let mut waits = Waits::new(inbound, &self.peer.shared);
         loop {
-            tokio::select! {
-                req = inbound.message() => match req {
-                    Ok(Some(req)) => {
-                        if self.on_request(req).await.is_err() {
-                            break;
-                        }
-                    }
-                    _ => break,
-                },
-                changed = registry.changed() => {
-                    if changed.is_err() {
-                        break;
-                    }
+            let sent = match waits.next(false).await {
+                Wake::Request(req) => self.on_request(req).await,
+                Wake::Registry => {
                     self.peer.recompute();
-                    for t in PUSH_ORDER {
-                        if self.push(t).await.is_err() {
-                            break;
-                        }
-                    }
+                    self.push_all().await
                 }
+                Wake::Board => Ok(()),
+                Wake::Closed => Err(()),
+            };
+            if sent.is_err() {
+                break;
             }
         }
         self.peer.disconnect();
@@ -132,6 +123,13 @@ impl Stream {
                 status.sent(self.peer.conn, &t, &version, "initial");
                 status.acked(self.peer.conn, &t, &version, "initial");
             }
+        }
+        Ok(())
+    }
+
+    async fn push_all(&mut self) -> Result<(), ()> {
+        for t in PUSH_ORDER {
+            self.push(t).await?;
         }
         Ok(())
     }

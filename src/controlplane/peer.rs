@@ -17,6 +17,52 @@ fn first_node(node: Option<&Node>) -> Result<&Node, Status> {
     node.ok_or_else(|| Status::invalid_argument("the first request must carry a node"))
 }
 
+/// What woke a stream's task.
+pub enum Wake<R> {
+    Request(R),
+    /// The registry changed: translate again and push what moved.
+    Registry,
+    /// The status board changed (for a syncz subscriber).
+    Board,
+    /// The client went away, or the server is shutting down.
+    Closed,
+}
+
+/// What a stream waits on: its client's requests, the registry, and (for syncz) the board.
+pub struct Waits<R> {
+    pub inbound: tonic::Streaming<R>,
+    registry: tokio::sync::watch::Receiver<Arc<crate::model::store::Store>>,
+    board: tokio::sync::watch::Receiver<u64>,
+}
+
+impl<R> Waits<R> {
+    pub fn new(inbound: tonic::Streaming<R>, shared: &Shared) -> Self {
+        Waits {
+            inbound,
+            registry: shared.registry.clone(),
+            board: shared.status.subscribe(),
+        }
+    }
+
+    /// The next thing to do; the board counts only when `board` (someone asked for syncz).
+    pub async fn next(&mut self, board: bool) -> Wake<R> {
+        tokio::select! {
+            req = self.inbound.message() => match req {
+                Ok(Some(r)) => Wake::Request(r),
+                _ => Wake::Closed,
+            },
+            changed = self.registry.changed() => match changed {
+                Ok(()) => Wake::Registry,
+                Err(_) => Wake::Closed,
+            },
+            changed = self.board.changed(), if board => match changed {
+                Ok(()) => Wake::Board,
+                Err(_) => Wake::Closed,
+            },
+        }
+    }
+}
+
 pub struct Peer {
     pub conn: u64,
     pub shared: Arc<Shared>,

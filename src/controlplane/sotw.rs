@@ -2,7 +2,7 @@
 //! nonce. ACKs and NACKs are matched by nonce; a stale nonce is ignored, as the protocol says.
 
 use super::any::{CLUSTER, LISTENER, PUSH_ORDER, SYNCZ};
-use super::peer::Peer;
+use super::peer::{Peer, Waits, Wake};
 use super::resources::{Resources, Versioned};
 use super::server::Shared;
 use super::status::Mode;
@@ -41,35 +41,20 @@ impl Stream {
         }
     }
 
-    pub async fn run(mut self, mut inbound: tonic::Streaming<DiscoveryRequest>) {
-        let mut registry = self.peer.shared.registry.clone();
-        let mut board = self.peer.shared.status.subscribe();
+    pub async fn run(mut self, inbound: tonic::Streaming<DiscoveryRequest>) {
+        let mut waits = Waits::new(inbound, &self.peer.shared);
         loop {
-            tokio::select! {
-                req = inbound.message() => match req {
-                    Ok(Some(req)) => {
-                        if self.on_request(req).await.is_err() {
-                            break;
-                        }
-                    }
-                    _ => break,
-                },
-                changed = registry.changed() => {
-                    if changed.is_err() {
-                        break;
-                    }
+            let sent = match waits.next(self.types.contains_key(SYNCZ)).await {
+                Wake::Request(req) => self.on_request(req).await,
+                Wake::Registry => {
                     self.peer.recompute();
-                    for t in PUSH_ORDER {
-                        if self.send_if_changed(t).await.is_err() {
-                            break;
-                        }
-                    }
+                    self.push_all().await
                 }
-                changed = board.changed(), if self.types.contains_key(SYNCZ) => {
-                    if changed.is_err() || self.send_syncz().await.is_err() {
-                        break;
-                    }
-                }
+                Wake::Board => self.send_syncz().await,
+                Wake::Closed => Err(()),
+            };
+            if sent.is_err() {
+                break;
             }
         }
         self.peer.disconnect();
@@ -118,6 +103,13 @@ impl Stream {
                 state.sent_version = None;
             }
             return self.send_if_changed(&t).await;
+        }
+        Ok(())
+    }
+
+    async fn push_all(&mut self) -> Result<(), ()> {
+        for t in PUSH_ORDER {
+            self.send_if_changed(t).await?;
         }
         Ok(())
     }
