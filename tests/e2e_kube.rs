@@ -22,18 +22,7 @@ fn the_console_follows_the_cluster_live() {
     let dir = tempfile::tempdir().unwrap();
     let kubeconfig = dir.path().join("kubeconfig");
     fake.write_kubeconfig(&kubeconfig, "admin", None).unwrap();
-    let log = dir.path().join("meshdeck.log");
-    let mut pty = Pty::start_env(
-        &[
-            "--kubeconfig",
-            kubeconfig.to_str().unwrap(),
-            "--log-file",
-            log.to_str().unwrap(),
-            "-n",
-            "shop",
-        ],
-        &[("HOME", dir.path().to_str().unwrap())],
-    );
+    let mut pty = console_in(dir.path(), &["-n", "shop"]);
     pty.wait_for("ServiceEntries [1]");
     assert!(!pty.contents().contains("READ-ONLY"));
     pty.keys("2");
@@ -92,6 +81,20 @@ fn the_console_follows_the_cluster_live() {
     assert!(pty.wait_exit().success());
 }
 
+/// The console on the kubeconfig in `dir` (HOME and the log there too), with `extra` flags.
+fn console_in(dir: &std::path::Path, extra: &[&str]) -> Pty {
+    let kubeconfig = dir.join("kubeconfig");
+    let log = dir.join("meshdeck.log");
+    let mut args = vec![
+        "--kubeconfig",
+        kubeconfig.to_str().unwrap(),
+        "--log-file",
+        log.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    Pty::start_env(&args, &[("HOME", dir.to_str().unwrap())])
+}
+
 fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -121,19 +124,8 @@ fn the_console_started_before_the_cluster_shows_it_down_and_fills_in() {
     let rt = runtime();
     let dir = tempfile::tempdir().unwrap();
     let addr = stopped_server(&rt, dir.path());
-    let kubeconfig = dir.path().join("kubeconfig");
-    let log = dir.path().join("meshdeck.log");
-    let mut pty = Pty::start_env(
-        &[
-            "--kubeconfig",
-            kubeconfig.to_str().unwrap(),
-            "--log-file",
-            log.to_str().unwrap(),
-            // istiod cannot be found now either: the console opens anyway and says so.
-            "--istiod",
-        ],
-        &[("HOME", dir.path().to_str().unwrap())],
-    );
+    // istiod cannot be found now either: the console opens anyway and says so.
+    let mut pty = console_in(dir.path(), &["--istiod"]);
     pty.wait_for(&format!(
         "ctx fake: connection refused at http://{addr}; retrying"
     ));
