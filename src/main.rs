@@ -26,6 +26,13 @@ fn main() {
     });
     let code = match run(cli) {
         Ok(code) => code,
+        // `meshdeck man | head`: the reader has what it wanted.
+        Err(e)
+            if e.downcast_ref::<std::io::Error>()
+                .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe) =>
+        {
+            0
+        }
         Err(e) => {
             terminal::restore();
             eprintln!("meshdeck: {e:#}");
@@ -165,6 +172,16 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
         }) => bench_kube(&runtime, &sizes, &mut out),
         Some(Command::Bench { sizes, .. }) => Ok(cli::bench::run(&sizes, &mut out)),
         Some(Command::Serve { xds_listen }) => runtime.block_on(serve(roots, xds_listen)),
+        Some(Command::Completions { shell }) => {
+            use clap::CommandFactory;
+            clap_complete::generate(shell, &mut Cli::command(), "meshdeck", &mut out);
+            Ok(0)
+        }
+        Some(Command::Man) => {
+            use clap::CommandFactory;
+            clap_mangen::Man::new(Cli::command()).render(&mut out)?;
+            Ok(0)
+        }
         Some(Command::Demo { headless }) => runtime.block_on(run_demo(cli.console, headless)),
         None => runtime.block_on(console(cli.console)),
     }

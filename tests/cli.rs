@@ -170,3 +170,27 @@ fn set_writes_validates_and_dry_runs() {
         )
     );
 }
+
+#[test]
+fn version_names_the_revision_and_completions_and_man_come_from_the_flags() {
+    let (code, out, _) = meshdeck(&["--version"]);
+    assert_eq!(code, 0);
+    assert!(
+        out.starts_with(&format!("meshdeck {} (", env!("CARGO_PKG_VERSION"))),
+        "{out}"
+    );
+    for shell in ["bash", "zsh", "fish"] {
+        let (code, out, err) = meshdeck(&["completions", shell]);
+        assert_eq!(code, 0, "{err}");
+        // Every subcommand is offered.
+        for sub in ["check", "get", "set", "serve", "demo", "completions", "man"] {
+            assert!(out.contains(sub), "{shell} completion lacks {sub}");
+        }
+    }
+    let (code, out, _) = meshdeck(&["man"]);
+    assert_eq!(code, 0);
+    assert!(out.contains(".TH meshdeck 1"), "{out}");
+    assert!(out.contains("\\-\\-readonly"), "flags are in the page");
+    let (code, _, err) = meshdeck(&["completions", "tcsh"]);
+    assert_eq!(code, 2, "an unknown shell is a usage error: {err}");
+}

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 #[derive(Parser, Debug)]
 #[command(
     name = "meshdeck",
-    version,
+    version = concat!(env!("CARGO_PKG_VERSION"), " (", env!("MESHDECK_REVISION"), ")"),
     about = "A terminal console for Istio meshes beyond Kubernetes: ServiceEntry, WorkloadEntry, WorkloadGroup"
 )]
 pub struct Cli {
@@ -128,6 +128,13 @@ pub enum Command {
         #[arg(long, value_name = "SECONDS")]
         terminal: Option<u64>,
     },
+    /// Print a shell completion script: `meshdeck completions bash > /etc/bash_completion.d/meshdeck`.
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff): `meshdeck man > meshdeck.1`.
+    Man,
 }
 
 #[derive(Subcommand, Debug)]
