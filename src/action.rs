@@ -29,6 +29,8 @@ pub enum Action {
     Proxies,
     Charts,
     ViewFromProxy,
+    Copy,
+    CopyCommand,
     DemoFailProbe,
     DemoErrors,
     DemoRecover,
@@ -102,7 +104,7 @@ impl Layer {
 }
 
 impl Action {
-    pub const ALL: [Action; 45] = [
+    pub const ALL: [Action; 47] = [
         Action::Quit,
         Action::Help,
         Action::Back,
@@ -129,6 +131,8 @@ impl Action {
         Action::Proxies,
         Action::Charts,
         Action::ViewFromProxy,
+        Action::Copy,
+        Action::CopyCommand,
         Action::DemoFailProbe,
         Action::DemoErrors,
         Action::DemoRecover,
@@ -231,6 +235,14 @@ impl Action {
             Action::ViewFromProxy => (
                 "view_from_proxy",
                 "on Proxies: see endpoints, shares and drift as the selected proxy does (its namespace and locality)",
+            ),
+            Action::Copy => (
+                "copy",
+                "copy the selection to the clipboard (OSC 52, through SSH and tmux): its name, or the YAML on the YAML screen",
+            ),
+            Action::CopyCommand => (
+                "copy_kubectl",
+                "copy a kubectl command that shows the selected object",
             ),
             Action::DemoFailProbe => (
                 "demo_fail_probe",

@@ -93,6 +93,11 @@ pub async fn run(
                             tracing::error!("the cluster session stopped");
                         }
                     }
+                    Cmd::Copy(text) => {
+                        if let Err(e) = crate::terminal::copy_to_clipboard(&text) {
+                            tracing::warn!("copy to the clipboard: {e}");
+                        }
+                    }
                     demo @ Cmd::Demo { .. } => {
                         if let Some(d) = &routes.demo {
                             let _ = d.send(demo).await;

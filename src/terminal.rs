@@ -59,3 +59,14 @@ fn install_panic_hook() {
         previous(info);
     }));
 }
+
+/// Sets the terminal's clipboard with OSC 52: the terminal (or tmux with `set-clipboard on`)
+/// takes it, however many SSH hops away it is.
+pub fn copy_to_clipboard(text: &str) -> std::io::Result<()> {
+    use base64::Engine;
+    use std::io::Write;
+    let encoded = base64::engine::general_purpose::STANDARD.encode(text);
+    let mut out = stdout();
+    write!(out, "\x1b]52;c;{encoded}\x07")?;
+    out.flush()
+}

@@ -18,6 +18,11 @@ fn console_on(root: &std::path::Path, extra: &[&str]) -> Pty {
     Pty::start(&args)
 }
 
+fn base64_of(text: &str) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(text)
+}
+
 /// What the console wrote last, once it has exited.
 fn last_output(pty: &Pty) -> String {
     let raw = pty.all_output();
@@ -61,6 +66,14 @@ fn filter_edit_confirm_undo_quit() {
     });
     pty.keys("u");
     pty.wait_for("undone: we shop/payments-vm-2 weight 35 → 20");
+    // c puts the selection on the clipboard with OSC 52, which works through SSH and tmux.
+    pty.keys("c");
+    pty.wait_for("copied shop/payments-vm-2");
+    let osc52 = format!("\x1b]52;c;{}\x07", base64_of("shop/payments-vm-2"));
+    assert!(
+        String::from_utf8_lossy(&pty.raw.lock().unwrap()).contains(&osc52),
+        "no OSC 52 for the selection"
+    );
     assert_eq!(read(&path), original);
     pty.keys("q");
     let status = pty.wait_exit();

@@ -715,3 +715,30 @@ fn sorting_services_derives_each_once_per_store_change_not_per_key() {
     update(&mut s, Msg::Tick);
     assert_eq!(s.registry.derived.derivations, 2 * sorted);
 }
+
+#[test]
+fn c_copies_the_selection_and_capital_c_a_kubectl_command() {
+    let mut s = example_state();
+    let cmds = typed(&mut s, "2c");
+    assert_eq!(cmds, vec![Cmd::Copy("shop/payments-vm-1".into())]);
+    assert!(matches!(&s.ui.status, Some((Level::Info, m)) if m == "copied shop/payments-vm-1"));
+    let cmds = typed(&mut s, "C");
+    assert_eq!(
+        cmds,
+        vec![Cmd::Copy(
+            "kubectl -n shop get workloadentries.networking.istio.io payments-vm-1 -o yaml".into()
+        )]
+    );
+    // On the YAML screen: the whole object.
+    let cmds = typed(&mut s, "y");
+    assert!(cmds.is_empty());
+    let cmds = typed(&mut s, "c");
+    let [Cmd::Copy(yaml)] = cmds.as_slice() else {
+        panic!("{cmds:?}")
+    };
+    assert!(yaml.contains("kind: WorkloadEntry") && yaml.contains("name: payments-vm-1"));
+    // Nothing selected: said, nothing copied.
+    let cmds = typed(&mut s, "\x1b5c");
+    assert!(cmds.is_empty());
+    assert!(matches!(&s.ui.status, Some((Level::Error, m)) if m.contains("nothing selected")));
+}

@@ -53,6 +53,8 @@ pub enum Msg {
 pub enum Cmd {
     /// The loop paints a frame: something on screen changed on a tick.
     Redraw,
+    /// The loop hands this text to the terminal's clipboard (OSC 52).
+    Copy(String),
     Apply {
         id: u64,
         edits: Vec<FieldEdit>,

@@ -46,6 +46,8 @@ pub fn run(state: &mut State, action: Action) -> Vec<Cmd> {
         Action::Proxies => switch(state, Screen::Proxies),
         Action::Charts => switch(state, Screen::Charts),
         Action::ViewFromProxy => view_from_proxy(state),
+        Action::Copy => return super::copy::copy(state, false),
+        Action::CopyCommand => return super::copy::copy(state, true),
         Action::DemoFailProbe => return demo(state, Behaviour::ProbeFailing),
         Action::DemoErrors => return demo(state, Behaviour::Errors),
         Action::DemoRecover => return demo(state, Behaviour::Healthy),
