@@ -1,7 +1,6 @@
 //! meshdeck: CLI, logging to a file, and the console's start and clean exit.
 
 use anyhow::Context;
-use clap::Parser;
 use meshdeck::cli::args::{Cli, Command, ConsoleArgs, SetWhat};
 use meshdeck::cli::{self, set::Field};
 use meshdeck::config::{self, keymap::Keymap, theme::Theme};
@@ -18,8 +17,24 @@ use tokio::sync::mpsc;
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+/// Installed as `kubectl-meshdeck` (a link or a copy on PATH), kubectl runs it as
+/// `kubectl meshdeck …`; its help says so.
+fn parse_cli() -> Cli {
+    use clap::{CommandFactory, FromArgMatches};
+    let plugin = std::env::args_os()
+        .next()
+        .map(std::path::PathBuf::from)
+        .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+        .is_some_and(|n| n == "kubectl-meshdeck");
+    let mut command = Cli::command();
+    if plugin {
+        command = command.bin_name("kubectl meshdeck");
+    }
+    Cli::from_arg_matches(&command.get_matches()).unwrap_or_else(|e| e.exit())
+}
+
 fn main() {
-    let mut cli = Cli::parse();
+    let mut cli = parse_cli();
     cli.console.planes.kube = Some(meshdeck::io::kube::client::Target {
         kubeconfig: cli.console.kubeconfig.clone(),
         context: cli.console.context.clone(),

@@ -167,3 +167,52 @@ fn a_headless_get_against_a_stopped_cluster_writes_no_terminal_escape() {
         format!("meshdeck: the API server http://{addr} (context fake): connection refused")
     );
 }
+
+/// Installed as `kubectl-meshdeck`, kubectl runs it with kubectl's own flags: the same binary
+/// under that name takes --kubeconfig, --context, -n and -A, and its help says `kubectl meshdeck`.
+#[test]
+fn as_a_kubectl_plugin_it_takes_kubectls_flags() {
+    let rt = runtime();
+    let fake = rt.block_on(FakeApiServer::start()).unwrap();
+    fake.apply_yaml(&common::read(std::path::Path::new(
+        "examples/registry/payments.yaml",
+    )))
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let kubeconfig = dir.path().join("kubeconfig");
+    fake.write_kubeconfig(&kubeconfig, "admin", None).unwrap();
+    let plugin = dir.path().join("kubectl-meshdeck");
+    std::os::unix::fs::symlink(env!("CARGO_BIN_EXE_meshdeck"), &plugin).unwrap();
+    let run = |args: &[&str]| {
+        let out = std::process::Command::new(&plugin)
+            .args(args)
+            .env("HOME", dir.path())
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).to_string(),
+        )
+    };
+    let k = kubeconfig.to_str().unwrap();
+    let (code, out) = run(&[
+        "get",
+        "we",
+        "--kubeconfig",
+        k,
+        "--context",
+        "fake",
+        "-n",
+        "shop",
+        "-o",
+        "json",
+    ]);
+    assert_eq!(code, Some(0), "{out}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v.as_array().unwrap().len(), 3, "{v}");
+    let (code, out) = run(&["get", "se", "-A", "--kubeconfig", k]);
+    assert_eq!(code, Some(0));
+    assert!(out.contains("payments"), "{out}");
+    let (_, help) = run(&["--help"]);
+    assert!(help.contains("Usage: kubectl meshdeck"), "{help}");
+}
