@@ -9,10 +9,7 @@ use meshdeck::testing::apiserver::FakeApiServer;
 fn the_console_follows_the_cluster_live() {
     let rt = runtime();
     let fake = rt.block_on(FakeApiServer::start()).unwrap();
-    fake.apply_yaml(&common::read(std::path::Path::new(
-        "examples/registry/payments.yaml",
-    )))
-    .unwrap();
+    with_payments(&fake);
     for ns in ["shop", "ns9"] {
         fake.upsert(
             serde_json::json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}}),
@@ -95,6 +92,12 @@ fn console_in(dir: &std::path::Path, extra: &[&str]) -> Pty {
     Pty::start_env(&args, &[("HOME", dir.to_str().unwrap())])
 }
 
+/// The example's payments service, as kubectl would have applied it.
+fn with_payments(fake: &FakeApiServer) {
+    let yaml = common::read(std::path::Path::new("examples/registry/payments.yaml"));
+    fake.apply_yaml(&yaml).unwrap();
+}
+
 fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -111,11 +114,9 @@ fn stopped_server(rt: &tokio::runtime::Runtime, dir: &std::path::Path) -> std::n
     let addr = fake.addr;
     drop(fake);
     // The port is closed once the accept loop is gone: wait for a refused connection.
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    while std::net::TcpStream::connect(addr).is_ok() {
-        assert!(std::time::Instant::now() < deadline, "{addr} still accepts");
-        std::thread::yield_now();
-    }
+    let accepts = || std::net::TcpStream::connect(addr).is_ok();
+    let ten = std::time::Duration::from_secs(10);
+    common::wait::until_blocking("the stopped server refuses", ten, accepts, |a| !a);
     addr
 }
 
@@ -130,10 +131,7 @@ fn the_console_started_before_the_cluster_shows_it_down_and_fills_in() {
         "ctx fake: connection refused at http://{addr}; retrying"
     ));
     let fake = rt.block_on(FakeApiServer::start_on(addr)).unwrap();
-    fake.apply_yaml(&common::read(std::path::Path::new(
-        "examples/registry/payments.yaml",
-    )))
-    .unwrap();
+    with_payments(&fake);
     pty.wait_for_within("ServiceEntries [1]", std::time::Duration::from_secs(30));
     pty.wait_for("the control plane is not watched: listing pods app=istiod in istio-system");
     pty.keys("2");
@@ -174,10 +172,7 @@ fn a_headless_get_against_a_stopped_cluster_writes_no_terminal_escape() {
 fn as_a_kubectl_plugin_it_takes_kubectls_flags() {
     let rt = runtime();
     let fake = rt.block_on(FakeApiServer::start()).unwrap();
-    fake.apply_yaml(&common::read(std::path::Path::new(
-        "examples/registry/payments.yaml",
-    )))
-    .unwrap();
+    with_payments(&fake);
     let dir = tempfile::tempdir().unwrap();
     let kubeconfig = dir.path().join("kubeconfig");
     fake.write_kubeconfig(&kubeconfig, "admin", None).unwrap();

@@ -56,23 +56,6 @@ pub fn describe(e: &(dyn Error + 'static)) -> String {
     kept.join(": ")
 }
 
-/// Whether the server could not be reached at all (as opposed to answering with an error).
-pub fn is_unreachable(e: &(dyn Error + 'static)) -> bool {
-    let mut next: Option<&(dyn Error + 'static)> = Some(e);
-    while let Some(err) = next {
-        if err.downcast_ref::<std::io::Error>().is_some() {
-            return true;
-        }
-        if let Some(kube::Error::Service(_) | kube::Error::HyperError(_)) =
-            err.downcast_ref::<kube::Error>()
-        {
-            return true;
-        }
-        next = err.source();
-    }
-    false
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
