@@ -69,13 +69,21 @@ impl Filter {
                 ignore_case,
             } => {
                 let lowered;
-                let hay = if *ignore_case && haystack.chars().any(char::is_uppercase) {
-                    lowered = haystack.to_lowercase();
-                    lowered.as_str()
+                let (hay, at) = if !*ignore_case {
+                    (haystack, haystack.find(needle.as_str())?)
+                } else if haystack.is_ascii() {
+                    // Names and addresses are ASCII: compare in place, no copy per row.
+                    let n = needle.len();
+                    let at = haystack
+                        .as_bytes()
+                        .windows(n)
+                        .position(|w| w.eq_ignore_ascii_case(needle.as_bytes()))?;
+                    (haystack, at)
                 } else {
-                    haystack
+                    lowered = haystack.to_lowercase();
+                    let at = lowered.find(needle.as_str())?;
+                    (lowered.as_str(), at)
                 };
-                let at = hay.find(needle.as_str())?;
                 let before = word_edge(hay[..at].chars().next_back());
                 let after = word_edge(hay[at + needle.len()..].chars().next());
                 let edges = u32::from(before) + 2 * u32::from(after);
