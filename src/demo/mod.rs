@@ -3,5 +3,6 @@
 pub mod example;
 pub mod load;
 pub mod run;
+pub mod sshd;
 pub mod topology;
 pub mod vm;

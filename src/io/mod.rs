@@ -6,6 +6,7 @@ pub mod kube;
 pub mod manifests;
 pub mod planes;
 pub mod source;
+pub mod ssh;
 pub mod xds;
 
 /// An error and its causes on one line ("transport error: tcp connect error: refused"):

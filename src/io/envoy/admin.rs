@@ -1,4 +1,5 @@
-//! Envoy's admin API over plain HTTP/1.1 on loopback.
+//! Envoy's admin API over plain HTTP/1.1: on loopback, or on a VM's loopback through ssh
+//! (`ssh://[USER@]HOST[:PORT]/ADMIN`).
 
 use crate::model::planes::stats::{Readings, filter_for};
 use bytes::Bytes;
@@ -16,15 +17,23 @@ pub enum AdminError {
     Status(String, u16),
     #[error("admin {0}: {1}")]
     Parse(String, String),
+    #[error("{0}")]
+    Ssh(String),
 }
 
+/// How long Envoy's admin may take to answer once reached.
+const ANSWER_WITHIN: Duration = Duration::from_secs(3);
+
 pub async fn get(base: &str, path: &str) -> Result<Bytes, AdminError> {
+    if base.starts_with(crate::io::ssh::destination::SCHEME) {
+        return over_ssh(base, path).await;
+    }
     let url = format!("{base}{path}");
     let client: Client<_, Empty<Bytes>> = Client::builder(TokioExecutor::new()).build_http();
     let uri: hyper::Uri = url
         .parse()
         .map_err(|e: hyper::http::uri::InvalidUri| AdminError::Http(url.clone(), e.to_string()))?;
-    let resp = tokio::time::timeout(Duration::from_secs(3), client.get(uri))
+    let resp = tokio::time::timeout(ANSWER_WITHIN, client.get(uri))
         .await
         .map_err(|_| AdminError::Http(url.clone(), "timed out after 3 s".into()))?
         .map_err(|e| AdminError::Http(url.clone(), crate::io::error_chain(&e)))?;
@@ -39,6 +48,19 @@ pub async fn get(base: &str, path: &str) -> Result<Bytes, AdminError> {
         return Err(AdminError::Status(url, status));
     }
     Ok(body)
+}
+
+async fn over_ssh(base: &str, path: &str) -> Result<Bytes, AdminError> {
+    let route = crate::io::ssh::Route::parse(base).map_err(|e| AdminError::Http(base.into(), e))?;
+    // The reason alone: it already names the host, and the Proxies screen names the proxy.
+    let answer = crate::io::ssh::pool()
+        .get(&route, path, ANSWER_WITHIN)
+        .await
+        .map_err(AdminError::Ssh)?;
+    if answer.status != 200 {
+        return Err(AdminError::Status(format!("{base}{path}"), answer.status));
+    }
+    Ok(answer.body)
 }
 
 /// A query parameter value, percent-encoded (stat filters are regular expressions).

@@ -1,0 +1,169 @@
+//! VM sidecars over ssh, with a real OpenSSH server on loopback (`sshd -i` per connection, as
+//! `ssh.socket` runs it) and a real Envoy whose admin is reached only through it: success, an
+//! unknown host key, a refused key, a dropped connection that comes back, many streams to one
+//! host over one master, and a remote log read line by line.
+
+mod common;
+use common::mesh::*;
+use common::wait;
+use meshdeck::demo::sshd::Sshd;
+use meshdeck::io::envoy::bootstrap::ApiType;
+use meshdeck::io::ssh::{Destination, Pool, Route, Settings};
+use std::time::Duration;
+
+const WITHIN: Duration = Duration::from_secs(3);
+
+fn settings(config: std::path::PathBuf) -> Settings {
+    Settings {
+        config_file: Some(config),
+        connect_timeout: Duration::from_secs(3),
+        persist: Duration::from_secs(10),
+        ..Settings::default()
+    }
+}
+
+async fn sshd(dir: &tempfile::TempDir) -> Sshd {
+    Sshd::start("127.0.0.1".parse().unwrap(), dir.path())
+        .await
+        .unwrap_or_else(|e| panic!("sshd: {e}"))
+}
+
+/// An Envoy with nothing but its admin API, on the "VM"'s loopback.
+async fn sidecar() -> (ControlPlane, Proxy, String) {
+    let cp = ControlPlane::start(store_of("")).await;
+    let proxy = Proxy::start("vm-sidecar", "r1/z1", cp.addr, ApiType::StateOfTheWorld).await;
+    let admin = proxy.admin.trim_start_matches("http://").to_string();
+    (cp, proxy, admin)
+}
+
+fn route(s: &Sshd, admin: &str) -> Route {
+    Route::parse(&format!("ssh://{}/{admin}", s.destination())).unwrap()
+}
+
+#[tokio::test]
+async fn envoy_admin_answers_through_ssh_and_streams_share_one_master() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = sshd(&dir).await;
+    let (_cp, _proxy, admin) = sidecar().await;
+    let pool = Pool::new(settings(server.client_config.clone()));
+    let r = route(&server, &admin);
+    let first = pool
+        .get(&r, "/server_info", WITHIN)
+        .await
+        .expect("admin via ssh");
+    assert_eq!(first.status, 200);
+    assert!(String::from_utf8_lossy(&first.body).contains("\"state\": \"LIVE\""));
+    // Twenty streams at once, as twenty entries on one host would ask: one TCP connection.
+    let many =
+        futures::future::join_all((0..20).map(|_| pool.get(&r, "/clusters?format=json", WITHIN)))
+            .await;
+    assert!(
+        many.iter()
+            .all(|a| a.as_ref().is_ok_and(|a| a.status == 200)),
+        "{many:?}"
+    );
+    assert_eq!(server.connections(), 1, "one master carries every stream");
+    pool.close_all();
+}
+
+#[tokio::test]
+async fn an_unknown_host_key_is_refused_and_never_accepted() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = sshd(&dir).await;
+    let config = server.unknown_host_config().unwrap();
+    let pool = Pool::new(settings(config.clone()));
+    let err = pool
+        .get(&route(&server, "127.0.0.1:15000"), "/", WITHIN)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err,
+        "host key for 127.0.0.1 not known (meshdeck never accepts a new key: add it to known_hosts)"
+    );
+    let known = std::fs::read_to_string(dir.path().join("no_known_hosts")).unwrap();
+    assert_eq!(known, "", "nothing was added to known_hosts");
+}
+
+#[tokio::test]
+async fn a_refused_key_says_permission_denied_for_whom() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = sshd(&dir).await;
+    let pool = Pool::new(settings(server.stranger_config().unwrap()));
+    let err = pool
+        .get(&route(&server, "127.0.0.1:15000"), "/", WITHIN)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err,
+        format!("permission denied (publickey) for {}", server.destination())
+    );
+}
+
+#[tokio::test]
+async fn a_port_with_nothing_behind_it_names_the_address() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = sshd(&dir).await;
+    // A port that was just free: bound and closed by this test, so nothing listens there.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let pool = Pool::new(settings(server.client_config.clone()));
+    let err = pool
+        .get(&route(&server, &closed.to_string()), "/", WITHIN)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err,
+        format!("{closed} on 127.0.0.1 refused the connection (is the sidecar running?)")
+    );
+    pool.close_all();
+}
+
+#[tokio::test]
+async fn a_dropped_connection_comes_back_on_the_next_poll() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = sshd(&dir).await;
+    let (_cp, _proxy, admin) = sidecar().await;
+    let pool = Pool::new(settings(server.client_config.clone()));
+    let r = route(&server, &admin);
+    pool.get(&r, "/ready", WITHIN).await.expect("first answer");
+    assert!(pool.has_master(&r.via));
+    server.drop_sessions();
+    // The master notices the cut; the next poll after that opens a new one.
+    let again = wait::until(
+        "admin answers again over a new master",
+        Duration::from_secs(20),
+        async || (pool.get(&r, "/ready", WITHIN).await, server.connections()),
+        |(a, n)| a.is_ok() && *n == 2,
+    )
+    .await;
+    assert_eq!(again.0.unwrap().status, 200);
+    pool.close_all();
+}
+
+#[tokio::test]
+async fn a_remote_log_is_read_line_by_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = sshd(&dir).await;
+    let log = dir.path().join("istio.log");
+    std::fs::write(&log, "one\ntwo error here\nthree\n").unwrap();
+    let pool = Pool::new(settings(server.client_config.clone()));
+    let dest = Destination::parse(&server.destination()).unwrap();
+    let mut lines = pool
+        .lines(&dest, &format!("tail -n 2 {}", log.display()))
+        .await
+        .unwrap();
+    let mut got = Vec::new();
+    while let Some(l) = lines.next().await.unwrap() {
+        got.push(l);
+    }
+    assert_eq!(got, ["two error here", "three"]);
+    let mut missing = pool
+        .lines(&dest, "tail -n 2 /nonexistent/istio.log")
+        .await
+        .unwrap();
+    let err = missing.next().await.unwrap_err();
+    assert!(err.contains("No such file or directory"), "{err}");
+    pool.close_all();
+}
