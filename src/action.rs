@@ -31,6 +31,8 @@ pub enum Action {
     ViewFromProxy,
     Copy,
     CopyCommand,
+    Logs,
+    Follow,
     DemoFailProbe,
     DemoErrors,
     DemoRecover,
@@ -104,7 +106,7 @@ impl Layer {
 }
 
 impl Action {
-    pub const ALL: [Action; 47] = [
+    pub const ALL: [Action; 49] = [
         Action::Quit,
         Action::Help,
         Action::Back,
@@ -133,6 +135,8 @@ impl Action {
         Action::ViewFromProxy,
         Action::Copy,
         Action::CopyCommand,
+        Action::Logs,
+        Action::Follow,
         Action::DemoFailProbe,
         Action::DemoErrors,
         Action::DemoRecover,
@@ -253,6 +257,14 @@ impl Action {
                 "demo: the selected VM answers 503 to everything",
             ),
             Action::DemoRecover => ("demo_recover", "demo: the selected VM recovers"),
+            Action::Logs => (
+                "logs",
+                "the selected WorkloadEntry's sidecar log, read over ssh (--ssh)",
+            ),
+            Action::Follow => (
+                "follow",
+                "on a log: pause or follow new lines (paused, new lines are kept)",
+            ),
             Action::FormNextField => ("form.next_field", "move to the next field"),
             Action::FormPrevField => ("form.prev_field", "move to the previous field"),
             Action::FormSubmit => ("form.submit", "check the values and show what would change"),

@@ -21,6 +21,8 @@ pub struct Routes {
     pub demo: Option<mpsc::Sender<Cmd>>,
     /// The xDS sessions and the admin poller, when there are planes to watch.
     pub planes: Option<crate::io::planes::PlaneLinks>,
+    /// The sidecar log reader (`--ssh`).
+    pub logs: Option<mpsc::Sender<Option<crate::msg::logs::LogRequest>>>,
 }
 
 /// Tells the plane tasks what the screen needs now: EDS for its clusters, polls of its Envoys.
@@ -91,6 +93,11 @@ pub async fn run(
                     switch @ (Cmd::SwitchContext(_) | Cmd::SwitchNamespace(_)) => {
                         if routes.source.send(switch).await.is_err() {
                             tracing::error!("the cluster session stopped");
+                        }
+                    }
+                    Cmd::Logs(request) => {
+                        if let Some(l) = &routes.logs {
+                            let _ = l.send(request).await;
                         }
                     }
                     Cmd::Copy(text) => {

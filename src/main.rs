@@ -35,11 +35,16 @@ fn parse_cli() -> Cli {
 
 fn main() {
     let mut cli = parse_cli();
+    cli::settings::apply(&mut cli.console);
+    meshdeck::io::ssh::configure(cli::settings::ssh_pool_settings(&cli.console.settings.ssh));
     cli.console.planes.kube = Some(meshdeck::io::kube::client::Target {
         kubeconfig: cli.console.kubeconfig.clone(),
         context: cli.console.context.clone(),
     });
-    let code = match run(cli) {
+    let code = run(cli);
+    // Masters this meshdeck opened go now rather than when their ControlPersist runs out.
+    meshdeck::io::ssh::pool().close_all();
+    let code = match code {
         Ok(code) => code,
         // `meshdeck man | head`: the reader has what it wanted.
         Err(e)
@@ -297,7 +302,7 @@ async fn run_demo(args: ConsoleArgs, headless: bool) -> anyhow::Result<i32> {
     };
     let log = init_logging(args.log_file.clone())?;
     tracing::info!(log = %log.display(), "starting demo");
-    let mut mesh = demo::run::Demo::start(&envoy, |s| eprintln!("demo: {s}")).await?;
+    let mut mesh = demo::run::Demo::start(&envoy, args.ssh, |s| eprintln!("demo: {s}")).await?;
     if headless {
         eprintln!(
             "demo: running; ctrl-c stops (load: {} req/s per proxy)",
@@ -308,6 +313,14 @@ async fn run_demo(args: ConsoleArgs, headless: bool) -> anyhow::Result<i32> {
     }
     let mut args = args;
     args.manifests = vec![mesh.dir.clone()];
+    if let Some(s) = &mesh.sidecar {
+        // The demo's own sshd, keys and known_hosts; only the annotated VM is reached.
+        let ssh = &mut args.settings.ssh;
+        ssh.config = Some(s.sshd.client_config.clone());
+        ssh.host = String::new();
+        ssh.log_file = s.proxy.envoy.log.display().to_string();
+        meshdeck::io::ssh::configure(cli::settings::ssh_pool_settings(ssh));
+    }
     let label = format!("demo mesh, xDS {}", mesh.xds);
     let notice = "demo: F fails a VM's probe, X makes it answer 503, R recovers; edit a weight and watch OBSERVED".to_string();
     launch(args, label, Some(notice), Some(&mut mesh)).await
@@ -415,7 +428,7 @@ async fn cluster_console(
             )),
         ),
     };
-    let (planes, start) = match start_planes(&args.planes, &through, None, &tx) {
+    let (planes, start) = match start_planes(&args.planes, &through, None, vm_reach(&args), &tx) {
         Ok(p) => p,
         Err(e) => {
             eprintln!("meshdeck: {e}");
@@ -442,6 +455,7 @@ async fn cluster_console(
             source: source_tx,
             demo: None,
             planes,
+            logs: args.ssh.then(|| meshdeck::io::logs::spawn(tx.clone())),
         },
     )
     .await;
@@ -457,6 +471,7 @@ fn start_planes(
     args: &cli::planes::PlaneArgs,
     cluster: &meshdeck::io::kube::through::ClusterPlanes,
     extra_metrics: Option<std::net::TcpListener>,
+    vms: Option<meshdeck::state::planes::VmReach>,
     tx: &mpsc::Sender<Msg>,
 ) -> Result<
     (
@@ -476,10 +491,11 @@ fn start_planes(
         }
         (None, demo) => demo,
     };
-    if servers.is_empty() && admins.is_empty() && metrics.is_none() {
+    if servers.is_empty() && admins.is_empty() && metrics.is_none() && vms.is_none() {
         return Ok((None, None));
     }
     let mut view = meshdeck::state::planes::PlanesView::with_proxies(&admins);
+    view.vms = vms;
     // What the servers send is for the console node's namespace: see the registry from there
     // unless --view-namespace says otherwise.
     view.node_namespace = servers
@@ -520,6 +536,16 @@ fn start_planes(
     Ok((Some(links), Some(start)))
 }
 
+/// `--ssh`: the VM sidecars to follow through ssh, as the settings say.
+fn vm_reach(args: &ConsoleArgs) -> Option<meshdeck::state::planes::VmReach> {
+    args.ssh.then(|| {
+        meshdeck::state::planes::VmReach::new(
+            args.settings.ssh.clone(),
+            args.settings.max_vm_proxies,
+        )
+    })
+}
+
 fn load_config(args: &ConsoleArgs) -> (Keymap, Theme, Vec<config::ConfigError>) {
     let cfg = config::config_dir();
     let (keymap, mut errors) = Keymap::load(
@@ -533,6 +559,7 @@ fn load_config(args: &ConsoleArgs) -> (Keymap, Theme, Vec<config::ConfigError>) 
         no_color,
     );
     errors.extend(theme_errors);
+    errors.extend(args.settings_error.clone());
     (keymap, theme, errors)
 }
 
@@ -580,10 +607,11 @@ async fn launch(
         through.admins.extend(m.admin_targets().await);
         demo_metrics = m.metrics_listener.take();
     }
-    let (planes, start) = match start_planes(&args.planes, &through, demo_metrics, &tx) {
-        Ok(p) => p,
-        Err(e) => anyhow::bail!("{e}"),
-    };
+    let (planes, start) =
+        match start_planes(&args.planes, &through, demo_metrics, vm_reach(&args), &tx) {
+            Ok(p) => p,
+            Err(e) => anyhow::bail!("{e}"),
+        };
     let mut state = State::new(Config {
         planes: start,
         ..config
@@ -596,6 +624,7 @@ async fn launch(
         source: source_tx,
         demo: demo_tx,
         planes,
+        logs: args.ssh.then(|| meshdeck::io::logs::spawn(tx.clone())),
     };
     let result = app::run(&mut term, state, theme, rx, routes).await;
     terminal::restore();

@@ -38,7 +38,9 @@ async fn measure_v1(demo: &Demo) -> (f64, u64) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn demo_splits_moves_and_reports_a_dead_proxy() {
     let envoy = envoy_binary().unwrap_or_else(|e| panic!("{e}"));
-    let mut demo = Demo::start(&envoy, |_| {}).await.expect("demo starts");
+    let mut demo = Demo::start(&envoy, false, |_| {})
+        .await
+        .expect("demo starts");
     let (tx, mut rx) = tokio::sync::mpsc::channel(64);
     let _cmds = demo.attach(tx);
     // Bounded wait for enough requests through proxy-eu.

@@ -39,6 +39,16 @@ pub struct ConsoleArgs {
     /// Log file (default: meshdeck.log in the XDG state dir).
     #[arg(long, global = true)]
     pub log_file: Option<PathBuf>,
+    /// Reach WorkloadEntries' sidecars (Envoy admin, log) with the system ssh client: the
+    /// entry's address, or annotation meshdeck.io/ssh; see [ssh] in the config file.
+    #[arg(long, global = true)]
+    pub ssh: bool,
+    /// The settings file's values for this console (config.toml), filled in at start.
+    #[arg(skip)]
+    pub settings: crate::config::file::Settings,
+    /// What was wrong with the settings file, if anything (the console starts on defaults).
+    #[arg(skip)]
+    pub settings_error: Option<crate::config::ConfigError>,
     #[command(flatten)]
     pub scope: Scope,
     #[command(flatten)]

@@ -12,6 +12,7 @@ pub mod get;
 pub mod planes;
 pub mod proxies;
 pub mod set;
+pub mod settings;
 
 use crate::io::manifests::load::{into_store, load_all};
 use crate::io::manifests::parse::LoadError;

@@ -1,8 +1,10 @@
 //! Keymaps and themes: defaults embedded in the binary, user files merged over them. A broken
 //! user file never stops meshdeck: it falls back and the console names the file and line.
 
+pub mod file;
 pub mod key;
 pub mod keymap;
+pub mod ssh;
 pub mod theme;
 
 use std::path::{Path, PathBuf};

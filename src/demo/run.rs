@@ -35,8 +35,18 @@ pub struct Proxy {
     pub envoy: EnvoyProcess,
 }
 
+/// The sidecar of one VM (`--ssh`): its Envoy's admin on the VM's loopback, reached by the
+/// console only through the demo's sshd on the VM's address.
+pub struct VmSidecar {
+    pub sshd: super::sshd::Sshd,
+    pub proxy: Proxy,
+    pub access: topology::SidecarAccess,
+}
+
 pub struct Demo {
     pub dir: PathBuf,
+    /// `--ssh`: the VM sidecar behind a real sshd.
+    pub sidecar: Option<VmSidecar>,
     pub xds: SocketAddr,
     pub status: Arc<StatusBoard>,
     pub vms: Vec<VmHandle>,
@@ -60,12 +70,13 @@ impl Drop for Demo {
 
 impl Demo {
     /// Starts everything; `say` reports progress (the console is not up yet).
-    pub async fn start(envoy: &Path, say: impl Fn(&str)) -> anyhow::Result<Demo> {
+    /// With `ssh`, one VM also runs a sidecar reached only through a real sshd.
+    pub async fn start(envoy: &Path, ssh: bool, say: impl Fn(&str)) -> anyhow::Result<Demo> {
         let vms = start_vms().await?;
         let port = vms[0].addr.port();
         let dir = std::env::temp_dir().join(format!("meshdeck-demo-{}", std::process::id()));
         std::fs::create_dir_all(&dir)?;
-        for (name, text) in topology::manifests(port) {
+        for (name, text) in topology::manifests(port, None) {
             std::fs::write(dir.join(name), text)?;
         }
         say(&format!(
@@ -118,7 +129,12 @@ impl Demo {
                 envoy,
             });
         }
-        wait_synced(&status, Duration::from_secs(30))
+        let mut sidecar = match ssh {
+            true => Some(start_sidecar(envoy, &dir, xds, port, &say).await?),
+            false => None,
+        };
+        let expected = PROXIES.len() + usize::from(sidecar.is_some());
+        wait_synced(&status, expected, Duration::from_secs(30))
             .await
             .map_err(|e| anyhow::anyhow!("{e}; Envoy logs are in {}", dir.display()))?;
         for p in &mut proxies {
@@ -128,17 +144,20 @@ impl Demo {
                 p.id, p.locality, p.listen, p.admin
             ));
         }
-        say("both proxies synced");
+        say(&format!("{expected} proxies synced"));
         let counts = Arc::new(Mutex::new(BTreeMap::new()));
-        for p in &proxies {
-            tasks.push(tokio::spawn(generate_load(
-                p.id.clone(),
-                p.listen,
-                counts.clone(),
-            )));
+        let mut loaded: Vec<(String, SocketAddr)> =
+            proxies.iter().map(|p| (p.id.clone(), p.listen)).collect();
+        if let Some(s) = sidecar.as_mut() {
+            s.proxy.listen = s.proxy.envoy.listener_bound().await?;
+            loaded.push((s.proxy.id.clone(), s.proxy.listen));
+        }
+        for (id, listen) in loaded {
+            tasks.push(tokio::spawn(generate_load(id, listen, counts.clone())));
         }
         Ok(Demo {
             dir,
+            sidecar,
             xds,
             status,
             vms,
@@ -173,10 +192,13 @@ impl Demo {
             .iter()
             .map(|v| (v.name.clone(), v.addr.ip().to_string()))
             .collect();
-        let localities: BTreeMap<String, String> = PROXIES
+        let mut localities: BTreeMap<String, String> = PROXIES
             .iter()
             .map(|(p, l)| (p.to_string(), l.to_string()))
             .collect();
+        if let Some(s) = &self.sidecar {
+            localities.insert(s.proxy.id.clone(), s.proxy.locality.clone());
+        }
         let counts = self.counts.clone();
         let proxies = self.proxies.clone();
         let events = tx.clone();
@@ -244,6 +266,60 @@ impl Demo {
     }
 }
 
+/// The sshd on the sidecar VM's address and its sidecar Envoy (admin on 127.0.0.1, port
+/// picked by the kernel); the VM's WorkloadEntry is then annotated with how to reach it.
+async fn start_sidecar(
+    envoy: &Path,
+    dir: &Path,
+    xds: SocketAddr,
+    port: u16,
+    say: &impl Fn(&str),
+) -> anyhow::Result<VmSidecar> {
+    let vm = topology::SIDECAR_VM;
+    let sshd = super::sshd::Sshd::start(std::net::IpAddr::from(vm.ip), &dir.join("sshd"))
+        .await
+        .map_err(|e| anyhow::anyhow!("--ssh: {e}"))?;
+    let id = format!("{}.demo", vm.name);
+    let locality = "us-east1/us-east1-b";
+    let any_port = SocketAddr::from(([127, 0, 0, 1], 0));
+    let spec = ProxySpec {
+        id: id.clone(),
+        locality: Locality::parse(locality),
+        xds,
+        admin: any_port,
+        listen: any_port,
+        api: ApiType::StateOfTheWorld,
+        // Its stats are read over ssh from its admin, as on a VM nothing pushes them.
+        metrics: None,
+        namespace: Some("demo".into()),
+        labels: [("app".to_string(), "ratings".to_string())].into(),
+    };
+    let mut envoy = EnvoyProcess::start(envoy, spec, dir)?;
+    let admin = envoy.admin_bound().await?;
+    let access = topology::SidecarAccess {
+        ssh: sshd.destination(),
+        admin: admin.to_string(),
+    };
+    for (name, text) in topology::manifests(port, Some(&access)) {
+        std::fs::write(dir.join(name), text)?;
+    }
+    say(&format!(
+        "VM {} sidecar {id}: admin {admin} on the VM, reached through sshd {}",
+        vm.name, access.ssh
+    ));
+    Ok(VmSidecar {
+        sshd,
+        proxy: Proxy {
+            id,
+            locality: locality.into(),
+            listen: any_port,
+            admin,
+            envoy,
+        },
+        access,
+    })
+}
+
 async fn start_vms() -> std::io::Result<Vec<VmHandle>> {
     let all = topology::all();
     let first = vm::start(all[0].name, SocketAddr::from((all[0].ip, 0))).await?;
@@ -255,7 +331,11 @@ async fn start_vms() -> std::io::Result<Vec<VmHandle>> {
     Ok(out)
 }
 
-async fn wait_synced(status: &StatusBoard, within: Duration) -> Result<(), String> {
+async fn wait_synced(
+    status: &StatusBoard,
+    expected: usize,
+    within: Duration,
+) -> Result<(), String> {
     let deadline = Instant::now() + within;
     loop {
         let proxies = status.proxies();
@@ -269,13 +349,12 @@ async fn wait_synced(status: &StatusBoard, within: Duration) -> Result<(), Strin
                 })
             })
             .count();
-        if synced == PROXIES.len() {
+        if synced == expected {
             return Ok(());
         }
         if Instant::now() > deadline {
             return Err(format!(
-                "only {synced} of {} proxies synced within {within:?}",
-                PROXIES.len()
+                "only {synced} of {expected} proxies synced within {within:?}"
             ));
         }
         tokio::time::sleep(Duration::from_millis(50)).await;

@@ -67,8 +67,19 @@ fn ip(vm: &Vm) -> IpAddr {
     IpAddr::from(vm.ip)
 }
 
-/// The registry, as manifest files (name, text), for VMs all listening on `port`.
-pub fn manifests(port: u16) -> Vec<(&'static str, String)> {
+/// The VM whose sidecar `meshdeck demo --ssh` runs, reached only through the demo's sshd.
+pub const SIDECAR_VM: &Vm = &RATINGS[0];
+
+/// How the console reaches that sidecar: its ssh destination and the admin on its loopback.
+#[derive(Debug, Clone)]
+pub struct SidecarAccess {
+    pub ssh: String,
+    pub admin: String,
+}
+
+/// The registry, as manifest files (name, text), for VMs all listening on `port`; `sidecar`
+/// annotates the VM whose sidecar is reached through ssh.
+pub fn manifests(port: u16, sidecar: Option<&SidecarAccess>) -> Vec<(&'static str, String)> {
     let details = format!(
         "# A legacy VM brought in by hand: ServiceEntry + WorkloadEntry, the port mapped by targetPort.
 apiVersion: networking.istio.io/v1
@@ -163,7 +174,7 @@ metadata:
   annotations:
     istio.io/autoRegistrationGroup: ratings
     istio.io/connectedAt: \"2026-11-21T06:00:00Z\"
-    proxy.istio.io/health-checks-enabled: \"true\"
+    proxy.istio.io/health-checks-enabled: \"true\"{access}
   ownerReferences:
   - apiVersion: networking.istio.io/v1
     kind: WorkloadGroup
@@ -184,7 +195,17 @@ status:
     status: \"True\"
 ",
             name = vm.name,
-            addr = ip(vm)
+            addr = ip(vm),
+            access = match sidecar.filter(|_| vm.name == SIDECAR_VM.name) {
+                Some(a) => format!(
+                    "\n    {}: \"{}\"\n    {}: \"{}\"",
+                    crate::config::ssh::SSH_ANNOTATION,
+                    a.ssh,
+                    crate::config::ssh::ADMIN_ANNOTATION,
+                    a.admin
+                ),
+                None => String::new(),
+            }
         );
     }
     let test = format!(
@@ -305,7 +326,7 @@ mod tests {
 
     #[test]
     fn the_demo_registry_is_clean_and_loopback_only() {
-        let files: Vec<_> = manifests(9080)
+        let files: Vec<_> = manifests(9080, None)
             .into_iter()
             .map(|(n, t)| parse_text(std::path::Path::new(n), &t))
             .collect();

@@ -3,6 +3,7 @@
 
 pub mod envoy;
 pub mod kube;
+pub mod logs;
 pub mod manifests;
 pub mod planes;
 pub mod source;

@@ -3,6 +3,7 @@
 pub mod data;
 pub mod files;
 pub mod kube;
+pub mod logs;
 pub mod xds;
 
 use crate::model::edit::{Applied, ApplyError, FieldEdit};
@@ -39,6 +40,8 @@ pub enum Msg {
     Xds(xds::XdsEvent),
     /// What an Envoy's admin API answered (or that it did not).
     Data(data::DataEvent),
+    /// A VM sidecar's log being read.
+    Log(logs::LogEvent),
     /// Periodic: deferred work (rows after a burst of events, lint) is done here.
     Tick,
     /// A source answered request `id`.
@@ -68,5 +71,7 @@ pub enum Cmd {
     SwitchContext(String),
     /// Cluster only: watch another namespace (None: all).
     SwitchNamespace(Option<String>),
+    /// Start reading a sidecar's log (replacing the one read before), or stop (None).
+    Logs(Option<logs::LogRequest>),
     Quit,
 }

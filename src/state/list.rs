@@ -13,6 +13,8 @@ pub enum Screen {
     Proxies,
     /// Per cluster: rates, errors, latency, connections and ejections over time.
     Charts,
+    /// A WorkloadEntry's sidecar log, read over ssh.
+    Logs(ObjectKey),
 }
 
 impl Screen {
@@ -24,6 +26,7 @@ impl Screen {
             Screen::Proxies => "Proxies".into(),
             Screen::Charts => "Charts".into(),
             Screen::Yaml(k) => format!("YAML {} {}/{}", k.kind, k.namespace, k.name),
+            Screen::Logs(k) => format!("Log of {}/{}", k.namespace, k.name),
         }
     }
 }

@@ -6,6 +6,7 @@ pub mod dirty;
 pub mod edit;
 pub mod edits;
 pub mod list;
+pub mod logs;
 pub mod planes;
 pub mod registry;
 pub mod search;
@@ -147,6 +148,8 @@ pub struct State {
     pub planes: planes::PlanesView,
     /// Observed traffic (the demo's own counters).
     pub traffic: Option<Traffic>,
+    /// The sidecar log being read, while its screen is open.
+    pub logs: Option<logs::LogPane>,
 }
 
 impl State {
@@ -201,6 +204,7 @@ impl State {
             }),
             planes,
             traffic: None,
+            logs: None,
         }
     }
 

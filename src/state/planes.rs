@@ -33,6 +33,30 @@ pub struct PlanesView {
     /// The namespace the console node claims to the xDS servers: what SENT is computed for,
     /// so the viewpoint's namespace unless the user chose another.
     pub node_namespace: Option<String>,
+    /// WorkloadEntries' sidecars reached through ssh (`--ssh`): which are followed now.
+    pub vms: Option<VmReach>,
+}
+
+/// How VM sidecars are reached, and which the console followed lately.
+#[derive(Debug, Clone, PartialEq)]
+pub struct VmReach {
+    pub ssh: crate::config::ssh::SshConfig,
+    /// At most this many are kept in `proxies`; the least recently needed go first.
+    pub max: usize,
+    /// Proxy name → when it was last needed (a counter of follow rounds).
+    pub needed: BTreeMap<String, u64>,
+    pub round: u64,
+}
+
+impl VmReach {
+    pub fn new(ssh: crate::config::ssh::SshConfig, max: usize) -> VmReach {
+        VmReach {
+            ssh,
+            max: max.max(1),
+            needed: BTreeMap::new(),
+            round: 0,
+        }
+    }
 }
 
 impl PlanesView {
@@ -88,7 +112,7 @@ impl PlanesView {
 
     /// Whether there is anything beyond the declared plane to show.
     pub fn is_active(&self) -> bool {
-        !self.control.is_empty() || !self.proxies.is_empty()
+        !self.control.is_empty() || !self.proxies.is_empty() || self.vms.is_some()
     }
 
     /// The first server that has sent this cluster's endpoints (else the first server).

@@ -48,6 +48,8 @@ pub fn run(state: &mut State, action: Action) -> Vec<Cmd> {
         Action::ViewFromProxy => view_from_proxy(state),
         Action::Copy => return super::copy::copy(state, false),
         Action::CopyCommand => return super::copy::copy(state, true),
+        Action::Logs => return super::logs::open(state),
+        Action::Follow => super::logs::toggle_follow(state),
         Action::DemoFailProbe => return demo(state, Behaviour::ProbeFailing),
         Action::DemoErrors => return demo(state, Behaviour::Errors),
         Action::DemoRecover => return demo(state, Behaviour::Healthy),
@@ -217,7 +219,10 @@ fn open(state: &mut State) {
         | (Screen::List(Kind::Sidecar), _) => Screen::Yaml(key),
         (Screen::Problems, Kind::ServiceEntry) => Screen::Endpoints(key),
         (Screen::Problems, _) | (Screen::Endpoints(_), _) => Screen::Yaml(key),
-        (Screen::Yaml(_), _) | (Screen::Proxies, _) | (Screen::Charts, _) => return,
+        (Screen::Yaml(_), _)
+        | (Screen::Proxies, _)
+        | (Screen::Charts, _)
+        | (Screen::Logs(_), _) => return,
     };
     push(state, next);
 }

@@ -6,9 +6,11 @@ mod copy;
 mod edit;
 mod keys;
 mod kube;
+mod logs;
 pub mod planes;
 mod registry;
 pub mod rows;
+pub mod vms;
 
 use crate::msg::{Cmd, Msg};
 use crate::state::State;
@@ -18,9 +20,9 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Cmd> {
     // Background events come in bursts: what they invalidate is derived on the next tick.
     let deferred = matches!(
         msg,
-        Msg::Kube(_) | Msg::Xds(_) | Msg::Data(_) | Msg::Traffic(_) | Msg::Tick
+        Msg::Kube(_) | Msg::Xds(_) | Msg::Data(_) | Msg::Traffic(_) | Msg::Log(_) | Msg::Tick
     );
-    let cmds = match msg {
+    let mut cmds = match msg {
         Msg::Key(k) => keys::on_key(state, k),
         Msg::Paste(text) => edit::on_paste(state, &text),
         Msg::Resize { width, height } => {
@@ -62,17 +64,23 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Cmd> {
             }
             Vec::new()
         }
+        Msg::Log(ev) => {
+            logs::on_event(state, ev);
+            Vec::new()
+        }
         Msg::Event(level, text) => {
             state.ui.status = Some((level, text));
             Vec::new()
         }
     };
-    if !deferred {
-        settle(state);
+    if !deferred && !settle(state) {
+        // A key that moved the selection changes which VM sidecars are on screen.
+        vms::follow(state);
     }
     if state.ui.quit {
         return vec![Cmd::Quit];
     }
+    cmds.extend(logs::close_if_left(state));
     cmds
 }
 
@@ -85,6 +93,9 @@ fn settle(state: &mut State) -> bool {
     if !dirty.is_empty() {
         // The preview's shares follow the rows' registry too.
         edit::refresh_preview(state);
+    }
+    if !dirty.is_empty() {
+        vms::follow(state);
     }
     !dirty.is_empty()
 }

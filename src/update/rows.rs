@@ -178,6 +178,20 @@ pub fn rebuild(state: &mut State) {
             view.total = lines;
             view.rows = (0..lines).map(RowId::Line).collect();
         }
+        Screen::Logs(_) => {
+            if let Some(pane) = &state.logs {
+                view.total = pane.lines.len();
+                // In log order, not best match first: a log is read in time.
+                view.rows = pane
+                    .numbers()
+                    .filter(|n| pane.line(*n).is_some_and(|l| filter.matches(l)))
+                    .map(RowId::Line)
+                    .collect();
+                if pane.follow {
+                    view.selected = view.rows.len().saturating_sub(1);
+                }
+            }
+        }
     }
     view.marked.retain(|m| {
         view.rows.contains(m)

@@ -7,6 +7,7 @@ mod edit_form;
 mod endpoints;
 mod help;
 mod lists;
+mod logs;
 mod problems;
 mod proxies;
 mod sparkline;
@@ -34,6 +35,7 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame) {
         Screen::Proxies => proxies::render(state, theme, frame, body),
         Screen::Charts => charts::render(state, theme, frame, body),
         Screen::Yaml(key) => yaml::render(state, theme, frame, body, key),
+        Screen::Logs(_) => logs::render(state, theme, frame, body),
     }
     chrome::key_hints(state, theme, frame, hints);
     chrome::status_bar(state, theme, frame, bottom);

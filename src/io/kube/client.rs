@@ -19,6 +19,18 @@ pub fn configured(t: &Target) -> bool {
         || std::env::var_os("KUBERNETES_SERVICE_HOST").is_some()
 }
 
+/// The context kubectl would use: `--context`, else the kubeconfig's current-context.
+pub fn current_context(t: &Target) -> Option<String> {
+    if let Some(c) = &t.context {
+        return Some(c.clone());
+    }
+    let kc = match &t.kubeconfig {
+        Some(path) => Kubeconfig::read_from(path).ok()?,
+        None => Kubeconfig::read().ok()?,
+    };
+    kc.current_context.filter(|c| !c.is_empty())
+}
+
 pub struct Connected {
     pub client: Client,
     pub context: String,

@@ -188,7 +188,7 @@ async fn start_until_up(
                         break;
                     }
                     Cmd::SwitchNamespace(ns) => s.namespace = ns,
-                    Cmd::Demo { .. } | Cmd::Quit | Cmd::Redraw | Cmd::Copy(_) => {}
+                    Cmd::Demo { .. } | Cmd::Quit | Cmd::Redraw | Cmd::Copy(_) | Cmd::Logs(_) => {}
                 },
             }
         }
@@ -242,7 +242,7 @@ pub async fn spawn(mut s: Session, tx: mpsc::Sender<Msg>) -> anyhow::Result<mpsc
                     };
                     let _ = tx.send(msg).await;
                 }
-                Cmd::Demo { .. } | Cmd::Quit | Cmd::Redraw | Cmd::Copy(_) => {}
+                Cmd::Demo { .. } | Cmd::Quit | Cmd::Redraw | Cmd::Copy(_) | Cmd::Logs(_) => {}
             }
         }
     });

@@ -54,10 +54,12 @@ impl RemoteLines {
             Ok(Some(l)) => Ok(Some(l)),
             Ok(None) | Err(_) => {
                 let status = self.child.wait().await.ok();
-                let stderr = match self.stderr.take() {
+                // Awaited in place, so that a caller's timeout cannot lose what ssh said.
+                let stderr = match self.stderr.as_mut() {
                     Some(h) => h.await.unwrap_or_default(),
                     None => String::new(),
                 };
+                self.stderr = None;
                 match status.and_then(|s| s.code()) {
                     Some(0) => Ok(None),
                     code => Err(failure::describe(&self.dest, None, &stderr, code)),
