@@ -36,6 +36,10 @@ fn parse_cli() -> Cli {
 fn main() {
     let mut cli = parse_cli();
     cli::settings::apply(&mut cli.console);
+    // Consoles show it on their status line; headless commands say it once, on stderr.
+    if let (Some(_), Some(e)) = (&cli.command, &cli.console.settings_error) {
+        eprintln!("meshdeck: {e} (the settings file is ignored)");
+    }
     meshdeck::io::ssh::configure(cli::settings::ssh_pool_settings(&cli.console.settings.ssh));
     cli.console.planes.kube = Some(meshdeck::io::kube::client::Target {
         kubeconfig: cli.console.kubeconfig.clone(),
@@ -82,40 +86,23 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
             name,
             output,
         }) => runtime.block_on(async {
-            let store = if roots.is_empty() {
-                let target = meshdeck::io::kube::client::Target {
-                    kubeconfig: cli.console.kubeconfig.clone(),
-                    context: cli.console.context.clone(),
-                };
-                if !meshdeck::io::kube::client::configured(&target) {
-                    eprintln!(
-                        "meshdeck get needs --manifests PATH, or a cluster (--kubeconfig, $KUBECONFIG, ~/.kube/config)"
-                    );
+            let store = match cli::registry(&cli.console, "get").await {
+                Ok(s) => s,
+                Err(message) => {
+                    eprintln!("{message}");
                     return Ok(cli::EXIT_USAGE);
                 }
-                let c = meshdeck::io::kube::client::connect(&target).await?;
-                let ns = cli.console.scope.namespace.clone();
-                match meshdeck::io::kube::list::store(&c.client, ns.as_deref()).await {
-                    Ok(store) => store,
-                    Err(e) => {
-                        eprintln!(
-                            "meshdeck: the API server {} (context {}): {}",
-                            c.server,
-                            c.context,
-                            meshdeck::io::kube::error::describe(e.as_ref())
-                        );
-                        return Ok(cli::EXIT_USAGE);
-                    }
-                }
-            } else {
-                cli::get::load_files(&roots)
             };
             let planes = &cli.console.planes;
             let gathered = if planes.is_empty() {
                 None
             } else {
-                let wanted =
-                    cli::get::wanted_clusters(&store, &resource, name.as_deref(), &cli.console.scope);
+                let wanted = cli::get::wanted_clusters(
+                    &store,
+                    &resource,
+                    name.as_deref(),
+                    &cli.console.scope,
+                );
                 match cli::planes::gather(planes, wanted, true).await {
                     Ok(g) => Some(g),
                     Err(e) => {
@@ -144,6 +131,16 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
                 &view,
                 &mut out,
             ))
+        }),
+        Some(Command::Logs { entry, follow }) => runtime.block_on(async {
+            let store = match cli::registry(&cli.console, "logs").await {
+                Ok(s) => s,
+                Err(message) => {
+                    eprintln!("{message}");
+                    return Ok(cli::EXIT_USAGE);
+                }
+            };
+            cli::logs::run(&store, &entry, follow, &cli.console.settings.ssh, &mut out).await
         }),
         Some(Command::Proxies { output }) => {
             runtime.block_on(cli::proxies::run(&cli.console.planes, output, &mut out))

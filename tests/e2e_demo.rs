@@ -57,3 +57,60 @@ fn demo_weight_edit_is_followed_until_traffic_moved() {
     pty.keys("q");
     assert!(pty.wait_exit().success());
 }
+
+/// `demo --ssh`: the sidecar of ratings-127-0-0-21 keeps its admin on the VM's loopback and is
+/// reached only through a real sshd. Its Envoy shows in the ENVOY column and on Proxies, an
+/// edit's loop follows it, and `L` reads its log.
+#[test]
+fn demo_vm_sidecar_over_ssh_is_a_proxy_like_any_other() {
+    let envoy = meshdeck::io::envoy::find::envoy_binary()
+        .unwrap_or_else(|e| panic!("{e}"))
+        .canonicalize()
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("meshdeck.log");
+    let mut pty = Pty::start_sized(
+        &["demo", "--ssh", "--log-file", log.to_str().unwrap()],
+        &[
+            ("MESHDECK_ENVOY", envoy.to_str().unwrap()),
+            // No user settings file: the demo's own ssh settings apply.
+            ("XDG_CONFIG_HOME", dir.path().to_str().unwrap()),
+        ],
+        40,
+        160,
+    );
+    pty.wait_for_within("test.demo.internal", Duration::from_secs(60));
+    pty.keys("/ratings");
+    pty.send("\r");
+    pty.send("\r");
+    pty.wait_for("we/ratings-127-0-0-21");
+    // Three Envoys hold the endpoint: the two demo proxies, and the VM's sidecar over ssh.
+    pty.wait_for_within("w1 w1 w1", Duration::from_secs(20));
+    pty.keys("e");
+    pty.wait_for("weight");
+    pty.send("\x7f");
+    pty.send("\x7f");
+    pty.keys("4");
+    pty.send("\r");
+    pty.wait_for("apply these changes?");
+    pty.send("\r");
+    pty.wait_for_within("w4 w4 w4", Duration::from_secs(20));
+    pty.wait_for_within("✓ traffic moved", Duration::from_secs(90));
+    let words = pty.contents().split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(words.contains("ratings-127-0-0-21.demo"), "the loop names the sidecar:\n{words}");
+    pty.keys("6");
+    pty.wait_for("Proxies");
+    pty.wait_until("the sidecar is polled over ssh", |s| {
+        s.lines().any(|l| l.contains("ratings-127-0-0-21.demo") && l.contains("ssh://") && l.contains("s ago"))
+    });
+    pty.keys("2");
+    pty.keys("/ratings-127-0-0-21");
+    pty.send("\r");
+    pty.keys("L");
+    pty.wait_for("Log of demo/ratings-127-0-0-21");
+    pty.wait_until("the sidecar's log is read over ssh", |s| {
+        s.contains("following (f pauses)") && !s.contains(" 0 lines") && s.contains("[main]")
+    });
+    pty.keys("q");
+    assert!(pty.wait_exit().success());
+}

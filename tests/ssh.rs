@@ -167,3 +167,67 @@ async fn a_remote_log_is_read_line_by_line() {
     assert!(err.contains("No such file or directory"), "{err}");
     pool.close_all();
 }
+
+/// `meshdeck logs NS/NAME` with the settings file saying how to reach the VM: its lines on
+/// stdout, exit 0; a key the server refuses: the reason on stderr, exit 1.
+#[tokio::test]
+async fn meshdeck_logs_prints_the_sidecar_log_over_ssh() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = sshd(&dir).await;
+    let log = dir.path().join("istio.log");
+    std::fs::write(
+        &log,
+        "2026-12-02T10:00:00Z\tinfo\tready\n2026-12-02T10:00:01Z\terror\tpush failed\n",
+    )
+    .unwrap();
+    let registry = dir.path().join("registry");
+    std::fs::create_dir_all(&registry).unwrap();
+    std::fs::write(
+        registry.join("vm.yaml"),
+        format!(
+            "apiVersion: networking.istio.io/v1\nkind: WorkloadEntry\nmetadata:\n  name: vm-1\n  namespace: shop\n  annotations:\n    meshdeck.io/ssh: \"{}\"\nspec:\n  address: 10.10.1.11\n",
+            server.destination()
+        ),
+    )
+    .unwrap();
+    let run = async |config: std::path::PathBuf| {
+        let xdg = dir.path().join(format!(
+            "xdg-{}",
+            config.file_name().unwrap().to_string_lossy()
+        ));
+        std::fs::create_dir_all(xdg.join("meshdeck")).unwrap();
+        std::fs::write(
+            xdg.join("meshdeck/config.toml"),
+            format!(
+                "[ssh]\nconfig = \"{}\"\nlog_file = \"{}\"\nconnect_timeout = \"3s\"\n",
+                config.display(),
+                log.display()
+            ),
+        )
+        .unwrap();
+        tokio::process::Command::new(env!("CARGO_BIN_EXE_meshdeck"))
+            .args(["logs", "shop/vm-1", "-m"])
+            .arg(&registry)
+            .env("XDG_CONFIG_HOME", &xdg)
+            .output()
+            .await
+            .unwrap()
+    };
+    let ok = run(server.client_config.clone()).await;
+    assert_eq!(
+        String::from_utf8_lossy(&ok.stdout),
+        "2026-12-02T10:00:00Z\tinfo\tready\n2026-12-02T10:00:01Z\terror\tpush failed\n",
+        "stderr: {}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+    assert_eq!(ok.status.code(), Some(0));
+    let refused = run(server.stranger_config().unwrap()).await;
+    assert_eq!(refused.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8_lossy(&refused.stderr).trim(),
+        format!(
+            "meshdeck logs: permission denied (publickey) for {}",
+            server.destination()
+        )
+    );
+}

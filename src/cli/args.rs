@@ -94,6 +94,15 @@ pub enum Command {
         #[arg(short = 'o', long, value_enum, default_value_t = Output::Table)]
         output: Output,
     },
+    /// A WorkloadEntry's sidecar log (NS/NAME), read over ssh: the file Istio's VM package
+    /// writes (/var/log/istio/istio.log), else `journalctl -u istio`; see [ssh] in config.toml.
+    /// Exit 0: read, 1: the host or the command failed (the reason on stderr), 2: usage.
+    Logs {
+        entry: String,
+        /// Keep printing new lines until interrupted.
+        #[arg(short = 'f', long)]
+        follow: bool,
+    },
     /// Sync status of every proxy of an xDS server (istio.io/debug/syncz), like
     /// `istioctl proxy-status`. Needs --xds.
     Proxies {

@@ -9,6 +9,7 @@ pub mod bench_push;
 pub mod bench_terminal;
 pub mod check;
 pub mod get;
+pub mod logs;
 pub mod planes;
 pub mod proxies;
 pub mod set;
@@ -36,4 +37,34 @@ pub fn load(roots: &[PathBuf]) -> Loaded {
         store: into_store(files),
         errors,
     }
+}
+
+/// The registry a headless `command` works on: `--manifests`, else the cluster.
+pub async fn registry(console: &args::ConsoleArgs, command: &str) -> Result<Store, String> {
+    if !console.manifests.is_empty() {
+        return Ok(get::load_files(&console.manifests));
+    }
+    let target = crate::io::kube::client::Target {
+        kubeconfig: console.kubeconfig.clone(),
+        context: console.context.clone(),
+    };
+    if !crate::io::kube::client::configured(&target) {
+        return Err(format!(
+            "meshdeck {command} needs --manifests PATH, or a cluster (--kubeconfig, $KUBECONFIG, ~/.kube/config)"
+        ));
+    }
+    let c = crate::io::kube::client::connect(&target)
+        .await
+        .map_err(|e| format!("meshdeck: {e:#}"))?;
+    let ns = console.scope.namespace.clone();
+    crate::io::kube::list::store(&c.client, ns.as_deref())
+        .await
+        .map_err(|e| {
+            format!(
+                "meshdeck: the API server {} (context {}): {}",
+                c.server,
+                c.context,
+                crate::io::kube::error::describe(e.as_ref())
+            )
+        })
 }

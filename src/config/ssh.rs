@@ -201,6 +201,23 @@ impl SshConfig {
     }
 }
 
+/// `[USER@]HOST[:PORT]` for the entry `key`: its annotation, else the settings' template.
+pub fn destination_for(
+    cfg: &SshConfig,
+    key: &crate::model::object::ObjectKey,
+    annotations: &std::collections::BTreeMap<String, String>,
+    address: Option<&str>,
+) -> Option<String> {
+    let host = match annotations.get(SSH_ANNOTATION).map(|s| s.trim()) {
+        Some(h) if !h.is_empty() => h.trim_start_matches("ssh://").to_string(),
+        _ => cfg.host_for(&key.name, &key.namespace, address)?,
+    };
+    Some(match (&cfg.user, host.contains('@')) {
+        (Some(u), false) => format!("{u}@{host}"),
+        _ => host,
+    })
+}
+
 /// One word for a POSIX shell.
 fn shell_quote(s: &str) -> String {
     if !s.is_empty()

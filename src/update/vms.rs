@@ -4,7 +4,7 @@
 //! Proxies, Charts), named as istiod names a VM's proxy (`NAME.NAMESPACE`), so its syncz row
 //! and its admin answers meet in one row.
 
-use crate::config::ssh::{ADMIN_ANNOTATION, SSH_ANNOTATION, SshConfig};
+use crate::config::ssh::{ADMIN_ANNOTATION, SshConfig};
 use crate::model::endpoint::EndpointSource;
 use crate::model::object::{Kind, Object, ObjectKey};
 use crate::model::planes::data::ProxyData;
@@ -19,22 +19,7 @@ pub fn proxy_name(key: &ObjectKey) -> String {
     format!("{}.{}", key.name, key.namespace)
 }
 
-/// `[USER@]HOST[:PORT]` for one entry: its annotation, else the settings' template.
-pub fn destination_for(
-    cfg: &SshConfig,
-    key: &ObjectKey,
-    annotations: &BTreeMap<String, String>,
-    address: Option<&str>,
-) -> Option<String> {
-    let host = match annotations.get(SSH_ANNOTATION).map(|s| s.trim()) {
-        Some(h) if !h.is_empty() => h.trim_start_matches("ssh://").to_string(),
-        _ => cfg.host_for(&key.name, &key.namespace, address)?,
-    };
-    Some(match (&cfg.user, host.contains('@')) {
-        (Some(u), false) => format!("{u}@{host}"),
-        _ => host,
-    })
-}
+pub use crate::config::ssh::destination_for;
 
 /// `ssh://[USER@]HOST[:PORT]/ADMIN` for one entry: its annotations, else the settings.
 pub fn route_for(
@@ -164,6 +149,7 @@ pub fn follow(state: &mut State) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::ssh::SSH_ANNOTATION;
 
     fn key() -> ObjectKey {
         ObjectKey::new(Kind::WorkloadEntry, "payments", "vm-3")

@@ -21,10 +21,15 @@ impl Pty {
     }
 
     pub fn start_env(args: &[&str], env: &[(&str, &str)]) -> Pty {
+        Self::start_sized(args, env, 24, 80)
+    }
+
+    /// As `start_env`, on a terminal of `rows` by `cols`.
+    pub fn start_sized(args: &[&str], env: &[(&str, &str)], rows: u16, cols: u16) -> Pty {
         let pty = native_pty_system()
             .openpty(PtySize {
-                rows: 24,
-                cols: 80,
+                rows,
+                cols,
                 pixel_width: 0,
                 pixel_height: 0,
             })
@@ -40,7 +45,7 @@ impl Pty {
         drop(pty.slave);
         let mut reader = pty.master.try_clone_reader().expect("reader");
         let writer = pty.master.take_writer().expect("writer");
-        let screen = Arc::new(Mutex::new(vt100::Parser::new(24, 80, 0)));
+        let screen = Arc::new(Mutex::new(vt100::Parser::new(rows, cols, 0)));
         let raw = Arc::new(Mutex::new(Vec::new()));
         let (s, r) = (screen.clone(), raw.clone());
         let closed = Arc::new(std::sync::atomic::AtomicBool::new(false));
