@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup-envoy.sh
-bash scripts/setup-sshd.sh
+bash scripts/setup-debian.sh
 cargo build --release --locked
 export MESHDECK_ENVOY="$PWD/.venv/bin/envoy"
 exec ./target/release/meshdeck demo "$@"

@@ -9,7 +9,7 @@ if [ ! -d ../shared ]; then
 fi
 
 bash scripts/setup-envoy.sh
-bash scripts/setup-sshd.sh
+bash scripts/setup-debian.sh
 export MESHDECK_ENVOY="$PWD/.venv/bin/envoy"
 
 echo "== cargo fmt --check"

@@ -96,12 +96,21 @@ fn demo_vm_sidecar_over_ssh_is_a_proxy_like_any_other() {
     pty.send("\r");
     pty.wait_for_within("w4 w4 w4", Duration::from_secs(20));
     pty.wait_for_within("✓ traffic moved", Duration::from_secs(90));
-    let words = pty.contents().split_whitespace().collect::<Vec<_>>().join(" ");
-    assert!(words.contains("ratings-127-0-0-21.demo"), "the loop names the sidecar:\n{words}");
+    let words = pty
+        .contents()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert!(
+        words.contains("ratings-127-0-0-21.demo"),
+        "the loop names the sidecar:\n{words}"
+    );
     pty.keys("6");
     pty.wait_for("Proxies");
     pty.wait_until("the sidecar is polled over ssh", |s| {
-        s.lines().any(|l| l.contains("ratings-127-0-0-21.demo") && l.contains("ssh://") && l.contains("s ago"))
+        s.lines().any(|l| {
+            l.contains("ratings-127-0-0-21.demo") && l.contains("ssh://") && l.contains("s ago")
+        })
     });
     pty.keys("2");
     pty.keys("/ratings-127-0-0-21");

@@ -118,3 +118,55 @@ fn sigterm_restores_the_terminal() {
         "left the alternate screen: {tail:?}"
     );
 }
+
+/// tmux with `set-clipboard on` takes meshdeck's OSC 52 copy into its paste buffer, as it
+/// does for a console run in tmux on a jump host.
+#[test]
+fn tmux_receives_the_copy() {
+    let (dir, root) = example_copy();
+    let socket = dir.path().join("tmux.sock");
+    let conf = dir.path().join("tmux.conf");
+    std::fs::write(&conf, "set -g set-clipboard on\n").unwrap();
+    let tmux = |args: &[&str]| {
+        std::process::Command::new("tmux")
+            .arg("-S")
+            .arg(&socket)
+            .arg("-f")
+            .arg(&conf)
+            .args(args)
+            .output()
+            .expect("tmux (scripts/setup-debian.sh installs it)")
+    };
+    let console = format!(
+        "NO_COLOR=1 XDG_CONFIG_HOME={} {} -m {}",
+        dir.path().display(),
+        env!("CARGO_BIN_EXE_meshdeck"),
+        root.display()
+    );
+    let started = tmux(&["new-session", "-d", "-x", "120", "-y", "40", &console]);
+    assert!(started.status.success(), "{started:?}");
+    let pane = || String::from_utf8_lossy(&tmux(&["capture-pane", "-p"]).stdout).into_owned();
+    common::wait::until_blocking(
+        "the console is up in tmux",
+        std::time::Duration::from_secs(15),
+        pane,
+        |s| s.contains("ServiceEntries"),
+    );
+    tmux(&["send-keys", "2"]);
+    common::wait::until_blocking(
+        "the entries list",
+        std::time::Duration::from_secs(15),
+        pane,
+        |s| s.contains("WorkloadEntries") && s.contains("payments-vm-1"),
+    );
+    tmux(&["send-keys", "c"]);
+    let buffer = || String::from_utf8_lossy(&tmux(&["show-buffer"]).stdout).into_owned();
+    let got = common::wait::until_blocking(
+        "tmux's buffer holds the copy",
+        std::time::Duration::from_secs(15),
+        buffer,
+        |b| b.starts_with("shop/"),
+    );
+    assert_eq!(got, "shop/payments-vm-1");
+    tmux(&["kill-server"]);
+}

@@ -78,7 +78,7 @@ impl Sshd {
         let program = sshd_program();
         if !program.exists() {
             return Err(std::io::Error::other(format!(
-                "{} not found: install openssh-server (scripts/test.sh does), or set MESHDECK_SSHD",
+                "{} not found: install openssh-server (scripts/setup-debian.sh does), or set MESHDECK_SSHD",
                 program.display()
             )));
         }
