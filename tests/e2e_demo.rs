@@ -112,6 +112,15 @@ fn demo_vm_sidecar_over_ssh_is_a_proxy_like_any_other() {
             l.contains("ratings-127-0-0-21.demo") && l.contains("ssh://") && l.contains("s ago")
         })
     });
+    // Charts: its stats are read from its admin over ssh (the demo proxies push theirs).
+    pty.keys("7");
+    pty.wait_for("Charts");
+    pty.keys("/ratings");
+    pty.send("\r");
+    pty.wait_for_within(
+        "ratings-127-0-0-21.demo: admin /stats",
+        Duration::from_secs(20),
+    );
     pty.keys("2");
     pty.keys("/ratings-127-0-0-21");
     pty.send("\r");

@@ -99,6 +99,37 @@ async fn a_refused_key_says_permission_denied_for_whom() {
     );
 }
 
+/// A host that takes the connection and never speaks (a black hole behind a firewall, a hung
+/// sshd): the connect timeout ends it, in those words.
+#[tokio::test]
+async fn a_silent_host_times_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = sshd(&dir).await;
+    let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = silent.local_addr().unwrap().port();
+    let held = tokio::spawn(async move {
+        let mut open = Vec::new();
+        while let Ok((s, _)) = silent.accept().await {
+            open.push(s);
+        }
+    });
+    let pool = Pool::new(Settings {
+        connect_timeout: Duration::from_secs(1),
+        ..settings(server.client_config.clone())
+    });
+    let r = Route::parse(&format!(
+        "ssh://{}@127.0.0.1:{port}/127.0.0.1:15000",
+        server.user
+    ))
+    .unwrap();
+    let err = pool.get(&r, "/", WITHIN).await.unwrap_err();
+    assert_eq!(
+        err,
+        format!("timed out connecting to {}@127.0.0.1:{port}", server.user)
+    );
+    held.abort();
+}
+
 #[tokio::test]
 async fn a_port_with_nothing_behind_it_names_the_address() {
     let dir = tempfile::tempdir().unwrap();
