@@ -262,3 +262,36 @@ async fn meshdeck_logs_prints_the_sidecar_log_over_ssh() {
         )
     );
 }
+
+/// The console keeps working for the other entries: a VM whose ssh hangs until its timeout
+/// does not hold back the polls of a proxy that answers (each target has its own loop).
+#[tokio::test]
+async fn a_stuck_vm_does_not_hold_back_the_other_proxies() {
+    use meshdeck::io::envoy::poll::{self, DataEvent, PollTarget};
+    let (_cp, proxy, _) = sidecar().await;
+    let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = silent.local_addr().unwrap().port();
+    let _held = tokio::spawn(async move {
+        let mut open = Vec::new();
+        while let Ok((s, _)) = silent.accept().await {
+            open.push(s);
+        }
+    });
+    let targets = vec![
+        PollTarget::new("stuck", format!("ssh://127.0.0.1:{port}/127.0.0.1:15000")),
+        PollTarget::new("east", proxy.admin.clone()),
+    ];
+    let (_targets_tx, targets_rx) = tokio::sync::watch::channel(targets);
+    let (tx, mut rx) = tokio::sync::mpsc::channel(64);
+    let _poller = tokio::spawn(poll::run(targets_rx, tx));
+    let mut answers = 0;
+    while answers < 3 {
+        match rx.recv().await.expect("the poller runs") {
+            DataEvent::Clusters { proxy, .. } if proxy == "east" => answers += 1,
+            // The stuck one fails only after its whole connect timeout (5 s, default
+            // settings); three answers of the other, a second apart, come before that.
+            DataEvent::Failed { proxy, error } => panic!("{proxy} failed first: {error}"),
+            other => panic!("{other:?}"),
+        }
+    }
+}

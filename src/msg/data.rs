@@ -5,7 +5,7 @@ use crate::model::planes::data::EnvoyClusters;
 use crate::model::planes::stats::{Readings, StatsSource};
 use std::time::{Instant, SystemTime};
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct PollTarget {
     pub name: String,
     /// `http://HOST:PORT` of the admin listener.

@@ -6,8 +6,10 @@ use crate::model::locality::Locality;
 use crate::model::planes::HostKey;
 use crate::model::planes::data::{EnvoyClusters, HostState, unix_ms};
 use crate::model::planes::stats::StatsSource;
+use std::collections::HashMap;
 use std::time::{Duration, Instant, SystemTime};
 use tokio::sync::{mpsc, watch};
+use tokio_util::task::AbortOnDropHandle;
 
 pub const INTERVAL: Duration = Duration::from_secs(1);
 
@@ -101,23 +103,32 @@ pub async fn poll_clusters(t: &PollTarget) -> DataEvent {
 }
 
 /// Polls every target in `targets` (the console changes the set as screens change) until the
-/// console goes away.
+/// console goes away. Each target has its own loop: a VM that takes its whole timeout to fail
+/// never delays the others' answers.
 pub async fn run(mut targets: watch::Receiver<Vec<PollTarget>>, events: mpsc::Sender<DataEvent>) {
+    // Dropped (a target no longer wanted, or this task aborted): its loop stops with it.
+    let mut running: HashMap<PollTarget, AbortOnDropHandle<()>> = HashMap::new();
+    loop {
+        let now: Vec<PollTarget> = targets.borrow_and_update().clone();
+        running.retain(|t, _| now.contains(t));
+        for t in now {
+            // A newly wanted proxy is polled right away; its interval keeps the pace.
+            running.entry(t.clone()).or_insert_with(|| {
+                AbortOnDropHandle::new(tokio::spawn(poll_forever(t, events.clone())))
+            });
+        }
+        if targets.changed().await.is_err() {
+            return;
+        }
+    }
+}
+
+async fn poll_forever(t: PollTarget, events: mpsc::Sender<DataEvent>) {
     let mut tick = tokio::time::interval(INTERVAL);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
-        tokio::select! {
-            _ = tick.tick() => {}
-            changed = targets.changed() => {
-                if changed.is_err() {
-                    return;
-                }
-                // A newly opened proxy is polled right away; the interval keeps the pace.
-            }
-        }
-        let now: Vec<PollTarget> = targets.borrow_and_update().clone();
-        let results = futures::future::join_all(now.iter().map(poll_once)).await;
-        for r in results.into_iter().flatten() {
+        tick.tick().await;
+        for r in poll_once(&t).await {
             if events.send(r).await.is_err() {
                 return;
             }
