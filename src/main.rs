@@ -425,7 +425,14 @@ async fn cluster_console(
             )),
         ),
     };
-    let (planes, start) = match start_planes(&args.planes, &through, None, vm_reach(&args), &tx) {
+    let (planes, start) = match start_planes(
+        &args.planes,
+        &through,
+        None,
+        vm_reach(&args),
+        args.settings.admin_interval,
+        &tx,
+    ) {
         Ok(p) => p,
         Err(e) => {
             eprintln!("meshdeck: {e}");
@@ -469,6 +476,7 @@ fn start_planes(
     cluster: &meshdeck::io::kube::through::ClusterPlanes,
     extra_metrics: Option<std::net::TcpListener>,
     vms: Option<meshdeck::state::planes::VmReach>,
+    poll_every: std::time::Duration,
     tx: &mpsc::Sender<Msg>,
 ) -> Result<
     (
@@ -524,7 +532,7 @@ fn start_planes(
             }
         })
         .collect();
-    let links = meshdeck::io::planes::spawn(configs, metrics, tx.clone());
+    let links = meshdeck::io::planes::spawn(configs, metrics, poll_every, tx.clone());
     let start = meshdeck::state::PlanesStart {
         view,
         view_namespace,
@@ -604,11 +612,17 @@ async fn launch(
         through.admins.extend(m.admin_targets().await);
         demo_metrics = m.metrics_listener.take();
     }
-    let (planes, start) =
-        match start_planes(&args.planes, &through, demo_metrics, vm_reach(&args), &tx) {
-            Ok(p) => p,
-            Err(e) => anyhow::bail!("{e}"),
-        };
+    let (planes, start) = match start_planes(
+        &args.planes,
+        &through,
+        demo_metrics,
+        vm_reach(&args),
+        args.settings.admin_interval,
+        &tx,
+    ) {
+        Ok(p) => p,
+        Err(e) => anyhow::bail!("{e}"),
+    };
     let mut state = State::new(Config {
         planes: start,
         ..config

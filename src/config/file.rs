@@ -26,6 +26,9 @@ pub struct Layer {
 pub struct RefreshLayer {
     /// At most this many VM sidecars are followed at once (the least recently needed go).
     pub max_vm_proxies: Option<usize>,
+    /// How often each Envoy's admin is asked (at least 1s: admin calls run on Envoy's main
+    /// thread).
+    pub admin_interval: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
@@ -50,11 +53,13 @@ pub struct Settings {
     pub keymap: Option<String>,
     pub ssh: SshConfig,
     pub max_vm_proxies: usize,
+    pub admin_interval: std::time::Duration,
     /// The context whose overrides applied, if the file has a table for it.
     pub context: Option<String>,
 }
 
 pub const DEFAULT_MAX_VM_PROXIES: usize = 32;
+pub const DEFAULT_ADMIN_INTERVAL: std::time::Duration = std::time::Duration::from_secs(1);
 
 impl Default for Settings {
     fn default() -> Settings {
@@ -65,6 +70,7 @@ impl Default for Settings {
             keymap: None,
             ssh: SshConfig::default(),
             max_vm_proxies: DEFAULT_MAX_VM_PROXIES,
+            admin_interval: DEFAULT_ADMIN_INTERVAL,
             context: None,
         }
     }
@@ -84,6 +90,7 @@ impl Layer {
             refresh: match (self.refresh, base.refresh) {
                 (Some(a), Some(b)) => Some(RefreshLayer {
                     max_vm_proxies: a.max_vm_proxies.or(b.max_vm_proxies),
+                    admin_interval: a.admin_interval.or(b.admin_interval),
                 }),
                 (a, b) => a.or(b),
             },
@@ -127,13 +134,31 @@ pub fn parse(text: &str, file: &str, context: Option<&str>) -> Result<Settings, 
     };
     let ssh = SshConfig::resolve(layer.ssh.unwrap_or_default())
         .map_err(|(key, message)| at_key(key, message))?;
-    let max_vm_proxies = layer
-        .refresh
-        .and_then(|r| r.max_vm_proxies)
-        .unwrap_or(DEFAULT_MAX_VM_PROXIES);
+    let refresh = layer.refresh.unwrap_or_default();
+    let max_vm_proxies = refresh.max_vm_proxies.unwrap_or(DEFAULT_MAX_VM_PROXIES);
     if max_vm_proxies == 0 {
         return Err(at_key("max_vm_proxies", "must be at least 1".into()));
     }
+    let admin_interval = match refresh.admin_interval {
+        None => DEFAULT_ADMIN_INTERVAL,
+        Some(s) => match humantime::parse_duration(&s) {
+            Ok(d) if d >= DEFAULT_ADMIN_INTERVAL => d,
+            Ok(_) => {
+                return Err(at_key(
+                    "admin_interval",
+                    format!(
+                        "admin_interval = {s:?}: at least 1s (admin calls run on Envoy's main thread)"
+                    ),
+                ));
+            }
+            Err(e) => {
+                return Err(at_key(
+                    "admin_interval",
+                    format!("admin_interval = {s:?}: {e}"),
+                ));
+            }
+        },
+    };
     Ok(Settings {
         readonly: layer.readonly.unwrap_or(false),
         theme: layer.theme,
@@ -141,6 +166,7 @@ pub fn parse(text: &str, file: &str, context: Option<&str>) -> Result<Settings, 
         keymap: layer.keymap,
         ssh,
         max_vm_proxies,
+        admin_interval,
         context: applied,
     })
 }
@@ -199,6 +225,9 @@ user = "oncall"
         let e = parse("\n\n[ssh]\nusr = \"ops\"\n", "c.toml", None).unwrap_err();
         assert_eq!(e.line, 4);
         assert!(e.message.contains("unknown field `usr`"), "{}", e.message);
+        let e = parse("\n[refresh]\nadmin_interval = \"100ms\"\n", "c.toml", None).unwrap_err();
+        assert_eq!(e.line, 3);
+        assert!(e.message.contains("at least 1s"), "{}", e.message);
         let e = parse("[ssh]\nconnect_timeout = \"soon\"\n", "c.toml", None).unwrap_err();
         assert_eq!(e.line, 2);
         assert!(e.message.contains("connect_timeout"), "{}", e.message);

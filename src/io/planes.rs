@@ -42,6 +42,7 @@ impl PlaneLinks {
 pub fn spawn(
     servers: Vec<Config>,
     metrics: Option<std::net::TcpListener>,
+    poll_every: std::time::Duration,
     tx: mpsc::Sender<Msg>,
 ) -> PlaneLinks {
     let (names, names_rx) = watch::channel(BTreeSet::new());
@@ -75,7 +76,7 @@ pub fn spawn(
             }
         });
     }
-    tasks.spawn(poll::run(proxies_rx, dtx));
+    tasks.spawn(poll::run_every(poll_every, proxies_rx, dtx));
     tasks.spawn(async move {
         while let Some(ev) = drx.recv().await {
             if tx.send(Msg::Data(ev)).await.is_err() {

@@ -105,7 +105,17 @@ pub async fn poll_clusters(t: &PollTarget) -> DataEvent {
 /// Polls every target in `targets` (the console changes the set as screens change) until the
 /// console goes away. Each target has its own loop: a VM that takes its whole timeout to fail
 /// never delays the others' answers.
-pub async fn run(mut targets: watch::Receiver<Vec<PollTarget>>, events: mpsc::Sender<DataEvent>) {
+pub async fn run(targets: watch::Receiver<Vec<PollTarget>>, events: mpsc::Sender<DataEvent>) {
+    run_every(INTERVAL, targets, events).await
+}
+
+/// As `run`, each proxy at most once per `every` (never faster than `INTERVAL`).
+pub async fn run_every(
+    every: Duration,
+    mut targets: watch::Receiver<Vec<PollTarget>>,
+    events: mpsc::Sender<DataEvent>,
+) {
+    let every = every.max(INTERVAL);
     // Dropped (a target no longer wanted, or this task aborted): its loop stops with it.
     let mut running: HashMap<PollTarget, AbortOnDropHandle<()>> = HashMap::new();
     loop {
@@ -114,7 +124,7 @@ pub async fn run(mut targets: watch::Receiver<Vec<PollTarget>>, events: mpsc::Se
         for t in now {
             // A newly wanted proxy is polled right away; its interval keeps the pace.
             running.entry(t.clone()).or_insert_with(|| {
-                AbortOnDropHandle::new(tokio::spawn(poll_forever(t, events.clone())))
+                AbortOnDropHandle::new(tokio::spawn(poll_forever(every, t, events.clone())))
             });
         }
         if targets.changed().await.is_err() {
@@ -123,8 +133,8 @@ pub async fn run(mut targets: watch::Receiver<Vec<PollTarget>>, events: mpsc::Se
     }
 }
 
-async fn poll_forever(t: PollTarget, events: mpsc::Sender<DataEvent>) {
-    let mut tick = tokio::time::interval(INTERVAL);
+async fn poll_forever(every: Duration, t: PollTarget, events: mpsc::Sender<DataEvent>) {
+    let mut tick = tokio::time::interval(every);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tick.tick().await;
