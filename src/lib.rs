@@ -8,6 +8,7 @@ pub mod command;
 pub mod config;
 pub mod controlplane;
 pub mod demo;
+pub mod heap;
 pub mod io;
 pub mod model;
 pub mod msg;

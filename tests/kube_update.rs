@@ -210,7 +210,9 @@ fn pods_show_as_endpoints_and_are_not_edited_here() {
     let pod = Pod {
         namespace: "ns1".into(),
         name: "api-7d9".into(),
-        labels: [("app".to_string(), "api".to_string())].into(),
+        labels: [("app".to_string(), "api".to_string())]
+            .into_iter()
+            .collect(),
         ip: Some("10.1.2.3".into()),
         ready: true,
     };

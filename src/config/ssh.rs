@@ -205,7 +205,7 @@ impl SshConfig {
 pub fn destination_for(
     cfg: &SshConfig,
     key: &crate::model::object::ObjectKey,
-    annotations: &std::collections::BTreeMap<String, String>,
+    annotations: &crate::model::meta::Labels,
     address: Option<&str>,
 ) -> Option<String> {
     let host = match annotations.get(SSH_ANNOTATION).map(|s| s.trim()) {

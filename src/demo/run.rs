@@ -292,7 +292,9 @@ async fn start_sidecar(
         // Its stats are read over ssh from its admin, as on a VM nothing pushes them.
         metrics: None,
         namespace: Some("demo".into()),
-        labels: [("app".to_string(), "ratings".to_string())].into(),
+        labels: [("app".to_string(), "ratings".to_string())]
+            .into_iter()
+            .collect(),
     };
     let mut envoy = EnvoyProcess::start(envoy, spec, dir)?;
     let admin = envoy.admin_bound().await?;

@@ -15,6 +15,7 @@ pub mod selector;
 pub mod service_entry;
 pub mod share;
 pub mod sidecar;
+pub mod small_map;
 pub mod store;
 pub mod validate;
 pub mod visibility;

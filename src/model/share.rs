@@ -440,7 +440,9 @@ mod tests {
         let c = ep(1, "r2/z1");
         let view = Viewpoint {
             locality: Some(Locality::parse("r1/z9")),
-            labels: [("version".to_string(), "v1".to_string())].into(),
+            labels: [("version".to_string(), "v1".to_string())]
+                .into_iter()
+                .collect(),
             ..Default::default()
         };
         let out = compute(

@@ -3,7 +3,6 @@
 
 use super::meta::{Extra, Labels};
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -11,9 +10,9 @@ pub struct WorkloadEntrySpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub address: Option<String>,
     /// Port name (as in the ServiceEntry) to the port this workload listens on.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub ports: BTreeMap<String, u32>,
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(default, skip_serializing_if = "super::meta::is_empty")]
+    pub ports: super::small_map::SmallMap<String, u32>,
+    #[serde(default, skip_serializing_if = "super::meta::is_empty")]
     pub labels: Labels,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub network: Option<String>,

@@ -9,7 +9,6 @@ use crate::model::endpoint::EndpointSource;
 use crate::model::object::{Kind, Object, ObjectKey};
 use crate::model::planes::data::ProxyData;
 use crate::state::{RowId, Screen, State};
-use std::collections::BTreeMap;
 
 /// Entries of the WorkloadEntries list either side of the selection that are followed.
 pub const AROUND: usize = 12;
@@ -25,7 +24,7 @@ pub use crate::config::ssh::destination_for;
 pub fn route_for(
     cfg: &SshConfig,
     key: &ObjectKey,
-    annotations: &BTreeMap<String, String>,
+    annotations: &crate::model::meta::Labels,
     address: Option<&str>,
 ) -> Option<String> {
     let host = destination_for(cfg, key, annotations, address)?;
@@ -161,15 +160,17 @@ mod tests {
             user: Some("ops".into()),
             ..Default::default()
         };
-        let none = BTreeMap::new();
+        let none = crate::model::meta::Labels::new();
         assert_eq!(
             route_for(&cfg, &key(), &none, Some("10.0.0.7")).as_deref(),
             Some("ssh://ops@10.0.0.7/127.0.0.1:15000")
         );
-        let ann = BTreeMap::from([
+        let ann: crate::model::meta::Labels = [
             (SSH_ANNOTATION.to_string(), "root@jump-7:2222".to_string()),
             (ADMIN_ANNOTATION.to_string(), "127.0.0.1:15001".to_string()),
-        ]);
+        ]
+        .into_iter()
+        .collect();
         assert_eq!(
             route_for(&cfg, &key(), &ann, Some("10.0.0.7")).as_deref(),
             Some("ssh://root@jump-7:2222/127.0.0.1:15001")

@@ -24,7 +24,7 @@ pub fn to_pod(p: KubePod) -> Pod {
     Pod {
         namespace: p.metadata.namespace.unwrap_or_default(),
         name: p.metadata.name.unwrap_or_default(),
-        labels: p.metadata.labels.unwrap_or_default(),
+        labels: p.metadata.labels.unwrap_or_default().into_iter().collect(),
         ip: status.pod_ip.filter(|ip| !ip.is_empty()),
         ready,
     }

@@ -141,8 +141,9 @@ mod tests {
         };
         assert_eq!(we.spec.weight, Some(3));
         assert_eq!(e.object.key().to_string(), "we ns1/vm1");
-        // Fields the model does not know are kept for writing back.
-        assert!(we.metadata.extra.contains_key("managedFields"));
+        // managedFields is kept small: who wrote, not the field tree.
+        assert_eq!(we.metadata.managed_fields[0].manager, "x");
+        assert!(!we.metadata.extra.contains_key("managedFields"));
     }
 
     #[test]

@@ -58,6 +58,8 @@ pub struct Cluster {
     pub owners: BTreeMap<Key, BTreeMap<String, String>>,
     /// The manager that owns the fields of objects stored through `upsert` (kubectl apply).
     pub default_manager: String,
+    /// Per object and manager: its last operation (Apply, Update) and when.
+    pub writes: BTreeMap<Key, BTreeMap<String, (String, String)>>,
     next_uid: u64,
 }
 
@@ -71,7 +73,8 @@ impl Default for Cluster {
             compacted: 0,
             forbidden: BTreeSet::new(),
             owners: BTreeMap::new(),
-            default_manager: "kubectl-client-side-apply".into(),
+            default_manager: super::managed::KUBECTL.into(),
+            writes: BTreeMap::new(),
             next_uid: 1,
         }
     }
@@ -146,6 +149,34 @@ impl Cluster {
             object: obj.clone(),
         });
         Ok(obj)
+    }
+
+    /// `manager` set `fields` of `key` by `operation`: it owns them now, and the stored object
+    /// (and the watch event just recorded for it) carries the managedFields that say so.
+    pub fn record_write(&mut self, key: &Key, manager: &str, operation: &str, fields: Vec<String>) {
+        let owners = self.owners.entry(key.clone()).or_default();
+        for f in fields {
+            owners.insert(f, manager.to_string());
+        }
+        self.writes.entry(key.clone()).or_default().insert(
+            manager.to_string(),
+            (operation.to_string(), super::managed::now()),
+        );
+        let Some(obj) = self.objects.get_mut(key) else {
+            return;
+        };
+        let last_applied = obj["metadata"]["annotations"]
+            .get(super::managed::LAST_APPLIED)
+            .is_some();
+        let rendered = super::managed::render(&self.owners[key], &self.writes[key], last_applied);
+        obj["metadata"]["managedFields"] = rendered.clone();
+        if let Some(ev) = self.history.last_mut()
+            && ev.plural == key.0
+            && ev.namespace == key.1
+            && ev.object["metadata"]["name"].as_str() == Some(key.2.as_str())
+        {
+            ev.object["metadata"]["managedFields"] = rendered;
+        }
     }
 
     pub fn delete(&mut self, plural: &str, ns: &str, name: &str) -> Option<Value> {

@@ -6,6 +6,7 @@
 mod cluster;
 mod core;
 mod http;
+pub mod managed;
 pub mod patch;
 pub mod schema;
 pub mod status;
@@ -83,12 +84,24 @@ impl FakeApiServer {
             .unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Stores `obj` (a JSON object with kind and metadata) and tells the watchers.
-    pub fn upsert(&self, obj: serde_json::Value) -> Result<serde_json::Value, String> {
+    /// Stores `obj` (a JSON object with kind and metadata) as `kubectl apply` would: with the
+    /// last-applied annotation and kubectl's managedFields entry; tells the watchers.
+    pub fn upsert(&self, mut obj: serde_json::Value) -> Result<serde_json::Value, String> {
         let stored = {
             let mut c = self.cluster();
             let mut fields = Vec::new();
             patch::leaves(&obj["spec"], ".spec", &mut fields);
+            if obj["metadata"].is_object()
+                && plural_of(obj["kind"].as_str().unwrap_or(""))
+                    .is_some_and(|p| !matches!(p, "pods" | "namespaces"))
+            {
+                let text = managed::last_applied(&obj);
+                let meta = &mut obj["metadata"];
+                if !meta["annotations"].is_object() {
+                    meta["annotations"] = serde_json::json!({});
+                }
+                meta["annotations"][managed::LAST_APPLIED] = serde_json::Value::String(text);
+            }
             let stored = c.upsert(obj)?;
             // What kubectl wrote, kubectl owns.
             let key = (
@@ -105,14 +118,11 @@ impl FakeApiServer {
                     .to_string(),
             );
             let manager = c.default_manager.clone();
-            let owners = c.owners.entry(key).or_default();
-            for f in fields {
-                owners.insert(f, manager.clone());
-            }
+            c.record_write(&key, &manager, "Update", fields);
             if let Some(ev) = c.history.last() {
                 let _ = self.shared.events.send(ev.clone());
             }
-            stored
+            c.objects.get(&key).cloned().unwrap_or(stored)
         };
         Ok(stored)
     }

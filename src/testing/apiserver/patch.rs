@@ -128,10 +128,9 @@ pub fn patch(c: &mut Cluster, req: PatchRequest<'_>) -> Result<(Value, Vec<Strin
     if req.dry_run {
         return Ok((next, warnings));
     }
-    let stored = c.upsert(next).map_err(status::bad_request)?;
-    let owners = c.owners.entry(req.key).or_default();
-    for f in set {
-        owners.insert(f, req.manager.clone());
-    }
+    c.upsert(next).map_err(status::bad_request)?;
+    let operation = if apply { "Apply" } else { "Update" };
+    c.record_write(&req.key, &req.manager, operation, set);
+    let stored = c.objects.get(&req.key).cloned().unwrap_or_default();
     Ok((stored, warnings))
 }
