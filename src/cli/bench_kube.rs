@@ -74,6 +74,9 @@ struct SyncRun {
     joined: Duration,
     rows: Duration,
     paint: Duration,
+    /// Heap the console holds once the list is joined, and what the screen's rows add.
+    heap_store: isize,
+    heap_rows: isize,
 }
 
 async fn sync(
@@ -83,6 +86,7 @@ async fn sync(
 ) -> anyhow::Result<SyncRun> {
     let mut state = State::new(Config::new("bench", true, Keymap::load(None, None).0));
     update::init(&mut state);
+    let heap_start = crate::heap::net_bytes();
     let (tx, mut rx) = mpsc::channel(4096);
     let t = Instant::now();
     let task = tokio::spawn(watch::run(
@@ -107,6 +111,7 @@ async fn sync(
         }
     }
     let joined = t.elapsed();
+    let heap_joined = crate::heap::net_bytes();
     update::update(
         &mut state,
         Msg::Key(ratatui::crossterm::event::KeyEvent::from(
@@ -115,6 +120,7 @@ async fn sync(
     );
     update::update(&mut state, Msg::Tick);
     let rows = t.elapsed();
+    let heap_rows = crate::heap::net_bytes() - heap_joined;
     term.draw(|f| crate::view::render(&state, theme, f))?;
     let paint = t.elapsed();
     Ok(SyncRun {
@@ -125,6 +131,8 @@ async fn sync(
         joined: joined - received,
         rows: rows - joined,
         paint,
+        heap_store: heap_joined - heap_start,
+        heap_rows,
     })
 }
 
@@ -187,13 +195,19 @@ pub async fn run(sizes: &[usize], out: &mut dyn Write) -> anyhow::Result<i32> {
             )?;
             // Later rounds reuse memory the allocator kept: only the first says what a fresh
             // console needs.
+            let mib = |b: isize| b as f64 / 1048576.0;
+            let split = format!(
+                "store {:.1}, rows {:.1}",
+                mib(s.heap_store),
+                mib(s.heap_rows)
+            );
             let memory = if round == 1 {
                 format!(
-                    "; the console keeps {kept:.1} MiB of heap ({:.1} MiB more resident)",
+                    "; the console keeps {kept:.1} MiB of heap ({split}; {:.1} MiB more resident)",
                     rss_after - rss_before
                 )
             } else {
-                format!("; the console keeps {kept:.1} MiB of heap")
+                format!("; the console keeps {kept:.1} MiB of heap ({split})")
             };
             writeln!(
                 out,

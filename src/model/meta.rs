@@ -46,6 +46,10 @@ pub struct ObjectMeta {
     pub uid: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub generation: Option<i64>,
+    /// Read by istiod's "oldest declaration wins" rule; a field of its own so that most
+    /// objects have no unknown fields at all.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub creation_timestamp: Option<String>,
     #[serde(flatten)]
     pub extra: Extra,
 }

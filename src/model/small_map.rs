@@ -73,7 +73,11 @@ impl<K: Serialize, V: Serialize> Serialize for SmallMap<K, V> {
 
 impl<'de, K: Deserialize<'de> + Ord, V: Deserialize<'de>> Deserialize<'de> for SmallMap<K, V> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        LiteMap::deserialize(d).map(SmallMap)
+        // Read by pushing, the vector has room for more than it holds; an object's maps do
+        // not grow afterwards, so the room is given back.
+        let mut v = LiteMap::<K, V>::deserialize(d)?.into_tuple_vec();
+        v.shrink_to_fit();
+        Ok(SmallMap(LiteMap::from_sorted_store_unchecked(v)))
     }
 }
 

@@ -264,10 +264,7 @@ fn invisible(store: &Store, se: &ServiceEntry, host: &str, proxy: &Proxy<'_>) ->
 }
 
 fn created(se: &ServiceEntry) -> Option<&str> {
-    se.metadata
-        .extra
-        .get("creationTimestamp")
-        .and_then(|v| v.as_str())
+    se.metadata.creation_timestamp.as_deref()
 }
 
 /// Oldest first; objects without a creation time (manifest files) after those with one, then
