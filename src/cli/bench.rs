@@ -139,20 +139,26 @@ pub fn run(sizes: &[usize], out: &mut dyn Write) -> i32 {
         );
         let keys = "vm-12";
         let t = Instant::now();
+        let mut first = Duration::ZERO;
         for c in keys.chars() {
             update::update(
                 &mut state,
                 Msg::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE)),
             );
+            if first.is_zero() {
+                first = t.elapsed();
+            }
         }
         let filter = t.elapsed();
         let shown = state.list().map_or(0, |l| l.rows.len());
         let _ = writeln!(
             out,
-            "filter per keystroke       {:>13} ({} of {} rows match {keys:?})",
+            "filter per keystroke       {:>13} ({} of {} rows match {keys:?}; the first key {}, the others {} each)",
             per(filter, keys.len()),
             shown,
-            state.registry.store.count(Kind::WorkloadEntry)
+            state.registry.store.count(Kind::WorkloadEntry),
+            per(first, 1),
+            per(filter - first, keys.len() - 1),
         );
         update::update(
             &mut state,

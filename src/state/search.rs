@@ -1,18 +1,18 @@
-//! The keys of every object of one kind in table order, and their search texts, built once per
-//! store generation so that typing a filter only matches, never re-formats 100k rows. The texts
-//! are made only when a filter asks for them: an unfiltered list (the first paint after a sync)
-//! needs the keys alone.
+//! The keys of every object of one kind in table order, taken once per store generation; the
+//! texts a filter matches are the store's own (`Store::search_text`), made as objects are
+//! stored, so typing a filter only matches, never re-formats 100k rows.
 
-use crate::model::object::{Kind, Object, ObjectKey};
+use crate::model::object::{Kind, ObjectKey};
 use crate::model::store::Store;
+use std::sync::Arc;
 
 #[derive(Debug, Default)]
 pub struct SearchIndex {
     pub generation: Option<u64>,
     /// In the store's namespace/name order.
     pub keys: Vec<ObjectKey>,
-    /// Parallel to `keys` once `texts` has been called for this generation; empty before.
-    texts: Vec<Box<str>>,
+    /// Parallel to `keys`: the store's texts, shared, not copied.
+    pub texts: Vec<Arc<str>>,
 }
 
 impl SearchIndex {
@@ -20,27 +20,18 @@ impl SearchIndex {
         if self.generation == Some(store.generation()) {
             return;
         }
-        self.keys = store.keys(kind).cloned().collect();
-        self.texts.clear();
+        (self.keys, self.texts) = store
+            .keys_with_text(kind)
+            .map(|(k, t)| (k.clone(), t.clone()))
+            .unzip();
         self.generation = Some(store.generation());
-    }
-
-    pub fn texts(&mut self, store: &Store, text: impl Fn(&Object) -> String) -> &[Box<str>] {
-        if self.texts.len() != self.keys.len() {
-            self.texts = self
-                .keys
-                .iter()
-                .map(|k| store.get(k).map_or_else(String::new, |e| text(&e.object)))
-                .map(String::into_boxed_str)
-                .collect();
-        }
-        &self.texts
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::object::Object;
     use crate::model::store::Entry;
     use serde_json::json;
 
@@ -54,15 +45,22 @@ mod tests {
     }
 
     #[test]
-    fn texts_follow_the_keys_of_the_current_generation() {
+    fn keys_and_texts_follow_the_store() {
         let mut store: Store = [we("b"), we("a")].into_iter().collect();
         let mut index = SearchIndex::default();
         index.refresh(&store, Kind::WorkloadEntry);
-        assert!(index.texts.is_empty(), "no texts until a filter asks");
-        let name = |o: &Object| o.key().name;
-        assert_eq!(index.texts(&store, name).join(","), "a,b");
+        let names = |i: &SearchIndex| i.keys.iter().map(|k| k.name.clone()).collect::<Vec<_>>();
+        assert_eq!(names(&index), ["a", "b"]);
+        assert_eq!(store.search_text(&index.keys[0]), "ns/a 10.0.0.1 ");
         store.upsert(we("c"));
         index.refresh(&store, Kind::WorkloadEntry);
-        assert_eq!(index.texts(&store, name).join(","), "a,b,c");
+        assert_eq!(names(&index), ["a", "b", "c"]);
+        let c = index.keys[2].clone();
+        store.remove(&c);
+        assert_eq!(
+            store.search_text(&c),
+            "",
+            "a removed object's text goes with it"
+        );
     }
 }

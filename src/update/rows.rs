@@ -2,7 +2,7 @@
 //! filter, a store change or a screen switch; views only slice what is here.
 
 use crate::model::endpoint::derive;
-use crate::model::object::{Kind, Object};
+use crate::model::object::Kind;
 use crate::present::cells::{cells_with, endpoint_counts, yaml_of};
 use crate::present::filter::Filter;
 use crate::present::order::natural_cmp;
@@ -18,30 +18,6 @@ fn can_narrow(view: &ListView, new_filter: &str, generation: u64, ns: &Option<St
         }
         None => false,
     }
-}
-
-/// What a row is found by: names, addresses, hosts, localities, labels.
-pub fn search_text(obj: &Object) -> String {
-    let key = obj.key();
-    let mut s = format!("{}/{}", key.namespace, key.name);
-    let mut push = |t: &str| {
-        s.push(' ');
-        s.push_str(t);
-    };
-    match obj {
-        Object::ServiceEntry(se) => se.spec.hosts.iter().for_each(|h| push(h)),
-        Object::WorkloadEntry(we) => {
-            push(we.spec.address.as_deref().unwrap_or(""));
-            push(we.spec.locality.as_deref().unwrap_or(""));
-            we.spec
-                .labels
-                .iter()
-                .for_each(|(k, v)| push(&format!("{k}={v}")));
-        }
-        Object::DestinationRule(dr) => push(&dr.spec.host),
-        Object::WorkloadGroup(_) | Object::Sidecar(_) => {}
-    }
-    s
 }
 
 pub fn rebuild(state: &mut State) {
@@ -68,10 +44,11 @@ pub fn rebuild(state: &mut State) {
             let mut scored: Vec<(u32, u32)> = if matches!(filter, Filter::All) {
                 candidates.into_iter().map(|i| (0, i)).collect()
             } else {
-                let texts = index.texts(&state.registry.store, search_text);
+                // Made when each object was stored (off this thread for a synced list), so a
+                // keystroke only matches, even right after the store changed.
                 candidates
                     .into_iter()
-                    .filter_map(|i| Some((filter.score(&texts[i as usize])?, i)))
+                    .filter_map(|i| Some((filter.score(&index.texts[i as usize])?, i)))
                     .collect()
             };
             // Best matches first; the table order breaks ties.

@@ -7,6 +7,7 @@ use super::pod::Pod;
 use super::selector;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::PathBuf;
+use std::sync::Arc;
 
 mod shard;
 
@@ -35,7 +36,9 @@ type PairKey = (String, String, String);
 #[derive(Debug, Default, Clone)]
 pub struct Store {
     objects: HashMap<ObjectKey, Entry>,
-    by_kind: BTreeMap<Kind, BTreeSet<ObjectKey>>,
+    /// Per kind, in namespace/name order, each object's search text (`search_text`), made as
+    /// it is stored: a filter walks keys and texts together, with no lookup and no formatting.
+    by_kind: BTreeMap<Kind, BTreeMap<ObjectKey, Arc<str>>>,
     /// SEs by (namespace, one label of their selector); the full selector is checked on lookup.
     se_by_pair: HashMap<PairKey, HashSet<ObjectKey>>,
     /// SEs whose workloadSelector has no labels: they select every WE in their namespace.
@@ -52,6 +55,30 @@ pub struct Store {
     pods: BTreeMap<(String, String), Pod>,
     pod_by_pair: HashMap<PairKey, BTreeSet<(String, String)>>,
     generation: u64,
+}
+
+/// What a row is found by: names, addresses, hosts, localities, labels.
+pub fn search_text(obj: &Object) -> String {
+    let key = obj.key();
+    let mut s = format!("{}/{}", key.namespace, key.name);
+    let mut push = |t: &str| {
+        s.push(' ');
+        s.push_str(t);
+    };
+    match obj {
+        Object::ServiceEntry(se) => se.spec.hosts.iter().for_each(|h| push(h)),
+        Object::WorkloadEntry(we) => {
+            push(we.spec.address.as_deref().unwrap_or(""));
+            push(we.spec.locality.as_deref().unwrap_or(""));
+            we.spec
+                .labels
+                .iter()
+                .for_each(|(k, v)| push(&format!("{k}={v}")));
+        }
+        Object::DestinationRule(dr) => push(&dr.spec.host),
+        Object::WorkloadGroup(_) | Object::Sidecar(_) => {}
+    }
+    s
 }
 
 /// Labels a WorkloadEntry is selected by: spec labels, with metadata labels over them (istiod
@@ -112,9 +139,22 @@ impl Store {
         self.objects.get(key)
     }
 
+    /// What `key` is found by in a filter ("" when it is not stored).
+    pub fn search_text(&self, key: &ObjectKey) -> &str {
+        self.by_kind
+            .get(&key.kind)
+            .and_then(|m| m.get(key))
+            .map_or("", |t| t)
+    }
+
+    /// Keys of one kind in namespace/name order, each with its search text.
+    pub fn keys_with_text(&self, kind: Kind) -> impl Iterator<Item = (&ObjectKey, &Arc<str>)> {
+        self.by_kind.get(&kind).into_iter().flatten()
+    }
+
     /// Keys of one kind in namespace/name order.
     pub fn keys(&self, kind: Kind) -> impl Iterator<Item = &ObjectKey> {
-        self.by_kind.get(&kind).into_iter().flatten()
+        self.by_kind.get(&kind).into_iter().flat_map(|m| m.keys())
     }
 
     pub fn entries(&self, kind: Kind) -> impl Iterator<Item = &Entry> {
@@ -239,7 +279,7 @@ impl Store {
         self.by_kind
             .entry(key.kind)
             .or_default()
-            .insert(key.clone());
+            .insert(key.clone(), search_text(&entry.object).into());
         self.objects.insert(key.clone(), entry);
         self.index(&key);
         self.generation += 1;

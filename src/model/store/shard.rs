@@ -21,7 +21,7 @@ impl Store {
     pub fn into_entries(mut self) -> Vec<Entry> {
         let keys: Vec<ObjectKey> = std::mem::take(&mut self.by_kind)
             .into_values()
-            .flatten()
+            .flat_map(|m| m.into_keys())
             .collect();
         keys.iter().filter_map(|k| self.objects.remove(k)).collect()
     }
