@@ -294,4 +294,6 @@ async fn a_stuck_vm_does_not_hold_back_the_other_proxies() {
             other => panic!("{other:?}"),
         }
     }
+    // The poller used the process's own pool: its control directory goes now.
+    meshdeck::io::ssh::pool().close_all();
 }

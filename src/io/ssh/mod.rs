@@ -183,6 +183,13 @@ impl Pool {
     }
 }
 
+impl Drop for Pool {
+    /// Its control directory goes with it; a master still up ends at its ControlPersist.
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
 pub(crate) struct Slot {
     _permit: Option<tokio::sync::OwnedSemaphorePermit>,
     /// Held by the first stream to a host until it ends: by then its master is up.
