@@ -9,7 +9,8 @@ use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::Path;
 
-/// What one table of the file may set.
+/// What one table of the file may set. The file's top level is a layer too; only there may
+/// `[context.NAME]` tables stand.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Layer {
@@ -19,6 +20,8 @@ pub struct Layer {
     pub keymap: Option<String>,
     pub ssh: Option<SshLayer>,
     pub refresh: Option<RefreshLayer>,
+    #[serde(default)]
+    pub context: BTreeMap<String, Layer>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
@@ -29,19 +32,6 @@ pub struct RefreshLayer {
     /// How often each Envoy's admin is asked (at least 1s: admin calls run on Envoy's main
     /// thread).
     pub admin_interval: Option<String>,
-}
-
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct File {
-    readonly: Option<bool>,
-    theme: Option<String>,
-    namespace: Option<String>,
-    keymap: Option<String>,
-    ssh: Option<SshLayer>,
-    refresh: Option<RefreshLayer>,
-    #[serde(default)]
-    context: BTreeMap<String, Layer>,
 }
 
 /// The settings in force for one console.
@@ -94,43 +84,34 @@ impl Layer {
                 }),
                 (a, b) => a.or(b),
             },
+            context: BTreeMap::new(),
         }
     }
 }
 
 /// Reads `text` (named `file` in messages) for kube context `context`.
 pub fn parse(text: &str, file: &str, context: Option<&str>) -> Result<Settings, ConfigError> {
-    let parsed: File = toml::from_str(text).map_err(|e| ConfigError {
+    let mut top: Layer = toml::from_str(text).map_err(|e| ConfigError {
         file: file.to_string(),
         line: e.span().map_or(1, |s| super::line_of(text, s.start)),
         message: e.message().to_string(),
     })?;
-    let File {
-        readonly,
-        theme,
-        namespace,
-        keymap,
-        ssh,
-        refresh,
-        context: mut contexts,
-    } = parsed;
-    let top = Layer {
-        readonly,
-        theme,
-        namespace,
-        keymap,
-        ssh,
-        refresh,
-    };
-    let matched = context.and_then(|c| contexts.remove_entry(c));
-    let (applied, layer) = match matched {
-        Some((name, l)) => (Some(name), l.over(top)),
-        None => (None, top),
-    };
+    let mut contexts = std::mem::take(&mut top.context);
     let at_key = |key: &str, message: String| ConfigError {
         file: file.to_string(),
         line: super::line_of_key(text, key),
         message,
+    };
+    if let Some((name, _)) = contexts.iter().find(|(_, l)| !l.context.is_empty()) {
+        return Err(at_key(
+            "context",
+            format!("[context.{name}] cannot hold context tables of its own"),
+        ));
+    }
+    let matched = context.and_then(|c| contexts.remove_entry(c));
+    let (applied, layer) = match matched {
+        Some((name, l)) => (Some(name), l.over(top)),
+        None => (None, top),
     };
     let ssh = SshConfig::resolve(layer.ssh.unwrap_or_default())
         .map_err(|(key, message)| at_key(key, message))?;
@@ -139,26 +120,18 @@ pub fn parse(text: &str, file: &str, context: Option<&str>) -> Result<Settings, 
     if max_vm_proxies == 0 {
         return Err(at_key("max_vm_proxies", "must be at least 1".into()));
     }
-    let admin_interval = match refresh.admin_interval {
-        None => DEFAULT_ADMIN_INTERVAL,
-        Some(s) => match humantime::parse_duration(&s) {
-            Ok(d) if d >= DEFAULT_ADMIN_INTERVAL => d,
-            Ok(_) => {
-                return Err(at_key(
-                    "admin_interval",
-                    format!(
-                        "admin_interval = {s:?}: at least 1s (admin calls run on Envoy's main thread)"
-                    ),
-                ));
-            }
-            Err(e) => {
-                return Err(at_key(
-                    "admin_interval",
-                    format!("admin_interval = {s:?}: {e}"),
-                ));
-            }
-        },
-    };
+    let admin_interval = super::ssh::duration(
+        "admin_interval",
+        refresh.admin_interval,
+        DEFAULT_ADMIN_INTERVAL,
+    )
+    .map_err(|(key, message)| at_key(key, message))?;
+    if admin_interval < DEFAULT_ADMIN_INTERVAL {
+        return Err(at_key(
+            "admin_interval",
+            "admin_interval must be at least 1s (admin calls run on Envoy's main thread)".into(),
+        ));
+    }
     Ok(Settings {
         readonly: layer.readonly.unwrap_or(false),
         theme: layer.theme,

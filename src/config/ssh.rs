@@ -100,7 +100,8 @@ impl Default for SshConfig {
     }
 }
 
-fn duration(
+/// A duration as written in the file ("5s", "2m"); an error names the key.
+pub(crate) fn duration(
     key: &'static str,
     v: Option<String>,
     d: Duration,
