@@ -5,18 +5,33 @@ mod common;
 use common::pty::Pty;
 use std::time::Duration;
 
-#[test]
-fn demo_weight_edit_is_followed_until_traffic_moved() {
+/// `meshdeck demo EXTRA…` in a `rows`x`cols` pty with the project's Envoy, its log in a
+/// temporary directory that also serves as an empty settings directory.
+fn demo(extra: &[&str], rows: u16, cols: u16) -> (Pty, tempfile::TempDir) {
     let envoy = meshdeck::io::envoy::find::envoy_binary()
         .unwrap_or_else(|e| panic!("{e}"))
         .canonicalize()
         .unwrap();
     let dir = tempfile::tempdir().unwrap();
     let log = dir.path().join("meshdeck.log");
-    let mut pty = Pty::start_env(
-        &["demo", "--log-file", log.to_str().unwrap()],
-        &[("MESHDECK_ENVOY", envoy.to_str().unwrap())],
+    let mut args = vec!["demo", "--log-file", log.to_str().unwrap()];
+    args.extend(extra);
+    let pty = Pty::start_sized(
+        &args,
+        &[
+            ("MESHDECK_ENVOY", envoy.to_str().unwrap()),
+            // No user settings file: the demo's own settings apply.
+            ("XDG_CONFIG_HOME", dir.path().to_str().unwrap()),
+        ],
+        rows,
+        cols,
     );
+    (pty, dir)
+}
+
+#[test]
+fn demo_weight_edit_is_followed_until_traffic_moved() {
+    let (mut pty, _dir) = demo(&[], 24, 80);
     pty.wait_for_within("test.demo.internal", Duration::from_secs(60));
     // ServiceEntries sort by name: details, geo-api, ratings, test.
     pty.keys("jjj");
@@ -63,22 +78,7 @@ fn demo_weight_edit_is_followed_until_traffic_moved() {
 /// edit's loop follows it, and `L` reads its log.
 #[test]
 fn demo_vm_sidecar_over_ssh_is_a_proxy_like_any_other() {
-    let envoy = meshdeck::io::envoy::find::envoy_binary()
-        .unwrap_or_else(|e| panic!("{e}"))
-        .canonicalize()
-        .unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let log = dir.path().join("meshdeck.log");
-    let mut pty = Pty::start_sized(
-        &["demo", "--ssh", "--log-file", log.to_str().unwrap()],
-        &[
-            ("MESHDECK_ENVOY", envoy.to_str().unwrap()),
-            // No user settings file: the demo's own ssh settings apply.
-            ("XDG_CONFIG_HOME", dir.path().to_str().unwrap()),
-        ],
-        40,
-        160,
-    );
+    let (mut pty, _dir) = demo(&["--ssh"], 40, 160);
     pty.wait_for_within("test.demo.internal", Duration::from_secs(60));
     pty.keys("/ratings");
     pty.send("\r");

@@ -99,12 +99,9 @@ async fn a_refused_key_says_permission_denied_for_whom() {
     );
 }
 
-/// A host that takes the connection and never speaks (a black hole behind a firewall, a hung
-/// sshd): the connect timeout ends it, in those words.
-#[tokio::test]
-async fn a_silent_host_times_out() {
-    let dir = tempfile::tempdir().unwrap();
-    let server = sshd(&dir).await;
+/// A loopback port that accepts connections and never says a word; it stops when the handle
+/// is dropped or aborted.
+async fn silent_host() -> (u16, tokio::task::JoinHandle<()>) {
     let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = silent.local_addr().unwrap().port();
     let held = tokio::spawn(async move {
@@ -113,6 +110,16 @@ async fn a_silent_host_times_out() {
             open.push(s);
         }
     });
+    (port, held)
+}
+
+/// A host that takes the connection and never speaks (a black hole behind a firewall, a hung
+/// sshd): the connect timeout ends it, in those words.
+#[tokio::test]
+async fn a_silent_host_times_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = sshd(&dir).await;
+    let (port, held) = silent_host().await;
     let pool = Pool::new(Settings {
         connect_timeout: Duration::from_secs(1),
         ..settings(server.client_config.clone())
@@ -269,14 +276,7 @@ async fn meshdeck_logs_prints_the_sidecar_log_over_ssh() {
 async fn a_stuck_vm_does_not_hold_back_the_other_proxies() {
     use meshdeck::io::envoy::poll::{self, DataEvent, PollTarget};
     let (_cp, proxy, _) = sidecar().await;
-    let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = silent.local_addr().unwrap().port();
-    let _held = tokio::spawn(async move {
-        let mut open = Vec::new();
-        while let Ok((s, _)) = silent.accept().await {
-            open.push(s);
-        }
-    });
+    let (port, _held) = silent_host().await;
     let targets = vec![
         PollTarget::new("stuck", format!("ssh://127.0.0.1:{port}/127.0.0.1:15000")),
         PollTarget::new("east", proxy.admin.clone()),
