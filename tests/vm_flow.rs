@@ -57,6 +57,10 @@ fn the_entries_on_screen_become_proxies_reached_over_ssh() {
         .map(|(n, a)| (n.to_string(), a.to_string()))
         .collect();
     assert_eq!(vm_proxies(&s), want);
+    assert!(
+        screen(&s, 160, 48).contains("L log"),
+        "the hint line offers the log"
+    );
 }
 
 #[test]

@@ -84,12 +84,25 @@ pub fn key_hints(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
             hints.push(hint(state, Action::Edit, "edit"));
             hints.push(hint(state, Action::Mark, "mark"));
             hints.push(hint(state, Action::Undo, "undo"));
+            if state.planes.vms.is_some() {
+                hints.push(hint(state, Action::Logs, "log"));
+            }
         }
         Screen::Problems => hints.push(hint(state, Action::Open, "go to object")),
+        Screen::Logs(_) => {
+            let paused = state.logs.as_ref().is_some_and(|p| !p.follow);
+            hints.push(hint(
+                state,
+                Action::Follow,
+                if paused { "follow" } else { "pause" },
+            ));
+        }
         _ => {}
     }
+    if !matches!(state.screen(), Screen::Logs(_)) {
+        hints.push(hint(state, Action::Yaml, "yaml"));
+    }
     hints.extend([
-        hint(state, Action::Yaml, "yaml"),
         hint(state, Action::FilterMode, "filter"),
         hint(state, Action::CommandMode, "cmd"),
         hint(state, Action::Back, "back"),
