@@ -46,7 +46,17 @@ pub struct VmReach {
     /// Proxy name → when it was last needed (a counter of follow rounds).
     pub needed: BTreeMap<String, u64>,
     pub round: u64,
+    /// What the last round was computed for (screen, selection, store generation, the edit
+    /// followed): the same inputs give the same sidecars.
+    pub followed_for: Option<FollowInputs>,
 }
+
+pub type FollowInputs = (
+    crate::state::Screen,
+    Option<(usize, usize)>,
+    u64,
+    Option<std::time::SystemTime>,
+);
 
 impl VmReach {
     pub fn new(ssh: crate::config::ssh::SshConfig, max: usize) -> VmReach {
@@ -55,6 +65,7 @@ impl VmReach {
             max: max.max(1),
             needed: BTreeMap::new(),
             round: 0,
+            followed_for: None,
         }
     }
 }

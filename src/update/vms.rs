@@ -91,6 +91,22 @@ pub fn follow(state: &mut State) {
     let Some(reach) = state.planes.vms.as_ref() else {
         return;
     };
+    // Most keys move nothing the answer depends on; then the endpoints and entries are not
+    // walked again.
+    let inputs = (
+        state.screen().clone(),
+        state.list().map(|l| (l.selected, l.rows.len())),
+        state.registry.store.generation(),
+        state
+            .planes
+            .verify
+            .as_ref()
+            .filter(|v| !v.is_finished())
+            .map(|v| v.started),
+    );
+    if reach.followed_for.as_ref() == Some(&inputs) {
+        return;
+    }
     let cfg = reach.ssh.clone();
     let max = reach.max;
     let mut wanted: Vec<(String, String)> = Vec::new();
@@ -113,6 +129,7 @@ pub fn follow(state: &mut State) {
     let Some(reach) = state.planes.vms.as_mut() else {
         return;
     };
+    reach.followed_for = Some(inputs);
     reach.round += 1;
     let round = reach.round;
     for (name, _) in &wanted {
