@@ -36,7 +36,7 @@ pub fn open(state: &mut State) -> Vec<Cmd> {
     let Some(Object::WorkloadEntry(we)) = state.registry.store.get(&key).map(|e| &e.object) else {
         return Vec::new();
     };
-    let Some(destination) = super::vms::destination_for(
+    let Some(destination) = crate::config::ssh::destination_for(
         &cfg,
         &key,
         &we.metadata.annotations,

@@ -4,7 +4,7 @@
 //! Proxies, Charts), named as istiod names a VM's proxy (`NAME.NAMESPACE`), so its syncz row
 //! and its admin answers meet in one row.
 
-use crate::config::ssh::{ADMIN_ANNOTATION, SshConfig};
+use crate::config::ssh::{ADMIN_ANNOTATION, SshConfig, destination_for};
 use crate::model::endpoint::EndpointSource;
 use crate::model::object::{Kind, Object, ObjectKey};
 use crate::model::planes::data::ProxyData;
@@ -17,8 +17,6 @@ pub const AROUND: usize = 12;
 pub fn proxy_name(key: &ObjectKey) -> String {
     format!("{}.{}", key.name, key.namespace)
 }
-
-pub use crate::config::ssh::destination_for;
 
 /// `ssh://[USER@]HOST[:PORT]/ADMIN` for one entry: its annotations, else the settings.
 pub fn route_for(
