@@ -1,5 +1,7 @@
-//! An edit of one field of one endpoint, as the UI asks for it and a source carries it out.
+//! An edit of one endpoint, as the UI asks for it and a source carries it out: one field, or
+//! taking a WorkloadEntry out of rotation and back (`model/drain.rs`).
 
+use crate::model::drain::DrainRecord;
 use crate::model::endpoint::{EndpointSource, source_key};
 use crate::model::object::ObjectKey;
 use crate::model::store::Origin;
@@ -16,6 +18,20 @@ pub enum Change {
         from: Option<String>,
         to: String,
     },
+    /// Health checks on and Healthy=False, with what was there kept in the record.
+    Drain {
+        record: DrainRecord,
+    },
+    /// Puts back what `record` says a drain changed, and nothing else.
+    Restore {
+        record: DrainRecord,
+    },
+}
+
+impl Change {
+    pub fn is_rotation(&self) -> bool {
+        matches!(self, Change::Drain { .. } | Change::Restore { .. })
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -53,6 +69,9 @@ impl FieldEdit {
         let field = match self.change {
             Change::Weight { .. } => "weight",
             Change::Locality { .. } => "locality",
+            Change::Drain { .. } | Change::Restore { .. } => {
+                return "metadata.annotations, status.conditions".into();
+            }
         };
         match &self.target {
             EndpointSource::WorkloadEntry { .. } | EndpointSource::Pod { .. } => {
@@ -75,6 +94,12 @@ impl FieldEdit {
                 from: Some(to.clone()),
                 to: from.clone().unwrap_or_default(),
             },
+            Change::Drain { record } => Change::Restore {
+                record: record.clone(),
+            },
+            Change::Restore { record } => Change::Drain {
+                record: record.clone(),
+            },
         };
         FieldEdit {
             target: self.target.clone(),
@@ -85,8 +110,10 @@ impl FieldEdit {
         }
     }
 
-    pub fn describe(&self) -> String {
-        let (what, from, to) = match &self.change {
+    /// The field, its old and its new value in words: for the status line, Events and the
+    /// audit log.
+    pub fn values(&self) -> (&'static str, String, String) {
+        match &self.change {
             Change::Weight { from, to } => (
                 "weight",
                 from.map_or("unset".into(), |w| w.to_string()),
@@ -101,7 +128,13 @@ impl FieldEdit {
                     to.clone()
                 },
             ),
-        };
+            Change::Drain { .. } => ("rotation", "in".into(), "drained".into()),
+            Change::Restore { .. } => ("rotation", "drained".into(), "in".into()),
+        }
+    }
+
+    pub fn describe(&self) -> String {
+        let (what, from, to) = self.values();
         format!("{} {what} {from} → {to}", self.object())
     }
 }

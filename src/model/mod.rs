@@ -1,6 +1,7 @@
 //! The Istio model: types, selection, derived endpoints, traffic shares and lint. Pure: no I/O.
 
 pub mod destination_rule;
+pub mod drain;
 pub mod edit;
 pub mod endpoint;
 pub mod expected;

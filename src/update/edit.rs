@@ -3,6 +3,7 @@
 
 use crate::action::{Action, Layer};
 use crate::io::source::{Applied, ApplyError, Change, FieldEdit, WriteMode};
+use crate::model::drain::DRAINED_ANNOTATION;
 use crate::model::endpoint::{self, EndpointSource, derive, policy_for, source_key};
 use crate::model::locality::Locality;
 use crate::model::object::{Kind, Object, ObjectKey};
@@ -261,6 +262,8 @@ pub fn refresh_preview(state: &mut State) {
                             ep.weight = (*to).max(1);
                         }
                         Change::Locality { to, .. } => ep.locality = Locality::parse(to),
+                        // Not edited through the form.
+                        Change::Drain { .. } | Change::Restore { .. } => {}
                     }
                 }
             }
@@ -547,6 +550,14 @@ pub fn is_visible(state: &State, e: &FieldEdit) -> bool {
     let Some(entry) = state.registry.store.get(&e.object()) else {
         return true;
     };
+    if let Object::WorkloadEntry(we) = &entry.object {
+        let drained = we.metadata.annotations.contains_key(DRAINED_ANNOTATION);
+        match e.change {
+            Change::Drain { .. } => return drained,
+            Change::Restore { .. } => return !drained,
+            _ => {}
+        }
+    }
     let spec = match (&entry.object, &e.target) {
         (Object::WorkloadEntry(we), _) => Some(we.spec.clone()),
         (Object::ServiceEntry(se), EndpointSource::ServiceEntry { index, .. }) => {
@@ -558,6 +569,7 @@ pub fn is_visible(state: &State, e: &FieldEdit) -> bool {
     match &e.change {
         Change::Weight { to, .. } => spec.weight == Some(*to),
         Change::Locality { to, .. } => spec.locality.as_deref().unwrap_or("") == to,
+        Change::Drain { .. } | Change::Restore { .. } => true,
     }
 }
 

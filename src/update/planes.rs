@@ -237,6 +237,7 @@ pub fn start_verify(state: &mut State, applied: &[Applied], what: &str) {
                     source: a.edit.target.clone(),
                     weight: None,
                     locality: None,
+                    present: None,
                 });
                 wanted.len() - 1
             }
@@ -244,6 +245,8 @@ pub fn start_verify(state: &mut State, applied: &[Applied], what: &str) {
         match &a.edit.change {
             Change::Weight { to, .. } => wanted[i].weight = Some(*to),
             Change::Locality { to, .. } => wanted[i].locality = Some(Locality::parse(to)),
+            Change::Drain { .. } => wanted[i].present = Some(false),
+            Change::Restore { .. } => wanted[i].present = Some(true),
         }
     }
     let targets = verify::targets(&state.registry.store, &wanted);

@@ -33,11 +33,13 @@ fn value(change: &Change) -> (&'static str, Value) {
         Change::Weight { to, .. } => ("weight", json!(to)),
         Change::Locality { to, .. } if to.is_empty() => ("locality", Value::Null),
         Change::Locality { to, .. } => ("locality", json!(to)),
+        // Written by `rotation.rs`, never as one spec field.
+        Change::Drain { .. } | Change::Restore { .. } => ("", Value::Null),
     }
 }
 
 /// A 409, 422 or 403 from the server, in the terms the edit form shows.
-fn classify(e: kube::Error, object: &str) -> ApplyError {
+pub(super) fn classify(e: kube::Error, object: &str) -> ApplyError {
     let kube::Error::Api(s) = e else {
         return ApplyError::Failed(format!("{object}: {e}"));
     };
@@ -83,7 +85,7 @@ fn classify(e: kube::Error, object: &str) -> ApplyError {
     }
 }
 
-type Written = (Option<String>, Option<String>);
+pub(super) type Written = (Option<String>, Option<String>);
 
 impl KubeSource {
     /// A JSON merge patch carrying the resourceVersion it is based on: dry run, then for real
@@ -113,7 +115,7 @@ impl KubeSource {
         Ok((stored.metadata.resource_version, stored.metadata.uid))
     }
 
-    fn api(&self, kind: Kind, ns: &str) -> Result<Api<DynamicObject>, ApplyError> {
+    pub(super) fn api(&self, kind: Kind, ns: &str) -> Result<Api<DynamicObject>, ApplyError> {
         let version = self
             .versions
             .get(&kind)
@@ -126,6 +128,9 @@ impl KubeSource {
     }
 
     async fn one(&self, e: &FieldEdit) -> Result<Written, ApplyError> {
+        if e.change.is_rotation() {
+            return super::rotation::write(self, e).await;
+        }
         let object = e.object().to_string();
         let (field, v) = value(&e.change);
         match (&e.target, e.mode) {

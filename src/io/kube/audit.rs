@@ -1,7 +1,7 @@
 //! Every applied edit leaves two traces: a Kubernetes Event on the object (so `kubectl describe`
 //! shows who changed what) and a JSON line in a local audit log.
 
-use crate::io::source::{Change, FieldEdit};
+use crate::io::source::FieldEdit;
 use k8s_openapi::api::core::v1::{Event, EventSource, ObjectReference};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{MicroTime, ObjectMeta, Time};
 use kube::Client;
@@ -23,21 +23,6 @@ pub fn who() -> String {
         .unwrap_or_else(|_| "unknown".into())
 }
 
-fn values(e: &FieldEdit) -> (String, String, String) {
-    match &e.change {
-        Change::Weight { from, to } => (
-            "weight".into(),
-            from.map_or("unset".into(), |w| w.to_string()),
-            to.to_string(),
-        ),
-        Change::Locality { from, to } => (
-            "locality".into(),
-            from.clone().unwrap_or_else(|| "unset".into()),
-            to.clone(),
-        ),
-    }
-}
-
 pub fn append(
     log: &Path,
     user: &str,
@@ -49,7 +34,7 @@ pub fn append(
     if let Some(dir) = log.parent() {
         std::fs::create_dir_all(dir)?;
     }
-    let (field, from, to) = values(e);
+    let (field, from, to) = e.values();
     let key = e.object();
     let line = serde_json::json!({
         "time": k8s_openapi::jiff::Timestamp::now().to_string(),
@@ -84,7 +69,7 @@ pub async fn event(
     uid: Option<String>,
 ) -> Result<(), kube::Error> {
     let key = e.object();
-    let (field, from, to) = values(e);
+    let (field, from, to) = e.values();
     let now = Time(k8s_openapi::jiff::Timestamp::now());
     let ev = Event {
         metadata: ObjectMeta {

@@ -13,6 +13,7 @@ pub mod istiod;
 pub mod list;
 pub mod namespaces;
 pub mod pods;
+pub mod rotation;
 pub mod session;
 pub mod through;
 pub mod warnings;

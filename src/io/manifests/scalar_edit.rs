@@ -69,6 +69,33 @@ pub fn set_scalar(
     expected: Option<&str>,
     value: &NewValue,
 ) -> Result<String, EditError> {
+    set_at(text, doc, &yaml_tree::parse_path(path), expected, value)
+}
+
+fn show_path(segs: &[PathSeg]) -> String {
+    let mut out = String::new();
+    for s in segs {
+        match s {
+            PathSeg::Key(k) if k.contains('.') => out.push_str(&format!("[{k}]")),
+            PathSeg::Key(k) => {
+                if !out.is_empty() {
+                    out.push('.');
+                }
+                out.push_str(k)
+            }
+            PathSeg::Index(i) => out.push_str(&format!("[{i}]")),
+        }
+    }
+    out
+}
+
+struct Doc<'t> {
+    start: usize,
+    text: &'t str,
+    root: Node,
+}
+
+fn document(text: &str, doc: usize) -> Result<Doc<'_>, EditError> {
     let span = *documents::split(text)
         .get(doc)
         .ok_or(EditError::NoDocument(doc))?;
@@ -76,25 +103,45 @@ pub fn set_scalar(
     let root = yaml_tree::parse(doc_text)
         .map_err(|e| EditError::Syntax(e.to_string()))?
         .ok_or(EditError::NoDocument(doc))?;
-    let segs = yaml_tree::parse_path(path);
-    let (parent_path, last) = segs.split_at(segs.len().saturating_sub(1));
-    let Some(PathSeg::Key(field)) = last.first() else {
-        return Err(EditError::NotScalar(path.into()));
+    Ok(Doc {
+        start: span.start,
+        text: doc_text,
+        root,
+    })
+}
+
+fn splice(text: &str, at: usize, remove_to: usize, insert: &str) -> String {
+    let mut out = String::with_capacity(text.len() + insert.len());
+    out.push_str(&text[..at]);
+    out.push_str(insert);
+    out.push_str(&text[remove_to..]);
+    out
+}
+
+/// `set_scalar` on a path given as segments, so keys may hold dots (annotation names). Maps
+/// missing on the way are created, in the style of the nearest one that exists.
+pub fn set_at(
+    text: &str,
+    doc: usize,
+    segs: &[PathSeg],
+    expected: Option<&str>,
+    value: &NewValue,
+) -> Result<String, EditError> {
+    let path = show_path(segs);
+    let d = document(text, doc)?;
+    let Some((PathSeg::Key(field), parent_path)) = segs.split_last() else {
+        return Err(EditError::NotScalar(path));
     };
-    let parent_name = path.rsplit_once('.').map_or("", |(p, _)| p).to_string();
-    let parent = root
-        .at(parent_path)
-        .ok_or_else(|| EditError::NoParent(parent_name.clone(), path.into()))?;
-    let found = parent.get(field);
+    let found = d.root.at(parent_path).and_then(|p| p.get(field));
     let found_text = match found {
         None => None,
         Some(Node::Scalar { value, .. }) => Some(value.as_str()),
-        Some(_) => return Err(EditError::NotScalar(path.into())),
+        Some(_) => return Err(EditError::NotScalar(path)),
     };
     if found_text != expected {
         let show = |v: Option<&str>| v.map_or("absent".to_string(), |s| format!("{s:?}"));
         return Err(EditError::Changed {
-            path: path.into(),
+            path,
             expected: show(expected),
             found: show(found_text),
         });
@@ -103,23 +150,99 @@ pub fn set_scalar(
         Some(Node::Scalar {
             style, start, end, ..
         }) => (*start, *end, render(value, Some(*style))),
-        _ => insertion(doc_text, parent, field, value, &parent_name, path)?,
+        _ => {
+            // The deepest map on the path that exists; the keys after it are created.
+            let existing = (0..=parent_path.len())
+                .rev()
+                .find(|n| matches!(d.root.at(&parent_path[..*n]), Some(Node::Map { .. })))
+                .ok_or_else(|| EditError::NoParent(show_path(parent_path), path.clone()))?;
+            let missing: Vec<&str> = segs[existing..]
+                .iter()
+                .map(|s| match s {
+                    PathSeg::Key(k) => Ok(k.as_str()),
+                    PathSeg::Index(_) => Err(EditError::NoParent(
+                        show_path(&segs[..existing + 1]),
+                        path.clone(),
+                    )),
+                })
+                .collect::<Result<_, _>>()?;
+            let parent = d.root.at(&parent_path[..existing]).expect("found above");
+            insertion(d.text, parent, &missing, value, &path)?
+        }
     };
-    let mut out = String::with_capacity(text.len() + insert.len());
-    out.push_str(&text[..span.start + at]);
-    out.push_str(&insert);
-    out.push_str(&text[span.start + remove_to..]);
-    Ok(out)
+    Ok(splice(text, d.start + at, d.start + remove_to, &insert))
 }
 
-/// Where and what to insert for a field the map does not have yet: just before the map's
-/// first key, in the map's own style, so indentation comes out right in block and flow maps.
+/// Removes `segs` (a key and its plain value) from document `doc`; a map left empty goes with
+/// it. Absent already: the text comes back unchanged.
+pub fn remove_at(text: &str, doc: usize, segs: &[PathSeg]) -> Result<String, EditError> {
+    let path = show_path(segs);
+    let d = document(text, doc)?;
+    let Some((PathSeg::Key(field), parent_path)) = segs.split_last() else {
+        return Err(EditError::NotScalar(path));
+    };
+    let Some(Node::Map { entries, flow, .. }) = d.root.at(parent_path) else {
+        return Ok(text.to_string());
+    };
+    let Some(i) = entries
+        .iter()
+        .position(|(k, _)| matches!(k, Node::Scalar { value, .. } if value == field))
+    else {
+        return Ok(text.to_string());
+    };
+    let Some(end) = node_end(&entries[i].1) else {
+        return Err(EditError::NotScalar(path));
+    };
+    // A map left empty goes with its key, when it is a key's value.
+    if entries.len() == 1 && matches!(parent_path.last(), Some(PathSeg::Key(_))) {
+        return remove_at(text, doc, parent_path);
+    }
+    Ok(remove_entry(text, &d, entries, i, end, *flow))
+}
+
+fn remove_entry(
+    text: &str,
+    d: &Doc<'_>,
+    entries: &[(Node, Node)],
+    i: usize,
+    end: usize,
+    flow: bool,
+) -> String {
+    let key_start = entries[i].0.start();
+    let (from, to) = if flow {
+        match (entries.get(i + 1), i.checked_sub(1)) {
+            (Some((next, _)), _) => (key_start, next.start()),
+            (None, Some(prev)) => (node_end(&entries[prev].1).unwrap_or(key_start), end),
+            (None, None) => (key_start, end),
+        }
+    } else {
+        let line_start = d.text[..key_start].rfind('\n').map_or(0, |n| n + 1);
+        let line_end = d.text[end..]
+            .find('\n')
+            .map_or(d.text.len(), |n| end + n + 1);
+        (line_start, line_end)
+    };
+    splice(text, d.start + from, d.start + to, "")
+}
+
+/// Where a node's text ends: its last scalar's end. None for what has none (an alias, `{}`).
+fn node_end(n: &Node) -> Option<usize> {
+    match n {
+        Node::Scalar { end, .. } => Some(*end),
+        Node::Map { entries, .. } => entries.last().and_then(|(_, v)| node_end(v)),
+        Node::Seq { items, .. } => items.last().and_then(node_end),
+        Node::Alias { .. } => None,
+    }
+}
+
+/// Where and what to insert for keys the map does not have yet (`keys[0]` in `parent`, the rest
+/// nested under it): just before the map's first key, in the map's own style, so indentation
+/// comes out right in block and flow maps.
 fn insertion(
     doc_text: &str,
     parent: &Node,
-    field: &str,
+    keys: &[&str],
     value: &NewValue,
-    parent_name: &str,
     path: &str,
 ) -> Result<(usize, usize, String), EditError> {
     let Node::Map {
@@ -129,22 +252,42 @@ fn insertion(
         ..
     } = parent
     else {
-        return Err(EditError::NoParent(parent_name.into(), path.into()));
+        return Err(EditError::NoParent(String::new(), path.into()));
     };
     let rendered = render(value, None);
+    let key = |k: &str| render(&NewValue::Str(k.to_string()), None);
+    let flow_chain = || {
+        let mut out = format!("{}: {rendered}", key(keys[keys.len() - 1]));
+        for k in keys[..keys.len() - 1].iter().rev() {
+            out = format!("{}: {{{out}}}", key(k));
+        }
+        out
+    };
     match (entries.first(), flow) {
-        (Some((key, _)), false) => {
-            let at = key.start();
+        (Some((first, _)), false) => {
+            let at = first.start();
             let line_start = doc_text[..at].rfind('\n').map_or(0, |i| i + 1);
             let col = doc_text[line_start..at].chars().count();
-            Ok((at, at, format!("{field}: {rendered}\n{}", " ".repeat(col))))
+            let mut out = String::new();
+            for (depth, k) in keys.iter().enumerate() {
+                if depth > 0 {
+                    out.push_str(&" ".repeat(col + 2 * depth));
+                }
+                if depth + 1 == keys.len() {
+                    out.push_str(&format!("{}: {rendered}\n", key(k)));
+                } else {
+                    out.push_str(&format!("{}:\n", key(k)));
+                }
+            }
+            out.push_str(&" ".repeat(col));
+            Ok((at, at, out))
         }
-        (Some((key, _)), true) => {
-            let at = key.start();
-            Ok((at, at, format!("{field}: {rendered}, ")))
+        (Some((first, _)), true) => {
+            let at = first.start();
+            Ok((at, at, format!("{}, ", flow_chain())))
         }
-        (None, true) => Ok((start + 1, start + 1, format!("{field}: {rendered}"))),
-        (None, false) => Err(EditError::NoParent(parent_name.into(), path.into())),
+        (None, true) => Ok((start + 1, start + 1, flow_chain())),
+        (None, false) => Err(EditError::NoParent(String::new(), path.into())),
     }
 }
 
@@ -184,6 +327,62 @@ mod tests {
         assert!(out.contains("  - weight: 3\n    address: a\n"), "{out}");
         let out = set_scalar(TEXT, 1, "spec.endpoints[1].weight", None, &NewValue::Int(4)).unwrap();
         assert!(out.contains("  - {weight: 4, address: b}\n"), "{out}");
+    }
+
+    fn annotation(name: &str) -> Vec<PathSeg> {
+        vec![
+            PathSeg::Key("metadata".into()),
+            PathSeg::Key("annotations".into()),
+            PathSeg::Key(name.into()),
+        ]
+    }
+
+    #[test]
+    fn a_missing_map_is_created_and_goes_again_when_emptied() {
+        let hc = annotation("proxy.istio.io/health-checks-enabled");
+        let rec = annotation("meshdeck.io/drained");
+        let out = set_at(TEXT, 0, &hc, None, &NewValue::Str("true".into())).unwrap();
+        assert!(
+            out.contains("metadata:\n  annotations:\n    proxy.istio.io/health-checks-enabled: \"true\"\n  name: vm1\n"),
+            "{out}"
+        );
+        let out = set_at(
+            &out,
+            0,
+            &rec,
+            None,
+            &NewValue::Str("{\"by\":\"a b\"}".into()),
+        )
+        .unwrap();
+        assert!(
+            out.contains("  annotations:\n    meshdeck.io/drained: \"{\\\"by\\\":\\\"a b\\\"}\"\n    proxy.istio.io"),
+            "{out}"
+        );
+        let parsed = documents::split(&out).len();
+        assert_eq!(parsed, 2);
+        let back = remove_at(&out, 0, &rec).unwrap();
+        let back = remove_at(&back, 0, &hc).unwrap();
+        assert_eq!(back, TEXT);
+        // Already gone: nothing changes.
+        assert_eq!(remove_at(TEXT, 0, &hc).unwrap(), TEXT);
+    }
+
+    #[test]
+    fn keys_go_from_flow_maps_too() {
+        let text = "metadata: {name: a, annotations: {x: \"1\", y: '2'}}\n";
+        let out = remove_at(text, 0, &annotation("x")).unwrap();
+        assert_eq!(out, "metadata: {name: a, annotations: {y: '2'}}\n");
+        let out = remove_at(text, 0, &annotation("y")).unwrap();
+        assert_eq!(out, "metadata: {name: a, annotations: {x: \"1\"}}\n");
+        let out = set_at(
+            "metadata: {name: a}\n",
+            0,
+            &annotation("k.io/x"),
+            None,
+            &NewValue::Str("v".into()),
+        )
+        .unwrap();
+        assert_eq!(out, "metadata: {annotations: {k.io/x: v}, name: a}\n");
     }
 
     #[test]

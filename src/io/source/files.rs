@@ -4,8 +4,9 @@
 use super::Source;
 use crate::io::manifests::atomic_write;
 use crate::io::manifests::parse::{parse_text, revision_of};
-use crate::io::manifests::scalar_edit::{NewValue, set_scalar};
+use crate::io::manifests::scalar_edit::{EditError, NewValue, set_scalar};
 use crate::model::edit::{Applied, ApplyError, Change, FieldEdit, FieldError};
+use crate::model::object::{Object, WorkloadEntry};
 use crate::model::validate::check_locality;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -85,7 +86,7 @@ fn validate(edits: &[FieldEdit]) -> Result<(), ApplyError> {
                 field: e.path(),
                 message: m,
             }),
-            Change::Weight { .. } => None,
+            Change::Weight { .. } | Change::Drain { .. } | Change::Restore { .. } => None,
         })
         .collect();
     if errors.is_empty() {
@@ -101,12 +102,38 @@ fn apply_one(text: &str, e: &FieldEdit) -> Result<String, ApplyError> {
         object: e.object().to_string(),
         message,
     };
-    let (expected, value) = match &e.change {
-        Change::Weight { from, to } => (from.map(|w| w.to_string()), NewValue::Int(*to)),
-        Change::Locality { from, to } => (from.clone(), NewValue::Str(to.clone())),
+    let in_file = |err: EditError| conflict(format!("{}: {err}", origin.path.display()));
+    let out = match &e.change {
+        Change::Weight { from, to } => {
+            let from = from.map(|w| w.to_string());
+            set_scalar(
+                text,
+                origin.doc,
+                &e.path(),
+                from.as_deref(),
+                &NewValue::Int(*to),
+            )
+            .map_err(in_file)?
+        }
+        Change::Locality { from, to } => set_scalar(
+            text,
+            origin.doc,
+            &e.path(),
+            from.as_deref(),
+            &NewValue::Str(to.clone()),
+        )
+        .map_err(in_file)?,
+        Change::Drain { record } => {
+            let we = entry_in(text, e)?;
+            super::rotation::drain_text(text, origin.doc, &we, record)
+                .map_err(|why| conflict(format!("{}: {why}", origin.path.display())))?
+        }
+        Change::Restore { .. } => {
+            let we = entry_in(text, e)?;
+            super::rotation::restore_text(text, origin.doc, &we)
+                .map_err(|why| conflict(format!("{}: {why}", origin.path.display())))?
+        }
     };
-    let out = set_scalar(text, origin.doc, &e.path(), expected.as_deref(), &value)
-        .map_err(|err| conflict(format!("{}: {err}", origin.path.display())))?;
     // The rewritten file must still hold this object, now with the new value.
     let parsed = parse_text(&origin.path, &out);
     let ok = parsed.entries.iter().any(|en| {
@@ -121,6 +148,28 @@ fn apply_one(text: &str, e: &FieldEdit) -> Result<String, ApplyError> {
         )));
     }
     Ok(out)
+}
+
+/// The WorkloadEntry `e` is for, as the file holds it now.
+fn entry_in(text: &str, e: &FieldEdit) -> Result<WorkloadEntry, ApplyError> {
+    let origin = e.origin.as_ref().expect("checked by plan");
+    parse_text(&origin.path, text)
+        .entries
+        .into_iter()
+        .filter(|en| en.origin.as_ref().is_some_and(|o| o.doc == origin.doc))
+        .find(|en| en.object.key() == e.object())
+        .and_then(|en| match en.object {
+            Object::WorkloadEntry(we) => Some(we),
+            _ => None,
+        })
+        .ok_or_else(|| ApplyError::Conflict {
+            object: e.object().to_string(),
+            message: format!(
+                "{} document {} no longer holds it; reload and edit again",
+                origin.path.display(),
+                origin.doc
+            ),
+        })
 }
 
 impl Source for FileSource {

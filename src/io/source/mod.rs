@@ -3,6 +3,7 @@
 //! field errors, which the edit form shows next to the field.
 
 pub mod files;
+pub mod rotation;
 pub mod task;
 
 pub use crate::model::edit::{Applied, ApplyError, Change, FieldEdit, FieldError, WriteMode};

@@ -1,6 +1,8 @@
 //! The edit-verify loop: after a weight or locality edit, follow it through every plane —
 //! applied to the registry → in the control plane's EDS → ACKed by each proxy → in each Envoy's
 //! `/clusters` → traffic share within tolerance of the new target — with a time for each stage.
+//! A drain is followed the same way to its endpoint's absence: gone from EDS, gone from every
+//! Envoy (which then sends it nothing); a restore to its return and its share of the traffic.
 
 use super::control::ControlView;
 use super::data::ProxyData;
@@ -30,6 +32,8 @@ pub struct Target {
     pub host: HostKey,
     pub weight: Option<u32>,
     pub locality: Option<Locality>,
+    /// False for a drained endpoint: it must be absent.
+    pub present: bool,
 }
 
 /// What an edit asks of one endpoint source.
@@ -38,6 +42,8 @@ pub struct Wanted {
     pub source: EndpointSource,
     pub weight: Option<u32>,
     pub locality: Option<Locality>,
+    /// Drained (false) or back in rotation (true); None: unchanged.
+    pub present: Option<bool>,
 }
 
 /// Every cluster and host the wanted changes touch, found through the ServiceEntries that
@@ -63,6 +69,7 @@ pub fn targets(store: &Store, wanted: &[Wanted]) -> Vec<Target> {
                             // istiod sends 0 as 1.
                             weight: w.weight.map(|x| x.max(1)),
                             locality: w.locality.clone(),
+                            present: w.present.unwrap_or(true),
                         });
                     }
                 }
@@ -262,7 +269,10 @@ impl Verify {
         };
         let status = if let Some(t) = self.done {
             // Done means every proxy got as far as it can be seen; say how far that was.
-            if self.proxies.values().any(|p| p.moved.is_some()) {
+            let drained = self.targets.iter().all(|t| !t.present);
+            if drained && self.proxies.values().any(|p| p.in_envoy.is_some()) {
+                format!("✓ out of rotation: no Envoy holds it {}", since(t))
+            } else if self.proxies.values().any(|p| p.moved.is_some()) {
                 format!("✓ traffic moved {}", since(t))
             } else if self.proxies.values().any(|p| p.acked.is_some()) {
                 format!(
@@ -333,6 +343,14 @@ fn held_by<'t>(targets: &'t [Target], d: &ProxyData) -> (Vec<&'t Target>, bool) 
 }
 
 fn sent_matches(c: &ControlView, t: &Target) -> bool {
+    if !t.present {
+        // The cluster's endpoints were received and this one is not among them.
+        return c.clusters.get(&t.cluster).is_some_and(|sc| {
+            sc.endpoints
+                .as_ref()
+                .is_some_and(|e| !e.contains_key(&t.host))
+        });
+    }
     c.endpoint(&t.cluster, &t.host).is_some_and(|s| {
         t.weight.is_none_or(|w| s.weight == w)
             && t.locality.as_ref().is_none_or(|l| &s.locality == l)
@@ -340,6 +358,9 @@ fn sent_matches(c: &ControlView, t: &Target) -> bool {
 }
 
 fn envoy_matches(d: &ProxyData, t: &Target) -> bool {
+    if !t.present {
+        return d.host(&t.cluster, &t.host).is_none();
+    }
     d.host(&t.cluster, &t.host).is_some_and(|h| {
         t.weight.is_none_or(|w| h.weight == w)
             && t.locality.as_ref().is_none_or(|l| &h.locality == l)
@@ -360,6 +381,10 @@ fn judge(
     let mut all_ok = true;
     let mut any_requests = false;
     for t in held {
+        // Envoy no longer holds it, so it sends it nothing.
+        if !t.present {
+            continue;
+        }
         let Some((deltas, _)) = d.deltas_since(&t.cluster, since) else {
             all_ok = false;
             continue;
@@ -426,6 +451,7 @@ mod tests {
             host: HostKey::new("a", 80),
             weight: Some(3),
             locality: None,
+            present: true,
         }
     }
 

@@ -184,10 +184,11 @@ async fn route(req: Request<Incoming>, shared: &Arc<Shared>) -> Response<Body> {
                 return status_response(status::bad_request("unreadable body".into()));
             };
             let mut review: Value = serde_json::from_slice(&bytes).unwrap_or_default();
-            let resource = review["spec"]["resourceAttributes"]["resource"]
-                .as_str()
-                .unwrap_or("")
-                .to_string();
+            let attributes = &review["spec"]["resourceAttributes"];
+            let mut resource = attributes["resource"].as_str().unwrap_or("").to_string();
+            if let Some(sub) = attributes["subresource"].as_str().filter(|s| !s.is_empty()) {
+                resource = format!("{resource}/{sub}");
+            }
             let denied = shared
                 .cluster
                 .lock()
@@ -225,10 +226,13 @@ async fn route(req: Request<Incoming>, shared: &Arc<Shared>) -> Response<Body> {
 }
 
 async fn resource(req: Request<Incoming>, shared: &Arc<Shared>, rest: &[&str]) -> Response<Body> {
-    let (ns, plural, name) = match rest {
-        ["namespaces", ns, plural] => (Some(*ns), *plural, None),
-        ["namespaces", ns, plural, name] => (Some(*ns), *plural, Some(*name)),
-        [plural] => (None, *plural, None),
+    // Every Istio CRD has a status subresource: writes to it change only status, writes to the
+    // object leave status alone.
+    let (ns, plural, name, status_sub) = match rest {
+        ["namespaces", ns, plural] => (Some(*ns), *plural, None, false),
+        ["namespaces", ns, plural, name] => (Some(*ns), *plural, Some(*name), false),
+        ["namespaces", ns, plural, name, "status"] => (Some(*ns), *plural, Some(*name), true),
+        [plural] => (None, *plural, None, false),
         _ => {
             return status_response(status::bad_request(format!(
                 "unsupported path {}",
@@ -253,13 +257,19 @@ async fn resource(req: Request<Incoming>, shared: &Arc<Shared>, rest: &[&str]) -
             )));
         }
     };
+    let rbac_resource = if status_sub {
+        format!("{plural}/status")
+    } else {
+        plural.to_string()
+    };
     let denied = shared
         .cluster
         .lock()
-        .map(|c| c.forbidden.contains(&(user.clone(), plural.to_string())))
+        .map(|c| c.forbidden.contains(&(user.clone(), rbac_resource.clone())))
         .unwrap_or(false);
     if denied {
-        return status_response(status::forbidden(&user, verb, plural, ns));
+        let object = name.filter(|_| verb != "list" && verb != "watch");
+        return status_response(status::forbidden(&user, verb, &rbac_resource, object, ns));
     }
     match verb {
         "get" => {
@@ -311,6 +321,7 @@ async fn resource(req: Request<Incoming>, shared: &Arc<Shared>, rest: &[&str]) -
                     .unwrap_or_else(|| "unknown".into()),
                 force: q.get("force").is_some_and(|f| f == "true"),
                 dry_run: q.get("dryRun").is_some_and(|d| d == "All"),
+                status: status_sub,
             };
             let mut c = shared.cluster.lock().unwrap_or_else(|p| p.into_inner());
             match super::patch::patch(&mut c, request) {

@@ -78,6 +78,8 @@ pub struct PatchRequest<'a> {
     pub manager: String,
     pub force: bool,
     pub dry_run: bool,
+    /// To the status subresource: only `status` changes.
+    pub status: bool,
 }
 
 /// Applies the patch to `c` (unless dry run). Ok(stored object, warnings) or Err(Status).
@@ -119,6 +121,34 @@ pub fn patch(c: &mut Cluster, req: PatchRequest<'_>) -> Result<(Value, Vec<Strin
         }
         merge(&mut next, &body);
         leaves(&body["spec"], ".spec", &mut set);
+        leaves(
+            &body["metadata"]["annotations"],
+            ".metadata.annotations",
+            &mut set,
+        );
+        if req.status {
+            leaves(&body["status"], ".status", &mut set);
+        }
+    }
+    // The status subresource takes status and nothing else; the object takes all but status.
+    let (keep_from_current, keep_from_next) = if req.status {
+        (current.clone(), next.get("status").cloned())
+    } else {
+        (next.clone(), current.get("status").cloned())
+    };
+    next = keep_from_current;
+    match keep_from_next {
+        Some(s) => next["status"] = s,
+        None => {
+            if let Some(m) = next.as_object_mut() {
+                m.remove("status");
+            }
+        }
+    }
+    if req.status {
+        set.retain(|f| f.starts_with(".status"));
+    } else {
+        set.retain(|f| !f.starts_with(".status"));
     }
     let warnings = super::schema::prune(kind, &mut next);
     let causes = validate(&next);

@@ -33,18 +33,34 @@ pub fn not_found(plural: &str, name: &str) -> Value {
     )
 }
 
-pub fn forbidden(user: &str, verb: &str, plural: &str, ns: Option<&str>) -> Value {
+/// 403: `resource` is the plural, or `plural/subresource` (what RBAC names).
+pub fn forbidden(
+    user: &str,
+    verb: &str,
+    resource: &str,
+    name: Option<&str>,
+    ns: Option<&str>,
+) -> Value {
     let scope = match ns {
         Some(ns) => format!("in the namespace \"{ns}\""),
         None => "at the cluster scope".to_string(),
     };
+    let plural = resource.split('/').next().unwrap_or(resource);
+    let object = match name {
+        Some(n) => format!("{plural}.networking.istio.io \"{n}\""),
+        None => format!("{plural}.networking.istio.io"),
+    };
+    let mut details = json!({"group": "networking.istio.io", "kind": plural});
+    if let Some(n) = name {
+        details["name"] = json!(n);
+    }
     status(
         403,
         "Forbidden",
         format!(
-            "{plural}.networking.istio.io is forbidden: User \"{user}\" cannot {verb} resource \"{plural}\" in API group \"networking.istio.io\" {scope}"
+            "{object} is forbidden: User \"{user}\" cannot {verb} resource \"{resource}\" in API group \"networking.istio.io\" {scope}"
         ),
-        Some(json!({"group": "networking.istio.io", "kind": plural})),
+        Some(details),
     )
 }
 
