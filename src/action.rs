@@ -16,6 +16,8 @@ pub enum Action {
     Bottom,
     Open,
     Edit,
+    Drain,
+    Restore,
     Mark,
     Undo,
     Yaml,
@@ -106,7 +108,7 @@ impl Layer {
 }
 
 impl Action {
-    pub const ALL: [Action; 49] = [
+    pub const ALL: [Action; 51] = [
         Action::Quit,
         Action::Help,
         Action::Back,
@@ -120,6 +122,8 @@ impl Action {
         Action::Bottom,
         Action::Open,
         Action::Edit,
+        Action::Drain,
+        Action::Restore,
         Action::Mark,
         Action::Undo,
         Action::Yaml,
@@ -217,6 +221,14 @@ impl Action {
             Action::Edit => (
                 "edit",
                 "edit weight and locality of the selected (or marked) entries",
+            ),
+            Action::Drain => (
+                "drain",
+                "take the selected (or marked) WorkloadEntries out of rotation: health checks on and Healthy=False, followed until no Envoy holds them",
+            ),
+            Action::Restore => (
+                "restore",
+                "put drained WorkloadEntries back: exactly what the drain changed, and nothing else",
             ),
             Action::Mark => ("mark", "mark or unmark a row for a bulk edit"),
             Action::Undo => ("undo", "take back the last applied edit"),

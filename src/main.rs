@@ -393,6 +393,7 @@ async fn cluster_console(
             target.context.clone().unwrap_or_default(),
             namespace.is_some(),
         )),
+        user: meshdeck::io::kube::audit::who(),
         ..Config::new(label, args.readonly, keymap)
     };
     let (tx, mut rx) = mpsc::channel::<Msg>(4096);
@@ -586,6 +587,7 @@ async fn launch(
         namespace: args.scope.namespace.clone(),
         notice,
         demo: mesh.is_some(),
+        user: meshdeck::io::kube::audit::who(),
         ..Config::new(label, args.readonly, keymap)
     };
     let (files, errors) = load_all(&roots);

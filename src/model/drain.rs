@@ -59,28 +59,29 @@ impl DrainRecord {
 
     /// `conditions` with drain's Healthy=False in place of the Healthy condition there.
     pub fn drained_conditions(&self, conditions: &[Condition]) -> Vec<Condition> {
-        let mut out: Vec<Condition> = conditions
-            .iter()
-            .filter(|c| c.type_ != HEALTHY)
-            .cloned()
-            .collect();
-        out.push(self.condition());
+        let mut out = conditions.to_vec();
+        match out.iter().position(|c| c.type_ == HEALTHY) {
+            Some(i) => out[i] = self.condition(),
+            None => out.push(self.condition()),
+        }
         out
     }
 
-    /// `conditions` as before the drain: the Healthy condition put back (or removed), only if
-    /// the one there now is still drain's. Otherwise someone else set it since, and it stays.
+    /// `conditions` as before the drain: the Healthy condition put back in its place (or
+    /// removed), only if the one there now is still drain's. Otherwise someone else set it
+    /// since, and it stays.
     pub fn restored_conditions(&self, conditions: &[Condition]) -> Option<Vec<Condition>> {
-        let now = conditions.iter().find(|c| c.type_ == HEALTHY);
-        if now.is_some_and(|c| c.reason.as_deref() != Some(DRAIN_REASON)) {
-            return None;
+        let mut out = conditions.to_vec();
+        match out.iter().position(|c| c.type_ == HEALTHY) {
+            Some(i) if out[i].reason.as_deref() != Some(DRAIN_REASON) => return None,
+            Some(i) => match &self.condition_before {
+                Some(c) => out[i] = c.clone(),
+                None => {
+                    out.remove(i);
+                }
+            },
+            None => out.extend(self.condition_before.clone()),
         }
-        let mut out: Vec<Condition> = conditions
-            .iter()
-            .filter(|c| c.type_ != HEALTHY)
-            .cloned()
-            .collect();
-        out.extend(self.condition_before.clone());
         Some(out)
     }
 
@@ -311,11 +312,10 @@ mod tests {
             .unwrap();
         let drained = p.record.drained_conditions(conditions);
         assert_eq!(drained.len(), 2);
-        assert_eq!(drained[0].type_, "Other");
-        assert_eq!(drained[1].reason.as_deref(), Some(DRAIN_REASON));
+        assert_eq!(drained[0].reason.as_deref(), Some(DRAIN_REASON));
+        assert_eq!(drained[1].type_, "Other");
         let restored = p.record.restored_conditions(&drained).unwrap();
-        assert_eq!(restored[0].type_, "Other");
-        assert_eq!(restored[1], before);
+        assert_eq!(&restored, conditions, "in their places");
     }
 
     #[test]

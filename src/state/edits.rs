@@ -5,6 +5,17 @@ use super::edit::EditSession;
 use crate::model::edit::{Applied, FieldEdit};
 use std::collections::BTreeMap;
 
+/// A drain or a restore waiting for the user's yes, with what they should know first.
+#[derive(Debug, Clone)]
+pub struct RotationConfirm {
+    pub edits: Vec<FieldEdit>,
+    /// "drain" or "restore".
+    pub verb: &'static str,
+    /// Per entry: what will happen there.
+    pub lines: Vec<String>,
+    pub warnings: Vec<String>,
+}
+
 /// An edit sent to the source and not answered yet.
 #[derive(Debug, Clone)]
 pub struct InFlight {
@@ -17,6 +28,8 @@ pub struct InFlight {
 pub struct Edits {
     /// The open edit form.
     pub form: Option<EditSession>,
+    /// A drain or restore asking to be confirmed.
+    pub rotation: Option<RotationConfirm>,
     pub undo: Vec<Vec<Applied>>,
     /// Request id → the edit it carries.
     pub in_flight: BTreeMap<u64, InFlight>,
@@ -29,6 +42,7 @@ impl Default for Edits {
     fn default() -> Self {
         Edits {
             form: None,
+            rotation: None,
             undo: Vec::new(),
             in_flight: BTreeMap::new(),
             next_request: 1,

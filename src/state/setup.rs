@@ -11,6 +11,8 @@ pub struct Setup {
     /// Running as `meshdeck demo`: the demo keys work and traffic is observed.
     pub demo: bool,
     pub keymap: Keymap,
+    /// Who runs the console: named in what a drain writes.
+    pub user: String,
     /// Broken keymap or theme files, named in the status bar.
     pub config_errors: Vec<ConfigError>,
 }

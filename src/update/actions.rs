@@ -30,6 +30,8 @@ pub fn run(state: &mut State, action: Action) -> Vec<Cmd> {
         Action::Bottom => move_by(state, isize::MAX / 2),
         Action::Open => open(state),
         Action::Edit => return edit::open(state),
+        Action::Drain => return super::rotation::drain(state),
+        Action::Restore => return super::rotation::restore(state),
         Action::Mark => mark(state),
         Action::Undo => return edit::undo(state),
         Action::Yaml => {

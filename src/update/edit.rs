@@ -17,7 +17,7 @@ use ratatui::crossterm::event::KeyEvent;
 use ratatui_textarea::TextArea;
 use std::collections::BTreeSet;
 
-fn targets_of(state: &State) -> Result<Vec<EndpointSource>, String> {
+pub(super) fn targets_of(state: &State) -> Result<Vec<EndpointSource>, String> {
     let list = state.list().ok_or("nothing selected")?;
     let rows: Vec<&RowId> = if list.marked.is_empty() {
         list.selected_row().into_iter().collect()
@@ -392,7 +392,7 @@ fn submit(state: &mut State) -> Vec<Cmd> {
 }
 
 /// Hands edits to the source, remembering what they do until it answers.
-fn send(state: &mut State, edits: Vec<FieldEdit>, is_undo: bool) -> Vec<Cmd> {
+pub(super) fn send(state: &mut State, edits: Vec<FieldEdit>, is_undo: bool) -> Vec<Cmd> {
     let id = state.edits.next_request;
     state.edits.next_request += 1;
     let what = edits

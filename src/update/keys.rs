@@ -12,7 +12,9 @@ use ratatui::crossterm::event::{KeyEvent, KeyEventKind};
 
 /// The layer that has focus (None: keys are ignored, e.g. while an edit is being submitted).
 pub fn focus(state: &State) -> Option<Layer> {
-    if state.edits.form.is_some() {
+    if state.edits.rotation.is_some() {
+        Some(Layer::Confirm)
+    } else if state.edits.form.is_some() {
         edit::layer(state)
     } else if state.ui.show_help {
         Some(Layer::Help)
@@ -41,6 +43,10 @@ pub fn on_key(state: &mut State, ev: KeyEvent) -> Vec<Cmd> {
     };
     let bound = key.and_then(|k| state.setup.keymap.action_in(layer, k));
     match layer {
+        Layer::Confirm if state.edits.rotation.is_some() => match bound {
+            Some(a) => super::rotation::on_action(state, a),
+            None => Vec::new(),
+        },
         Layer::Form | Layer::Confirm => match bound {
             Some(a) => edit::on_action(state, a),
             None if layer == Layer::Form => edit::on_input(state, ev),

@@ -9,6 +9,7 @@ mod kube;
 mod logs;
 pub mod planes;
 mod registry;
+mod rotation;
 pub mod rows;
 pub mod vms;
 

@@ -82,6 +82,8 @@ pub fn key_hints(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
         Screen::List(Kind::ServiceEntry) => hints.push(hint(state, Action::Open, "endpoints")),
         Screen::List(Kind::WorkloadEntry) | Screen::Endpoints(_) => {
             hints.push(hint(state, Action::Edit, "edit"));
+            hints.push(hint(state, Action::Drain, "drain"));
+            hints.push(hint(state, Action::Restore, "restore"));
             hints.push(hint(state, Action::Mark, "mark"));
             hints.push(hint(state, Action::Undo, "undo"));
             if state.planes.vms.is_some() {

@@ -10,6 +10,7 @@ mod lists;
 mod logs;
 mod problems;
 mod proxies;
+mod rotation;
 mod sparkline;
 mod table;
 mod yaml;
@@ -39,7 +40,9 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame) {
     }
     chrome::key_hints(state, theme, frame, hints);
     chrome::status_bar(state, theme, frame, bottom);
-    if state.edits.form.is_some() {
+    if state.edits.rotation.is_some() {
+        rotation::render(state, theme, frame);
+    } else if state.edits.form.is_some() {
         edit_form::render(state, theme, frame);
     } else if state.ui.show_help {
         help::render(state, theme, frame);

@@ -96,8 +96,17 @@ fn conditions(obj: &DynamicObject) -> Vec<Condition> {
     serde_json::from_value(obj.data["status"]["conditions"].clone()).unwrap_or_default()
 }
 
-fn status(conditions: Vec<Condition>) -> Value {
-    json!({"status": {"conditions": conditions}})
+/// The status with these conditions; none left and nothing else in status: no status at all,
+/// as before a drain that found none.
+fn status(obj: &DynamicObject, conditions: Vec<Condition>) -> Value {
+    let others = obj.data["status"]
+        .as_object()
+        .is_some_and(|s| s.keys().any(|k| k != "conditions"));
+    match (conditions.is_empty(), others) {
+        (true, false) => json!({"status": null}),
+        (true, true) => json!({"status": {"conditions": null}}),
+        (false, _) => json!({"status": {"conditions": conditions}}),
+    }
 }
 
 /// Writes a `Change::Drain` or `Change::Restore`.
@@ -147,9 +156,12 @@ pub async fn write(source: &KubeSource, e: &FieldEdit) -> Result<Written, ApplyE
             }}});
             entry
                 .write_two(
-                    (Part::Status, status(record.drained_conditions(&now))),
+                    (
+                        Part::Status,
+                        status(&current, record.drained_conditions(&now)),
+                    ),
                     Some((Part::Object, meta)),
-                    status(now),
+                    status(&current, now),
                     rv,
                 )
                 .await
@@ -199,7 +211,7 @@ pub async fn write(source: &KubeSource, e: &FieldEdit) -> Result<Written, ApplyE
             // Someone else's Healthy condition (a probe since) is left as it is.
             let second = record
                 .restored_conditions(&now)
-                .map(|c| (Part::Status, status(c)));
+                .map(|c| (Part::Status, status(&current, c)));
             entry
                 .write_two((Part::Object, meta), second, undo, rv)
                 .await
