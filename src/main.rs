@@ -441,11 +441,13 @@ async fn cluster_console(
             return Ok(cli::EXIT_USAGE);
         }
     };
-    let mut state = State::new(Config {
-        planes: start,
-        warning,
-        ..config
-    });
+    let mut state = State::new(
+        Config {
+            planes: start,
+            ..config
+        }
+        .with_warning(warning),
+    );
     // Discovery may already be queued: apply it before the first frame.
     while let Ok(msg) = rx.try_recv() {
         update::update(&mut state, msg);

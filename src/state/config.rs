@@ -21,10 +21,8 @@ pub struct Config {
     pub mesh: Mesh,
     /// `-n`: the namespace shown (None: all).
     pub namespace: Option<String>,
-    /// The first screen's hint.
+    /// The first screen's hint (a warning goes in front: `with_warning`).
     pub notice: Option<String>,
-    /// Something that did not start, said before the notice from the first frame.
-    pub warning: Option<String>,
     /// Running as `meshdeck demo`: the demo keys work and traffic is observed.
     pub demo: bool,
     /// On a cluster: its context, and whether the watchers cover one namespace only.
@@ -44,6 +42,16 @@ pub struct PlanesStart {
 }
 
 impl Config {
+    /// Something that did not start goes first in the first screen's hint: a lost connection
+    /// still shows in front of it, and it stays until a key is pressed.
+    pub fn with_warning(mut self, warning: Option<String>) -> Config {
+        self.notice = match (warning, self.notice.take()) {
+            (Some(w), Some(n)) => Some(format!("{w}; {n}")),
+            (w, n) => w.or(n),
+        };
+        self
+    }
+
     /// Defaults for everything but the label, `--readonly` and the keymap.
     pub fn new(source_label: impl Into<String>, readonly: bool, keymap: Keymap) -> Config {
         Config {
@@ -55,7 +63,6 @@ impl Config {
             mesh: Mesh::default(),
             namespace: None,
             notice: None,
-            warning: None,
             demo: false,
             cluster: None,
             planes: None,

@@ -163,7 +163,6 @@ impl State {
             mesh,
             namespace,
             notice,
-            warning,
             demo,
             cluster,
             planes,
@@ -180,15 +179,7 @@ impl State {
         });
         State {
             registry: registry::Registry::new(store),
-            // A warning goes first in the first screen's hint: a lost connection still shows
-            // in front of it, and it stays until a key is pressed.
-            ui: ui::Ui::new(
-                namespace,
-                match (warning, notice) {
-                    (Some(w), Some(n)) => Some(format!("{w}; {n}")),
-                    (w, n) => w.or(n),
-                },
-            ),
+            ui: ui::Ui::new(namespace, notice),
             edits: edits::Edits::default(),
             setup: setup::Setup {
                 source_label,

@@ -108,11 +108,18 @@ pub fn key_hints(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
         hint(state, Action::FilterMode, "filter"),
         hint(state, Action::CommandMode, "cmd"),
         hint(state, Action::Back, "back"),
+    ]);
+    // Help and quit always show; what does not fit before them goes, last first (help lists it).
+    let last = [
         hint(state, Action::Help, "help"),
         hint(state, Action::Quit, "quit"),
-    ]);
+    ];
+    let width = |h: &String| h.chars().count() + 2;
+    let room = (area.width as usize).saturating_sub(last.iter().flatten().map(width).sum());
+    let mut hints: Vec<String> = hints.into_iter().flatten().collect();
+    while hints.iter().map(width).sum::<usize>() > room && hints.pop().is_some() {}
     let mut spans = Vec::new();
-    for h in hints.into_iter().flatten() {
+    for h in hints.into_iter().chain(last.into_iter().flatten()) {
         let (k, label) = h.split_once(' ').unwrap_or((&h, ""));
         spans.push(Span::styled(format!(" {k}"), theme.style("key")));
         spans.push(Span::styled(format!(" {label} "), theme.style("muted")));
