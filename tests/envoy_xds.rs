@@ -154,3 +154,88 @@ async fn envoy_resyncs_after_a_control_plane_restart() {
     .await;
     cp.stop().await;
 }
+
+/// Drains `name` in the file at `path` the way the console does, or restores it.
+async fn rotate(path: &std::path::Path, name: &str, drain: bool) -> meshdeck::model::store::Store {
+    use meshdeck::io::manifests::load::{into_store, load_file};
+    use meshdeck::io::source::{Change, FieldEdit, Source, WriteMode};
+    use meshdeck::model::object::{Kind, ObjectKey};
+    let store = into_store(vec![load_file(path)]);
+    let key = ObjectKey::new(Kind::WorkloadEntry, "demo", name);
+    let change = if drain {
+        let plan = meshdeck::model::drain::plan(&store, &key, "test", "2026-12-02T10:00:00Z")
+            .expect("drainable");
+        Change::Drain { record: plan.record }
+    } else {
+        Change::Restore {
+            record: meshdeck::model::drain::restore_plan(&store, &key).expect("drained"),
+        }
+    };
+    let entry = store.get(&key).unwrap();
+    let edit = FieldEdit {
+        target: meshdeck::model::endpoint::EndpointSource::WorkloadEntry {
+            namespace: "demo".into(),
+            name: name.into(),
+        },
+        change,
+        revision: entry.origin.as_ref().map(|o| o.revision.clone()),
+        origin: entry.origin.clone(),
+        mode: WriteMode::Precondition,
+    };
+    let dir = path.parent().unwrap().to_path_buf();
+    meshdeck::io::source::files::FileSource::new(vec![dir], false)
+        .apply(vec![edit])
+        .await
+        .expect("written");
+    into_store(vec![load_file(path)])
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_drained_entry_leaves_eds_and_envoy_and_its_restore_brings_it_back() {
+    let vms = vms(&[("v1", 24), ("v2", 25)]).await;
+    let text = service_yaml(
+        HOST,
+        "test",
+        &[(&vms[0], 50, "r1/z1"), (&vms[1], 50, "r1/z1")],
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("mesh.yaml");
+    std::fs::write(&path, &text).unwrap();
+    let cp = ControlPlane::start(store_of(&text)).await;
+    let proxy = Proxy::start("proxy-d", "r1/z1", cp.addr, ApiType::StateOfTheWorld).await;
+    cp.wait_synced("proxy-d").await;
+    let port_of = |i: usize| vms[i].addr.port() as u32;
+    until(
+        "both entries in Envoy",
+        Duration::from_secs(10),
+        async || weights_in_envoy(&proxy.admin).await,
+        |w| w.len() == 2,
+    )
+    .await;
+
+    cp.publish(rotate(&path, "v1", true).await);
+    until(
+        "the drained entry leaves Envoy",
+        Duration::from_secs(10),
+        async || weights_in_envoy(&proxy.admin).await,
+        |w| w.iter().map(|(p, _)| *p).collect::<Vec<_>>() == vec![port_of(1)],
+    )
+    .await;
+    let caller = Caller::default();
+    let counts = caller.split(proxy.listen().await, HOST, 100).await;
+    assert_eq!(counts.get("v1"), None, "no request reaches a drained entry: {counts:?}");
+    assert_eq!(counts.get("v2"), Some(&100), "{counts:?}");
+
+    cp.publish(rotate(&path, "v1", false).await);
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), text, "restored byte for byte");
+    until(
+        "the restored entry is back in Envoy",
+        Duration::from_secs(10),
+        async || weights_in_envoy(&proxy.admin).await,
+        |w| w.len() == 2,
+    )
+    .await;
+    let counts = caller.split(proxy.listen().await, HOST, 100).await;
+    assert!(counts.get("v1").is_some_and(|n| *n > 30), "{counts:?}");
+    cp.stop().await;
+}
