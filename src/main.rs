@@ -177,6 +177,14 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
                 &mut out,
             )))
         }
+        Some(Command::Drain(a)) => {
+            let r = cli::drain::Rotation::from_args(a, true);
+            Ok(runtime.block_on(cli::drain::run(&cli.console, r, &mut out)))
+        }
+        Some(Command::Restore(a)) => {
+            let r = cli::drain::Rotation::from_args(a, false);
+            Ok(runtime.block_on(cli::drain::run(&cli.console, r, &mut out)))
+        }
         Some(Command::Bench { push: Some(n), .. }) => {
             runtime.block_on(cli::bench_push::run(n.max(1), &mut out))
         }

@@ -165,7 +165,9 @@ async fn rotate(path: &std::path::Path, name: &str, drain: bool) -> meshdeck::mo
     let change = if drain {
         let plan = meshdeck::model::drain::plan(&store, &key, "test", "2026-12-02T10:00:00Z")
             .expect("drainable");
-        Change::Drain { record: plan.record }
+        Change::Drain {
+            record: plan.record,
+        }
     } else {
         Change::Restore {
             record: meshdeck::model::drain::restore_plan(&store, &key).expect("drained"),
@@ -223,11 +225,19 @@ async fn a_drained_entry_leaves_eds_and_envoy_and_its_restore_brings_it_back() {
     .await;
     let caller = Caller::default();
     let counts = caller.split(proxy.listen().await, HOST, 100).await;
-    assert_eq!(counts.get("v1"), None, "no request reaches a drained entry: {counts:?}");
+    assert_eq!(
+        counts.get("v1"),
+        None,
+        "no request reaches a drained entry: {counts:?}"
+    );
     assert_eq!(counts.get("v2"), Some(&100), "{counts:?}");
 
     cp.publish(rotate(&path, "v1", false).await);
-    assert_eq!(std::fs::read_to_string(&path).unwrap(), text, "restored byte for byte");
+    assert_eq!(
+        std::fs::read_to_string(&path).unwrap(),
+        text,
+        "restored byte for byte"
+    );
     until(
         "the restored entry is back in Envoy",
         Duration::from_secs(10),

@@ -114,6 +114,14 @@ pub enum Command {
         #[command(subcommand)]
         what: SetWhat,
     },
+    /// Take a WorkloadEntry (NS/NAME) out of rotation as Istio honours it: annotation
+    /// proxy.istio.io/health-checks-enabled and condition Healthy=False, with what was there
+    /// recorded on it for `restore`. Exit 0: drained (with --wait: no known Envoy holds it),
+    /// 1: refused, warned about (see --force), failed or timed out, 2: usage.
+    Drain(RotationArgs),
+    /// Put a drained WorkloadEntry back: exactly what the drain changed, and nothing else.
+    /// Exit codes as for drain.
+    Restore(RotationArgs),
     /// The embedded xDS control plane for a manifest directory, headless. Changes to the files
     /// are pushed to connected proxies.
     Serve {
@@ -154,6 +162,21 @@ pub enum Command {
     },
     /// Print the manual page (roff): `meshdeck man > meshdeck.1`.
     Man,
+}
+
+#[derive(Args, Debug)]
+pub struct RotationArgs {
+    pub entry: String,
+    /// Follow the change until every known Envoy agrees (needs --xds, --istiod or
+    /// --envoy-admin).
+    #[arg(long)]
+    pub wait: bool,
+    /// How long --wait waits.
+    #[arg(long, default_value = "60s", value_parser = humantime::parse_duration)]
+    pub timeout: std::time::Duration,
+    /// Drain although it was warned against (probe-owned health, the last healthy endpoint).
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Subcommand, Debug)]

@@ -1,4 +1,4 @@
-//! Headless commands for scripts and CI: check, get, set, bench.
+//! Headless commands for scripts and CI: check, get, set, drain, restore, bench.
 
 pub mod args;
 pub mod bench;
@@ -8,6 +8,8 @@ pub mod bench_parse;
 pub mod bench_push;
 pub mod bench_terminal;
 pub mod check;
+pub mod drain;
+pub mod follow;
 pub mod get;
 pub mod logs;
 pub mod planes;

@@ -167,6 +167,34 @@ fn changed_lines<'a>(before: &'a str, after: &'a str) -> (Vec<&'a str>, Vec<&'a 
     )
 }
 
+/// The cluster as a source for headless edits, and its registry (of `namespace`, or all).
+pub async fn cluster_source(
+    t: &crate::io::kube::client::Target,
+    namespace: Option<&str>,
+    readonly: bool,
+    dry_run: bool,
+) -> anyhow::Result<(crate::io::kube::apply::KubeSource, Store)> {
+    use crate::io::kube::{apply::KubeSource, audit, client, discovery, list};
+    let c = client::connect(t).await?;
+    let versions = discovery::versions(&c.client)
+        .await?
+        .into_iter()
+        .filter_map(|(k, v)| v.map(|v| (k, v)))
+        .collect();
+    let store = list::store(&c.client, namespace).await?;
+    let source = KubeSource {
+        user: crate::io::kube::access::whoami(&c.client).await,
+        client: c.client.clone(),
+        versions,
+        readonly,
+        label: c.context.clone(),
+        context: c.context.clone(),
+        audit_log: audit::default_log(),
+        dry_run,
+    };
+    Ok((source, store))
+}
+
 pub struct ClusterSet {
     pub target: String,
     pub field: Field,
@@ -183,16 +211,9 @@ pub async fn run_cluster(
     s: ClusterSet,
     out: &mut dyn Write,
 ) -> i32 {
-    use crate::io::kube::{apply::KubeSource, audit, client, discovery, list};
     let result: anyhow::Result<i32> = async {
-        let c = client::connect(t).await?;
-        let versions = discovery::versions(&c.client)
-            .await?
-            .into_iter()
-            .filter_map(|(k, v)| v.map(|v| (k, v)))
-            .collect();
-        let ns = s.target.split('/').next().map(String::from);
-        let store = list::store(&c.client, ns.as_deref()).await?;
+        let ns = s.target.split('/').next();
+        let (mut source, store) = cluster_source(t, ns, s.readonly, s.dry_run).await?;
         let mut edit = match resolve(&store, &s.target, &s.field, &s.value) {
             Ok(e) => e,
             Err(msg) => {
@@ -203,16 +224,6 @@ pub async fn run_cluster(
         if s.force {
             edit.mode = crate::io::source::WriteMode::ForceApply;
         }
-        let mut source = KubeSource {
-            user: crate::io::kube::access::whoami(&c.client).await,
-            client: c.client.clone(),
-            versions,
-            readonly: s.readonly,
-            label: c.context.clone(),
-            context: c.context.clone(),
-            audit_log: audit::default_log(),
-            dry_run: s.dry_run,
-        };
         Ok(match source.apply(vec![edit.clone()]).await {
             Ok(applied) => {
                 let verb = if s.dry_run {
