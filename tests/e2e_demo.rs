@@ -1,5 +1,6 @@
 //! End to end on the live demo: the real binary in a pseudo-terminal runs the demo mesh (two
-//! real Envoys), edits a weight, and waits until the console reports that traffic moved.
+//! real Envoys), edits a weight, and waits until the console reports that traffic moved; then
+//! drains that entry and restores it.
 
 mod common;
 use common::pty::Pty;
@@ -69,6 +70,29 @@ fn demo_weight_edit_is_followed_until_traffic_moved() {
     pty.keys("/test\r");
     pty.wait_for_within("metrics service", Duration::from_secs(10));
     pty.wait_for("requests/s");
+
+    // Drain the entry just edited, from its service's endpoints, and put it back.
+    pty.keys("1");
+    pty.wait_for("test.demo.internal");
+    pty.send("\r");
+    pty.wait_for("we/test-v1");
+    pty.keys("d");
+    pty.wait_for("drain we demo/test-v1?");
+    pty.keys("y");
+    let words = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ");
+    pty.wait_until_within(
+        "no Envoy holds the drained entry",
+        Duration::from_secs(30),
+        |s| words(s).contains("✓ out of rotation: no Envoy holds it"),
+    );
+    pty.keys("r");
+    pty.wait_for("restore we demo/test-v1?");
+    pty.keys("y");
+    pty.wait_until_within(
+        "the restored entry takes its share again",
+        Duration::from_secs(90),
+        |s| words(s).contains("rotation drained → in: ✓ traffic moved"),
+    );
     pty.keys("q");
     assert!(pty.wait_exit().success());
 }

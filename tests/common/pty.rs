@@ -81,8 +81,12 @@ impl Pty {
 
     /// Waits until the screen satisfies `ok` (at most 15 s); `what` names it in the failure.
     pub fn wait_until(&self, what: &str, ok: impl Fn(&str) -> bool) {
+        self.wait_until_within(what, Duration::from_secs(15), ok);
+    }
+
+    pub fn wait_until_within(&self, what: &str, within: Duration, ok: impl Fn(&str) -> bool) {
         let screen = || self.contents();
-        super::wait::until_blocking(what, Duration::from_secs(15), screen, |s| ok(s));
+        super::wait::until_blocking(what, within, screen, |s| ok(s));
     }
 
     pub fn wait_for_within(&self, text: &str, within: Duration) {
