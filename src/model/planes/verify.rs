@@ -16,12 +16,15 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant, SystemTime};
 
-/// Observed share within this much of Envoy's own target counts as "moved".
+/// Observed share within this much of Envoy's own target counts as "moved" when the change is
+/// too small for the sequential test to tell the old share from the new one.
 pub const TOLERANCE: f64 = 0.07;
-/// Requests through one proxy to the cluster, after the change reached it, before judging.
+/// Requests through one proxy to the cluster, after the change reached it, before the
+/// tolerance judges a small change.
 pub const MIN_REQUESTS: u64 = 100;
-/// A proxy that sends nothing to the cluster this long after the change is left out.
-pub const QUIET_AFTER: Duration = Duration::from_secs(30);
+/// A proxy whose traffic gave no verdict this long after the change reached it is left out:
+/// "not enough traffic to judge" rather than waiting for ever at low rates.
+pub const JUDGE_WITHIN: Duration = Duration::from_secs(15);
 /// The loop gives up (and says at which stage) after this long.
 pub const GIVE_UP_AFTER: Duration = Duration::from_secs(180);
 
@@ -100,8 +103,13 @@ pub struct ProxyProgress {
     pub moved: Option<SystemTime>,
     /// Last judgement of the traffic: shares observed so far.
     pub traffic: Option<Moved>,
-    /// Sent no requests to these clusters since the change reached it.
+    /// Its traffic gave no verdict within `JUDGE_WITHIN` (too few requests): left out.
     pub quiet: bool,
+    /// Its traffic says the share stayed where it was: the loop stops there.
+    pub stuck: bool,
+    /// Each target's share through this proxy before the change (Envoy's own weights then).
+    #[serde(skip)]
+    before: BTreeMap<(String, HostKey), f64>,
     /// Its admin API is read: it can show the change in Envoy and the traffic. A proxy known
     /// only from syncz is followed up to its ACK.
     pub has_admin: bool,
@@ -158,7 +166,15 @@ impl Verify {
                 .baseline_version = s.types.get("EDS").map(|t| t.version.clone());
         }
         for p in &seen.proxies {
-            proxies.entry(p.name.clone()).or_default().has_admin = true;
+            let progress = proxies.entry(p.name.clone()).or_default();
+            progress.has_admin = true;
+            for t in targets.iter().filter(|t| t.present) {
+                if let Some(share) = p.expected_shares(&t.cluster).get(&t.host) {
+                    progress
+                        .before
+                        .insert((t.cluster.clone(), t.host.clone()), *share);
+                }
+            }
         }
         Verify {
             what,
@@ -249,7 +265,15 @@ impl Verify {
                 judge(p, d, &held, since, now, at);
             }
         }
-        if self.waiting_for().is_none() {
+        if let Some((name, p)) = self.proxies.iter().find(|(_, p)| p.stuck) {
+            let m = p.traffic.as_ref();
+            self.gave_up = Some(format!(
+                "traffic did not move through {name}: {:.0}% of {} rq, where Envoy's weights give {:.0}%",
+                m.map_or(0.0, |m| m.observed * 100.0),
+                m.map_or(0, |m| m.requests),
+                m.map_or(0.0, |m| m.expected * 100.0),
+            ));
+        } else if self.waiting_for().is_none() {
             self.done = Some(now);
         } else if at.duration_since(self.started_at) > GIVE_UP_AFTER {
             let stage = self.waiting_for().map_or("?", Stage::label);
@@ -324,6 +348,18 @@ impl Verify {
                 })
             })
             .collect();
+        let unjudged: Vec<&str> = self
+            .proxies
+            .iter()
+            .filter(|(_, p)| p.quiet && p.has_admin)
+            .map(|(n, _)| n.as_str())
+            .collect();
+        if !unjudged.is_empty() {
+            stages.push(format!(
+                "not enough traffic to judge at {}",
+                unjudged.join(", ")
+            ));
+        }
         let mut out = format!("{}: {status} │ {}", self.what, stages.join(" · "));
         if !shares.is_empty() {
             out.push_str(&format!(" │ {}", shares.join(", ")));
@@ -367,8 +403,47 @@ fn envoy_matches(d: &ProxyData, t: &Target) -> bool {
     })
 }
 
-/// Compares each target host's share of the requests since the change reached this Envoy with
-/// the share Envoy's own weights and priorities give it.
+/// What the requests through one proxy say about one target's share so far.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Verdict {
+    Moved,
+    Stayed,
+    Undecided,
+}
+
+/// Error rates of the sequential test: α of calling a share moved that stayed, β the reverse.
+const ALPHA: f64 = 0.01;
+const BETA: f64 = 0.01;
+
+/// Wald's sequential probability ratio test on `k` of `n` requests going to the target: the
+/// share is the new one (`after`) or still the old one (`before`). It stops as soon as the
+/// evidence is enough either way, so a clear change is judged from a few dozen requests. A
+/// change too small to tell apart is judged by the tolerance around the new share instead.
+fn sequential(k: u64, n: u64, before: Option<f64>, after: f64) -> Verdict {
+    let off = (k as f64 / n.max(1) as f64 - after).abs();
+    let Some(before) = before.filter(|b| (b - after).abs() >= 2.0 * TOLERANCE) else {
+        return match (n >= MIN_REQUESTS, off <= TOLERANCE) {
+            (true, true) => Verdict::Moved,
+            // Enough requests that the share is known to within a third of the tolerance.
+            (true, false) if n >= 4 * MIN_REQUESTS => Verdict::Stayed,
+            _ => Verdict::Undecided,
+        };
+    };
+    // A share of 0 or 1 would make one request decisive: keep both inside (0, 1).
+    let clamp = |p: f64| p.clamp(0.01, 0.99);
+    let (p0, p1) = (clamp(before), clamp(after));
+    let llr = k as f64 * (p1 / p0).ln() + (n - k) as f64 * ((1.0 - p1) / (1.0 - p0)).ln();
+    if llr >= ((1.0 - BETA) / ALPHA).ln() {
+        Verdict::Moved
+    } else if llr <= (BETA / (1.0 - ALPHA)).ln() {
+        Verdict::Stayed
+    } else {
+        Verdict::Undecided
+    }
+}
+
+/// Judges each target host's share of the requests since the change reached this Envoy
+/// against the share Envoy's own weights and priorities give it now.
 fn judge(
     p: &mut ProxyProgress,
     d: &ProxyData,
@@ -378,38 +453,35 @@ fn judge(
     at: Instant,
 ) {
     let mut worst: Option<Moved> = None;
-    let mut all_ok = true;
-    let mut any_requests = false;
+    let mut verdicts = Vec::new();
     for t in held {
         // Envoy no longer holds it, so it sends it nothing.
         if !t.present {
             continue;
         }
         let Some((deltas, _)) = d.deltas_since(&t.cluster, since) else {
-            all_ok = false;
+            verdicts.push(Verdict::Undecided);
             continue;
         };
         let total: u64 = deltas.values().sum();
-        any_requests |= total > 0;
+        let k = deltas.get(&t.host).copied().unwrap_or(0);
         let expected = d
             .expected_shares(&t.cluster)
             .get(&t.host)
             .copied()
             .unwrap_or(0.0);
-        let observed = if total > 0 {
-            deltas.get(&t.host).copied().unwrap_or(0) as f64 / total as f64
-        } else {
-            0.0
-        };
+        let before = p.before.get(&(t.cluster.clone(), t.host.clone())).copied();
+        verdicts.push(sequential(k, total, before, expected));
         let m = Moved {
-            observed,
+            observed: if total > 0 {
+                k as f64 / total as f64
+            } else {
+                0.0
+            },
             expected,
             requests: total,
         };
-        let off = (observed - expected).abs();
-        if total < MIN_REQUESTS || off > TOLERANCE {
-            all_ok = false;
-        }
+        let off = (m.observed - m.expected).abs();
         if worst
             .as_ref()
             .is_none_or(|w| off >= (w.observed - w.expected).abs())
@@ -418,9 +490,11 @@ fn judge(
         }
     }
     p.traffic = worst;
-    if all_ok && !held.is_empty() {
+    if verdicts.contains(&Verdict::Stayed) {
+        p.stuck = true;
+    } else if verdicts.iter().all(|v| *v == Verdict::Moved) && !held.is_empty() {
         p.moved = Some(now);
-    } else if !any_requests && at.duration_since(since) > QUIET_AFTER {
+    } else if at.duration_since(since) > JUDGE_WITHIN {
         p.quiet = true;
     }
 }
@@ -562,12 +636,12 @@ mod tests {
         v.observe(&seen(&new, &synced, vec![&data]), sec(4).0, sec(4).1);
         assert_eq!(v.waiting_for(), Some(Stage::TrafficMoved));
 
-        // Too few requests yet, even at the right split.
-        data.record(envoy(3, 40, 20), sec(5).1, sec(5).0);
+        // Too few requests yet to tell 75% from the 50% before, even at the right split.
+        data.record(envoy(3, 16, 12), sec(5).1, sec(5).0);
         v.observe(&seen(&new, &synced, vec![&data]), sec(5).0, sec(5).1);
         assert!(v.done.is_none());
         assert!(
-            v.summary().contains("east 75%/75% of 40 rq"),
+            v.summary().contains("east 75%/75% of 8 rq"),
             "{}",
             v.summary()
         );
@@ -656,16 +730,97 @@ mod tests {
             wall,
             t0 + Duration::from_secs(20),
         );
+        // A thousand requests at 50% leave no doubt: it stops there, long before giving up.
         assert!(v.done.is_none());
-        v.observe(
-            &seen(&c, &[], vec![&data]),
-            wall,
-            t0 + GIVE_UP_AFTER + Duration::from_secs(1),
-        );
         assert!(
-            v.gave_up.as_deref().unwrap().contains("traffic moved"),
+            v.gave_up.as_deref().unwrap().contains(
+                "traffic did not move through east: 50% of 1000 rq, where Envoy's weights give 75%"
+            ),
             "{:?}",
             v.gave_up
         );
+    }
+
+    #[test]
+    fn the_sequential_test_stops_when_the_evidence_is_enough_either_way() {
+        // 50% before, 75% after: a few dozen requests tell them apart.
+        assert_eq!(sequential(6, 8, Some(0.5), 0.75), Verdict::Undecided);
+        assert_eq!(sequential(24, 30, Some(0.5), 0.75), Verdict::Moved);
+        assert_eq!(sequential(15, 30, Some(0.5), 0.75), Verdict::Undecided);
+        assert_eq!(sequential(30, 60, Some(0.5), 0.75), Verdict::Stayed);
+        // Back from a drain (0% before): a handful of requests prove it takes traffic again.
+        assert_eq!(sequential(3, 6, Some(0.0), 0.5), Verdict::Moved);
+        assert_eq!(sequential(0, 8, Some(0.0), 0.5), Verdict::Stayed);
+        // 50% → 55% is too small to see quickly: the tolerance decides, on enough requests.
+        assert_eq!(sequential(30, 55, Some(0.5), 0.55), Verdict::Undecided);
+        assert_eq!(sequential(56, 100, Some(0.5), 0.55), Verdict::Moved);
+        assert_eq!(sequential(300, 600, Some(0.5), 0.65), Verdict::Stayed);
+    }
+
+    /// 30 requests a second through one proxy, split as Envoy's weights say, read once a
+    /// second: the seconds from "in Envoy" to the verdict, or None within `limit`.
+    fn seconds_to_verdict(rate: u64, share: f64, limit: u64) -> (Option<u64>, Verify) {
+        let t0 = Instant::now();
+        let wall = SystemTime::UNIX_EPOCH;
+        let mut data = ProxyData::new("east", "x");
+        data.record(envoy(1, 0, 0), t0, wall);
+        let c = control(3);
+        let mut v = Verify::new(
+            "w".into(),
+            vec![target()],
+            &seen(&c, &[], vec![&data]),
+            wall,
+            t0,
+        );
+        v.applied = Some(wall);
+        let (mut a, mut b) = (0u64, 0u64);
+        let mut sent = 0u64;
+        for s in 0..=limit {
+            let at = t0 + Duration::from_secs(s);
+            if s > 0 {
+                sent += rate;
+                // Deterministic split: host a gets its share of everything sent so far.
+                let want_a = (sent as f64 * share).round() as u64;
+                b += sent - want_a - b;
+                a = want_a;
+            }
+            data.record(envoy(3, a, b), at, wall + Duration::from_secs(s));
+            v.observe(
+                &seen(&c, &[], vec![&data]),
+                wall + Duration::from_secs(s),
+                at,
+            );
+            if v.is_finished() {
+                return (Some(s), v);
+            }
+        }
+        (None, v)
+    }
+
+    #[test]
+    fn at_30_requests_a_second_a_clear_change_is_judged_within_two_seconds() {
+        let (after, v) = seconds_to_verdict(30, 0.75, 30);
+        assert!(after.is_some_and(|s| s <= 2), "{after:?}: {}", v.summary());
+        assert!(v.summary().contains("✓ traffic moved"), "{}", v.summary());
+        // The share stayed at the old 50%: said as soon as it is clear, not after 180 s.
+        let (after, v) = seconds_to_verdict(30, 0.5, 30);
+        assert!(after.is_some_and(|s| s <= 3), "{after:?}: {}", v.summary());
+        assert!(
+            v.gave_up.as_deref().unwrap().contains("did not move"),
+            "{:?}",
+            v.gave_up
+        );
+    }
+
+    #[test]
+    fn too_little_traffic_is_said_instead_of_waited_for() {
+        // No request at all: nothing decisive within JUDGE_WITHIN.
+        let (after, v) = seconds_to_verdict(0, 0.75, 30);
+        let after = after.expect("a verdict");
+        assert!(after as u128 > JUDGE_WITHIN.as_secs() as u128, "{after}");
+        assert!(after <= JUDGE_WITHIN.as_secs() + 1, "{after}");
+        let s = v.summary();
+        assert!(s.contains("not enough traffic to judge at east"), "{s}");
+        assert!(!s.contains("traffic moved"), "{s}");
     }
 }
