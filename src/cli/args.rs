@@ -147,6 +147,10 @@ pub enum Command {
         /// Instead: initial sync and event rate from the fake Kubernetes API server.
         #[arg(long)]
         kube: bool,
+        /// Instead: N rounds of drain, restore and weight edits on the live demo, each timed
+        /// to its verdict (needs Envoy).
+        #[arg(long, value_name = "N")]
+        drain: Option<usize>,
         /// Instead: parsing Envoy admin payloads (50k stats, 1k hosts).
         #[arg(long)]
         parse: bool,

@@ -189,8 +189,8 @@ pub async fn run(console: &ConsoleArgs, r: Rotation, out: &mut dyn Write) -> i32
         return EXIT_OK;
     };
     match follower.wait(r.timeout, out).await {
-        Ok(summary) => {
-            let _ = writeln!(out, "{summary}");
+        Ok(followed) => {
+            let _ = writeln!(out, "{}", followed.summary);
             EXIT_OK
         }
         Err(why) => {

@@ -20,6 +20,17 @@ pub struct Follower<'a> {
     /// Kept across rounds: traffic is judged from counter deltas.
     proxies: BTreeMap<String, ProxyData>,
     verify: Verify,
+    /// `bench --drain`: the fixed-sample rule, judged on the same readings.
+    reference: Option<Verify>,
+}
+
+/// How a followed change ended.
+pub struct Followed {
+    pub summary: String,
+    /// From applied to the verdict.
+    pub took: Option<Duration>,
+    /// The same for the reference rule, when one was asked for and reached a verdict.
+    pub reference: Option<Duration>,
 }
 
 impl<'a> Follower<'a> {
@@ -48,6 +59,7 @@ impl<'a> Follower<'a> {
                 SystemTime::now(),
                 Instant::now(),
             ),
+            reference: None,
         };
         f.read().await?;
         f.verify = Verify::new(
@@ -58,6 +70,12 @@ impl<'a> Follower<'a> {
             Instant::now(),
         );
         Ok(f)
+    }
+
+    /// Also judges the traffic by the fixed-sample rule, for comparison.
+    pub fn with_reference(mut self) -> Self {
+        self.reference = Some(self.verify.fixed_sample());
+        self
     }
 
     fn seen(&self) -> Planes<'_> {
@@ -81,11 +99,18 @@ impl<'a> Follower<'a> {
         Ok(())
     }
 
-    /// After the edit is applied: Ok(summary) when every plane agrees, Err(why) otherwise.
-    /// Each new stage is said on `out` as it is reached.
-    pub async fn wait(mut self, timeout: Duration, out: &mut dyn Write) -> Result<String, String> {
+    /// After the edit is applied: Ok when every plane agrees, Err(why) otherwise. Each new
+    /// stage is said on `out` as it is reached.
+    pub async fn wait(
+        mut self,
+        timeout: Duration,
+        out: &mut dyn Write,
+    ) -> Result<Followed, String> {
         let started = Instant::now();
         self.verify.applied = Some(SystemTime::now());
+        if let Some(r) = self.reference.as_mut() {
+            r.applied = self.verify.applied;
+        }
         let mut said = None;
         loop {
             // A plane that does not answer now may answer next round; said at the end.
@@ -102,10 +127,20 @@ impl<'a> Follower<'a> {
                 let _ = writeln!(out, "{}", self.verify.summary());
                 said = stage;
             }
-            if self.verify.done.is_some() {
-                return Ok(self.verify.summary());
+            let reference_pending = self.reference.as_ref().is_some_and(|r| !r.is_finished());
+            if self.verify.done.is_some() && !(reference_pending && started.elapsed() < timeout) {
+                return Ok(Followed {
+                    summary: self.verify.summary(),
+                    took: self.verify.took(),
+                    reference: self
+                        .reference
+                        .as_ref()
+                        .filter(|r| r.done.is_some())
+                        .and_then(Verify::took),
+                });
             }
-            if self.verify.gave_up.is_some() || started.elapsed() >= timeout {
+            let over = self.verify.done.is_none() && started.elapsed() >= timeout;
+            if self.verify.gave_up.is_some() || over {
                 let mut why = format!(
                     "timed out after {}s: {}",
                     timeout.as_secs(),

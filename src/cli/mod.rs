@@ -2,6 +2,7 @@
 
 pub mod args;
 pub mod bench;
+pub mod bench_drain;
 #[cfg(feature = "fake-apiserver")]
 pub mod bench_kube;
 pub mod bench_parse;

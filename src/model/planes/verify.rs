@@ -193,6 +193,25 @@ impl Verify {
         self.done.is_some() || self.gave_up.is_some()
     }
 
+    /// The same loop without the shares before the change: traffic judged by the fixed-sample
+    /// rule alone (`MIN_REQUESTS` and `TOLERANCE`), as it was before the sequential test. The
+    /// reference `bench --drain` measures the sequential test against.
+    pub fn fixed_sample(&self) -> Verify {
+        let mut v = self.clone();
+        for p in v.proxies.values_mut() {
+            p.before.clear();
+        }
+        v
+    }
+
+    /// From applied to the verdict, once there is one.
+    pub fn took(&self) -> Option<Duration> {
+        let end = self
+            .done
+            .or(self.gave_up.as_ref().map(|_| SystemTime::now()))?;
+        end.duration_since(self.applied?).ok()
+    }
+
     /// Proxies that still count: not the ones that stopped sending requests to the cluster.
     fn live(&self) -> impl Iterator<Item = &ProxyProgress> {
         self.proxies.values().filter(|p| !p.quiet)
