@@ -103,6 +103,7 @@ async fn followed(
         .wait(WITHIN, &mut std::io::sink())
         .await
         .map_err(|e| anyhow::anyhow!(e))?;
+    eprintln!("  {}", f.summary);
     let secs = |d: Option<Duration>| d.map(|d| d.as_secs_f64());
     Ok((secs(f.took).unwrap_or(f64::NAN), secs(f.reference)))
 }
@@ -169,6 +170,7 @@ async fn round(
     let (verdict, (gone, last)) = tokio::join!(follower.wait(WITHIN, &mut sink), watch);
     let gone =
         gone.ok_or_else(|| anyhow::anyhow!("{ENTRY} was still in an Envoy after {WITHIN:?}"))?;
+    eprintln!("  drained: gone after {gone:?}, last request {last:?}");
     fig.gone.push(gone.as_secs_f64());
     fig.last_request.push(last.as_secs_f64());
     if let Ok(v) = verdict

@@ -20,7 +20,7 @@ use std::time::{Duration, Instant, SystemTime};
 /// too small for the sequential test to tell the old share from the new one.
 pub const TOLERANCE: f64 = 0.07;
 /// Requests through one proxy to the cluster, after the change reached it, before the
-/// tolerance judges a small change.
+/// fixed-sample rule (the reference `bench --drain` compares with) judges.
 pub const MIN_REQUESTS: u64 = 100;
 /// A proxy whose traffic gave no verdict this long after the change reached it is left out:
 /// "not enough traffic to judge" rather than waiting for ever at low rates.
@@ -127,6 +127,9 @@ pub struct Verify {
     pub proxies: BTreeMap<String, ProxyProgress>,
     pub done: Option<SystemTime>,
     pub gave_up: Option<String>,
+    /// Judge traffic by the fixed-sample rule (a reference for `bench --drain`).
+    #[serde(skip)]
+    fixed_sample: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -169,10 +172,17 @@ impl Verify {
             let progress = proxies.entry(p.name.clone()).or_default();
             progress.has_admin = true;
             for t in targets.iter().filter(|t| t.present) {
-                if let Some(share) = p.expected_shares(&t.cluster).get(&t.host) {
+                // A host the cluster does not hold yet (a restore) had no share at all.
+                let share = p.clusters.get(&t.cluster).map(|_| {
+                    p.expected_shares(&t.cluster)
+                        .get(&t.host)
+                        .copied()
+                        .unwrap_or(0.0)
+                });
+                if let Some(share) = share {
                     progress
                         .before
-                        .insert((t.cluster.clone(), t.host.clone()), *share);
+                        .insert((t.cluster.clone(), t.host.clone()), share);
                 }
             }
         }
@@ -186,6 +196,7 @@ impl Verify {
             proxies,
             done: None,
             gave_up: None,
+            fixed_sample: false,
         }
     }
 
@@ -198,9 +209,7 @@ impl Verify {
     /// reference `bench --drain` measures the sequential test against.
     pub fn fixed_sample(&self) -> Verify {
         let mut v = self.clone();
-        for p in v.proxies.values_mut() {
-            p.before.clear();
-        }
+        v.fixed_sample = true;
         v
     }
 
@@ -281,7 +290,7 @@ impl Verify {
                 }
             }
             if let (Some(since), None) = (p.in_envoy_at, p.moved) {
-                judge(p, d, &held, since, now, at);
+                judge(p, d, &held, since, (now, at), self.fixed_sample);
             }
         }
         if let Some((name, p)) = self.proxies.iter().find(|(_, p)| p.stuck) {
@@ -437,20 +446,33 @@ const BETA: f64 = 0.01;
 /// Wald's sequential probability ratio test on `k` of `n` requests going to the target: the
 /// share is the new one (`after`) or still the old one (`before`). It stops as soon as the
 /// evidence is enough either way, so a clear change is judged from a few dozen requests. A
-/// change too small to tell apart is judged by the tolerance around the new share instead.
+/// change too small to tell apart (a share that stays, e.g. all traffic kept local) is judged
+/// by the same test against shares `2 × TOLERANCE` either side of the new one.
 fn sequential(k: u64, n: u64, before: Option<f64>, after: f64) -> Verdict {
-    let off = (k as f64 / n.max(1) as f64 - after).abs();
-    let Some(before) = before.filter(|b| (b - after).abs() >= 2.0 * TOLERANCE) else {
-        return match (n >= MIN_REQUESTS, off <= TOLERANCE) {
-            (true, true) => Verdict::Moved,
-            // Enough requests that the share is known to within a third of the tolerance.
-            (true, false) if n >= 4 * MIN_REQUESTS => Verdict::Stayed,
-            _ => Verdict::Undecided,
-        };
-    };
+    match before.filter(|b| (b - after).abs() >= 2.0 * TOLERANCE) {
+        Some(before) => sprt(k, n, before, after),
+        None => {
+            let sides: Vec<Verdict> = [after - 2.0 * TOLERANCE, after + 2.0 * TOLERANCE]
+                .into_iter()
+                .filter(|p0| (0.01..=0.99).contains(p0))
+                .map(|p0| sprt(k, n, p0, after))
+                .collect();
+            if sides.contains(&Verdict::Stayed) {
+                Verdict::Stayed
+            } else if sides.iter().all(|v| *v == Verdict::Moved) {
+                Verdict::Moved
+            } else {
+                Verdict::Undecided
+            }
+        }
+    }
+}
+
+/// Share `p1` (moved) against `p0` (stayed) on `k` of `n`.
+fn sprt(k: u64, n: u64, p0: f64, p1: f64) -> Verdict {
     // A share of 0 or 1 would make one request decisive: keep both inside (0, 1).
     let clamp = |p: f64| p.clamp(0.01, 0.99);
-    let (p0, p1) = (clamp(before), clamp(after));
+    let (p0, p1) = (clamp(p0), clamp(p1));
     let llr = k as f64 * (p1 / p0).ln() + (n - k) as f64 * ((1.0 - p1) / (1.0 - p0)).ln();
     if llr >= ((1.0 - BETA) / ALPHA).ln() {
         Verdict::Moved
@@ -468,8 +490,8 @@ fn judge(
     d: &ProxyData,
     held: &[&Target],
     since: Instant,
-    now: SystemTime,
-    at: Instant,
+    (now, at): (SystemTime, Instant),
+    fixed_sample: bool,
 ) {
     let mut worst: Option<Moved> = None;
     let mut verdicts = Vec::new();
@@ -490,7 +512,16 @@ fn judge(
             .copied()
             .unwrap_or(0.0);
         let before = p.before.get(&(t.cluster.clone(), t.host.clone())).copied();
-        verdicts.push(sequential(k, total, before, expected));
+        verdicts.push(if fixed_sample {
+            let off = (k as f64 / total.max(1) as f64 - expected).abs();
+            if total >= MIN_REQUESTS && off <= TOLERANCE {
+                Verdict::Moved
+            } else {
+                Verdict::Undecided
+            }
+        } else {
+            sequential(k, total, before, expected)
+        });
         let m = Moved {
             observed: if total > 0 {
                 k as f64 / total as f64
@@ -770,9 +801,12 @@ mod tests {
         // Back from a drain (0% before): a handful of requests prove it takes traffic again.
         assert_eq!(sequential(3, 6, Some(0.0), 0.5), Verdict::Moved);
         assert_eq!(sequential(0, 8, Some(0.0), 0.5), Verdict::Stayed);
-        // 50% → 55% is too small to see quickly: the tolerance decides, on enough requests.
+        // 50% → 55% is too small to tell apart: judged against 2 × TOLERANCE either side.
         assert_eq!(sequential(30, 55, Some(0.5), 0.55), Verdict::Undecided);
-        assert_eq!(sequential(56, 100, Some(0.5), 0.55), Verdict::Moved);
+        assert_eq!(sequential(112, 200, Some(0.5), 0.55), Verdict::Moved);
+        // Everything kept local, before and after: a few dozen requests confirm it.
+        assert_eq!(sequential(40, 40, Some(1.0), 1.0), Verdict::Moved);
+        assert_eq!(sequential(30, 40, Some(1.0), 1.0), Verdict::Stayed);
         assert_eq!(sequential(300, 600, Some(0.5), 0.65), Verdict::Stayed);
     }
 
