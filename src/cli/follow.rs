@@ -122,6 +122,9 @@ impl<'a> Follower<'a> {
             };
             self.verify
                 .observe(&seen, SystemTime::now(), Instant::now());
+            if let Some(r) = self.reference.as_mut() {
+                r.observe(&seen, SystemTime::now(), Instant::now());
+            }
             let stage = self.verify.waiting_for();
             if stage != said && !self.verify.is_finished() {
                 let _ = writeln!(out, "{}", self.verify.summary());

@@ -813,6 +813,15 @@ mod tests {
     /// 30 requests a second through one proxy, split as Envoy's weights say, read once a
     /// second: the seconds from "in Envoy" to the verdict, or None within `limit`.
     fn seconds_to_verdict(rate: u64, share: f64, limit: u64) -> (Option<u64>, Verify) {
+        seconds_to_verdict_by(rate, share, limit, false)
+    }
+
+    fn seconds_to_verdict_by(
+        rate: u64,
+        share: f64,
+        limit: u64,
+        fixed: bool,
+    ) -> (Option<u64>, Verify) {
         let t0 = Instant::now();
         let wall = SystemTime::UNIX_EPOCH;
         let mut data = ProxyData::new("east", "x");
@@ -825,6 +834,9 @@ mod tests {
             wall,
             t0,
         );
+        if fixed {
+            v = v.fixed_sample();
+        }
         v.applied = Some(wall);
         let (mut a, mut b) = (0u64, 0u64);
         let mut sent = 0u64;
@@ -863,6 +875,13 @@ mod tests {
             "{:?}",
             v.gave_up
         );
+    }
+
+    #[test]
+    fn the_fixed_sample_reference_needs_its_hundred_requests() {
+        let (after, v) = seconds_to_verdict_by(30, 0.75, 30, true);
+        assert_eq!(after, Some(4), "{}", v.summary());
+        assert!(v.took().is_some());
     }
 
     #[test]
