@@ -33,6 +33,24 @@ pub struct DrainRecord {
 }
 
 impl DrainRecord {
+    /// What a drain by `by` at `at` would record of `we` as it is now.
+    pub fn found_on(we: &WorkloadEntry, by: &str, at: &str) -> DrainRecord {
+        DrainRecord {
+            by: by.into(),
+            at: at.into(),
+            annotation_before: we
+                .metadata
+                .annotations
+                .get(HEALTH_CHECKS_ANNOTATION)
+                .cloned(),
+            condition_before: we
+                .status
+                .as_ref()
+                .and_then(|s| s.condition(HEALTHY))
+                .cloned(),
+        }
+    }
+
     /// The record on `we`, if meshdeck drained it. An unreadable one is reported, not ignored.
     pub fn of(we: &WorkloadEntry) -> Option<Result<DrainRecord, String>> {
         let text = we.metadata.annotations.get(DRAINED_ANNOTATION)?;
@@ -184,20 +202,7 @@ pub fn plan(store: &Store, key: &ObjectKey, by: &str, at: &str) -> Result<Plan, 
         Some(Err(e)) => return Err(Refused::Unreadable(key.to_string(), e)),
         None => {}
     }
-    let record = DrainRecord {
-        by: by.into(),
-        at: at.into(),
-        annotation_before: we
-            .metadata
-            .annotations
-            .get(HEALTH_CHECKS_ANNOTATION)
-            .cloned(),
-        condition_before: we
-            .status
-            .as_ref()
-            .and_then(|s| s.condition(HEALTHY))
-            .cloned(),
-    };
+    let record = DrainRecord::found_on(we, by, at);
     Ok(Plan {
         entry: key.clone(),
         record,

@@ -135,20 +135,7 @@ mod tests {
     }
 
     fn record(we: &WorkloadEntry) -> DrainRecord {
-        DrainRecord {
-            by: "alice".into(),
-            at: "2026-12-02T10:00:00Z".into(),
-            annotation_before: we
-                .metadata
-                .annotations
-                .get(HEALTH_CHECKS_ANNOTATION)
-                .cloned(),
-            condition_before: we
-                .status
-                .as_ref()
-                .and_then(|s| s.condition(HEALTHY))
-                .cloned(),
-        }
+        DrainRecord::found_on(we, "alice", "2026-12-02T10:00:00Z")
     }
 
     fn round_trip(text: &str) {
