@@ -448,8 +448,13 @@ const BETA: f64 = 0.01;
 /// evidence is enough either way, so a clear change is judged from a few dozen requests. A
 /// change too small to tell apart (a share that stays, e.g. all traffic kept local) is judged
 /// by the same test against shares `2 × TOLERANCE` either side of the new one.
+/// Without a reading from before the change, the fixed sample decides: `MIN_REQUESTS` within
+/// `TOLERANCE`.
 fn sequential(k: u64, n: u64, before: Option<f64>, after: f64) -> Verdict {
-    match before.filter(|b| (b - after).abs() >= 2.0 * TOLERANCE) {
+    let Some(before) = before else {
+        return fixed_sample(k, n, after);
+    };
+    match Some(before).filter(|b| (b - after).abs() >= 2.0 * TOLERANCE) {
         Some(before) => sprt(k, n, before, after),
         None => {
             let sides: Vec<Verdict> = [after - 2.0 * TOLERANCE, after + 2.0 * TOLERANCE]
@@ -465,6 +470,16 @@ fn sequential(k: u64, n: u64, before: Option<f64>, after: f64) -> Verdict {
                 Verdict::Undecided
             }
         }
+    }
+}
+
+/// The rule before the sequential test: `MIN_REQUESTS` with the share within `TOLERANCE`.
+fn fixed_sample(k: u64, n: u64, after: f64) -> Verdict {
+    let off = (k as f64 / n.max(1) as f64 - after).abs();
+    if n >= MIN_REQUESTS && off <= TOLERANCE {
+        Verdict::Moved
+    } else {
+        Verdict::Undecided
     }
 }
 
@@ -491,7 +506,7 @@ fn judge(
     held: &[&Target],
     since: Instant,
     (now, at): (SystemTime, Instant),
-    fixed_sample: bool,
+    fixed: bool,
 ) {
     let mut worst: Option<Moved> = None;
     let mut verdicts = Vec::new();
@@ -512,13 +527,8 @@ fn judge(
             .copied()
             .unwrap_or(0.0);
         let before = p.before.get(&(t.cluster.clone(), t.host.clone())).copied();
-        verdicts.push(if fixed_sample {
-            let off = (k as f64 / total.max(1) as f64 - expected).abs();
-            if total >= MIN_REQUESTS && off <= TOLERANCE {
-                Verdict::Moved
-            } else {
-                Verdict::Undecided
-            }
+        verdicts.push(if fixed {
+            fixed_sample(k, total, expected)
         } else {
             sequential(k, total, before, expected)
         });
