@@ -5,7 +5,6 @@
 
 mod common;
 use meshdeck::io::kube::apply::KubeSource;
-use meshdeck::io::kube::client;
 use meshdeck::io::source::{ApplyError, Change, FieldEdit, Source, WriteMode};
 use meshdeck::model::drain::{DRAIN_REASON, DRAINED_ANNOTATION, DrainRecord};
 use meshdeck::model::endpoint::EndpointSource;
@@ -13,34 +12,9 @@ use meshdeck::model::health::HEALTH_CHECKS_ANNOTATION;
 use meshdeck::model::object::Kind;
 use meshdeck::testing::apiserver::FakeApiServer;
 use serde_json::{Value, json};
-use std::collections::BTreeMap;
 
 async fn setup(user: &str) -> (FakeApiServer, KubeSource, tempfile::TempDir) {
-    let fake = FakeApiServer::start().await.unwrap();
-    fake.apply_yaml(include_str!("../../shared/fixtures/kube/testdata.yaml"))
-        .unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let kc = dir.path().join("kubeconfig");
-    fake.write_kubeconfig(&kc, user, None).unwrap();
-    let c = client::connect(&client::Target {
-        kubeconfig: Some(kc),
-        context: None,
-    })
-    .await
-    .unwrap();
-    let versions: BTreeMap<Kind, String> =
-        Kind::ALL.iter().map(|k| (*k, "v1".to_string())).collect();
-    let source = KubeSource {
-        client: c.client,
-        versions,
-        readonly: false,
-        label: "fake".into(),
-        context: "fake".into(),
-        user: user.into(),
-        audit_log: Some(dir.path().join("audit.jsonl")),
-        dry_run: false,
-    };
-    (fake, source, dir)
+    common::kube::source(user).await
 }
 
 fn record(before: &Value) -> DrainRecord {

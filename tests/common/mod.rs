@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod corpus;
+pub mod kube;
 pub mod mesh;
 pub mod pty;
 pub mod wait;
