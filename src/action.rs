@@ -30,6 +30,7 @@ pub enum Action {
     Problems,
     Proxies,
     Charts,
+    Timeline,
     ViewFromProxy,
     Copy,
     CopyCommand,
@@ -108,7 +109,7 @@ impl Layer {
 }
 
 impl Action {
-    pub const ALL: [Action; 51] = [
+    pub const ALL: [Action; 52] = [
         Action::Quit,
         Action::Help,
         Action::Back,
@@ -136,6 +137,7 @@ impl Action {
         Action::Problems,
         Action::Proxies,
         Action::Charts,
+        Action::Timeline,
         Action::ViewFromProxy,
         Action::Copy,
         Action::CopyCommand,
@@ -247,6 +249,10 @@ impl Action {
             Action::Charts => (
                 "charts",
                 "go to the charts: requests, 5xx, latency, connections, ejections per cluster and host",
+            ),
+            Action::Timeline => (
+                "timeline",
+                "go to the timeline: what changed, who changed it and when; from a service's Endpoints or an object's YAML, that one's",
             ),
             Action::ViewFromProxy => (
                 "view_from_proxy",

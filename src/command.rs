@@ -11,6 +11,7 @@ pub enum Command {
     Problems,
     Proxies,
     Charts,
+    Timeline,
     Namespace,
     Context,
     View,
@@ -34,6 +35,7 @@ impl Command {
             Command::Problems,
             Command::Proxies,
             Command::Charts,
+            Command::Timeline,
             Command::Namespace,
             Command::Context,
             Command::View,
@@ -50,6 +52,7 @@ impl Command {
             Command::Problems => "problems",
             Command::Proxies => "proxies",
             Command::Charts => "charts",
+            Command::Timeline => "timeline",
             Command::Namespace => "ns",
             Command::Context => "ctx",
             Command::View => "view",
@@ -69,6 +72,7 @@ impl Command {
             Command::Problems => &["problem", "lint"],
             Command::Proxies => &["proxy", "px"],
             Command::Charts => &["chart", "stats"],
+            Command::Timeline => &["changes", "tl"],
             Command::Namespace => &["namespace"],
             Command::Context => &["context"],
             Command::View => &["from"],
@@ -84,6 +88,7 @@ impl Command {
             Command::Namespace => "NAME|all",
             Command::Context => "NAME",
             Command::View => "[NS] [REGION/ZONE] | -",
+            Command::Timeline => "[KIND]",
             _ => "",
         }
     }
@@ -91,7 +96,7 @@ impl Command {
     pub fn arg(self) -> Arg {
         match self {
             Command::Namespace | Command::View => Arg::Namespace,
-            Command::Context => Arg::Free,
+            Command::Context | Command::Timeline => Arg::Free,
             _ => Arg::None,
         }
     }
@@ -103,6 +108,9 @@ impl Command {
             Command::Problems => "the lint findings".into(),
             Command::Proxies => "the proxies: sync status and what each Envoy holds".into(),
             Command::Charts => "requests, 5xx, latency per cluster and host".into(),
+            Command::Timeline => {
+                "what changed and who changed it: registry, health, connections, control plane, edits; a kind (health, edit, …) filters".into()
+            }
             Command::Namespace => {
                 "only namespace NAME (:ns all for every namespace); on a cluster watched with -n, moves the watchers".into()
             }

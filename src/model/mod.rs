@@ -18,6 +18,7 @@ pub mod share;
 pub mod sidecar;
 pub mod small_map;
 pub mod store;
+pub mod timeline;
 pub mod validate;
 pub mod visibility;
 pub mod workload_entry;

@@ -30,6 +30,8 @@ pub enum KubeEvent {
     },
     Upsert(Box<Entry>),
     Delete(ObjectKey),
+    /// Events on Istio objects from before the console started (read once per context).
+    Events(Vec<crate::model::timeline::history::RecordedEvent>),
     Connection {
         kind: Kind,
         state: ConnState,

@@ -2,5 +2,6 @@
 //! typed filter keeps. Below both, so neither imports the other.
 
 pub mod cells;
+pub mod changes;
 pub mod filter;
 pub mod order;

@@ -15,6 +15,8 @@ pub enum Screen {
     Charts,
     /// A WorkloadEntry's sidecar log, read over ssh.
     Logs(ObjectKey),
+    /// What changed, newest first: everything (None), or one service's or entry's.
+    Timeline(Option<ObjectKey>),
 }
 
 impl Screen {
@@ -27,6 +29,8 @@ impl Screen {
             Screen::Charts => "Charts".into(),
             Screen::Yaml(k) => format!("YAML {} {}/{}", k.kind, k.namespace, k.name),
             Screen::Logs(k) => format!("Log of {}/{}", k.namespace, k.name),
+            Screen::Timeline(None) => "Timeline".into(),
+            Screen::Timeline(Some(k)) => format!("Timeline of {}/{}", k.namespace, k.name),
         }
     }
 }
@@ -43,6 +47,8 @@ pub enum RowId {
     Proxy(String),
     /// An Envoy cluster by name (`outbound|PORT||HOST`).
     Cluster(String),
+    /// A change by its place in the timeline.
+    Change(usize),
 }
 
 #[derive(Debug, Clone, Default)]

@@ -11,6 +11,7 @@ pub mod planes;
 pub mod registry;
 pub mod search;
 pub mod setup;
+pub mod timeline;
 pub mod ui;
 
 pub use config::{Config, PlanesStart};
@@ -150,6 +151,8 @@ pub struct State {
     pub traffic: Option<Traffic>,
     /// The sidecar log being read, while its screen is open.
     pub logs: Option<logs::LogPane>,
+    /// What changed: registry, health, connections, the control plane, edits.
+    pub timeline: timeline::TimelineView,
 }
 
 impl State {
@@ -198,6 +201,7 @@ impl State {
             planes,
             traffic: None,
             logs: None,
+            timeline: timeline::TimelineView::default(),
         }
     }
 

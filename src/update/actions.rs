@@ -47,6 +47,7 @@ pub fn run(state: &mut State, action: Action) -> Vec<Cmd> {
         Action::Problems => switch(state, Screen::Problems),
         Action::Proxies => switch(state, Screen::Proxies),
         Action::Charts => switch(state, Screen::Charts),
+        Action::Timeline => open_timeline(state, None),
         Action::ViewFromProxy => view_from_proxy(state),
         Action::Copy => return super::copy::copy(state, false),
         Action::CopyCommand => return super::copy::copy(state, true),
@@ -182,6 +183,18 @@ pub fn switch(state: &mut State, screen: Screen) {
     state.registry.dirty |= Dirty::ROWS;
 }
 
+/// The timeline: from a service's Endpoints or an object's YAML, that one's (one key away);
+/// from a scoped timeline, everything; elsewhere everything. `kind` narrows it to one kind of
+/// change (`:timeline health`), None shows every kind.
+pub fn open_timeline(state: &mut State, kind: Option<crate::model::timeline::ChangeKind>) {
+    state.timeline.kind = kind;
+    match state.screen().clone() {
+        Screen::Endpoints(key) | Screen::Yaml(key) => push(state, Screen::Timeline(Some(key))),
+        Screen::Timeline(Some(_)) => push(state, Screen::Timeline(None)),
+        _ => switch(state, Screen::Timeline(None)),
+    }
+}
+
 pub fn push(state: &mut State, screen: Screen) {
     if state.screen() != &screen {
         state.ui.screens.push(screen);
@@ -194,6 +207,7 @@ pub fn selected_object(state: &State) -> Option<crate::model::object::ObjectKey>
         RowId::Object(k) => Some(k.clone()),
         RowId::Finding(i) => state.registry.findings.get(*i).and_then(|f| f.object()),
         RowId::Endpoint(p, e) => state.endpoint_at(*p, *e).map(|ep| source_key(&ep.source)),
+        RowId::Change(i) => state.timeline.changes.get(*i)?.object.clone(),
         RowId::Line(_) | RowId::Proxy(_) | RowId::Cluster(_) => None,
     }
 }
@@ -219,7 +233,12 @@ fn open(state: &mut State) {
         (Screen::List(Kind::DestinationRule), _)
         | (Screen::List(Kind::WorkloadGroup), _)
         | (Screen::List(Kind::Sidecar), _) => Screen::Yaml(key),
-        (Screen::Problems, Kind::ServiceEntry) => Screen::Endpoints(key),
+        (Screen::Problems | Screen::Timeline(_), _) if state.registry.store.get(&key).is_none() => {
+            state.ui.status = Some((Level::Info, format!("{key} is no longer in the registry")));
+            return;
+        }
+        (Screen::Problems | Screen::Timeline(_), Kind::ServiceEntry) => Screen::Endpoints(key),
+        (Screen::Timeline(_), _) => Screen::Yaml(key),
         (Screen::Problems, _) | (Screen::Endpoints(_), _) => Screen::Yaml(key),
         (Screen::Yaml(_), _)
         | (Screen::Proxies, _)

@@ -218,6 +218,22 @@ pub fn run(state: &mut State, line: &str) -> Vec<Cmd> {
         Command::Problems => actions::switch(state, Screen::Problems),
         Command::Proxies => actions::switch(state, Screen::Proxies),
         Command::Charts => actions::switch(state, Screen::Charts),
+        Command::Timeline => match arg.filter(|a| !matches!(*a, "all" | "-")) {
+            None => actions::open_timeline(state, None),
+            Some(word) => match crate::model::timeline::ChangeKind::parse(word) {
+                Some(kind) => actions::open_timeline(state, Some(kind)),
+                None => {
+                    let kinds: Vec<_> = crate::model::timeline::ChangeKind::ALL
+                        .iter()
+                        .map(|k| k.as_str())
+                        .collect();
+                    state.ui.status = Some((
+                        Level::Error,
+                        format!("no kind of change {word:?}: {} or all", kinds.join(", ")),
+                    ));
+                }
+            },
+        },
         Command::Help => state.ui.show_help = true,
         Command::List(kind) => actions::switch(state, Screen::List(kind)),
         Command::Endpoints => {

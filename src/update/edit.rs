@@ -459,6 +459,7 @@ pub fn on_applied(
                 })
                 .collect();
             state.edits.pending.extend(api);
+            super::timeline::edited(state, &applied);
             super::planes::start_verify(state, &applied, &what);
             if !is_undo {
                 state.edits.undo.push(applied);

@@ -80,7 +80,10 @@ pub fn on_event(state: &mut State, ev: KubeEvent) {
                 view.no_write.insert(kind, why);
             }
         }
+        KubeEvent::Events(events) => super::timeline::events(state, events),
         KubeEvent::Resetting => {
+            // The next context's lists are its history, not a thousand creations.
+            state.timeline.read.clear();
             clear_registry(state);
             state.registry.dirty |= Dirty::ROWS;
         }
@@ -108,15 +111,18 @@ pub fn on_event(state: &mut State, ev: KubeEvent) {
             view.states.insert(kind, conn);
         }
         KubeEvent::Synced { kind, shard } => {
+            super::timeline::synced(state, kind, &shard);
             state.registry.store.replace_kind(kind, *shard);
             state.registry.dirty |= Dirty::ROWS;
         }
         KubeEvent::Upsert(entry) => {
+            super::timeline::upsert(state, &entry.object);
             state.registry.store.upsert(*entry);
             state.registry.dirty |= Dirty::ROWS;
             super::edit::confirm_pending(state);
         }
         KubeEvent::Delete(key) => {
+            super::timeline::delete(state, &key);
             state.registry.store.remove(&key);
             state.registry.dirty |= Dirty::ROWS;
         }

@@ -11,6 +11,8 @@ pub mod planes;
 mod registry;
 mod rotation;
 pub mod rows;
+mod timeline;
+mod timeline_rows;
 pub mod vms;
 
 use crate::msg::{Cmd, Msg};

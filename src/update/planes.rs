@@ -18,7 +18,6 @@ use std::time::{Instant, SystemTime};
 
 pub fn on_xds(state: &mut State, ev: XdsEvent) {
     let now = SystemTime::now();
-    let planes = &mut state.planes;
     fn view<'a>(
         planes: &'a mut crate::state::planes::PlanesView,
         server: &str,
@@ -32,6 +31,22 @@ pub fn on_xds(state: &mut State, ev: XdsEvent) {
             })
     }
     let server = ev.server().to_string();
+    match &ev {
+        XdsEvent::Connection { state: conn, .. } => {
+            super::timeline::connection(state, &server, conn);
+        }
+        XdsEvent::Endpoints {
+            version,
+            assignments,
+            ..
+        } => super::timeline::pushed(state, &server, version, assignments.len()),
+        XdsEvent::Rejected {
+            type_url, error, ..
+        } => super::timeline::rejected(state, &server, type_url, error),
+        XdsEvent::Syncz { proxies, .. } => super::timeline::syncz(state, &server, proxies),
+        _ => {}
+    }
+    let planes = &mut state.planes;
     let fresh = matches!(ev, XdsEvent::Clusters { .. } | XdsEvent::Endpoints { .. });
     let named = matches!(ev, XdsEvent::ControlPlane { .. });
     if fresh {
@@ -92,6 +107,7 @@ pub fn on_data(state: &mut State, ev: DataEvent) {
             at,
             wall,
         } => {
+            super::timeline::envoy_health(state, &proxy, &clusters);
             if let Some(p) = state.planes.proxies.get_mut(&proxy) {
                 p.record(clusters, at, wall);
             }

@@ -16,9 +16,15 @@ pub fn files_loaded(state: &mut State, files: Vec<ParsedFile>) {
             .unwrap_or_default();
         let new: BTreeSet<_> = f.entries.iter().map(|e| e.object.key()).collect();
         for gone in old.difference(&new) {
+            if state.timeline.files_read {
+                super::timeline::delete(state, gone);
+            }
             state.registry.store.remove(gone);
         }
         for e in f.entries {
+            if state.timeline.files_read {
+                super::timeline::upsert(state, &e.object);
+            }
             state.registry.store.upsert(e);
         }
         state.registry.files.insert(
@@ -30,12 +36,15 @@ pub fn files_loaded(state: &mut State, files: Vec<ParsedFile>) {
             },
         );
     }
+    // What the first load holds is where the console starts, not what changed.
+    state.timeline.files_read = true;
     refreshed(state);
 }
 
 pub fn file_removed(state: &mut State, path: &Path) {
     if let Some(info) = state.registry.files.remove(path) {
         for k in info.keys {
+            super::timeline::delete(state, &k);
             state.registry.store.remove(&k);
         }
     }

@@ -155,6 +155,9 @@ pub fn rebuild(state: &mut State) {
             view.total = lines;
             view.rows = (0..lines).map(RowId::Line).collect();
         }
+        Screen::Timeline(scope) => {
+            super::timeline_rows::rebuild(state, &mut view, scope.as_ref(), &mut filter)
+        }
         Screen::Logs(_) => {
             if let Some(pane) = &state.logs {
                 view.total = pane.lines.len();

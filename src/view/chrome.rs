@@ -90,7 +90,9 @@ pub fn key_hints(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
                 hints.push(hint(state, Action::Logs, "log"));
             }
         }
-        Screen::Problems => hints.push(hint(state, Action::Open, "go to object")),
+        Screen::Problems | Screen::Timeline(_) => {
+            hints.push(hint(state, Action::Open, "go to object"));
+        }
         Screen::Logs(_) => {
             let paused = state.logs.as_ref().is_some_and(|p| !p.follow);
             hints.push(hint(

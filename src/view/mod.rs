@@ -13,6 +13,7 @@ mod proxies;
 mod rotation;
 mod sparkline;
 mod table;
+mod timeline;
 mod yaml;
 
 use crate::config::theme::Theme;
@@ -37,6 +38,7 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame) {
         Screen::Charts => charts::render(state, theme, frame, body),
         Screen::Yaml(key) => yaml::render(state, theme, frame, body, key),
         Screen::Logs(_) => logs::render(state, theme, frame, body),
+        Screen::Timeline(_) => timeline::render(state, theme, frame, body),
     }
     chrome::key_hints(state, theme, frame, hints);
     chrome::status_bar(state, theme, frame, bottom);

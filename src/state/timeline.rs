@@ -1,0 +1,48 @@
+//! The Timeline's part of State: every change the console knows of, and what it needs to see
+//! the next one (which kinds' history was read, what each plane showed last).
+
+use crate::model::object::Kind;
+use crate::model::timeline::Timeline;
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::Duration;
+
+#[derive(Debug, Clone)]
+pub struct TimelineView {
+    pub changes: Timeline,
+    /// How far back the history read at start goes (managedFields, Events).
+    pub since: Duration,
+    /// Kinds whose first sync was read for history; a later sync is diffed against the store.
+    pub read: BTreeSet<Kind>,
+    /// Per server, each proxy and its per-type sync status as syncz last said: a proxy that
+    /// appears, leaves or starts NACKing is a change.
+    pub proxies: BTreeMap<String, BTreeMap<String, BTreeMap<String, String>>>,
+    /// Per server, the EDS version last held: a new one is a push.
+    pub pushes: BTreeMap<String, String>,
+    /// Per proxy and host address, what its Envoy last said of the host's health.
+    pub envoy_health: BTreeMap<(String, String), String>,
+    /// Per server, its connection as last shown ("connected", "retrying: …").
+    pub connections: BTreeMap<String, String>,
+    /// Only changes of this kind are shown (`:timeline health`).
+    pub kind: Option<crate::model::timeline::ChangeKind>,
+    /// The manifests' first load is done: what files change after it is news.
+    pub files_read: bool,
+}
+
+/// The history read at start reaches back this far unless `--since` says otherwise.
+pub const DEFAULT_SINCE: Duration = Duration::from_secs(3600);
+
+impl Default for TimelineView {
+    fn default() -> Self {
+        TimelineView {
+            changes: Timeline::default(),
+            since: DEFAULT_SINCE,
+            read: BTreeSet::new(),
+            proxies: BTreeMap::new(),
+            pushes: BTreeMap::new(),
+            envoy_health: BTreeMap::new(),
+            connections: BTreeMap::new(),
+            files_read: false,
+            kind: None,
+        }
+    }
+}

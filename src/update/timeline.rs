@@ -1,0 +1,295 @@
+//! Recording what changed: every source of change hands its news here, and only here is the
+//! timeline written (objects from the watch and the files, the console's edits, the planes).
+
+use crate::model::object::{Kind, Object, ObjectKey};
+use crate::model::planes::control::{Connection, ProxySync};
+use crate::model::planes::data::EnvoyClusters;
+use crate::model::timeline::history::{self, RecordedEvent};
+use crate::model::timeline::{Change, ChangeKind, Origin, Seen, observed};
+use crate::state::dirty::Dirty;
+use crate::state::{Screen, State};
+use std::collections::BTreeMap;
+use std::time::{Duration, SystemTime};
+
+/// How long after an edit the watch's echo of it is taken for the edit itself.
+const ECHO: Duration = Duration::from_secs(30);
+
+fn record(state: &mut State, changes: Vec<Change>) {
+    if changes.is_empty() {
+        return;
+    }
+    let tl = &mut state.timeline.changes;
+    for c in changes {
+        let echo = c.origin == Origin::Watched
+            && c.at
+                .checked_sub(ECHO)
+                .is_some_and(|after| tl.echoes_edit(&c, after));
+        if !echo {
+            tl.push(c);
+        }
+    }
+    if matches!(state.screen(), Screen::Timeline(_)) {
+        state.registry.dirty |= Dirty::ROWS;
+    }
+}
+
+/// The store is about to have `key` replaced by `new`: what changed.
+pub fn upsert(state: &mut State, new: &Object) {
+    let key = new.key();
+    let changes = {
+        let old = state.registry.store.get(&key).map(|e| &e.object);
+        observed::changes(old, Some(new), SystemTime::now())
+    };
+    record(state, changes);
+}
+
+pub fn delete(state: &mut State, key: &ObjectKey) {
+    let changes = {
+        let old = state.registry.store.get(key).map(|e| &e.object);
+        observed::changes(old, None, SystemTime::now())
+    };
+    record(state, changes);
+}
+
+/// A kind was listed whole. The first time, its objects' managedFields tell what changed
+/// before the console started; after a lost watch, the new list is compared with the store.
+pub fn synced(state: &mut State, kind: Kind, shard: &crate::model::store::Store) {
+    let now = SystemTime::now();
+    if state.timeline.read.insert(kind) {
+        let since = now.checked_sub(state.timeline.since).unwrap_or(now);
+        let objects = shard.entries(kind).map(|e| &e.object);
+        let changes = history::at_start(objects, &[], since);
+        state.timeline.changes.extend(changes);
+        return;
+    }
+    let mut changes = Vec::new();
+    for e in shard.entries(kind) {
+        let old = state.registry.store.get(&e.object.key()).map(|o| &o.object);
+        if old.is_some_and(|o| o.meta().resource_version == e.object.meta().resource_version) {
+            continue;
+        }
+        changes.extend(observed::changes(old, Some(&e.object), now));
+    }
+    for old in state.registry.store.entries(kind) {
+        if shard.get(&old.object.key()).is_none() {
+            changes.extend(observed::changes(Some(&old.object), None, now));
+        }
+    }
+    record(state, changes);
+}
+
+/// Events on Istio objects read at start: meshdeck's own edits (with the user and both
+/// values) and whatever else reported on them.
+pub fn events(state: &mut State, events: Vec<RecordedEvent>) {
+    let now = SystemTime::now();
+    let since = now.checked_sub(state.timeline.since).unwrap_or(now);
+    let changes: Vec<Change> = events
+        .iter()
+        .filter(|e| e.at >= since)
+        .map(history::from_event)
+        .collect();
+    state.timeline.changes.extend(changes);
+    if matches!(state.screen(), Screen::Timeline(_)) {
+        state.registry.dirty |= Dirty::ROWS;
+    }
+}
+
+/// This console's edit, as the source accepted it: the user's name, both values.
+pub fn edited(state: &mut State, applied: &[crate::model::edit::Applied]) {
+    let now = SystemTime::now();
+    let user = state.setup.user.clone();
+    let changes = applied
+        .iter()
+        .map(|a| {
+            let (field, from, to) = a.edit.values();
+            Change {
+                at: now,
+                kind: ChangeKind::Edit,
+                object: Some(a.edit.object()),
+                target: String::new(),
+                field: field.to_string(),
+                old: Seen::Value(from),
+                new: Seen::Value(to),
+                who: Some(user.clone()),
+                origin: Origin::Console,
+            }
+        })
+        .collect();
+    record(state, changes);
+}
+
+fn plane_change(server: &str, field: &str, old: Seen, new: Seen) -> Change {
+    Change {
+        at: SystemTime::now(),
+        kind: ChangeKind::ControlPlane,
+        object: None,
+        target: server.to_string(),
+        field: field.to_string(),
+        old,
+        new,
+        who: None,
+        origin: Origin::Planes,
+    }
+}
+
+fn known(v: Option<String>) -> Seen {
+    v.map_or(Seen::Unknown, Seen::Value)
+}
+
+/// The console's own connection to an xDS server.
+pub fn connection(state: &mut State, server: &str, conn: &Connection) {
+    let now = match conn {
+        Connection::Connecting => return,
+        Connection::Connected => "connected".to_string(),
+        Connection::Retrying { error, .. } => format!("lost: {error}"),
+        Connection::Refused { reason, .. } => format!("refused: {reason}"),
+    };
+    let before = state
+        .timeline
+        .connections
+        .insert(server.to_string(), now.clone());
+    if before.as_deref() == Some(now.as_str()) {
+        return;
+    }
+    let c = plane_change(server, "xDS stream", known(before), Seen::Value(now));
+    record(state, vec![c]);
+}
+
+/// A new EDS version from a server is a push.
+pub fn pushed(state: &mut State, server: &str, version: &str, clusters: usize) {
+    let before = state
+        .timeline
+        .pushes
+        .insert(server.to_string(), version.to_string());
+    if before.as_deref() == Some(version) {
+        return;
+    }
+    let mut c = plane_change(
+        server,
+        "EDS push",
+        known(before),
+        Seen::Value(version.to_string()),
+    );
+    c.target = format!("{server} ({clusters} clusters)");
+    record(state, vec![c]);
+}
+
+/// The console NACKed what a server sent.
+pub fn rejected(state: &mut State, server: &str, type_url: &str, error: &str) {
+    let short = type_url.rsplit('.').next().unwrap_or(type_url);
+    let c = plane_change(
+        server,
+        &format!("NACK {short}"),
+        Seen::Unknown,
+        Seen::Value(error.to_string()),
+    );
+    record(state, vec![c]);
+}
+
+/// syncz from one server: proxies that connected, left, or started or stopped NACKing.
+pub fn syncz(state: &mut State, server: &str, proxies: &[ProxySync]) {
+    let now: BTreeMap<String, BTreeMap<String, String>> = proxies
+        .iter()
+        .map(|p| {
+            let types = p
+                .types
+                .iter()
+                .map(|(t, s)| {
+                    let status = match &s.error {
+                        Some(e) if s.status == "ERROR" => format!("NACK: {e}"),
+                        _ => s.status.clone(),
+                    };
+                    (t.clone(), status)
+                })
+                .collect();
+            (p.short_id().to_string(), types)
+        })
+        .collect();
+    let first = !state.timeline.proxies.contains_key(server);
+    let before = state
+        .timeline
+        .proxies
+        .insert(server.to_string(), now.clone())
+        .unwrap_or_default();
+    // The first answer is who is there, not who came.
+    if first {
+        return;
+    }
+    let mut changes = Vec::new();
+    let proxy_change = |proxy: &str, field: &str, old: Seen, new: Seen| {
+        let mut c = plane_change(server, field, old, new);
+        c.target = format!("{proxy} @ {server}");
+        c
+    };
+    for (proxy, types) in &now {
+        match before.get(proxy) {
+            None => changes.push(proxy_change(
+                proxy,
+                "proxy",
+                Seen::Absent,
+                Seen::Value("connected".into()),
+            )),
+            Some(old) => {
+                for (t, status) in types {
+                    let was = old.get(t);
+                    let nack_moved = (status.starts_with("NACK")
+                        || was.is_some_and(|w| w.starts_with("NACK")))
+                        && was != Some(status);
+                    if nack_moved {
+                        changes.push(proxy_change(
+                            proxy,
+                            t,
+                            was.map_or(Seen::Absent, |w| Seen::Value(w.clone())),
+                            Seen::Value(status.clone()),
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    for proxy in before.keys().filter(|p| !now.contains_key(*p)) {
+        changes.push(proxy_change(
+            proxy,
+            "proxy",
+            Seen::Value("connected".into()),
+            Seen::Value("left".into()),
+        ));
+    }
+    record(state, changes);
+}
+
+/// What an Envoy says of each host's health: an ejection or a failing check, and the way
+/// back, are health changes.
+pub fn envoy_health(state: &mut State, proxy: &str, clusters: &EnvoyClusters) {
+    let mut changes = Vec::new();
+    for (cluster, hosts) in clusters {
+        for (host, h) in hosts {
+            let now = if h.flags.is_empty() {
+                "healthy".to_string()
+            } else {
+                h.flags.join(",")
+            };
+            let key = (proxy.to_string(), format!("{cluster} {host}"));
+            let before = state.timeline.envoy_health.insert(key, now.clone());
+            let moved = match &before {
+                Some(b) => *b != now,
+                // A host first seen healthy is news to nobody.
+                None => now != "healthy",
+            };
+            if moved {
+                changes.push(Change {
+                    at: SystemTime::now(),
+                    kind: ChangeKind::Health,
+                    object: None,
+                    target: format!("{host} in {proxy}"),
+                    field: format!("envoy {cluster}"),
+                    old: known(before),
+                    new: Seen::Value(now),
+                    who: Some("envoy".into()),
+                    origin: Origin::Planes,
+                });
+            }
+        }
+    }
+    record(state, changes);
+}
