@@ -177,6 +177,20 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
                 &mut out,
             )))
         }
+        Some(Command::Changes {
+            since,
+            kind,
+            object,
+            output,
+        }) => {
+            let q = cli::changes::Query {
+                since,
+                kind,
+                object,
+                output,
+            };
+            Ok(runtime.block_on(cli::changes::run(&cli.console, q, &mut out)))
+        }
         Some(Command::Drain(a)) => {
             let r = cli::drain::Rotation::from_args(a, true);
             Ok(runtime.block_on(cli::drain::run(&cli.console, r, &mut out)))

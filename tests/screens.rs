@@ -502,3 +502,61 @@ fn help_scrolled_to_the_command_table() {
     typed(&mut s, &"j".repeat(58));
     both("help_commands", &s);
 }
+
+/// A timeline of every kind of change, with fixed times so the snapshot holds still.
+fn with_changes(s: &mut State) {
+    use meshdeck::model::object::{Kind, ObjectKey};
+    use meshdeck::model::timeline::{Change, ChangeKind, Origin, Seen};
+    use std::time::{Duration, UNIX_EPOCH};
+    let at = |secs: u64| UNIX_EPOCH + Duration::from_secs(1_796_292_000 + secs);
+    let we = |name: &str| Some(ObjectKey::new(Kind::WorkloadEntry, "shop", name));
+    let v = |s: &str| Seen::Value(s.into());
+    let change = |secs, kind, object, target: &str, field: &str, old, new, who: Option<&str>, origin| Change {
+        at: at(secs),
+        kind,
+        object,
+        target: target.into(),
+        field: field.into(),
+        old,
+        new,
+        who: who.map(str::to_string),
+        origin,
+    };
+    s.timeline.changes.extend([
+        change(0, ChangeKind::Registry, we("payments-vm-3"), "", "created", Seen::Absent, v("10.20.1.13 weight 10"), Some("kubectl-client-side-apply"), Origin::ManagedFields),
+        change(60, ChangeKind::Registry, we("payments-vm-1"), "", "spec.weight", Seen::Unknown, v("70"), Some("kubectl-edit"), Origin::ManagedFields),
+        change(120, ChangeKind::Edit, we("payments-vm-2"), "", "weight", v("10"), v("20"), Some("alice"), Origin::Event),
+        change(200, ChangeKind::ControlPlane, None, "127.0.0.1:15010 (4 clusters)", "EDS push", v("41"), v("42"), None, Origin::Planes),
+        change(230, ChangeKind::Health, we("payments-vm-3"), "", "status.conditions[Healthy].status", v("True"), v("False"), Some("meshdeck"), Origin::Watched),
+        change(231, ChangeKind::Health, None, "10.20.1.13:8080 in edge-a", "envoy outbound|80||payments.shop.internal", v("healthy"), v("failed_outlier_check"), Some("envoy"), Origin::Planes),
+        change(240, ChangeKind::Connection, we("payments-vm-2"), "", "metadata.annotations.istio.io/disconnectedAt", Seen::Absent, v("2026-12-03T09:24:00Z"), Some("pilot-discovery"), Origin::Watched),
+        change(250, ChangeKind::ControlPlane, None, "edge-b.shop @ 127.0.0.1:15010", "EDS", v("SYNCED"), v("NACK: malformed cluster"), None, Origin::Planes),
+        change(300, ChangeKind::Edit, we("payments-vm-1"), "", "weight", v("70"), v("50"), Some("bob"), Origin::Console),
+    ]);
+}
+
+#[test]
+fn timeline() {
+    let mut s = example_state();
+    with_changes(&mut s);
+    typed(&mut s, "8");
+    both("timeline", &s);
+    // The selected change in full, below the table.
+    typed(&mut s, "jj");
+    both("timeline_selected", &s);
+}
+
+#[test]
+fn timeline_of_one_service_from_its_endpoints() {
+    let mut s = example_state();
+    with_changes(&mut s);
+    typed(&mut s, "/payments\n\n8");
+    both("timeline_of_a_service", &s);
+}
+
+#[test]
+fn timeline_empty_says_where_history_comes_from() {
+    let mut s = example_state();
+    typed(&mut s, ":timeline health\n");
+    both("timeline_empty", &s);
+}

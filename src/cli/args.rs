@@ -109,6 +109,23 @@ pub enum Command {
         #[arg(short = 'o', long, value_enum, default_value_t = Output::Table)]
         output: Output,
     },
+    /// What changed lately and who changed it: from the cluster's managedFields (a manager
+    /// and a time per set of fields; the value before is never recorded there) and its Events
+    /// on Istio objects (meshdeck's own name the user and both values). Manifest files keep
+    /// no history; the console's Timeline (8) records what it sees. Exit 0, 1: the cluster
+    /// could not be read, 2: usage.
+    Changes {
+        /// How far back: 90s, 15m, 1h, 2d.
+        #[arg(long, default_value = "1h", value_parser = humantime::parse_duration)]
+        since: std::time::Duration,
+        /// Only this kind of change: registry, health, connection, control-plane, edit.
+        #[arg(long)]
+        kind: Option<String>,
+        /// Only this object (NS/NAME, any kind) or, for a ServiceEntry, it and its entries.
+        object: Option<String>,
+        #[arg(short = 'o', long, value_enum, default_value_t = Output::Table)]
+        output: Output,
+    },
     /// Change one field of a WorkloadEntry (NS/NAME) or inline endpoint (NS/SE/INDEX).
     Set {
         #[command(subcommand)]

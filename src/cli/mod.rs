@@ -8,6 +8,7 @@ pub mod bench_kube;
 pub mod bench_parse;
 pub mod bench_push;
 pub mod bench_terminal;
+pub mod changes;
 pub mod check;
 pub mod drain;
 pub mod follow;
@@ -42,11 +43,11 @@ pub fn load(roots: &[PathBuf]) -> Loaded {
     }
 }
 
-/// The registry a headless `command` works on: `--manifests`, else the cluster.
-pub async fn registry(console: &args::ConsoleArgs, command: &str) -> Result<Store, String> {
-    if !console.manifests.is_empty() {
-        return Ok(get::load_files(&console.manifests));
-    }
+/// The cluster a headless `command` works on, when no `--manifests` were given.
+pub async fn cluster(
+    console: &args::ConsoleArgs,
+    command: &str,
+) -> Result<crate::io::kube::client::Connected, String> {
     let target = crate::io::kube::client::Target {
         kubeconfig: console.kubeconfig.clone(),
         context: console.context.clone(),
@@ -56,9 +57,17 @@ pub async fn registry(console: &args::ConsoleArgs, command: &str) -> Result<Stor
             "meshdeck {command} needs --manifests PATH, or a cluster (--kubeconfig, $KUBECONFIG, ~/.kube/config)"
         ));
     }
-    let c = crate::io::kube::client::connect(&target)
+    crate::io::kube::client::connect(&target)
         .await
-        .map_err(|e| format!("meshdeck: {e:#}"))?;
+        .map_err(|e| format!("meshdeck: {e:#}"))
+}
+
+/// The registry a headless `command` works on: `--manifests`, else the cluster.
+pub async fn registry(console: &args::ConsoleArgs, command: &str) -> Result<Store, String> {
+    if !console.manifests.is_empty() {
+        return Ok(get::load_files(&console.manifests));
+    }
+    let c = cluster(console, command).await?;
     let ns = console.scope.namespace.clone();
     crate::io::kube::list::store(&c.client, ns.as_deref())
         .await

@@ -32,6 +32,8 @@ pub enum KubeEvent {
     Delete(ObjectKey),
     /// Events on Istio objects from before the console started (read once per context).
     Events(Vec<crate::model::timeline::history::RecordedEvent>),
+    /// The Events could not be read (most often: no permission to list them).
+    EventsUnreadable(String),
     Connection {
         kind: Kind,
         state: ConnState,

@@ -226,12 +226,12 @@ fn registration(we: &crate::model::object::WorkloadEntry) -> String {
     }
 }
 
-/// Plain-text table with columns padded to their widest cell.
 /// An object as YAML, as the YAML screen shows it.
 pub fn yaml_of(obj: &Object) -> String {
     serde_saphyr::to_string(&obj.to_value()).unwrap_or_else(|e| format!("# cannot render: {e}"))
 }
 
+/// Plain-text table with columns padded to their widest cell.
 pub fn text_table(header: &[String], body: &[Vec<String>]) -> Vec<String> {
     let mut widths: Vec<usize> = header.iter().map(|h| h.width()).collect();
     for row in body {

@@ -43,12 +43,39 @@ pub fn values(c: &Change) -> String {
     }
 }
 
-pub fn cells(c: &Change, with_date: bool) -> [String; 6] {
+/// A field path in the fewest words that still name it, for a narrow screen:
+/// `metadata.annotations.istio.io/connectedAt` → `connectedAt`,
+/// `status.conditions[Healthy].status` → `Healthy`, `spec.weight` → `weight`,
+/// `envoy outbound|80||host` → `envoy` (the host is in OBJECT).
+pub fn short_field(field: &str) -> &str {
+    if let Some(rest) = field.strip_prefix("status.conditions[") {
+        return rest.split(']').next().unwrap_or(rest);
+    }
+    if let Some(rest) = field.strip_prefix("metadata.annotations.") {
+        return rest.rsplit('/').next().unwrap_or(rest);
+    }
+    if field.starts_with("envoy ") {
+        return "envoy";
+    }
+    for prefix in ["metadata.annotations.", "metadata.", "spec."] {
+        if let Some(rest) = field.strip_prefix(prefix) {
+            return rest;
+        }
+    }
+    field
+}
+
+/// The cells of a row; `wide` gives the date and whole field paths.
+pub fn cells(c: &Change, wide: bool) -> [String; 6] {
     [
-        time(c, with_date),
+        time(c, wide),
         kind(c.kind).to_string(),
         c.subject(),
-        c.field.clone(),
+        if wide {
+            c.field.clone()
+        } else {
+            short_field(&c.field).to_string()
+        },
         values(c),
         c.who_text().to_string(),
     ]

@@ -22,6 +22,8 @@ pub struct TimelineView {
     pub envoy_health: BTreeMap<(String, String), String>,
     /// Per server, its connection as last shown ("connected", "retrying: …").
     pub connections: BTreeMap<String, String>,
+    /// Why part of the history could not be read (Events forbidden, say), to say so.
+    pub history_note: Option<String>,
     /// Only changes of this kind are shown (`:timeline health`).
     pub kind: Option<crate::model::timeline::ChangeKind>,
     /// The manifests' first load is done: what files change after it is news.
@@ -43,6 +45,7 @@ impl Default for TimelineView {
             connections: BTreeMap::new(),
             files_read: false,
             kind: None,
+            history_note: None,
         }
     }
 }

@@ -81,6 +81,7 @@ pub fn on_event(state: &mut State, ev: KubeEvent) {
             }
         }
         KubeEvent::Events(events) => super::timeline::events(state, events),
+        KubeEvent::EventsUnreadable(why) => state.timeline.history_note = Some(why),
         KubeEvent::Resetting => {
             // The next context's lists are its history, not a thousand creations.
             state.timeline.read.clear();

@@ -24,6 +24,12 @@ pub fn title_bar(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
         Span::raw(" "),
         Span::styled(count.unwrap_or_default(), theme.style("muted")),
     ];
+    if let (Screen::Timeline(_), Some(kind)) = (state.screen(), state.timeline.kind) {
+        spans.push(Span::styled(
+            format!(" kind:{}", kind.as_str()),
+            theme.style("pending"),
+        ));
+    }
     if let Some(l) = state.list().filter(|l| !l.filter.is_empty()) {
         spans.push(Span::styled(
             format!(" filter:{}", l.filter),

@@ -76,7 +76,9 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
             .collect();
         rows.push((lines, None));
     }
-    let spec = TableSpec::unmarked(&HEADER, rows, list.selected - start, 4, &[5, 3]);
+    // A narrow screen gives up WHO (the line below says it), then shares the width out
+    // between the object and what changed.
+    let spec = TableSpec::unmarked(&HEADER, rows, list.selected - start, 1, &[5]);
     table::render(frame, table_area, theme, spec);
     let text = match list.selected_row() {
         Some(RowId::Change(i)) => match state.timeline.changes.get(*i) {

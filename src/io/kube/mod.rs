@@ -8,6 +8,7 @@ pub mod audit;
 pub mod client;
 pub mod discovery;
 pub mod error;
+pub mod events;
 pub mod forward;
 pub mod istiod;
 pub mod list;

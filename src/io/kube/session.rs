@@ -77,6 +77,11 @@ async fn start(s: &Session, tx: &mpsc::Sender<Msg>) -> anyhow::Result<Live> {
             )));
         }
     }
+    watchers.push(tokio::spawn(super::events::run(
+        c.client.clone(),
+        s.namespace.clone(),
+        tx.clone(),
+    )));
     watchers.push(tokio::spawn(super::namespaces::run(
         c.client.clone(),
         tx.clone(),

@@ -209,9 +209,11 @@ impl Timeline {
     }
 
     /// Adds many at once (the history read at start): one sort instead of one insert each.
+    /// History read again (another namespace, the same context again) is not told twice.
     pub fn extend(&mut self, changes: impl IntoIterator<Item = Change>) {
         let before = self.changes.len();
-        self.changes.extend(changes);
+        let fresh: Vec<Change> = changes.into_iter().filter(|c| !self.contains(c)).collect();
+        self.changes.extend(fresh);
         if self.changes.len() == before {
             return;
         }
@@ -226,6 +228,15 @@ impl Timeline {
             self.changes.pop_front();
             self.dropped += 1;
         }
+    }
+
+    /// Whether this very change is held already.
+    pub fn contains(&self, change: &Change) -> bool {
+        let from = self.changes.partition_point(|c| c.at < change.at);
+        self.changes
+            .range(from..)
+            .take_while(|c| c.at == change.at)
+            .any(|c| c == change)
     }
 
     pub fn iter(&self) -> impl DoubleEndedIterator<Item = &Change> + ExactSizeIterator {

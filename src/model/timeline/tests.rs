@@ -65,6 +65,9 @@ fn changes_stay_in_time_order_when_one_arrives_late() {
     tl.extend([change(t(5), "first"), change(t(25), "between")]);
     let fields: Vec<_> = tl.iter().map(|c| c.field.as_str()).collect();
     assert_eq!(fields, ["first", "a", "b", "between", "c", "d"]);
+    // The same history read again adds nothing.
+    tl.extend([change(t(5), "first"), change(t(25), "between")]);
+    assert_eq!(tl.len(), 6);
 }
 
 #[test]

@@ -201,6 +201,32 @@ async fn route(req: Request<Incoming>, shared: &Arc<Shared>) -> Response<Body> {
             };
             json_response(201, &review)
         }
+        ["api", "v1", "events"] | ["api", "v1", "namespaces", _, "events"]
+            if req.method() == hyper::Method::GET =>
+        {
+            let ns = match segs.as_slice() {
+                [_, _, "namespaces", ns, _] => Some(ns.to_string()),
+                _ => None,
+            };
+            let items: Vec<Value> = shared
+                .events_created
+                .lock()
+                .map(|e| {
+                    e.iter()
+                        .filter(|ev| {
+                            ns.as_deref()
+                                .is_none_or(|n| ev["metadata"]["namespace"].as_str() == Some(n))
+                        })
+                        .cloned()
+                        .collect()
+                })
+                .unwrap_or_default();
+            json_response(
+                200,
+                &json!({"kind": "EventList", "apiVersion": "v1",
+                        "metadata": {"resourceVersion": "1"}, "items": items}),
+            )
+        }
         ["api", "v1", "namespaces", ns, "events"] if req.method() == hyper::Method::POST => {
             let ns = ns.to_string();
             let Ok(bytes) = req.into_body().collect().await.map(|b| b.to_bytes()) else {

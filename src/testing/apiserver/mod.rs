@@ -203,6 +203,15 @@ impl FakeApiServer {
             .clone()
     }
 
+    /// An Event another component reported before the test's console started.
+    pub fn add_event(&self, event: serde_json::Value) {
+        self.shared
+            .events_created
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(event);
+    }
+
     pub fn set_config_map(&self, namespace: &str, name: &str, data: serde_json::Value) {
         self.shared
             .config_maps
