@@ -185,3 +185,37 @@ fn what_cannot_be_drained_says_why() {
         s.ui.status
     );
 }
+
+/// The console's own edit is told once, with its user (the reload that shows it is its echo);
+/// a hand edit of the file is told with both values and no one to name.
+#[tokio::test]
+async fn the_timeline_tells_an_edit_once_with_its_user_and_a_hand_edit_with_both_values() {
+    use meshdeck::model::timeline::{ChangeKind, Origin};
+    let (_dir, root) = example_copy();
+    let mut s = on(&root);
+    typed(&mut s, "2/payments-vm-1\n");
+    let cmds = typed(&mut s, "e\x08\x0850\n\n");
+    carry_out(&mut s, &root, &cmds).await;
+    let told: Vec<_> = s.timeline.changes.iter().collect();
+    assert_eq!(told.len(), 1, "{told:#?}");
+    assert_eq!(told[0].kind, ChangeKind::Edit);
+    assert_eq!(told[0].origin, Origin::Console);
+    assert_eq!((told[0].old.text(), told[0].new.text()), ("70", "50"));
+    assert_eq!(told[0].who_text(), "alice");
+
+    let file = root.join("payments.yaml");
+    let text = read(&file).replace("weight: 20", "weight: 25");
+    std::fs::write(&file, text).unwrap();
+    update(&mut s, Msg::FilesLoaded(vec![load_file(&file)]));
+    let last = s.timeline.changes.iter().last().unwrap();
+    assert_eq!(last.object, Some(ObjectKey::new(Kind::WorkloadEntry, "shop", "payments-vm-2")));
+    assert_eq!(
+        (last.field.as_str(), last.old.text(), last.new.text(), last.who_text()),
+        ("spec.weight", "20", "25", "unknown")
+    );
+    assert_eq!(last.origin, Origin::Watched);
+    // From the entry's YAML, 8 is that entry's timeline (the list's filter was vm-1's).
+    typed(&mut s, "2/\x082\ny8");
+    assert_eq!(s.list().unwrap().rows.len(), 1, "{}", screen(&s, 120, 24));
+    assert!(screen(&s, 80, 24).contains("Timeline of shop/payments-vm-2"));
+}

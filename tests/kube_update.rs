@@ -245,3 +245,192 @@ fn ns_refuses_a_namespace_the_cluster_does_not_have() {
     typed(&mut s, ":ns shop\n");
     assert_eq!(s.ui.namespace.as_deref(), Some("shop"));
 }
+
+fn ago(secs: u64) -> String {
+    humantime::format_rfc3339_seconds(SystemTime::now() - Duration::from_secs(secs)).to_string()
+}
+
+/// A WorkloadEntry as a real API server serves it: who wrote which fields, and when.
+fn managed_entry(weight: u32, managers: &[(&str, u64, &str)]) -> meshdeck::model::store::Entry {
+    let fields: Vec<String> = managers
+        .iter()
+        .map(|(manager, secs, fields)| {
+            format!(
+                r#"{{"manager":"{manager}","operation":"Update","time":"{}","fieldsType":"FieldsV1","fieldsV1":{fields}}}"#,
+                ago(*secs)
+            )
+        })
+        .collect();
+    let text = format!(
+        r#"{{"apiVersion":"networking.istio.io/v1","kind":"WorkloadEntry",
+            "metadata":{{"name":"vm1","namespace":"shop","resourceVersion":"{weight}",
+                "creationTimestamp":"{}","managedFields":[{}]}},
+            "spec":{{"address":"10.0.0.1","labels":{{"app":"payments"}},"weight":{weight}}}}}"#,
+        ago(600),
+        fields.join(",")
+    );
+    entries(&text).remove(0)
+}
+
+const CREATOR: (&str, u64, &str) = (
+    "kubectl-client-side-apply",
+    600,
+    r#"{"f:spec":{"f:address":{},"f:labels":{"f:app":{}}}}"#,
+);
+
+fn synced(s: &mut State, entries: Vec<meshdeck::model::store::Entry>) {
+    update(
+        s,
+        Msg::Kube(KubeEvent::Synced {
+            kind: Kind::WorkloadEntry,
+            shard: Box::new(entries.into_iter().collect()),
+        }),
+    );
+}
+
+fn timeline(s: &State) -> Vec<(String, String, String, String)> {
+    s.timeline
+        .changes
+        .iter()
+        .map(|c| {
+            (
+                c.field.clone(),
+                c.old.text().to_string(),
+                c.new.text().to_string(),
+                c.who_text().to_string(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn the_timeline_starts_from_managed_fields_then_tells_each_change_with_its_manager() {
+    let mut s = cluster_state();
+    let weight_by = |secs| ("kubectl-edit", secs, r#"{"f:spec":{"f:weight":{}}}"#);
+    // Two hours ago is outside the hour the history covers.
+    let old = ("helm", 7200, r#"{"f:metadata":{"f:labels":{"f:team":{}}}}"#);
+    synced(
+        &mut s,
+        vec![managed_entry(70, &[CREATOR, weight_by(60), old])],
+    );
+    assert_eq!(
+        timeline(&s),
+        [
+            (
+                "created".into(),
+                "—".into(),
+                "10.0.0.1 weight 70".into(),
+                "kubectl-client-side-apply".into()
+            ),
+            (
+                "spec.weight".into(),
+                "?".into(),
+                "70".into(),
+                "kubectl-edit".into()
+            ),
+        ],
+        "the value before a managedFields write is unknown, and said so"
+    );
+    // While watching, both values are known.
+    update(
+        &mut s,
+        Msg::Kube(KubeEvent::Upsert(Box::new(managed_entry(
+            50,
+            &[CREATOR, weight_by(1)],
+        )))),
+    );
+    assert_eq!(
+        timeline(&s).last().unwrap(),
+        &(
+            "spec.weight".into(),
+            "70".into(),
+            "50".into(),
+            "kubectl-edit".into()
+        )
+    );
+    // A relist after a lost watch is compared with what was held.
+    synced(&mut s, vec![managed_entry(40, &[CREATOR, weight_by(0)])]);
+    assert_eq!(timeline(&s).last().unwrap().2, "40");
+    assert_eq!(s.timeline.changes.len(), 4);
+    // The same context again (a namespace switch) reads the same history: nothing is told
+    // twice, and a write the watch showed is not told again as history.
+    update(&mut s, Msg::Kube(KubeEvent::Resetting));
+    synced(&mut s, vec![managed_entry(40, &[CREATOR, weight_by(0)])]);
+    assert_eq!(s.timeline.changes.len(), 4, "{:?}", timeline(&s));
+
+    // Newest first on screen; enter goes to the object.
+    typed(&mut s, "8");
+    let rows = &s.list().unwrap().rows;
+    assert_eq!(rows.len(), 4);
+    let shown = screen(&s, 120, 20);
+    let first = shown.lines().find(|l| l.contains("spec.weight")).unwrap();
+    assert!(first.contains("50 → 40"), "{shown}");
+    typed(&mut s, "\n");
+    assert_eq!(
+        s.screen(),
+        &meshdeck::state::Screen::Yaml(ObjectKey::new(Kind::WorkloadEntry, "shop", "vm1"))
+    );
+}
+
+#[test]
+fn meshdecks_events_from_before_the_start_name_the_user_and_both_values() {
+    use meshdeck::model::timeline::history::RecordedEvent;
+    let mut s = cluster_state();
+    let key = ObjectKey::new(Kind::WorkloadEntry, "shop", "vm1");
+    let event = |secs: u64, reason: &str, message: &str| RecordedEvent {
+        at: SystemTime::now() - Duration::from_secs(secs),
+        object: key.clone(),
+        reason: reason.into(),
+        message: message.into(),
+        component: Some("meshdeck".into()),
+    };
+    update(
+        &mut s,
+        Msg::Kube(KubeEvent::Events(vec![
+            event(
+                300,
+                "MeshdeckEdit",
+                "weight 3 → 5 by alice with meshdeck (context prod)",
+            ),
+            event(
+                7200,
+                "MeshdeckEdit",
+                "weight 1 → 3 by carol with meshdeck (context prod)",
+            ),
+        ])),
+    );
+    assert_eq!(
+        timeline(&s),
+        [("weight".into(), "3".into(), "5".into(), "alice".into())],
+        "an Event older than the window is left out"
+    );
+    // A forbidden list is said where the history is explained.
+    update(
+        &mut s,
+        Msg::Kube(KubeEvent::EventsUnreadable(
+            "Events not read: forbidden".into(),
+        )),
+    );
+    typed(&mut s, "8");
+    assert!(
+        screen(&s, 80, 24).contains("forbidden"),
+        "{}",
+        screen(&s, 80, 24)
+    );
+}
+
+#[test]
+fn timeline_kind_filter_and_unknown_kind() {
+    let mut s = cluster_state();
+    synced(&mut s, vec![managed_entry(70, &[CREATOR])]);
+    typed(&mut s, ":timeline health\n");
+    assert!(s.list().unwrap().rows.is_empty());
+    typed(&mut s, ":timeline registry\n");
+    assert_eq!(s.list().unwrap().rows.len(), 1);
+    typed(&mut s, ":timeline nonsense\n");
+    let status = s.ui.status.clone().unwrap().1;
+    assert!(
+        status.contains("no kind of change") && status.contains("health"),
+        "{status}"
+    );
+}

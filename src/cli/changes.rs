@@ -24,7 +24,10 @@ pub async fn run(console: &ConsoleArgs, q: Query, out: &mut dyn Write) -> i32 {
     let kind = match q.kind.as_deref().map(|k| (k, ChangeKind::parse(k))) {
         Some((word, None)) => {
             let kinds: Vec<_> = ChangeKind::ALL.iter().map(|k| k.as_str()).collect();
-            eprintln!("meshdeck changes: no kind of change {word:?}: {}", kinds.join(", "));
+            eprintln!(
+                "meshdeck changes: no kind of change {word:?}: {}",
+                kinds.join(", ")
+            );
             return EXIT_USAGE;
         }
         Some((_, k)) => k,
@@ -80,7 +83,11 @@ pub async fn run(console: &ConsoleArgs, q: Query, out: &mut dyn Write) -> i32 {
             let header: Vec<String> = HEADER.iter().map(|h| h.to_string()).collect();
             let body: Vec<Vec<String>> = changes.iter().map(|c| cells(c, true).to_vec()).collect();
             if changes.is_empty() {
-                writeln!(out, "no change since {}", humantime::format_rfc3339_seconds(since))
+                writeln!(
+                    out,
+                    "no change since {}",
+                    humantime::format_rfc3339_seconds(since)
+                )
             } else {
                 text_table(&header, &body)
                     .into_iter()
@@ -91,7 +98,11 @@ pub async fn run(console: &ConsoleArgs, q: Query, out: &mut dyn Write) -> i32 {
             let items: Vec<_> = changes.iter().map(Change::to_json).collect();
             let doc = serde_json::Value::Array(items);
             if q.output == Output::Json {
-                writeln!(out, "{}", serde_json::to_string_pretty(&doc).unwrap_or_default())
+                writeln!(
+                    out,
+                    "{}",
+                    serde_json::to_string_pretty(&doc).unwrap_or_default()
+                )
             } else {
                 write!(out, "{}", serde_saphyr::to_string(&doc).unwrap_or_default())
             }
@@ -104,9 +115,7 @@ pub async fn run(console: &ConsoleArgs, q: Query, out: &mut dyn Write) -> i32 {
 }
 
 /// The objects and the Events of the cluster; a 403 on Events costs only the Events.
-async fn from_cluster(
-    console: &ConsoleArgs,
-) -> Result<(Store, Vec<RecordedEvent>), (i32, String)> {
+async fn from_cluster(console: &ConsoleArgs) -> Result<(Store, Vec<RecordedEvent>), (i32, String)> {
     let c = super::cluster(console, "changes")
         .await
         .map_err(|m| (EXIT_USAGE, m))?;

@@ -58,8 +58,12 @@ pub fn synced(state: &mut State, kind: Kind, shard: &crate::model::store::Store)
     if state.timeline.read.insert(kind) {
         let since = now.checked_sub(state.timeline.since).unwrap_or(now);
         let objects = shard.entries(kind).map(|e| &e.object);
-        let changes = history::at_start(objects, &[], since);
-        state.timeline.changes.extend(changes);
+        let tl = &mut state.timeline.changes;
+        let changes: Vec<Change> = history::at_start(objects, &[], since)
+            .into_iter()
+            .filter(|c| !tl.saw_since(c))
+            .collect();
+        tl.extend(changes);
         return;
     }
     let mut changes = Vec::new();

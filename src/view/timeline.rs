@@ -27,9 +27,11 @@ fn style_of(c: &Change) -> Option<&'static str> {
 fn provenance(state: &State) -> String {
     let since = state.timeline.since.as_secs() / 60;
     if state.kube.is_some() {
-        format!(
-            "from the cluster's managedFields and Events of the last {since} min, then everything seen since"
-        )
+        let told = format!("before the start: managedFields and Events of the last {since} min");
+        match &state.timeline.history_note {
+            Some(note) => format!("{told}; {note}"),
+            None => told,
+        }
     } else {
         "manifest files keep no history: changes seen since the console started".into()
     }
@@ -51,7 +53,7 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
         return;
     }
     let [table_area, detail] =
-        Layout::vertical([Constraint::Min(3), Constraint::Length(3)]).areas(area);
+        Layout::vertical([Constraint::Min(3), Constraint::Length(4)]).areas(area);
     let with_date = area.width >= 120;
     let height = table_area.height.saturating_sub(2) as usize;
     let (start, end) = table::window(list.selected, list.rows.len(), height);

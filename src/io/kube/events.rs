@@ -19,10 +19,9 @@ const MAX_PAGES: usize = 40;
 pub async fn run(client: Client, namespace: Option<String>, tx: mpsc::Sender<Msg>) {
     let ev = match recent(&client, namespace.as_deref()).await {
         Ok(events) => KubeEvent::Events(events),
-        Err(e) => KubeEvent::EventsUnreadable(format!(
-            "Events not read: {}",
-            super::error::describe(&e)
-        )),
+        Err(e) => {
+            KubeEvent::EventsUnreadable(format!("Events not read: {}", super::error::describe(&e)))
+        }
     };
     let _ = tx.send(Msg::Kube(ev)).await;
 }

@@ -76,11 +76,11 @@ fn near(a: SystemTime, b: SystemTime, within: Duration) -> bool {
 pub fn from_managed_fields(obj: &Object, since: SystemTime) -> Vec<Change> {
     let meta = obj.meta();
     let created = meta.creation_timestamp.as_deref().and_then(parse_time);
-    let creator = meta
-        .managed_fields
-        .iter()
-        .filter(|m| m.time.is_some())
-        .min_by(|a, b| a.time.cmp(&b.time));
+    // The manager that made the object wrote at its creation time (and has not written since).
+    let creator = meta.managed_fields.iter().find(|m| {
+        m.time.as_deref().and_then(parse_time).is_some()
+            && m.time.as_deref().and_then(parse_time) == created
+    });
     let now = diff::leaves(obj);
     let mut out = Vec::new();
     for m in &meta.managed_fields {
@@ -90,7 +90,7 @@ pub fn from_managed_fields(obj: &Object, since: SystemTime) -> Vec<Change> {
         if at < since {
             continue;
         }
-        let made_it = creator.is_some_and(|c| std::ptr::eq(c, m)) && created == Some(at);
+        let made_it = creator.is_some_and(|c| std::ptr::eq(c, m));
         if made_it {
             out.push(Change {
                 at,

@@ -230,13 +230,37 @@ impl Timeline {
         }
     }
 
-    /// Whether this very change is held already.
+    /// Whether this change is held already: the same write, however its values read now
+    /// (history read twice tells the value of the second reading).
     pub fn contains(&self, change: &Change) -> bool {
         let from = self.changes.partition_point(|c| c.at < change.at);
+        let same = |c: &Change| {
+            c.kind == change.kind
+                && c.object == change.object
+                && c.target == change.target
+                && c.field == change.field
+                && c.who == change.who
+                && c.origin == change.origin
+        };
         self.changes
             .range(from..)
             .take_while(|c| c.at == change.at)
-            .any(|c| c == change)
+            .any(same)
+    }
+
+    /// Whether the console saw this field of this object change at or after `at` (less a
+    /// little for clocks): history that says "written at `at`" then tells nothing new.
+    pub fn saw_since(&self, change: &Change) -> bool {
+        let after = change.at.checked_sub(std::time::Duration::from_secs(2));
+        self.changes
+            .iter()
+            .rev()
+            .take_while(|c| after.is_none_or(|a| c.at >= a))
+            .any(|c| {
+                matches!(c.origin, Origin::Watched | Origin::Console)
+                    && c.object == change.object
+                    && change.field.split(", ").any(|f| f == c.field)
+            })
     }
 
     pub fn iter(&self) -> impl DoubleEndedIterator<Item = &Change> + ExactSizeIterator {
