@@ -208,9 +208,17 @@ async fn the_timeline_tells_an_edit_once_with_its_user_and_a_hand_edit_with_both
     std::fs::write(&file, text).unwrap();
     update(&mut s, Msg::FilesLoaded(vec![load_file(&file)]));
     let last = s.timeline.changes.iter().last().unwrap();
-    assert_eq!(last.object, Some(ObjectKey::new(Kind::WorkloadEntry, "shop", "payments-vm-2")));
     assert_eq!(
-        (last.field.as_str(), last.old.text(), last.new.text(), last.who_text()),
+        last.object,
+        Some(ObjectKey::new(Kind::WorkloadEntry, "shop", "payments-vm-2"))
+    );
+    assert_eq!(
+        (
+            last.field.as_str(),
+            last.old.text(),
+            last.new.text(),
+            last.who_text()
+        ),
         ("spec.weight", "20", "25", "unknown")
     );
     assert_eq!(last.origin, Origin::Watched);

@@ -58,6 +58,17 @@ fn the_console_follows_the_cluster_live() {
         .unwrap()["spec"]["weight"]
         .clone();
     assert_eq!(stored, 33);
+    // The timeline has all of it: kubectl's change with both values, the deletion, and the
+    // console's own edit under the user's name.
+    pty.keys("8");
+    pty.wait_for("Timeline [");
+    pty.wait_for("70 → 33");
+    let shown = pty.contents();
+    for told in ["20 → 44", "deleted", "payments-vm-3"] {
+        assert!(shown.contains(told), "{told}: {shown}");
+    }
+    pty.keys("2");
+    pty.wait_for("WorkloadEntries [2]");
     // Switch context without a restart: everything is resynced from the new one.
     pty.keys(":ctx other");
     pty.send("\r");
@@ -210,4 +221,115 @@ fn as_a_kubectl_plugin_it_takes_kubectls_flags() {
     assert!(out.contains("payments"), "{out}");
     let (_, help) = run(&["--help"]);
     assert!(help.contains("Usage: kubectl meshdeck"), "{help}");
+}
+
+/// `meshdeck changes` from what the cluster keeps: who created the objects (managedFields),
+/// meshdeck's own edit from its Event (user and both values), as JSON and as a table.
+#[test]
+fn changes_tells_who_changed_what_from_managed_fields_and_events() {
+    let rt = runtime();
+    let fake = rt.block_on(FakeApiServer::start()).unwrap();
+    with_payments(&fake);
+    let dir = tempfile::tempdir().unwrap();
+    let kubeconfig = dir.path().join("kubeconfig");
+    fake.write_kubeconfig(&kubeconfig, "alice", None).unwrap();
+    let k = kubeconfig.to_str().unwrap();
+    let run = |args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_meshdeck"))
+            .args(args)
+            .env("HOME", dir.path())
+            .env("XDG_CONFIG_HOME", "/nonexistent")
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).to_string(),
+            String::from_utf8_lossy(&out.stderr).to_string(),
+        )
+    };
+    let (code, out, err) = run(&[
+        "set",
+        "weight",
+        "shop/payments-vm-1",
+        "33",
+        "--force",
+        "--kubeconfig",
+        k,
+    ]);
+    assert_eq!(code, Some(0), "{out}{err}");
+    // Another component's Event on an Istio object is told as it came.
+    fake.add_event(serde_json::json!({
+        "metadata": {"name": "vm2.1", "namespace": "shop",
+                     "creationTimestamp": humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string()},
+        "involvedObject": {"apiVersion": "networking.istio.io/v1", "kind": "WorkloadEntry",
+                           "namespace": "shop", "name": "payments-vm-2"},
+        "reason": "ProbeFailed", "message": "readiness probe failed: 503",
+        "reportingComponent": "istio-agent",
+    }));
+    // And one on a Pod is not the timeline's.
+    fake.add_event(serde_json::json!({
+        "metadata": {"name": "pod.1", "namespace": "shop"},
+        "involvedObject": {"apiVersion": "v1", "kind": "Pod", "namespace": "shop", "name": "x"},
+        "reason": "Pulled", "message": "image pulled",
+    }));
+    let (code, out, err) = run(&["changes", "-n", "shop", "-o", "json", "--kubeconfig", k]);
+    assert_eq!(code, Some(0), "{err}");
+    let changes: Vec<serde_json::Value> = serde_json::from_str(&out).unwrap();
+    let edit = changes
+        .iter()
+        .find(|c| c["kind"] == "edit")
+        .unwrap_or_else(|| panic!("{out}"));
+    assert_eq!(edit["object"]["name"], "payments-vm-1");
+    assert_eq!(
+        (&edit["old"], &edit["new"], &edit["who"]),
+        (
+            &serde_json::json!("70"),
+            &serde_json::json!("33"),
+            &serde_json::json!("alice")
+        )
+    );
+    let created: Vec<_> = changes.iter().filter(|c| c["field"] == "created").collect();
+    assert_eq!(
+        created.len(),
+        5,
+        "the ServiceEntry, its DestinationRule, three entries: {out}"
+    );
+    assert!(
+        created
+            .iter()
+            .all(|c| c["who"] == "kubectl-client-side-apply"),
+        "{out}"
+    );
+    let probe = changes
+        .iter()
+        .find(|c| c["field"] == "ProbeFailed")
+        .unwrap_or_else(|| panic!("{out}"));
+    assert_eq!(probe["who"], "istio-agent");
+    assert!(probe["old"].is_null(), "nobody saw a value before");
+    assert!(!out.contains("image pulled"), "{out}");
+    // One entry, as a table; a kind that does not exist is a usage error.
+    let (code, out, _) = run(&[
+        "changes",
+        "shop/payments-vm-1",
+        "--kind",
+        "edit",
+        "--kubeconfig",
+        k,
+    ]);
+    assert_eq!(code, Some(0));
+    let lines: Vec<_> = out.lines().collect();
+    assert_eq!(lines.len(), 2, "{out}");
+    assert!(lines[0].starts_with("TIME (UTC)"), "{out}");
+    assert!(
+        lines[1].contains("70 → 33") && lines[1].contains("alice"),
+        "{out}"
+    );
+    let (code, _, err) = run(&["changes", "--kind", "gossip", "--kubeconfig", k]);
+    assert_eq!(code, Some(2));
+    assert!(err.contains("health"), "{err}");
+    // Files keep no history, and it is said.
+    let (code, out, err) = run(&["changes", "--manifests", "examples/registry"]);
+    assert_eq!(code, Some(0));
+    assert!(err.contains("keep no history"), "{err}");
+    assert!(out.starts_with("no change since"), "{out}");
 }

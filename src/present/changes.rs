@@ -74,7 +74,12 @@ pub fn cells(c: &Change, wide: bool) -> [String; 6] {
         if wide {
             c.field.clone()
         } else {
-            short_field(&c.field).to_string()
+            // A list of fields (history) is shortened field by field.
+            c.field
+                .split(", ")
+                .map(short_field)
+                .collect::<Vec<_>>()
+                .join(", ")
         },
         values(c),
         c.who_text().to_string(),

@@ -118,7 +118,12 @@ pub fn edited(state: &mut State, applied: &[crate::model::edit::Applied]) {
                 origin: Origin::Console,
             }
         })
-        .collect();
+        .collect::<Vec<_>>();
+    if let Some(after) = now.checked_sub(ECHO) {
+        for c in &changes {
+            state.timeline.changes.forget_echo(c, after);
+        }
+    }
     record(state, changes);
 }
 

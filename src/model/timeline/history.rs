@@ -76,11 +76,15 @@ fn near(a: SystemTime, b: SystemTime, within: Duration) -> bool {
 pub fn from_managed_fields(obj: &Object, since: SystemTime) -> Vec<Change> {
     let meta = obj.meta();
     let created = meta.creation_timestamp.as_deref().and_then(parse_time);
-    // The manager that made the object wrote at its creation time (and has not written since).
-    let creator = meta.managed_fields.iter().find(|m| {
-        m.time.as_deref().and_then(parse_time).is_some()
-            && m.time.as_deref().and_then(parse_time) == created
-    });
+    // The manager that made the object wrote at its creation time (and has not written since);
+    // the two times are taken apart, so they may fall either side of a second.
+    let creator = meta
+        .managed_fields
+        .iter()
+        .filter_map(|m| Some((m, m.time.as_deref().and_then(parse_time)?)))
+        .filter(|(_, at)| created.is_some_and(|c| near(*at, c, Duration::from_secs(1))))
+        .min_by_key(|(_, at)| *at)
+        .map(|(m, _)| m);
     let now = diff::leaves(obj);
     let mut out = Vec::new();
     for m in &meta.managed_fields {

@@ -288,6 +288,21 @@ impl Timeline {
         self.generation
     }
 
+    /// Takes back what the watch showed of an edit before the source answered it (the watch
+    /// can be quicker): the edit, with its user, tells it.
+    pub fn forget_echo(&mut self, edit: &Change, after: SystemTime) {
+        let echo = self.changes.iter().rposition(|c| {
+            c.at >= after
+                && c.origin == Origin::Watched
+                && c.object == edit.object
+                && c.new == edit.new
+        });
+        if let Some(i) = echo {
+            self.changes.remove(i);
+            self.generation += 1;
+        }
+    }
+
     /// Whether this change (seen by the watch) is the echo of an edit the console recorded
     /// since `after`, with its user: the same object given the same value.
     pub fn echoes_edit(&self, seen: &Change, after: SystemTime) -> bool {

@@ -346,3 +346,21 @@ fn json_says_unknown_as_null_and_absent_as_absent() {
     assert_eq!(j["new"], json!({"absent": true}));
     assert_eq!(j["time"], "2027-01-15T08:00:00Z");
 }
+
+#[test]
+fn an_edit_takes_back_the_watch_echo_that_came_before_it() {
+    let mut tl = Timeline::default();
+    let key = Some(ObjectKey::new(Kind::WorkloadEntry, "ns1", "vm1"));
+    let mut seen = change(t(100), "spec.weight");
+    seen.object = key.clone();
+    let mut other = seen.clone();
+    other.new = Seen::Value("9".into());
+    tl.push(other);
+    tl.push(seen);
+    let mut edit = change(t(101), "weight");
+    edit.object = key;
+    edit.origin = Origin::Console;
+    tl.forget_echo(&edit, t(90));
+    assert_eq!(tl.len(), 1, "only the echo goes");
+    assert_eq!(tl.iter().next().unwrap().new, Seen::Value("9".into()));
+}

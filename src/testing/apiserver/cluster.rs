@@ -130,7 +130,8 @@ impl Cluster {
                     "uid".into(),
                     json!(format!("00000000-0000-4000-8000-{:012x}", self.next_uid)),
                 );
-                meta.insert("creationTimestamp".into(), json!("2026-11-21T04:51:51Z"));
+                // As the real server: the time of the create, the time its first write has.
+                meta.insert("creationTimestamp".into(), json!(super::managed::now()));
                 meta.insert("generation".into(), json!(1));
                 self.next_uid += 1;
             }
