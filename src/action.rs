@@ -31,6 +31,7 @@ pub enum Action {
     Proxies,
     Charts,
     Timeline,
+    AsOf,
     ViewFromProxy,
     Copy,
     CopyCommand,
@@ -109,7 +110,7 @@ impl Layer {
 }
 
 impl Action {
-    pub const ALL: [Action; 52] = [
+    pub const ALL: [Action; 53] = [
         Action::Quit,
         Action::Help,
         Action::Back,
@@ -138,6 +139,7 @@ impl Action {
         Action::Proxies,
         Action::Charts,
         Action::Timeline,
+        Action::AsOf,
         Action::ViewFromProxy,
         Action::Copy,
         Action::CopyCommand,
@@ -253,6 +255,10 @@ impl Action {
             Action::Timeline => (
                 "timeline",
                 "go to the timeline: what changed, who changed it and when; from a service's Endpoints or an object's YAML, that one's",
+            ),
+            Action::AsOf => (
+                "as_of",
+                "on the Timeline: the selected change's service as the console knew it just before it (endpoints, weights, health, shares), beside now",
             ),
             Action::ViewFromProxy => (
                 "view_from_proxy",

@@ -227,3 +227,29 @@ async fn the_timeline_tells_an_edit_once_with_its_user_and_a_hand_edit_with_both
     assert_eq!(s.list().unwrap().rows.len(), 1, "{}", screen(&s, 120, 24));
     assert!(screen(&s, 80, 24).contains("Timeline of shop/payments-vm-2"));
 }
+
+/// `t` on a change: the service just before it, beside now, what moved marked.
+#[tokio::test]
+async fn as_it_was_shows_the_service_before_the_change_beside_now() {
+    let (_dir, root) = example_copy();
+    let mut s = on(&root);
+    let file = root.join("payments.yaml");
+    let text = read(&file).replace("weight: 20", "weight: 25");
+    std::fs::write(&file, text).unwrap();
+    update(&mut s, Msg::FilesLoaded(vec![load_file(&file)]));
+    typed(&mut s, "8t");
+    let shown = screen(&s, 100, 24);
+    assert!(shown.contains("shop/payments just before"), "{shown}");
+    let vm2 = shown.lines().find(|l| l.contains("10.10.1.12")).unwrap();
+    assert!(vm2.contains("20 → 25"), "{shown}");
+    assert!(vm2.contains("20% → 24%"), "{shown}");
+    let vm1 = shown.lines().find(|l| l.contains("10.10.1.11")).unwrap();
+    assert!(vm1.contains(" 70 ") && vm1.contains("70% → 67%"), "{shown}");
+    // enter on a row is that endpoint's entry.
+    typed(&mut s, "j\n");
+    assert!(
+        screen(&s, 100, 24).contains("YAML WorkloadEntry shop/payments-vm-2"),
+        "{}",
+        screen(&s, 100, 24)
+    );
+}

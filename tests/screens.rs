@@ -653,3 +653,33 @@ fn timeline_empty_says_where_history_comes_from() {
     typed(&mut s, ":timeline health\n");
     both("timeline_empty", &s);
 }
+
+#[test]
+fn as_it_was_beside_now() {
+    use meshdeck::model::object::{Kind, Object, ObjectKey};
+    use meshdeck::model::timeline::{Change, ChangeKind, Origin, Seen};
+    use std::time::{Duration, UNIX_EPOCH};
+    let mut s = example_state();
+    let key = ObjectKey::new(Kind::WorkloadEntry, "shop", "payments-vm-2");
+    let before = s.registry.store.get(&key).unwrap().clone();
+    let mut after = before.clone();
+    if let Object::WorkloadEntry(we) = &mut after.object {
+        we.spec.weight = Some(60);
+    }
+    s.registry.store.upsert(after);
+    let at = UNIX_EPOCH + Duration::from_secs(1_796_292_230);
+    s.timeline.versions.record(at, key.clone(), Some(before));
+    s.timeline.changes.push(Change {
+        at,
+        kind: ChangeKind::Registry,
+        object: Some(key),
+        target: String::new(),
+        field: "spec.weight".into(),
+        old: Seen::Value("20".into()),
+        new: Seen::Value("60".into()),
+        who: Some("kubectl-edit".into()),
+        origin: Origin::Watched,
+    });
+    typed(&mut s, "8t");
+    both("as_it_was", &s);
+}

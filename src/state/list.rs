@@ -17,6 +17,8 @@ pub enum Screen {
     Logs(ObjectKey),
     /// What changed, newest first: everything (None), or one service's or entry's.
     Timeline(Option<ObjectKey>),
+    /// A service as it was just before a change of its timeline, beside now.
+    AsOf(ObjectKey, std::time::SystemTime),
 }
 
 impl Screen {
@@ -31,6 +33,15 @@ impl Screen {
             Screen::Logs(k) => format!("Log of {}/{}", k.namespace, k.name),
             Screen::Timeline(None) => "Timeline".into(),
             Screen::Timeline(Some(k)) => format!("Timeline of {}/{}", k.namespace, k.name),
+            Screen::AsOf(k, at) => {
+                let at = humantime::format_rfc3339_seconds(*at).to_string();
+                format!(
+                    "{}/{} just before {} UTC, beside now",
+                    k.namespace,
+                    k.name,
+                    at.trim_end_matches('Z').replace('T', " ")
+                )
+            }
         }
     }
 }

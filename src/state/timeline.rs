@@ -1,14 +1,22 @@
 //! The Timeline's part of State: every change the console knows of, and what it needs to see
 //! the next one (which kinds' history was read, what each plane showed last).
 
+use crate::model::endpoint::ServiceEndpoints;
 use crate::model::object::Kind;
+use crate::model::object::ObjectKey;
 use crate::model::timeline::Timeline;
+use crate::model::timeline::versions::Versions;
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
+use std::time::SystemTime;
 
 #[derive(Debug, Clone)]
 pub struct TimelineView {
     pub changes: Timeline,
+    /// What objects were before they changed: the registry as it was at a moment.
+    pub versions: Versions,
+    /// The service as it was at a change, beside now (the "as it was" screen).
+    pub as_of: Option<AsOf>,
     /// How far back the history read at start goes (managedFields, Events).
     pub since: Duration,
     /// Kinds whose first sync was read for history; a later sync is diffed against the store.
@@ -37,6 +45,8 @@ impl Default for TimelineView {
     fn default() -> Self {
         TimelineView {
             changes: Timeline::default(),
+            versions: Versions::default(),
+            as_of: None,
             since: DEFAULT_SINCE,
             read: BTreeSet::new(),
             proxies: BTreeMap::new(),
@@ -48,4 +58,26 @@ impl Default for TimelineView {
             history_note: None,
         }
     }
+}
+
+/// One service's endpoints as the console knew them at a moment, and now.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AsOf {
+    pub service: ObjectKey,
+    pub at: SystemTime,
+    pub then: Option<ServiceEndpoints>,
+    pub now: Option<ServiceEndpoints>,
+    /// The rows: an endpoint by (port number, address), with its place then and now.
+    pub rows: Vec<AsOfRow>,
+    /// Changes older than what is kept cannot be undone: the picture may be newer than `at`.
+    pub beyond_horizon: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct AsOfRow {
+    pub port: u32,
+    pub address: String,
+    /// (port index, endpoint index) in `then` and in `now`.
+    pub then: Option<(usize, usize)>,
+    pub now: Option<(usize, usize)>,
 }

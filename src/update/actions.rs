@@ -48,6 +48,7 @@ pub fn run(state: &mut State, action: Action) -> Vec<Cmd> {
         Action::Proxies => switch(state, Screen::Proxies),
         Action::Charts => switch(state, Screen::Charts),
         Action::Timeline => open_timeline(state, None),
+        Action::AsOf => super::timeline_rows::open_as_of(state),
         Action::ViewFromProxy => view_from_proxy(state),
         Action::Copy => return super::copy::copy(state, false),
         Action::CopyCommand => return super::copy::copy(state, true),
@@ -208,6 +209,18 @@ pub fn selected_object(state: &State) -> Option<crate::model::object::ObjectKey>
         RowId::Finding(i) => state.registry.findings.get(*i).and_then(|f| f.object()),
         RowId::Endpoint(p, e) => state.endpoint_at(*p, *e).map(|ep| source_key(&ep.source)),
         RowId::Change(i) => state.timeline.changes.get(*i)?.object.clone(),
+        RowId::Line(i) if matches!(state.screen(), Screen::AsOf(..)) => {
+            let a = state.timeline.as_of.as_ref()?;
+            let row = a.rows.get(*i)?;
+            let at = |side: &Option<crate::model::endpoint::ServiceEndpoints>,
+                      at: Option<(usize, usize)>| {
+                let (p, e) = at?;
+                Some(source_key(
+                    &side.as_ref()?.ports.get(p)?.endpoints.get(e)?.source,
+                ))
+            };
+            at(&a.now, row.now).or_else(|| at(&a.then, row.then))
+        }
         RowId::Line(_) | RowId::Proxy(_) | RowId::Cluster(_) => None,
     }
 }
@@ -240,6 +253,7 @@ fn open(state: &mut State) {
         (Screen::Problems | Screen::Timeline(_), Kind::ServiceEntry) => Screen::Endpoints(key),
         (Screen::Timeline(_), _) => Screen::Yaml(key),
         (Screen::Problems, _) | (Screen::Endpoints(_), _) => Screen::Yaml(key),
+        (Screen::AsOf(..), _) => Screen::Yaml(key),
         (Screen::Yaml(_), _)
         | (Screen::Proxies, _)
         | (Screen::Charts, _)

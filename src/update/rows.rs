@@ -155,6 +155,7 @@ pub fn rebuild(state: &mut State) {
             view.total = lines;
             view.rows = (0..lines).map(RowId::Line).collect();
         }
+        Screen::AsOf(service, at) => super::timeline_rows::as_of(state, &mut view, service, *at),
         Screen::Timeline(scope) => {
             super::timeline_rows::rebuild(state, &mut view, scope.as_ref(), &mut filter)
         }

@@ -35,20 +35,33 @@ fn record(state: &mut State, changes: Vec<Change>) {
 
 /// The store is about to have `key` replaced by `new`: what changed.
 pub fn upsert(state: &mut State, new: &Object) {
+    let now = SystemTime::now();
     let key = new.key();
     let changes = {
         let old = state.registry.store.get(&key).map(|e| &e.object);
-        observed::changes(old, Some(new), SystemTime::now())
+        observed::changes(old, Some(new), now)
     };
+    keep_version(state, &changes, now, key);
     record(state, changes);
 }
 
 pub fn delete(state: &mut State, key: &ObjectKey) {
+    let now = SystemTime::now();
     let changes = {
         let old = state.registry.store.get(key).map(|e| &e.object);
-        observed::changes(old, None, SystemTime::now())
+        observed::changes(old, None, now)
     };
+    keep_version(state, &changes, now, key.clone());
     record(state, changes);
+}
+
+/// What the object was before a change, for "as it was at T".
+fn keep_version(state: &mut State, changes: &[Change], at: SystemTime, key: ObjectKey) {
+    if changes.is_empty() {
+        return;
+    }
+    let before = state.registry.store.get(&key).cloned();
+    state.timeline.versions.record(at, key, before);
 }
 
 /// A kind was listed whole. The first time, its objects' managedFields tell what changed
@@ -67,17 +80,28 @@ pub fn synced(state: &mut State, kind: Kind, shard: &crate::model::store::Store)
         return;
     }
     let mut changes = Vec::new();
+    let mut moved = Vec::new();
     for e in shard.entries(kind) {
-        let old = state.registry.store.get(&e.object.key()).map(|o| &o.object);
+        let key = e.object.key();
+        let old = state.registry.store.get(&key).map(|o| &o.object);
         if old.is_some_and(|o| o.meta().resource_version == e.object.meta().resource_version) {
             continue;
         }
-        changes.extend(observed::changes(old, Some(&e.object), now));
+        let told = observed::changes(old, Some(&e.object), now);
+        if !told.is_empty() {
+            moved.push(key);
+        }
+        changes.extend(told);
     }
     for old in state.registry.store.entries(kind) {
         if shard.get(&old.object.key()).is_none() {
+            moved.push(old.object.key());
             changes.extend(observed::changes(Some(&old.object), None, now));
         }
+    }
+    for key in moved {
+        let before = state.registry.store.get(&key).cloned();
+        state.timeline.versions.record(now, key, before);
     }
     record(state, changes);
 }

@@ -96,8 +96,10 @@ pub fn key_hints(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
                 hints.push(hint(state, Action::Logs, "log"));
             }
         }
-        Screen::Problems | Screen::Timeline(_) => {
+        Screen::Problems => hints.push(hint(state, Action::Open, "go to object")),
+        Screen::Timeline(_) => {
             hints.push(hint(state, Action::Open, "go to object"));
+            hints.push(hint(state, Action::AsOf, "as it was"));
         }
         Screen::Logs(_) => {
             let paused = state.logs.as_ref().is_some_and(|p| !p.follow);

@@ -1,6 +1,7 @@
 //! Rendering: `render(&State, &Theme, &mut Frame)`. Views borrow and never mutate; each
 //! screen is a file of its own.
 
+mod as_of;
 mod charts;
 mod chrome;
 mod edit_form;
@@ -39,6 +40,7 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame) {
         Screen::Yaml(key) => yaml::render(state, theme, frame, body, key),
         Screen::Logs(_) => logs::render(state, theme, frame, body),
         Screen::Timeline(_) => timeline::render(state, theme, frame, body),
+        Screen::AsOf(..) => as_of::render(state, theme, frame, body),
     }
     chrome::key_hints(state, theme, frame, hints);
     chrome::status_bar(state, theme, frame, bottom);

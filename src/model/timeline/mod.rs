@@ -5,6 +5,7 @@
 pub mod diff;
 pub mod history;
 pub mod observed;
+pub mod versions;
 
 use crate::model::object::ObjectKey;
 use std::collections::VecDeque;

@@ -364,3 +364,58 @@ fn an_edit_takes_back_the_watch_echo_that_came_before_it() {
     assert_eq!(tl.len(), 1, "only the echo goes");
     assert_eq!(tl.iter().next().unwrap().new, Seen::Value("9".into()));
 }
+
+#[test]
+fn the_registry_just_before_a_moment_takes_back_every_change_from_then_on() {
+    use super::versions::Versions;
+    use crate::model::store::{Entry, Store};
+    let entry = |weight: u32| Entry {
+        object: we(weight, "True", json!([])),
+        origin: None,
+    };
+    let other = Entry {
+        object: Object::from_value(
+            json!({"apiVersion": "networking.istio.io/v1", "kind": "WorkloadEntry",
+                   "metadata": {"name": "vm2", "namespace": "ns1"},
+                   "spec": {"address": "10.0.0.2"}}),
+            "ns1",
+        )
+        .unwrap(),
+        origin: None,
+    };
+    let key = ObjectKey::new(Kind::WorkloadEntry, "ns1", "vm1");
+    let weight_in = |s: &Store| match s.get(&key).map(|e| &e.object) {
+        Some(Object::WorkloadEntry(w)) => w.spec.weight,
+        _ => None,
+    };
+    // vm1: 3 until t(10), 5 until t(20), then 7; vm2 created at t(15).
+    let mut now = Store::new();
+    now.upsert(entry(7));
+    now.upsert(other.clone());
+    let mut v = Versions::default();
+    v.record(t(10), key.clone(), Some(entry(3)));
+    v.record(t(15), other.object.key(), None);
+    v.record(t(20), key.clone(), Some(entry(5)));
+    assert_eq!(weight_in(&v.store_before(&now, t(10))), Some(3));
+    assert_eq!(weight_in(&v.store_before(&now, t(11))), Some(5));
+    assert_eq!(weight_in(&v.store_before(&now, t(20))), Some(5));
+    assert_eq!(weight_in(&v.store_before(&now, t(21))), Some(7));
+    assert!(
+        v.store_before(&now, t(15))
+            .get(&other.object.key())
+            .is_none()
+    );
+    assert!(
+        v.store_before(&now, t(16))
+            .get(&other.object.key())
+            .is_some()
+    );
+    assert_eq!(v.horizon(), None, "nothing dropped yet");
+    // Bounded: the oldest versions go, and how far back it reaches is said.
+    let mut small = Versions::with_cap(2);
+    small.record(t(1), key.clone(), Some(entry(1)));
+    small.record(t(2), key.clone(), Some(entry(2)));
+    small.record(t(3), key.clone(), Some(entry(3)));
+    assert_eq!(small.len(), 2);
+    assert_eq!(small.horizon(), Some(t(2)));
+}
