@@ -742,3 +742,146 @@ fn c_copies_the_selection_and_capital_c_a_kubectl_command() {
     assert!(cmds.is_empty());
     assert!(matches!(&s.ui.status, Some((Level::Error, m)) if m.contains("nothing selected")));
 }
+
+/// The planes' news on the timeline: the console's stream, pushes (not its own subscription
+/// changes), proxies coming, going and NACKing, an Envoy ejecting a host and taking it back.
+#[test]
+fn the_planes_changes_are_on_the_timeline() {
+    use meshdeck::io::envoy::poll::DataEvent;
+    use meshdeck::io::xds::XdsEvent;
+    use meshdeck::model::planes::HostKey;
+    use meshdeck::model::planes::control::{Connection, ProxySync, TypeSync};
+    use meshdeck::model::planes::data::{EnvoyClusters, HostState};
+    use meshdeck::model::timeline::ChangeKind;
+    use std::collections::BTreeMap;
+    let mut s = example_state();
+    let server = "127.0.0.1:15010".to_string();
+    let eds = |version: &str, clusters: &[&str]| {
+        Msg::Xds(XdsEvent::Endpoints {
+            server: server.clone(),
+            version: version.into(),
+            assignments: clusters
+                .iter()
+                .map(|c| (c.to_string(), BTreeMap::new()))
+                .collect(),
+        })
+    };
+    let proxy = |id: &str, eds: &str, error: Option<&str>| ProxySync {
+        id: id.into(),
+        cluster: String::new(),
+        locality: String::new(),
+        control_plane: server.clone(),
+        types: BTreeMap::from([(
+            "EDS".to_string(),
+            TypeSync {
+                status: eds.into(),
+                version: "1".into(),
+                error: error.map(str::to_string),
+            },
+        )]),
+    };
+    let syncz = |proxies: Vec<ProxySync>| {
+        Msg::Xds(XdsEvent::Syncz {
+            server: server.clone(),
+            proxies,
+        })
+    };
+    let told = |s: &meshdeck::state::State| -> Vec<String> {
+        s.timeline
+            .changes
+            .iter()
+            .map(|c| {
+                format!(
+                    "{} {} {} {}",
+                    c.subject(),
+                    c.field,
+                    c.old.text(),
+                    c.new.text()
+                )
+            })
+            .collect()
+    };
+    update(
+        &mut s,
+        Msg::Xds(XdsEvent::Connection {
+            server: server.clone(),
+            state: Connection::Connected,
+        }),
+    );
+    update(&mut s, eds("v1", &["a"]));
+    update(&mut s, eds("v2", &["a", "b"])); // the console subscribed to b: no push
+    update(&mut s, eds("v3", &["a", "b"])); // a push
+    update(
+        &mut s,
+        syncz(vec![proxy(
+            "sidecar~10.0.0.1~edge-a.shop~shop.svc.cluster.local",
+            "SYNCED",
+            None,
+        )]),
+    );
+    update(
+        &mut s,
+        syncz(vec![
+            proxy(
+                "sidecar~10.0.0.1~edge-a.shop~shop.svc.cluster.local",
+                "ERROR",
+                Some("bad cluster"),
+            ),
+            proxy(
+                "sidecar~10.0.0.2~edge-b.shop~shop.svc.cluster.local",
+                "SYNCED",
+                None,
+            ),
+        ]),
+    );
+    update(
+        &mut s,
+        syncz(vec![proxy(
+            "sidecar~10.0.0.2~edge-b.shop~shop.svc.cluster.local",
+            "SYNCED",
+            None,
+        )]),
+    );
+    let envoy = |flags: &[&str]| {
+        let mut hosts = BTreeMap::new();
+        hosts.insert(
+            HostKey::new("10.10.1.11", 8080),
+            HostState {
+                flags: flags.iter().map(|f| f.to_string()).collect(),
+                ..HostState::default()
+            },
+        );
+        let clusters: EnvoyClusters =
+            BTreeMap::from([("outbound|80||payments.shop.internal".to_string(), hosts)]);
+        Msg::Data(DataEvent::Clusters {
+            proxy: "edge-a".into(),
+            clusters,
+            at: std::time::Instant::now(),
+            wall: std::time::SystemTime::now(),
+        })
+    };
+    update(&mut s, envoy(&[]));
+    update(&mut s, envoy(&["failed_outlier_check"]));
+    update(&mut s, envoy(&["failed_outlier_check"]));
+    update(&mut s, envoy(&[]));
+    assert_eq!(
+        told(&s),
+        [
+            "127.0.0.1:15010 xDS stream — connected",
+            "127.0.0.1:15010 (2 clusters) EDS push v2 v3",
+            "edge-a.shop @ 127.0.0.1:15010 EDS SYNCED NACK: bad cluster",
+            "edge-b.shop @ 127.0.0.1:15010 proxy — connected",
+            "edge-a.shop @ 127.0.0.1:15010 proxy connected left",
+            "10.10.1.11:8080 in edge-a envoy outbound|80||payments.shop.internal healthy failed_outlier_check",
+            "10.10.1.11:8080 in edge-a envoy outbound|80||payments.shop.internal failed_outlier_check healthy",
+        ]
+    );
+    let kinds: Vec<_> = s.timeline.changes.iter().map(|c| c.kind).collect();
+    assert_eq!(
+        kinds.iter().filter(|k| **k == ChangeKind::Health).count(),
+        2
+    );
+    // A service's timeline takes in its hosts' Envoy clusters.
+    typed(&mut s, "/payments\n\n8");
+    assert_eq!(s.list().unwrap().rows.len(), 2, "{}", screen(&s, 120, 24));
+}

@@ -24,8 +24,9 @@ pub struct TimelineView {
     /// Per server, each proxy and its per-type sync status as syncz last said: a proxy that
     /// appears, leaves or starts NACKing is a change.
     pub proxies: BTreeMap<String, BTreeMap<String, BTreeMap<String, String>>>,
-    /// Per server, the EDS version last held: a new one is a push.
-    pub pushes: BTreeMap<String, String>,
+    /// Per server, the EDS version last held and for which clusters: a new version for the
+    /// same clusters is a push.
+    pub pushes: BTreeMap<String, (String, BTreeSet<String>)>,
     /// Per proxy and host address, what its Envoy last said of the host's health.
     pub envoy_health: BTreeMap<(String, String), String>,
     /// Per server, its connection as last shown ("connected", "retrying: …").

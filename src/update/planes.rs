@@ -39,7 +39,10 @@ pub fn on_xds(state: &mut State, ev: XdsEvent) {
             version,
             assignments,
             ..
-        } => super::timeline::pushed(state, &server, version, assignments.len()),
+        } => {
+            let names = assignments.keys().cloned().collect();
+            super::timeline::pushed(state, &server, version, names);
+        }
         XdsEvent::Rejected {
             type_url, error, ..
         } => super::timeline::rejected(state, &server, type_url, error),

@@ -8,7 +8,7 @@ use crate::model::timeline::history::{self, RecordedEvent};
 use crate::model::timeline::{Change, ChangeKind, Origin, Seen, observed};
 use crate::state::dirty::Dirty;
 use crate::state::{Screen, State};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, SystemTime};
 
 /// How long after an edit the watch's echo of it is taken for the edit itself.
@@ -184,26 +184,32 @@ pub fn connection(state: &mut State, server: &str, conn: &Connection) {
     if before.as_deref() == Some(now.as_str()) {
         return;
     }
-    let c = plane_change(server, "xDS stream", known(before), Seen::Value(now));
+    let old = before.map_or(Seen::Absent, Seen::Value);
+    let c = plane_change(server, "xDS stream", old, Seen::Value(now));
     record(state, vec![c]);
 }
 
-/// A new EDS version from a server is a push.
-pub fn pushed(state: &mut State, server: &str, version: &str, clusters: usize) {
+/// A new EDS version for the same clusters is a push. The first one is where the console
+/// starts, and one for other clusters answers the console subscribing to them: neither is.
+pub fn pushed(state: &mut State, server: &str, version: &str, clusters: BTreeSet<String>) {
+    let count = clusters.len();
     let before = state
         .timeline
         .pushes
-        .insert(server.to_string(), version.to_string());
-    if before.as_deref() == Some(version) {
+        .insert(server.to_string(), (version.to_string(), clusters.clone()));
+    let Some((was, held)) = before else {
+        return;
+    };
+    if was == version || held != clusters {
         return;
     }
     let mut c = plane_change(
         server,
         "EDS push",
-        known(before),
+        Seen::Value(was),
         Seen::Value(version.to_string()),
     );
-    c.target = format!("{server} ({clusters} clusters)");
+    c.target = format!("{server} ({count} clusters)");
     record(state, vec![c]);
 }
 
