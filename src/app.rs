@@ -23,6 +23,8 @@ pub struct Routes {
     pub planes: Option<crate::io::planes::PlaneLinks>,
     /// The sidecar log reader (`--ssh`).
     pub logs: Option<mpsc::Sender<Option<crate::msg::logs::LogRequest>>>,
+    /// The flight recorder (`--record`).
+    pub recorder: Option<mpsc::Sender<Vec<crate::model::timeline::Change>>>,
 }
 
 /// Tells the plane tasks what the screen needs now: EDS for its clusters, polls of its Envoys.
@@ -98,6 +100,11 @@ pub async fn run(
                     Cmd::Logs(request) => {
                         if let Some(l) = &routes.logs {
                             let _ = l.send(request).await;
+                        }
+                    }
+                    Cmd::Record(changes) => {
+                        if let Some(r) = &routes.recorder {
+                            let _ = r.send(changes).await;
                         }
                     }
                     Cmd::Copy(text) => {

@@ -419,6 +419,7 @@ async fn cluster_console(
             namespace.is_some(),
         )),
         user: meshdeck::io::kube::audit::who(),
+        recording: args.record.is_some(),
         ..Config::new(label, args.readonly, keymap)
     };
     let (tx, mut rx) = mpsc::channel::<Msg>(4096);
@@ -478,6 +479,7 @@ async fn cluster_console(
         update::update(&mut state, msg);
     }
     update::init(&mut state);
+    let recorder = open_recorder(&args)?;
     let mut term = terminal::enter()?;
     let result = app::run(
         &mut term,
@@ -489,11 +491,25 @@ async fn cluster_console(
             demo: None,
             planes,
             logs: args.ssh.then(|| meshdeck::io::logs::spawn(tx.clone())),
+            recorder,
         },
     )
     .await;
     terminal::restore();
     result.map(|_| 0)
+}
+
+/// `--record FILE`: the flight recorder's task, or why the file cannot be written (before the
+/// terminal is taken, so the message is read).
+fn open_recorder(
+    args: &ConsoleArgs,
+) -> anyhow::Result<Option<tokio::sync::mpsc::Sender<Vec<meshdeck::model::timeline::Change>>>> {
+    let Some(path) = &args.record else {
+        return Ok(None);
+    };
+    let r = meshdeck::io::recorder::Recorder::open(path, meshdeck::io::recorder::MAX_BYTES)
+        .with_context(|| format!("--record {}: cannot write there", path.display()))?;
+    Ok(Some(meshdeck::io::recorder::spawn(r)))
 }
 
 /// The xDS sessions and admin poller the console watches: from --xds/--envoy-admin, plus
@@ -615,6 +631,7 @@ async fn launch(
         notice,
         demo: mesh.is_some(),
         user: meshdeck::io::kube::audit::who(),
+        recording: args.record.is_some(),
         ..Config::new(label, args.readonly, keymap)
     };
     let (files, errors) = load_all(&roots);
@@ -659,9 +676,11 @@ async fn launch(
     });
     update::update(&mut state, Msg::FilesLoaded(files));
     update::init(&mut state);
+    let recorder = open_recorder(&args)?;
     let demo_tx = mesh.map(|m| m.attach(tx.clone()));
     let mut term = terminal::enter()?;
     let routes = app::Routes {
+        recorder,
         source: source_tx,
         demo: demo_tx,
         planes,

@@ -19,7 +19,11 @@ fn the_console_follows_the_cluster_live() {
     let dir = tempfile::tempdir().unwrap();
     let kubeconfig = dir.path().join("kubeconfig");
     fake.write_kubeconfig(&kubeconfig, "admin", None).unwrap();
-    let mut pty = console_in(dir.path(), &["-n", "shop"]);
+    let record = dir.path().join("flight").join("timeline.jsonl");
+    let mut pty = console_in(
+        dir.path(),
+        &["-n", "shop", "--record", record.to_str().unwrap()],
+    );
     pty.wait_for("ServiceEntries [1]");
     assert!(!pty.contents().contains("READ-ONLY"));
     pty.keys("2");
@@ -87,6 +91,20 @@ fn the_console_follows_the_cluster_live() {
     pty.wait_for("cannot switch to context nope");
     pty.keys("q");
     assert!(pty.wait_exit().success());
+    // The flight recorder kept every change as a JSON line: kubectl's and the console's.
+    let lines: Vec<serde_json::Value> = std::fs::read_to_string(&record)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let has = |field: &str, old: &str, new: &str, origin: &str| {
+        lines.iter().any(|c| {
+            c["field"] == field && c["old"] == old && c["new"] == new && c["origin"] == origin
+        })
+    };
+    assert!(has("spec.weight", "20", "44", "watch"), "{lines:?}");
+    assert!(has("weight", "70", "33", "console"), "{lines:?}");
+    assert!(lines.iter().any(|c| c["field"] == "deleted"), "{lines:?}");
 }
 
 /// The console on the kubeconfig in `dir` (HOME and the log there too), with `extra` flags.

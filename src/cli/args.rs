@@ -39,6 +39,10 @@ pub struct ConsoleArgs {
     /// Log file (default: meshdeck.log in the XDG state dir).
     #[arg(long, global = true)]
     pub log_file: Option<PathBuf>,
+    /// Flight recorder: append every change the Timeline records to FILE as JSON lines
+    /// (FILE and FILE.1, 64 MiB each at most).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub record: Option<PathBuf>,
     /// Reach WorkloadEntries' sidecars (Envoy admin, log) with the system ssh client: the
     /// entry's address, or annotation meshdeck.io/ssh; see [ssh] in the config file.
     #[arg(long, global = true)]

@@ -6,6 +6,7 @@ pub mod kube;
 pub mod logs;
 pub mod manifests;
 pub mod planes;
+pub mod recorder;
 pub mod source;
 pub mod ssh;
 pub mod xds;

@@ -71,6 +71,8 @@ pub enum Cmd {
     SwitchContext(String),
     /// Cluster only: watch another namespace (None: all).
     SwitchNamespace(Option<String>),
+    /// `--record`: these changes go to the flight recorder.
+    Record(Vec<crate::model::timeline::Change>),
     /// Start reading a sidecar's log (replacing the one read before), or stop (None).
     Logs(Option<logs::LogRequest>),
     Quit,

@@ -170,6 +170,7 @@ impl State {
             cluster,
             planes,
             store,
+            recording,
         } = config;
         let mut viewpoint = Viewpoint {
             mesh,
@@ -201,7 +202,10 @@ impl State {
             planes,
             traffic: None,
             logs: None,
-            timeline: timeline::TimelineView::default(),
+            timeline: timeline::TimelineView {
+                recording,
+                ..Default::default()
+            },
         }
     }
 

@@ -35,6 +35,9 @@ pub struct TimelineView {
     pub history_note: Option<String>,
     /// Only changes of this kind are shown (`:timeline health`).
     pub kind: Option<crate::model::timeline::ChangeKind>,
+    /// `--record`: changes wait here for the next `Cmd::Record`.
+    pub recording: bool,
+    pub outbox: Vec<crate::model::timeline::Change>,
     /// The manifests' first load is done: what files change after it is news.
     pub files_read: bool,
 }
@@ -55,6 +58,8 @@ impl Default for TimelineView {
             envoy_health: BTreeMap::new(),
             connections: BTreeMap::new(),
             files_read: false,
+            recording: false,
+            outbox: Vec::new(),
             kind: None,
             history_note: None,
         }

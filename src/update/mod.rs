@@ -84,6 +84,9 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Cmd> {
         return vec![Cmd::Quit];
     }
     cmds.extend(logs::close_if_left(state));
+    if !state.timeline.outbox.is_empty() {
+        cmds.push(Cmd::Record(std::mem::take(&mut state.timeline.outbox)));
+    }
     cmds
 }
 

@@ -25,6 +25,9 @@ fn record(state: &mut State, changes: Vec<Change>) {
                 .checked_sub(ECHO)
                 .is_some_and(|after| tl.echoes_edit(&c, after));
         if !echo {
+            if state.timeline.recording {
+                state.timeline.outbox.push(c.clone());
+            }
             tl.push(c);
         }
     }
@@ -71,12 +74,12 @@ pub fn synced(state: &mut State, kind: Kind, shard: &crate::model::store::Store)
     if state.timeline.read.insert(kind) {
         let since = now.checked_sub(state.timeline.since).unwrap_or(now);
         let objects = shard.entries(kind).map(|e| &e.object);
-        let tl = &mut state.timeline.changes;
+        let tl = &state.timeline.changes;
         let changes: Vec<Change> = history::at_start(objects, &[], since)
             .into_iter()
-            .filter(|c| !tl.saw_since(c))
+            .filter(|c| !tl.saw_since(c) && !tl.contains(c))
             .collect();
-        tl.extend(changes);
+        extend(state, changes);
         return;
     }
     let mut changes = Vec::new();
@@ -115,7 +118,16 @@ pub fn events(state: &mut State, events: Vec<RecordedEvent>) {
         .iter()
         .filter(|e| e.at >= since)
         .map(history::from_event)
+        .filter(|c| !state.timeline.changes.contains(c))
         .collect();
+    extend(state, changes);
+}
+
+/// History, many changes at once and not in time order.
+fn extend(state: &mut State, changes: Vec<Change>) {
+    if state.timeline.recording {
+        state.timeline.outbox.extend(changes.iter().cloned());
+    }
     state.timeline.changes.extend(changes);
     if matches!(state.screen(), Screen::Timeline(_)) {
         state.registry.dirty |= Dirty::ROWS;

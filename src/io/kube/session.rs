@@ -193,7 +193,12 @@ async fn start_until_up(
                         break;
                     }
                     Cmd::SwitchNamespace(ns) => s.namespace = ns,
-                    Cmd::Demo { .. } | Cmd::Quit | Cmd::Redraw | Cmd::Copy(_) | Cmd::Logs(_) => {}
+                    Cmd::Demo { .. }
+                    | Cmd::Quit
+                    | Cmd::Redraw
+                    | Cmd::Copy(_)
+                    | Cmd::Logs(_)
+                    | Cmd::Record(_) => {}
                 },
             }
         }
@@ -247,7 +252,12 @@ pub async fn spawn(mut s: Session, tx: mpsc::Sender<Msg>) -> anyhow::Result<mpsc
                     };
                     let _ = tx.send(msg).await;
                 }
-                Cmd::Demo { .. } | Cmd::Quit | Cmd::Redraw | Cmd::Copy(_) | Cmd::Logs(_) => {}
+                Cmd::Demo { .. }
+                | Cmd::Quit
+                | Cmd::Redraw
+                | Cmd::Copy(_)
+                | Cmd::Logs(_)
+                | Cmd::Record(_) => {}
             }
         }
     });
