@@ -96,17 +96,7 @@ pub fn from_managed_fields(obj: &Object, since: SystemTime) -> Vec<Change> {
         }
         let made_it = creator.is_some_and(|c| std::ptr::eq(c, m));
         if made_it {
-            out.push(Change {
-                at,
-                kind: ChangeKind::Registry,
-                object: Some(obj.key()),
-                target: String::new(),
-                field: "created".into(),
-                old: Seen::Absent,
-                new: summary(obj),
-                who: Some(m.manager.clone()),
-                origin: Origin::ManagedFields,
-            });
+            out.push(created_at(obj, at, Some(m.manager.clone())));
             continue;
         }
         for (kind, paths) in owned_by_kind(m) {
@@ -127,19 +117,23 @@ pub fn from_managed_fields(obj: &Object, since: SystemTime) -> Vec<Change> {
         && let Some(at) = created.filter(|t| *t >= since)
     {
         // No managedFields (a file, an old server): the creation time is all there is.
-        out.push(Change {
-            at,
-            kind: ChangeKind::Registry,
-            object: Some(obj.key()),
-            target: String::new(),
-            field: "created".into(),
-            old: Seen::Absent,
-            new: summary(obj),
-            who: None,
-            origin: Origin::ManagedFields,
-        });
+        out.push(created_at(obj, at, None));
     }
     out
+}
+
+fn created_at(obj: &Object, at: SystemTime, who: Option<String>) -> Change {
+    Change {
+        at,
+        kind: ChangeKind::Registry,
+        object: Some(obj.key()),
+        target: String::new(),
+        field: "created".into(),
+        old: Seen::Absent,
+        new: summary(obj),
+        who,
+        origin: Origin::ManagedFields,
+    }
 }
 
 fn owned_by_kind(m: &ManagedBy) -> BTreeMap<ChangeKind, Vec<String>> {
