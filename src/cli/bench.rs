@@ -234,5 +234,6 @@ pub fn run(sizes: &[usize], out: &mut dyn Write) -> i32 {
             peak_rss_mib()
         );
     }
+    super::bench_timeline::run(out);
     0
 }

@@ -8,6 +8,7 @@ pub mod bench_kube;
 pub mod bench_parse;
 pub mod bench_push;
 pub mod bench_terminal;
+pub mod bench_timeline;
 pub mod changes;
 pub mod check;
 pub mod drain;

@@ -184,7 +184,7 @@ impl Default for Timeline {
 
 impl Timeline {
     /// A ring of this many changes bounds memory however long the console runs (about
-    /// 25 MiB when full).
+    /// 30 MiB when full: `bench` prints the figure).
     pub const CAP: usize = 100_000;
 
     pub fn with_cap(cap: usize) -> Timeline {
