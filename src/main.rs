@@ -419,7 +419,6 @@ async fn cluster_console(
             namespace.is_some(),
         )),
         user: meshdeck::io::kube::audit::who(),
-        recording: args.record.is_some(),
         ..Config::new(label, args.readonly, keymap)
     };
     let (tx, mut rx) = mpsc::channel::<Msg>(4096);
@@ -474,12 +473,15 @@ async fn cluster_console(
         }
         .with_warning(warning),
     );
+    let recorder = open_recorder(&args)?;
+    if recorder.is_some() {
+        update::update(&mut state, Msg::Recording);
+    }
     // Discovery may already be queued: apply it before the first frame.
     while let Ok(msg) = rx.try_recv() {
         update::update(&mut state, msg);
     }
     update::init(&mut state);
-    let recorder = open_recorder(&args)?;
     let mut term = terminal::enter()?;
     let result = app::run(
         &mut term,
@@ -631,7 +633,6 @@ async fn launch(
         notice,
         demo: mesh.is_some(),
         user: meshdeck::io::kube::audit::who(),
-        recording: args.record.is_some(),
         ..Config::new(label, args.readonly, keymap)
     };
     let (files, errors) = load_all(&roots);
@@ -674,9 +675,12 @@ async fn launch(
         planes: start,
         ..config
     });
+    let recorder = open_recorder(&args)?;
+    if recorder.is_some() {
+        update::update(&mut state, Msg::Recording);
+    }
     update::update(&mut state, Msg::FilesLoaded(files));
     update::init(&mut state);
-    let recorder = open_recorder(&args)?;
     let demo_tx = mesh.map(|m| m.attach(tx.clone()));
     let mut term = terminal::enter()?;
     let routes = app::Routes {

@@ -42,6 +42,8 @@ pub enum Msg {
     Data(data::DataEvent),
     /// A VM sidecar's log being read.
     Log(logs::LogEvent),
+    /// `--record`: the flight recorder is open; every change from now on goes to it.
+    Recording,
     /// Periodic: deferred work (rows after a burst of events, lint) is done here.
     Tick,
     /// A source answered request `id`.

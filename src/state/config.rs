@@ -31,8 +31,6 @@ pub struct Config {
     pub planes: Option<PlanesStart>,
     /// A registry already loaded (benchmarks); the sources fill it otherwise.
     pub store: Store,
-    /// `--record`: every change also goes out to the flight recorder.
-    pub recording: bool,
 }
 
 /// The planes at start: the Envoys polled and the viewpoint the control plane's answers are for.
@@ -69,7 +67,6 @@ impl Config {
             cluster: None,
             planes: None,
             store: Store::new(),
-            recording: false,
         }
     }
 }

@@ -170,7 +170,6 @@ impl State {
             cluster,
             planes,
             store,
-            recording,
         } = config;
         let mut viewpoint = Viewpoint {
             mesh,
@@ -202,10 +201,7 @@ impl State {
             planes,
             traffic: None,
             logs: None,
-            timeline: timeline::TimelineView {
-                recording,
-                ..Default::default()
-            },
+            timeline: timeline::TimelineView::default(),
         }
     }
 

@@ -21,6 +21,21 @@ pub struct TimelineView {
     pub since: Duration,
     /// Kinds whose first sync was read for history; a later sync is diffed against the store.
     pub read: BTreeSet<Kind>,
+    /// What each plane showed last, so the next difference is a change.
+    pub seen: LastSeen,
+    /// Why part of the history could not be read (Events forbidden, say), to say so.
+    pub history_note: Option<String>,
+    /// Only changes of this kind are shown (`:timeline health`).
+    pub kind: Option<crate::model::timeline::ChangeKind>,
+    /// `--record`: changes wait here for the next `Cmd::Record` (None: not recording).
+    pub outbox: Option<Vec<crate::model::timeline::Change>>,
+    /// The manifests' first load is done: what files change after it is news.
+    pub files_read: bool,
+}
+
+/// What the planes showed last.
+#[derive(Debug, Clone, Default)]
+pub struct LastSeen {
     /// Per server, each proxy and its per-type sync status as syncz last said: a proxy that
     /// appears, leaves or starts NACKing is a change.
     pub proxies: BTreeMap<String, BTreeMap<String, BTreeMap<String, String>>>,
@@ -31,15 +46,6 @@ pub struct TimelineView {
     pub envoy_health: BTreeMap<(String, String), String>,
     /// Per server, its connection as last shown ("connected", "retrying: …").
     pub connections: BTreeMap<String, String>,
-    /// Why part of the history could not be read (Events forbidden, say), to say so.
-    pub history_note: Option<String>,
-    /// Only changes of this kind are shown (`:timeline health`).
-    pub kind: Option<crate::model::timeline::ChangeKind>,
-    /// `--record`: changes wait here for the next `Cmd::Record`.
-    pub recording: bool,
-    pub outbox: Vec<crate::model::timeline::Change>,
-    /// The manifests' first load is done: what files change after it is news.
-    pub files_read: bool,
 }
 
 /// The history read at start reaches back this far unless `--since` says otherwise.
@@ -53,13 +59,9 @@ impl Default for TimelineView {
             as_of: None,
             since: DEFAULT_SINCE,
             read: BTreeSet::new(),
-            proxies: BTreeMap::new(),
-            pushes: BTreeMap::new(),
-            envoy_health: BTreeMap::new(),
-            connections: BTreeMap::new(),
+            seen: LastSeen::default(),
             files_read: false,
-            recording: false,
-            outbox: Vec::new(),
+            outbox: None,
             kind: None,
             history_note: None,
         }

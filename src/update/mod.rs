@@ -71,6 +71,10 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Cmd> {
             logs::on_event(state, ev);
             Vec::new()
         }
+        Msg::Recording => {
+            state.timeline.outbox.get_or_insert_with(Vec::new);
+            Vec::new()
+        }
         Msg::Event(level, text) => {
             state.ui.status = Some((level, text));
             Vec::new()
@@ -84,8 +88,8 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Cmd> {
         return vec![Cmd::Quit];
     }
     cmds.extend(logs::close_if_left(state));
-    if !state.timeline.outbox.is_empty() {
-        cmds.push(Cmd::Record(std::mem::take(&mut state.timeline.outbox)));
+    if let Some(out) = state.timeline.outbox.as_mut().filter(|o| !o.is_empty()) {
+        cmds.push(Cmd::Record(std::mem::take(out)));
     }
     cmds
 }

@@ -25,8 +25,8 @@ fn record(state: &mut State, changes: Vec<Change>) {
                 .checked_sub(ECHO)
                 .is_some_and(|after| tl.echoes_edit(&c, after));
         if !echo {
-            if state.timeline.recording {
-                state.timeline.outbox.push(c.clone());
+            if let Some(out) = state.timeline.outbox.as_mut() {
+                out.push(c.clone());
             }
             tl.push(c);
         }
@@ -125,8 +125,8 @@ pub fn events(state: &mut State, events: Vec<RecordedEvent>) {
 
 /// History, many changes at once and not in time order.
 fn extend(state: &mut State, changes: Vec<Change>) {
-    if state.timeline.recording {
-        state.timeline.outbox.extend(changes.iter().cloned());
+    if let Some(out) = state.timeline.outbox.as_mut() {
+        out.extend(changes.iter().cloned());
     }
     state.timeline.changes.extend(changes);
     if matches!(state.screen(), Screen::Timeline(_)) {
@@ -191,6 +191,7 @@ pub fn connection(state: &mut State, server: &str, conn: &Connection) {
     };
     let before = state
         .timeline
+        .seen
         .connections
         .insert(server.to_string(), now.clone());
     if before.as_deref() == Some(now.as_str()) {
@@ -207,6 +208,7 @@ pub fn pushed(state: &mut State, server: &str, version: &str, clusters: BTreeSet
     let count = clusters.len();
     let before = state
         .timeline
+        .seen
         .pushes
         .insert(server.to_string(), (version.to_string(), clusters.clone()));
     let Some((was, held)) = before else {
@@ -256,9 +258,10 @@ pub fn syncz(state: &mut State, server: &str, proxies: &[ProxySync]) {
             (p.short_id().to_string(), types)
         })
         .collect();
-    let first = !state.timeline.proxies.contains_key(server);
+    let first = !state.timeline.seen.proxies.contains_key(server);
     let before = state
         .timeline
+        .seen
         .proxies
         .insert(server.to_string(), now.clone())
         .unwrap_or_default();
@@ -321,7 +324,7 @@ pub fn envoy_health(state: &mut State, proxy: &str, clusters: &EnvoyClusters) {
                 h.flags.join(",")
             };
             let key = (proxy.to_string(), format!("{cluster} {host}"));
-            let before = state.timeline.envoy_health.insert(key, now.clone());
+            let before = state.timeline.seen.envoy_health.insert(key, now.clone());
             let moved = match &before {
                 Some(b) => *b != now,
                 // A host first seen healthy is news to nobody.
