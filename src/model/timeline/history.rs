@@ -85,7 +85,8 @@ pub fn from_managed_fields(obj: &Object, since: SystemTime) -> Vec<Change> {
         .filter(|(_, at)| created.is_some_and(|c| near(*at, c, Duration::from_secs(1))))
         .min_by_key(|(_, at)| *at)
         .map(|(m, _)| m);
-    let now = diff::leaves(obj);
+    // Serialized only for an object written inside the window: most are not, at start-up.
+    let mut now: Option<BTreeMap<String, String>> = None;
     let mut out = Vec::new();
     for m in &meta.managed_fields {
         let Some(at) = m.time.as_deref().and_then(parse_time) else {
@@ -107,7 +108,7 @@ pub fn from_managed_fields(obj: &Object, since: SystemTime) -> Vec<Change> {
                 target: String::new(),
                 field: field_list(&paths),
                 old: Seen::Unknown,
-                new: value_now(&paths, &now),
+                new: value_now(&paths, now.get_or_insert_with(|| diff::leaves(obj))),
                 who: Some(m.manager.clone()),
                 origin: Origin::ManagedFields,
             });

@@ -47,8 +47,11 @@ impl ChangeKind {
 
     pub fn parse(s: &str) -> Option<ChangeKind> {
         let s = s.to_ascii_lowercase();
-        if s == "cp" {
-            return Some(ChangeKind::ControlPlane);
+        // The KIND column's short names work too: what is on screen can be typed.
+        match s.as_str() {
+            "cp" | "xds" => return Some(ChangeKind::ControlPlane),
+            "connect" => return Some(ChangeKind::Connection),
+            _ => {}
         }
         // A prefix will do (`health`, `heal`), but not so short that it means two.
         let found: Vec<_> = ChangeKind::ALL

@@ -331,6 +331,8 @@ fn kinds_parse_by_name_or_an_unambiguous_prefix() {
     assert_eq!(ChangeKind::parse("health"), Some(ChangeKind::Health));
     assert_eq!(ChangeKind::parse("Heal"), Some(ChangeKind::Health));
     assert_eq!(ChangeKind::parse("cp"), Some(ChangeKind::ControlPlane));
+    assert_eq!(ChangeKind::parse("xds"), Some(ChangeKind::ControlPlane));
+    assert_eq!(ChangeKind::parse("connect"), Some(ChangeKind::Connection));
     assert_eq!(ChangeKind::parse("conn"), Some(ChangeKind::Connection));
     assert_eq!(ChangeKind::parse("co"), None, "connection or control-plane");
     assert_eq!(ChangeKind::parse(""), None);
