@@ -15,6 +15,7 @@ pub mod pod;
 pub mod selector;
 pub mod service_entry;
 pub mod share;
+pub mod shift;
 pub mod sidecar;
 pub mod small_map;
 pub mod store;
