@@ -195,6 +195,7 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
             let r = cli::drain::Rotation::from_args(a, true);
             Ok(runtime.block_on(cli::drain::run(&cli.console, r, &mut out)))
         }
+        Some(Command::Shift(a)) => Ok(runtime.block_on(cli::shift::run(&cli.console, a, &mut out))),
         Some(Command::Restore(a)) => {
             let r = cli::drain::Rotation::from_args(a, false);
             Ok(runtime.block_on(cli::drain::run(&cli.console, r, &mut out)))

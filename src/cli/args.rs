@@ -143,6 +143,14 @@ pub enum Command {
     /// Put a drained WorkloadEntry back: exactly what the drain changed, and nothing else.
     /// Exit codes as for drain.
     Restore(RotationArgs),
+    /// Move a service's traffic to some of its endpoints in steps, each held while gates read
+    /// every Envoy given with --envoy-admin (5xx of the endpoints shifted to against the limit
+    /// and the other endpoints, ejections, p99, silence); a failing gate or ctrl-c puts the
+    /// weights back as they were. The plan is kept on the ServiceEntry (annotation
+    /// meshdeck.io/shift) or beside the manifests (.meshdeck/), so one shift runs per service
+    /// and a stopped one can be resumed or rolled back. Exit 0: done, 1: refused or failed,
+    /// 2: usage, 3: rolled back by a gate, 4: aborted (ctrl-c, or the plan was taken over).
+    Shift(ShiftArgs),
     /// The embedded xDS control plane for a manifest directory, headless. Changes to the files
     /// are pushed to connected proxies.
     Serve {
@@ -202,6 +210,46 @@ pub struct RotationArgs {
     /// Drain although it was warned against (probe-owned health, the last healthy endpoint).
     #[arg(long)]
     pub force: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct ShiftArgs {
+    /// The ServiceEntry: NAMESPACE/NAME.
+    pub service: String,
+    /// The endpoints traffic moves to: WorkloadEntries (NS/NAME) or inline endpoints
+    /// (NS/SE/INDEX), comma-separated or repeated.
+    #[arg(long, value_delimiter = ',', required_unless_present_any = ["resume", "rollback"])]
+    pub to: Vec<String>,
+    /// Their share of the service at each step, in percent, rising.
+    #[arg(long, default_value = "1,5,25,50,100")]
+    pub steps: String,
+    /// How long each step is held while the gates read the data plane.
+    #[arg(long, default_value = "60s", value_parser = humantime::parse_duration)]
+    pub hold: std::time::Duration,
+    /// The share of their requests that may fail (5xx, resets) above what the other
+    /// endpoints show: 1% or 0.01.
+    #[arg(long = "max-5xx", default_value = "1%")]
+    pub max_5xx: String,
+    /// The service's p99 limit in each Envoy (250ms, 1s): three readings in a row above it fail
+    /// the step.
+    #[arg(long = "max-p99")]
+    pub max_p99: Option<String>,
+    /// Follow each step through the planes (EDS, each Envoy) before holding it.
+    #[arg(long)]
+    pub wait: bool,
+    /// How long --wait waits for each step.
+    #[arg(long, default_value = "60s", value_parser = humantime::parse_duration)]
+    pub timeout: std::time::Duration,
+    /// Print the weights of every step and write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Take over a shift whose console stopped, at the step it had reached.
+    #[arg(long, conflicts_with_all = ["rollback", "dry_run"])]
+    pub resume: bool,
+    /// Put the weights back as they were before the shift kept for this service (stopping its
+    /// console if it still runs) and remove the plan.
+    #[arg(long, conflicts_with = "dry_run")]
+    pub rollback: bool,
 }
 
 #[derive(Subcommand, Debug)]

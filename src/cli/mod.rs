@@ -1,4 +1,4 @@
-//! Headless commands for scripts and CI: check, get, set, drain, restore, bench.
+//! Headless commands for scripts and CI: check, get, set, drain, restore, shift, bench.
 
 pub mod args;
 pub mod bench;
@@ -19,6 +19,8 @@ pub mod planes;
 pub mod proxies;
 pub mod set;
 pub mod settings;
+pub mod shift;
+pub mod shift_io;
 
 use crate::io::manifests::load::{into_store, load_all};
 use crate::io::manifests::parse::LoadError;

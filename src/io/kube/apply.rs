@@ -39,7 +39,7 @@ fn value(change: &Change) -> (&'static str, Value) {
 }
 
 /// A 409, 422 or 403 from the server, in the terms the edit form shows.
-pub(super) fn classify(e: kube::Error, object: &str) -> ApplyError {
+pub(crate) fn classify(e: kube::Error, object: &str) -> ApplyError {
     let kube::Error::Api(s) = e else {
         return ApplyError::Failed(format!("{object}: {e}"));
     };
@@ -115,7 +115,7 @@ impl KubeSource {
         Ok((stored.metadata.resource_version, stored.metadata.uid))
     }
 
-    pub(super) fn api(&self, kind: Kind, ns: &str) -> Result<Api<DynamicObject>, ApplyError> {
+    pub(crate) fn api(&self, kind: Kind, ns: &str) -> Result<Api<DynamicObject>, ApplyError> {
         let version = self
             .versions
             .get(&kind)
