@@ -40,6 +40,8 @@ pub enum Action {
     DemoFailProbe,
     DemoErrors,
     DemoRecover,
+    ShiftPause,
+    ShiftAbort,
     FormNextField,
     FormPrevField,
     FormSubmit,
@@ -110,7 +112,7 @@ impl Layer {
 }
 
 impl Action {
-    pub const ALL: [Action; 53] = [
+    pub const ALL: [Action; 55] = [
         Action::Quit,
         Action::Help,
         Action::Back,
@@ -148,6 +150,8 @@ impl Action {
         Action::DemoFailProbe,
         Action::DemoErrors,
         Action::DemoRecover,
+        Action::ShiftPause,
+        Action::ShiftAbort,
         Action::FormNextField,
         Action::FormPrevField,
         Action::FormSubmit,
@@ -281,6 +285,14 @@ impl Action {
                 "demo: the selected VM answers 503 to everything",
             ),
             Action::DemoRecover => ("demo_recover", "demo: the selected VM recovers"),
+            Action::ShiftPause => (
+                "shift_pause",
+                "pause the running shift (:shift) and resume it: the hold clock stops, the gates keep reading",
+            ),
+            Action::ShiftAbort => (
+                "shift_abort",
+                "abort the running shift: the weights from before it go back",
+            ),
             Action::Logs => (
                 "logs",
                 "the selected WorkloadEntry's sidecar log, read over ssh (--ssh)",

@@ -87,7 +87,7 @@ pub async fn run(
                 match cmd {
                     Cmd::Quit => return Ok(()),
                     Cmd::Redraw => dirty = true,
-                    apply @ Cmd::Apply { .. } => {
+                    apply @ (Cmd::Apply { .. } | Cmd::ShiftPlan(_)) => {
                         if routes.source.send(apply).await.is_err() {
                             tracing::error!("the source task stopped");
                         }

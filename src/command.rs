@@ -15,6 +15,7 @@ pub enum Command {
     Namespace,
     Context,
     View,
+    Shift,
     Help,
     Quit,
 }
@@ -39,6 +40,7 @@ impl Command {
             Command::Namespace,
             Command::Context,
             Command::View,
+            Command::Shift,
             Command::Help,
             Command::Quit,
         ]);
@@ -56,6 +58,7 @@ impl Command {
             Command::Namespace => "ns",
             Command::Context => "ctx",
             Command::View => "view",
+            Command::Shift => "shift",
             Command::Help => "help",
             Command::Quit => "q",
         }
@@ -76,6 +79,7 @@ impl Command {
             Command::Namespace => &["namespace"],
             Command::Context => &["context"],
             Command::View => &["from"],
+            Command::Shift => &["canary"],
             Command::Help => &["h"],
             Command::Quit => &["quit", "q!"],
         };
@@ -89,6 +93,7 @@ impl Command {
             Command::Context => "NAME",
             Command::View => "[NS] [REGION/ZONE] | -",
             Command::Timeline => "[KIND]",
+            Command::Shift => "[STEPS] [HOLD] [MAX-5XX]",
             _ => "",
         }
     }
@@ -96,7 +101,7 @@ impl Command {
     pub fn arg(self) -> Arg {
         match self {
             Command::Namespace | Command::View => Arg::Namespace,
-            Command::Context | Command::Timeline => Arg::Free,
+            Command::Context | Command::Timeline | Command::Shift => Arg::Free,
             _ => Arg::None,
         }
     }
@@ -117,6 +122,9 @@ impl Command {
             Command::Context => "on a cluster: switch kubeconfig context without a restart".into(),
             Command::View => {
                 "see endpoints, shares and drift as a proxy in NS at that locality; - resets".into()
+            }
+            Command::Shift => {
+                "on a service's Endpoints: move its traffic to the marked endpoints in steps (default 1,5,25,50,100, held 60s each), rolled back if their 5xx pass the limit (1%) above the others'; P pauses, A aborts".into()
             }
             Command::Help => "every key and command".into(),
             Command::Quit => "quit".into(),

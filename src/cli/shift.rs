@@ -7,11 +7,12 @@
 
 use super::args::{ConsoleArgs, ShiftArgs};
 use super::follow::Follower;
-use super::shift_io::{DataPlane, Registry, hosts};
+use super::shift_io::{DataPlane, Registry};
 use super::{EXIT_FINDINGS, EXIT_OK, EXIT_USAGE};
 use crate::io::shift_plan::{PlanLock, Refused};
 use crate::model::object::{Kind, ObjectKey};
 use crate::model::planes::verify::{Wanted, targets};
+use crate::model::shift::edits::hosts;
 use crate::model::shift::plan::{HEARTBEAT, Request};
 use crate::model::shift::{
     Gates, Outcome, Phase, Plan, PlanState, Shift, parse_endpoint, parse_millis, parse_ratio,

@@ -3,19 +3,15 @@
 //! replaces) and the data plane its gates read (each Envoy's `/clusters`, and its stats when a
 //! p99 limit is set).
 
-use super::set::{Field, resolve};
 use crate::io::envoy::admin;
 use crate::io::envoy::poll::{DataEvent, PollTarget, poll_clusters};
 use crate::io::kube::apply::KubeSource;
 use crate::io::source::files::FileSource;
-use crate::io::source::{Change, FieldEdit, Source, WriteMode};
-use crate::model::endpoint::derive;
-use crate::model::object::ObjectKey;
+use crate::io::source::{FieldEdit, Source};
+use crate::model::planes::HostKey;
 use crate::model::planes::data::ProxyData;
 use crate::model::planes::stats::Latency;
-use crate::model::planes::verify::{Wanted, targets};
-use crate::model::planes::{HostKey, cluster_name};
-use crate::model::share::Viewpoint;
+use crate::model::shift::edits::{Hosts, step_edits};
 use crate::model::shift::{Plan, Reading};
 use crate::model::store::Store;
 use std::collections::{BTreeMap, BTreeSet};
@@ -88,62 +84,6 @@ impl Registry {
         }
         Ok(edits)
     }
-}
-
-/// Each member's weight edit, guarded by the version read; on a cluster, a second edit of one
-/// ServiceEntry's inline endpoints reads it again (the first one changed its version).
-fn step_edits(
-    store: &Store,
-    plan: &Plan,
-    weights: &[Option<u32>],
-    cluster: bool,
-) -> Result<Vec<FieldEdit>, String> {
-    let mut out: Vec<FieldEdit> = Vec::new();
-    let mut objects: BTreeSet<ObjectKey> = BTreeSet::new();
-    for (m, w) in plan.members.iter().zip(weights) {
-        let w = w.unwrap_or(1);
-        let mut e = resolve(store, &m.endpoint, &Field::Weight, &w.to_string())?;
-        if matches!(e.change, Change::Weight { from, to } if from == Some(to)) {
-            continue;
-        }
-        e.mode = WriteMode::Precondition;
-        if cluster && !objects.insert(e.object()) {
-            e.revision = None;
-        }
-        out.push(e);
-    }
-    Ok(out)
-}
-
-/// Every (cluster, host) of the service's endpoints: those shifted to, and the others.
-pub type Hosts = (Vec<(String, HostKey)>, Vec<(String, HostKey)>);
-
-pub fn hosts(store: &Store, plan: &Plan) -> Hosts {
-    let service = plan.service_key();
-    let mut clusters = BTreeSet::new();
-    if let Some(d) = derive(store, &service, &Viewpoint::default()) {
-        for p in &d.ports {
-            for h in &d.hosts {
-                clusters.insert(cluster_name(p.port_number, h));
-            }
-        }
-    }
-    let (mut to, mut others) = (Vec::new(), Vec::new());
-    for (m, source) in plan.members.iter().zip(plan.sources()) {
-        let wanted = Wanted {
-            source,
-            weight: None,
-            locality: None,
-            present: None,
-        };
-        for t in targets(store, &[wanted]) {
-            if clusters.contains(&t.cluster) {
-                let side = if m.to { &mut to } else { &mut others };
-                side.push((t.cluster, t.host));
-            }
-        }
-    }
-    (to, others)
 }
 
 /// The Envoys the gates read, and what each said last.

@@ -4,6 +4,7 @@ pub mod data;
 pub mod files;
 pub mod kube;
 pub mod logs;
+pub mod shift;
 pub mod xds;
 
 use crate::model::edit::{Applied, ApplyError, FieldEdit};
@@ -46,6 +47,8 @@ pub enum Msg {
     Recording,
     /// Periodic: deferred work (rows after a burst of events, lint) is done here.
     Tick,
+    /// The place a shift's plan is kept answered an operation on it.
+    ShiftPlan(shift::PlanOp, shift::PlanAnswer),
     /// A source answered request `id`.
     Applied {
         id: u64,
@@ -75,6 +78,8 @@ pub enum Cmd {
     SwitchNamespace(Option<String>),
     /// `--record`: these changes go to the flight recorder.
     Record(Vec<crate::model::timeline::Change>),
+    /// A staged shift's plan: kept, refreshed or removed where other consoles see it.
+    ShiftPlan(shift::PlanOp),
     /// Start reading a sidecar's log (replacing the one read before), or stop (None).
     Logs(Option<logs::LogRequest>),
     Quit,

@@ -25,6 +25,30 @@ pub struct InFlight {
     pub summary: String,
 }
 
+/// A staged shift this console runs (`update/shift.rs` drives it).
+#[derive(Debug, Clone)]
+pub struct ShiftRun {
+    pub shift: crate::model::shift::Shift,
+    /// This console, as the plan names its owner.
+    pub owner: String,
+    /// The plan is kept (create answered): steps may be written.
+    pub kept: bool,
+    /// The current weights' write, sent and not answered.
+    pub request: Option<u64>,
+    /// The plan's last write, and the gates' last reading.
+    pub last_beat: std::time::Instant,
+    pub last_read: std::time::Instant,
+    /// The newest poll of any Envoy the gates have read: a newer one is a new reading.
+    pub seen: Option<std::time::SystemTime>,
+    /// What the Endpoints screen shows of it, made on each reading.
+    pub line: String,
+    /// The last weights written and when: the next step waits until the store shows them.
+    pub written: Option<(
+        std::time::Instant,
+        Vec<(crate::model::endpoint::EndpointSource, u32)>,
+    )>,
+}
+
 pub struct Edits {
     /// The open edit form.
     pub form: Option<EditSession>,
@@ -36,6 +60,7 @@ pub struct Edits {
     pub next_request: u64,
     /// Edits the API server accepted that the watch has not delivered yet: shown as pending.
     pub pending: Vec<FieldEdit>,
+    pub shift: Option<ShiftRun>,
 }
 
 impl Default for Edits {
@@ -47,6 +72,7 @@ impl Default for Edits {
             in_flight: BTreeMap::new(),
             next_request: 1,
             pending: Vec::new(),
+            shift: None,
         }
     }
 }

@@ -9,9 +9,25 @@ use crate::msg::Cmd;
 use crate::state::dirty::Dirty;
 use crate::state::{Level, Mode, RowId, Screen, State};
 
+/// Quitting while a shift runs aborts it first: the weights go back, then a second quit leaves.
+pub fn quit(state: &mut State) -> Vec<Cmd> {
+    if !super::shift::running(state) {
+        state.ui.quit = true;
+        return Vec::new();
+    }
+    let cmds = super::shift::abort(state, "aborted on quit");
+    if super::shift::running(state) {
+        state.ui.status = Some((
+            Level::Info,
+            "rolling the shift back before quitting; quit again once it is back".into(),
+        ));
+    }
+    cmds
+}
+
 pub fn run(state: &mut State, action: Action) -> Vec<Cmd> {
     match action {
-        Action::Quit => state.ui.quit = true,
+        Action::Quit => return quit(state),
         Action::Help => state.ui.show_help = true,
         Action::Back => back(state),
         Action::CommandMode => {
@@ -57,6 +73,8 @@ pub fn run(state: &mut State, action: Action) -> Vec<Cmd> {
         Action::DemoFailProbe => return demo(state, Behaviour::ProbeFailing),
         Action::DemoErrors => return demo(state, Behaviour::Errors),
         Action::DemoRecover => return demo(state, Behaviour::Healthy),
+        Action::ShiftPause => super::shift::toggle_pause(state),
+        Action::ShiftAbort => return super::shift::abort(state, "aborted by the user"),
         // Bound in the other layers: `keys.rs` hands them to the form, the line or the help.
         Action::FormNextField
         | Action::FormPrevField

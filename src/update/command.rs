@@ -214,7 +214,11 @@ pub fn run(state: &mut State, line: &str) -> Vec<Cmd> {
         return Vec::new();
     };
     match command {
-        Command::Quit => state.ui.quit = true,
+        Command::Quit => return actions::quit(state),
+        Command::Shift => {
+            let args: Vec<&str> = arg.into_iter().chain(words).collect();
+            return super::shift::start(state, &args);
+        }
         Command::Problems => actions::switch(state, Screen::Problems),
         Command::Proxies => actions::switch(state, Screen::Proxies),
         Command::Charts => actions::switch(state, Screen::Charts),

@@ -434,6 +434,23 @@ pub fn on_applied(
     id: u64,
     result: Result<Vec<Applied>, ApplyError>,
 ) -> Vec<Cmd> {
+    let for_shift = super::shift::owns_request(state, id);
+    let outcome = result.as_ref().map(|_| ()).map_err(ToString::to_string);
+    let mut cmds = answered(state, id, result, for_shift);
+    if for_shift {
+        cmds.extend(super::shift::on_applied(state, id, outcome));
+    }
+    cmds
+}
+
+/// A step of a shift is followed like any edit but is not undone with `u`: the shift puts its
+/// weights back itself.
+fn answered(
+    state: &mut State,
+    id: u64,
+    result: Result<Vec<Applied>, ApplyError>,
+    for_shift: bool,
+) -> Vec<Cmd> {
     let Some(crate::state::edits::InFlight {
         undo: is_undo,
         summary: what,
@@ -461,11 +478,12 @@ pub fn on_applied(
             state.edits.pending.extend(api);
             super::timeline::edited(state, &applied);
             super::planes::start_verify(state, &applied, &what);
-            if !is_undo {
+            if !is_undo && !for_shift {
                 state.edits.undo.push(applied);
                 state.edits.form = None;
             }
             let more = match (is_undo, state.edits.undo.len()) {
+                (false, _) if for_shift => "a step of the shift: A aborts it".to_string(),
                 (false, _) => "u undoes".to_string(),
                 (true, 0) => "nothing more to undo".to_string(),
                 (true, n) => format!("{n} more to undo"),

@@ -35,8 +35,7 @@ pub fn on_key(state: &mut State, ev: KeyEvent) -> Vec<Cmd> {
     if let Some(k) = key
         && state.setup.keymap.action_in(Layer::Global, k) == Some(Action::QuitAnywhere)
     {
-        state.ui.quit = true;
-        return Vec::new();
+        return super::actions::quit(state);
     }
     let Some(layer) = focus(state) else {
         return Vec::new();

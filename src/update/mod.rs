@@ -11,6 +11,7 @@ pub mod planes;
 mod registry;
 mod rotation;
 pub mod rows;
+mod shift;
 mod timeline;
 mod timeline_rows;
 pub mod vms;
@@ -41,16 +42,17 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Cmd> {
             Vec::new()
         }
         Msg::Applied { id, result } => edit::on_applied(state, id, result),
+        Msg::ShiftPlan(op, answer) => shift::on_plan(state, op, answer),
         Msg::Kube(ev) => {
             kube::on_event(state, ev);
             Vec::new()
         }
         Msg::Tick => {
-            if tick(state) {
-                vec![Cmd::Redraw]
-            } else {
-                Vec::new()
+            let (shifted, mut cmds) = shift::tick(state);
+            if tick(state) || shifted {
+                cmds.push(Cmd::Redraw);
             }
+            cmds
         }
         Msg::Xds(ev) => {
             planes::on_xds(state, ev);

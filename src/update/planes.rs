@@ -175,14 +175,16 @@ pub fn wanted_clusters(state: &State) -> BTreeSet<String> {
     out
 }
 
-/// The Envoys to poll now: all known ones while a screen shows them or an edit is followed,
-/// none otherwise; their stats only for the clusters the Charts screen shows.
+/// The Envoys to poll now: all known ones while a screen shows them, an edit is followed or a
+/// shift's gates read them, none otherwise; their stats only for the clusters the Charts
+/// screen shows.
 pub fn wanted_proxies(state: &State) -> Vec<PollTarget> {
     let following = state
         .planes
         .verify
         .as_ref()
-        .is_some_and(|v| !v.is_finished());
+        .is_some_and(|v| !v.is_finished())
+        || state.edits.shift.is_some();
     let now_ms = unix_ms(SystemTime::now());
     match state.screen() {
         Screen::Charts => state.planes.poll_targets(&charted_clusters(state), now_ms),

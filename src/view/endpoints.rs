@@ -289,6 +289,23 @@ fn footer_lines(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
         };
         frame.render_widget(Paragraph::new(text), drift_area);
     }
+    let verify_area = match &state.edits.shift {
+        Some(run) => {
+            let [shift_area, rest] =
+                Layout::vertical([Constraint::Length(1), Constraint::Length(1)]).areas(verify_area);
+            let style = if run.shift.outcome.is_some() {
+                "severity.error"
+            } else {
+                "key"
+            };
+            frame.render_widget(
+                Paragraph::new(Line::styled(format!(" {}", run.line), theme.style(style))),
+                shift_area,
+            );
+            rest
+        }
+        None => verify_area,
+    };
     if let Some(v) = &state.planes.verify {
         let style = if v.done.is_some() {
             "health.healthy"

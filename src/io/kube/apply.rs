@@ -212,6 +212,13 @@ impl KubeSource {
 }
 
 impl Source for KubeSource {
+    fn plan_lock(
+        &self,
+        service: &crate::model::object::ObjectKey,
+    ) -> Result<crate::io::shift_plan::PlanLock, String> {
+        crate::io::shift_plan::PlanLock::for_cluster(self, service)
+    }
+
     fn describe(&self) -> String {
         self.label.clone()
     }

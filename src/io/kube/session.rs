@@ -188,6 +188,12 @@ async fn start_until_up(
                         ));
                         let _ = tx.send(Msg::Applied { id, result }).await;
                     }
+                    Cmd::ShiftPlan(op) => {
+                        let answer = crate::msg::shift::PlanAnswer::Failed(
+                            "the cluster cannot be reached; the plan was not written".into(),
+                        );
+                        let _ = tx.send(Msg::ShiftPlan(op, answer)).await;
+                    }
                     Cmd::SwitchContext(name) => {
                         s.target.context = Some(name);
                         break;
@@ -220,6 +226,15 @@ pub async fn spawn(mut s: Session, tx: mpsc::Sender<Msg>) -> anyhow::Result<mpsc
                 Cmd::Apply { id, edits } => {
                     let result = live.source.apply(edits).await;
                     if tx.send(Msg::Applied { id, result }).await.is_err() {
+                        return;
+                    }
+                }
+                Cmd::ShiftPlan(op) => {
+                    let answer = match live.source.plan_lock(&op.service()) {
+                        Ok(lock) => crate::msg::shift::carry_out(&lock, op.clone()).await,
+                        Err(e) => crate::msg::shift::PlanAnswer::Failed(e),
+                    };
+                    if tx.send(Msg::ShiftPlan(op, answer)).await.is_err() {
                         return;
                     }
                 }

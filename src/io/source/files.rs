@@ -173,6 +173,16 @@ fn entry_in(text: &str, e: &FieldEdit) -> Result<WorkloadEntry, ApplyError> {
 }
 
 impl Source for FileSource {
+    fn plan_lock(
+        &self,
+        service: &crate::model::object::ObjectKey,
+    ) -> Result<crate::io::shift_plan::PlanLock, String> {
+        Ok(crate::io::shift_plan::PlanLock::for_files(
+            &self.roots,
+            service,
+        ))
+    }
+
     fn describe(&self) -> String {
         let roots: Vec<String> = self.roots.iter().map(|r| r.display().to_string()).collect();
         format!("files: {}", roots.join(", "))

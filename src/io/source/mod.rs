@@ -18,4 +18,9 @@ pub trait Source: Send + 'static {
         &mut self,
         edits: Vec<FieldEdit>,
     ) -> impl Future<Output = Result<Vec<Applied>, ApplyError>> + Send;
+    /// Where this source keeps a staged shift's plan for `service`.
+    fn plan_lock(
+        &self,
+        service: &crate::model::object::ObjectKey,
+    ) -> Result<crate::io::shift_plan::PlanLock, String>;
 }

@@ -11,6 +11,16 @@ pub fn spawn<S: Source>(mut source: S, tx: mpsc::Sender<Msg>) -> mpsc::Sender<Cm
     let (cmd_tx, mut cmd_rx) = mpsc::channel::<Cmd>(16);
     tokio::spawn(async move {
         while let Some(cmd) = cmd_rx.recv().await {
+            if let Cmd::ShiftPlan(op) = cmd {
+                let answer = match source.plan_lock(&op.service()) {
+                    Ok(lock) => crate::msg::shift::carry_out(&lock, op.clone()).await,
+                    Err(e) => crate::msg::shift::PlanAnswer::Failed(e),
+                };
+                if tx.send(Msg::ShiftPlan(op, answer)).await.is_err() {
+                    return;
+                }
+                continue;
+            }
             if let Cmd::Apply { id, edits } = cmd {
                 let result = source.apply(edits).await;
                 let written: std::collections::BTreeSet<_> = result

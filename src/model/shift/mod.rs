@@ -3,6 +3,7 @@
 //! fails. `plan` is what is persisted (so another console sees it), `weights` the arithmetic of
 //! a step, `gate` the decisions, `run` the state machine, on clocks the caller gives.
 
+pub mod edits;
 pub mod gate;
 pub mod plan;
 pub mod run;

@@ -1,0 +1,488 @@
+//! `:shift` on a service's Endpoints: the staged shift of `model/shift` driven by the console.
+//! The plan is kept first (where other consoles see it); each step's weights go to the source
+//! like any edit (so they are followed through the planes), the gates read what the poller
+//! brings from each Envoy once a second, and the plan is refreshed every 15 s. `P` pauses and
+//! resumes, `A` (and quitting) aborts: the weights from before go back.
+
+use super::edit;
+use crate::model::endpoint::{EndpointSource, source_key};
+use crate::model::object::{Object, ObjectKey};
+use crate::model::shift::edits::{hosts, step_edits};
+use crate::model::shift::plan::{HEARTBEAT, Request};
+use crate::model::shift::{Gates, Outcome, Phase, Plan, Reading, Shift, parse_ratio, parse_steps};
+use crate::msg::Cmd;
+use crate::msg::shift::{PlanAnswer, PlanOp};
+use crate::state::edits::ShiftRun;
+use crate::state::{Level, Screen, State};
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant, SystemTime};
+
+const READ_EVERY: Duration = Duration::from_secs(1);
+pub const DEFAULT_STEPS: &str = "1,5,25,50,100";
+const DEFAULT_HOLD: Duration = Duration::from_secs(60);
+const DEFAULT_MAX_5XX: &str = "1%";
+/// A write the store has not shown yet is waited for this long before the next step goes on.
+const SEEN_WITHIN: Duration = Duration::from_secs(10);
+
+fn refuse(state: &mut State, why: String) -> Vec<Cmd> {
+    state.ui.status = Some((Level::Error, why));
+    Vec::new()
+}
+
+pub fn running(state: &State) -> bool {
+    state.edits.shift.is_some()
+}
+
+fn owner(user: &str) -> String {
+    let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "console".into());
+    format!("{user}@{host}:{}", std::process::id())
+}
+
+/// `:shift [STEPS] [HOLD] [MAX-5XX]`: the selected (or marked) endpoints of the service on
+/// screen get its traffic in steps.
+pub fn start(state: &mut State, args: &[&str]) -> Vec<Cmd> {
+    let Screen::Endpoints(service) = state.screen().clone() else {
+        return refuse(
+            state,
+            "shift works on a service's Endpoints: enter on a ServiceEntry, mark the endpoints to move traffic to, then :shift".into(),
+        );
+    };
+    if state.setup.readonly {
+        return refuse(
+            state,
+            "read-only: meshdeck was started with --readonly; nothing is shifted".into(),
+        );
+    }
+    if let Some(run) = &state.edits.shift {
+        return refuse(
+            state,
+            format!(
+                "a shift of {} is running: A aborts it",
+                run.shift.plan.service
+            ),
+        );
+    }
+    // On a cluster the plan is an annotation the watch brings: said before anything else.
+    let held = state
+        .registry
+        .store
+        .get(&service)
+        .and_then(|e| {
+            e.object
+                .meta()
+                .annotations
+                .get(crate::model::shift::SHIFT_ANNOTATION)
+        })
+        .map(|text| Plan::from_json(text));
+    if let Some(held) = held {
+        return refuse(
+            state,
+            match held {
+                Ok(p) => format!(
+                    "{service} is already being shifted: {}; `meshdeck shift {} --rollback` stops it",
+                    p.describe(SystemTime::now()),
+                    p.service
+                ),
+                Err(e) => format!("{service} carries a shift plan that does not read ({e})"),
+            },
+        );
+    }
+    let to = match edit::targets_of(state) {
+        Ok(t) => t,
+        Err(e) => return refuse(state, e),
+    };
+    let steps = match parse_steps(args.first().copied().unwrap_or(DEFAULT_STEPS)) {
+        Ok(s) => s,
+        Err(e) => {
+            return refuse(
+                state,
+                format!("{e}; :shift STEPS HOLD MAX-5XX, e.g. :shift 1,10,50,100 30s 1%"),
+            );
+        }
+    };
+    let hold = match args.get(1).map(|h| humantime::parse_duration(h)) {
+        None => DEFAULT_HOLD,
+        Some(Ok(d)) => d,
+        Some(Err(e)) => return refuse(state, format!("hold {:?}: {e} (30s, 2m)", args[1])),
+    };
+    let max_errors = match parse_ratio(args.get(2).copied().unwrap_or(DEFAULT_MAX_5XX)) {
+        Ok(r) => r,
+        Err(e) => return refuse(state, e),
+    };
+    let me = owner(&state.setup.user);
+    let plan = match Plan::new(
+        &state.registry.store,
+        Request {
+            service: &service,
+            to: &to,
+            steps,
+            hold,
+            gates: Gates {
+                max_errors,
+                max_p99_ms: None,
+            },
+            by: &state.setup.user,
+            owner: &me,
+            now: SystemTime::now(),
+        },
+    ) {
+        Ok(p) => p,
+        Err(e) => return refuse(state, e),
+    };
+    let now = Instant::now();
+    state.ui.status = Some((
+        Level::Info,
+        format!("shift of {service} starting: keeping its plan where other consoles see it"),
+    ));
+    state.edits.shift = Some(ShiftRun {
+        shift: Shift::new(plan.clone()),
+        owner: me,
+        kept: false,
+        request: None,
+        last_beat: now,
+        last_read: now,
+        seen: None,
+        line: "keeping the plan…".into(),
+        written: None,
+    });
+    vec![Cmd::ShiftPlan(PlanOp::Create(plan))]
+}
+
+pub fn toggle_pause(state: &mut State) {
+    let Some(run) = state.edits.shift.as_mut() else {
+        state.ui.status = Some((
+            Level::Error,
+            "no shift is running (:shift starts one)".into(),
+        ));
+        return;
+    };
+    let now = Instant::now();
+    if run.shift.is_paused() {
+        run.shift.resume(now);
+    } else {
+        run.shift.pause(now);
+    }
+    run.line = line(&run.shift, now);
+}
+
+pub fn abort(state: &mut State, why: &str) -> Vec<Cmd> {
+    let Some(run) = state.edits.shift.as_mut() else {
+        state.ui.status = Some((
+            Level::Error,
+            "no shift is running (:shift starts one)".into(),
+        ));
+        return Vec::new();
+    };
+    if !run.kept {
+        // Nothing written yet: the plan's answer finds no shift and removes it.
+        let op = PlanOp::Remove {
+            service: run.shift.plan.service_key(),
+            owner: run.owner.clone(),
+        };
+        state.edits.shift = None;
+        state.ui.status = Some((Level::Info, format!("shift {why}: nothing was written")));
+        return vec![Cmd::ShiftPlan(op)];
+    }
+    run.shift.abort(why);
+    run.line = line(&run.shift, Instant::now());
+    state.ui.status = Some((
+        Level::Info,
+        format!("shift {why}: putting the weights back as they were"),
+    ));
+    drive(state)
+}
+
+fn line(shift: &Shift, now: Instant) -> String {
+    format!("shift {} · P pauses, A aborts", shift.status(now))
+}
+
+/// What every Envoy the console reads says now about the service's endpoints.
+fn reading(state: &State, plan: &Plan) -> Option<Reading> {
+    let (to, others) = hosts(&state.registry.store, plan);
+    let r = Reading::from_proxies(
+        state.planes.proxies.values(),
+        &to,
+        &others,
+        &BTreeMap::new(),
+    );
+    (!r.proxies.is_empty()).then_some(r)
+}
+
+fn weight_now(state: &State, source: &EndpointSource) -> Option<u32> {
+    match (
+        state
+            .registry
+            .store
+            .get(&source_key(source))
+            .map(|e| &e.object),
+        source,
+    ) {
+        (Some(Object::WorkloadEntry(we)), _) => we.spec.weight,
+        (Some(Object::ServiceEntry(se)), EndpointSource::ServiceEntry { index, .. }) => {
+            se.spec.endpoints.get(*index).and_then(|e| e.weight)
+        }
+        _ => None,
+    }
+}
+
+/// Writes the weights the shift wants, once the last ones are in the store; finishes it.
+fn drive(state: &mut State) -> Vec<Cmd> {
+    let Some(run) = state.edits.shift.as_ref() else {
+        return Vec::new();
+    };
+    if !run.kept || run.request.is_some() {
+        return Vec::new();
+    }
+    if run.shift.is_finished() {
+        return finish(state);
+    }
+    let Some(weights) = run.shift.wanted() else {
+        return Vec::new();
+    };
+    if let Some((at, written)) = &run.written
+        && at.elapsed() < SEEN_WITHIN
+        && written
+            .iter()
+            .any(|(s, w)| weight_now(state, s) != Some(*w))
+    {
+        return Vec::new();
+    }
+    let cluster = state.kube.is_some();
+    match step_edits(&state.registry.store, &run.shift.plan, &weights, cluster) {
+        Err(e) => {
+            let run = state.edits.shift.as_mut().expect("checked");
+            run.shift.apply_failed(e);
+            drive(state)
+        }
+        Ok(edits) if edits.is_empty() => {
+            let r = reading(state, &run.shift.plan).unwrap_or_default();
+            let run = state.edits.shift.as_mut().expect("checked");
+            let now = Instant::now();
+            run.shift.applied(&r, now);
+            run.line = line(&run.shift, now);
+            drive(state)
+        }
+        Ok(edits) => {
+            let written: Vec<(EndpointSource, u32)> = edits
+                .iter()
+                .filter_map(|e| match e.change {
+                    crate::model::edit::Change::Weight { to, .. } => Some((e.target.clone(), to)),
+                    _ => None,
+                })
+                .collect();
+            let id = state.edits.next_request;
+            let cmds = edit::send(state, edits, false);
+            let run = state.edits.shift.as_mut().expect("checked");
+            run.request = Some(id);
+            run.written = Some((Instant::now(), written));
+            cmds
+        }
+    }
+}
+
+/// Whether request `id` is the shift's write (its answer goes to `on_applied`, not to undo).
+pub fn owns_request(state: &State, id: u64) -> bool {
+    state
+        .edits
+        .shift
+        .as_ref()
+        .is_some_and(|r| r.request == Some(id))
+}
+
+pub fn on_applied(state: &mut State, id: u64, result: Result<(), String>) -> Vec<Cmd> {
+    if !owns_request(state, id) {
+        return Vec::new();
+    }
+    let plan = state
+        .edits
+        .shift
+        .as_ref()
+        .expect("checked")
+        .shift
+        .plan
+        .clone();
+    let r = reading(state, &plan).unwrap_or_default();
+    let run = state.edits.shift.as_mut().expect("checked");
+    run.request = None;
+    let now = Instant::now();
+    match result {
+        Ok(()) => run.shift.applied(&r, now),
+        Err(e) => {
+            run.written = None;
+            run.shift.apply_failed(e);
+        }
+    }
+    run.line = line(&run.shift, now);
+    let mut cmds = beat(state);
+    cmds.extend(drive(state));
+    cmds
+}
+
+fn beat(state: &mut State) -> Vec<Cmd> {
+    let Some(run) = state.edits.shift.as_mut().filter(|r| r.kept) else {
+        return Vec::new();
+    };
+    run.last_beat = Instant::now();
+    run.shift.plan.touch(SystemTime::now());
+    vec![Cmd::ShiftPlan(PlanOp::Save {
+        plan: run.shift.plan.clone(),
+        owner: run.owner.clone(),
+    })]
+}
+
+/// The gates read each new poll of the Envoys (and, without one for a second, that nobody
+/// answered); every 15 s the plan is refreshed. True when the shift's line changed.
+pub fn tick(state: &mut State) -> (bool, Vec<Cmd>) {
+    let Some(run) = state.edits.shift.as_ref().filter(|r| r.kept) else {
+        return (false, Vec::new());
+    };
+    let now = Instant::now();
+    let mut changed = false;
+    let mut turned_back = None;
+    let newest = state
+        .planes
+        .proxies
+        .values()
+        .filter(|p| !p.is_stale())
+        .filter_map(|p| p.fetched_at)
+        .max();
+    let fresh = newest.is_some() && newest != run.seen;
+    if matches!(run.shift.phase, Phase::Holding(_))
+        && (fresh || now.duration_since(run.last_read) >= READ_EVERY)
+    {
+        let plan = run.shift.plan.clone();
+        let r = if fresh { reading(state, &plan) } else { None };
+        let run = state.edits.shift.as_mut().expect("checked");
+        run.seen = newest;
+        let before = run.shift.phase.clone();
+        run.shift.observe(r.as_ref(), now);
+        run.last_read = now;
+        run.line = line(&run.shift, now);
+        if run.shift.phase == Phase::RollingBack && before != Phase::RollingBack {
+            turned_back = run.shift.outcome.as_ref().map(Outcome::describe);
+        }
+        changed = true;
+    }
+    let mut cmds = Vec::new();
+    if state
+        .edits
+        .shift
+        .as_ref()
+        .is_some_and(|r| now.duration_since(r.last_beat) >= HEARTBEAT)
+    {
+        cmds.extend(beat(state));
+    }
+    let driven = drive(state);
+    changed |= !driven.is_empty();
+    cmds.extend(driven);
+    // After the rollback's write, whose "applying" it replaces: why comes first.
+    if let Some(why) = turned_back {
+        state.ui.status = Some((Level::Error, format!("shift {why}: rolling back")));
+    }
+    (changed, cmds)
+}
+
+fn finish(state: &mut State) -> Vec<Cmd> {
+    let Some(run) = state.edits.shift.take() else {
+        return Vec::new();
+    };
+    let outcome = run.shift.outcome.clone().unwrap_or(Outcome::Done);
+    let service = run.shift.plan.service.clone();
+    let kept =
+        matches!(&outcome, Outcome::Failed(w) if w.contains("rollback could not be written"));
+    let (level, text) = match &outcome {
+        Outcome::Done => (Level::Info, format!("shift of {service}: done")),
+        o if !kept => (
+            Level::Error,
+            format!(
+                "shift of {service}: {}; the weights are back as they were before it",
+                o.describe()
+            ),
+        ),
+        o => (
+            Level::Error,
+            format!(
+                "shift of {service}: {}; its plan stays for `meshdeck shift {service} --rollback`",
+                o.describe()
+            ),
+        ),
+    };
+    state.ui.status = Some((level, text));
+    if kept {
+        let mut plan = run.shift.plan.clone();
+        plan.why = Some(outcome.describe());
+        vec![Cmd::ShiftPlan(PlanOp::Save {
+            plan,
+            owner: run.owner,
+        })]
+    } else {
+        vec![Cmd::ShiftPlan(PlanOp::Remove {
+            service: run.shift.plan.service_key(),
+            owner: run.owner,
+        })]
+    }
+}
+
+pub fn on_plan(state: &mut State, op: PlanOp, answer: PlanAnswer) -> Vec<Cmd> {
+    let ours = |s: &State, service: &ObjectKey| {
+        s.edits
+            .shift
+            .as_ref()
+            .is_some_and(|r| &r.shift.plan.service_key() == service)
+    };
+    let service = op.service();
+    match (op, answer) {
+        (PlanOp::Create(_), PlanAnswer::Done) if ours(state, &service) => {
+            let run = state.edits.shift.as_mut().expect("checked");
+            run.kept = true;
+            run.line = line(&run.shift, Instant::now());
+            state.ui.status = Some((
+                Level::Info,
+                format!("shift of {service}: plan kept; writing the first step"),
+            ));
+            drive(state)
+        }
+        // Aborted before its plan was kept: take the plan back.
+        (PlanOp::Create(plan), PlanAnswer::Done) => vec![Cmd::ShiftPlan(PlanOp::Remove {
+            service,
+            owner: plan.owner,
+        })],
+        (PlanOp::Create(_), PlanAnswer::Held(h)) => {
+            state.edits.shift = None;
+            refuse(
+                state,
+                format!(
+                    "{service} is already being shifted: {}; nothing was written",
+                    h.describe(SystemTime::now())
+                ),
+            )
+        }
+        (PlanOp::Create(_), PlanAnswer::Failed(e)) => {
+            if ours(state, &service) {
+                state.edits.shift = None;
+            }
+            refuse(
+                state,
+                format!("the shift's plan could not be kept: {e}; nothing was written"),
+            )
+        }
+        (PlanOp::Save { .. }, PlanAnswer::Failed(e)) if ours(state, &service) => {
+            let run = state.edits.shift.take().expect("checked");
+            refuse(
+                state,
+                format!(
+                    "{e}; the weights stay as {} left them",
+                    match run.shift.phase {
+                        Phase::Applying(i) | Phase::Holding(i) => format!("step {}", i + 1),
+                        _ => "the rollback".into(),
+                    }
+                ),
+            )
+        }
+        (PlanOp::Remove { .. }, PlanAnswer::Failed(e)) => refuse(
+            state,
+            format!("the shift of {service} is over, but its plan could not be removed: {e}"),
+        ),
+        _ => Vec::new(),
+    }
+}

@@ -1,0 +1,266 @@
+//! `:shift` from the console, through `update`, the file source and the plan file, with
+//! Envoy's counters fed as the poller sends them: the plan is kept before anything is written,
+//! each step goes out as an edit (not onto the undo stack), a canary failing its requests rolls
+//! back to the files as they were, `P` pauses, `A` and quitting abort, and a second console
+//! is refused while the plan is kept.
+
+mod common;
+use common::*;
+use meshdeck::io::envoy::poll::{DataEvent, PollTarget};
+use meshdeck::io::manifests::load::load_file;
+use meshdeck::io::shift_plan::PlanLock;
+use meshdeck::io::source::files::FileSource;
+use meshdeck::io::source::{Change, FieldEdit, Source};
+use meshdeck::model::planes::HostKey;
+use meshdeck::model::planes::data::HostState;
+use meshdeck::msg::shift::{PlanOp, carry_out as keep};
+use meshdeck::msg::{Cmd, Msg};
+use meshdeck::state::planes::PlanesView;
+use meshdeck::state::{Level, State};
+use meshdeck::update::update;
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::time::{Duration, Instant, SystemTime};
+
+const CLUSTER: &str = "outbound|80||payments.shop.internal";
+
+fn on(root: &Path) -> State {
+    let east = PollTarget::new("east", "http://127.0.0.1:15000");
+    let mut config = meshdeck::state::Config::new(
+        "files: test",
+        false,
+        meshdeck::config::keymap::Keymap::load(None, None).0,
+    );
+    config.user = "alice".into();
+    config.planes = planes_of(PlanesView::with_proxies(std::slice::from_ref(&east)));
+    state_configured(&[root.to_path_buf()], config)
+}
+
+/// What the source task does with the commands the console sent: the plan through the plan
+/// file, the edits through the files (then read again). Returns what the answers asked for.
+async fn carry_out(s: &mut State, root: &Path, cmds: Vec<Cmd>) -> Vec<Cmd> {
+    let mut next = Vec::new();
+    for cmd in cmds {
+        match cmd {
+            Cmd::ShiftPlan(op) => {
+                let service = op.service();
+                let lock = PlanLock::for_files(&[root.to_path_buf()], &service);
+                let answer = keep(&lock, op.clone()).await;
+                next.extend(update(s, Msg::ShiftPlan(op, answer)));
+            }
+            Cmd::Apply { id, edits } => {
+                let result = FileSource::new(vec![root.to_path_buf()], false)
+                    .apply(edits)
+                    .await;
+                assert!(result.is_ok(), "{result:?}");
+                next.extend(update(s, Msg::Applied { id, result }));
+                let files = std::fs::read_dir(root)
+                    .unwrap()
+                    .filter_map(|e| {
+                        let p = e.unwrap().path();
+                        p.is_file().then(|| load_file(&p))
+                    })
+                    .collect();
+                next.extend(update(s, Msg::FilesLoaded(files)));
+            }
+            _ => {}
+        }
+    }
+    next
+}
+
+async fn settle(s: &mut State, root: &Path, mut cmds: Vec<Cmd>) {
+    for _ in 0..10 {
+        if cmds.is_empty() {
+            return;
+        }
+        cmds = carry_out(s, root, cmds).await;
+    }
+    panic!("the commands did not settle: {cmds:?}");
+}
+
+fn weight(edits: &[FieldEdit], name: &str) -> Option<u32> {
+    edits
+        .iter()
+        .find_map(|e| match (&e.change, e.object().name.as_str()) {
+            (Change::Weight { to, .. }, n) if n == name => Some(*to),
+            _ => None,
+        })
+}
+
+/// Envoy "east" after `n` rounds: vm-3 served `canary` requests (failing `failed`), the
+/// others 10 each.
+fn envoy(s: &mut State, canary: u64, failed: u64, round: u64) {
+    let host = |rq: u64, err: u64| HostState {
+        weight: 1,
+        rq_total: rq,
+        rq_error: err,
+        ..Default::default()
+    };
+    update(
+        s,
+        Msg::Data(DataEvent::Clusters {
+            proxy: "east".into(),
+            clusters: BTreeMap::from([(
+                CLUSTER.to_string(),
+                BTreeMap::from([
+                    (HostKey::new("10.10.1.11", 8080), host(10 * round, 0)),
+                    (HostKey::new("10.10.1.12", 8080), host(10 * round, 0)),
+                    (HostKey::new("10.20.1.13", 8080), host(canary, failed)),
+                ]),
+            )]),
+            at: Instant::now(),
+            wall: SystemTime::now() + Duration::from_secs(round),
+        }),
+    );
+}
+
+/// The payments Endpoints with payments-vm-3 selected.
+fn to_vm3(s: &mut State) {
+    typed(s, "jj\n");
+    for _ in 0..3 {
+        let (p, e) = match s.list().and_then(|l| l.selected_row()) {
+            Some(meshdeck::state::RowId::Endpoint(p, e)) => (*p, *e),
+            other => panic!("{other:?}"),
+        };
+        if s.endpoint_at(p, e)
+            .is_some_and(|ep| format!("{:?}", ep.source).contains("payments-vm-3"))
+        {
+            return;
+        }
+        typed(s, "j");
+    }
+    panic!("payments-vm-3 is not on the Endpoints screen");
+}
+
+fn status(s: &State) -> String {
+    s.ui.status
+        .as_ref()
+        .map(|(_, m)| m.clone())
+        .unwrap_or_default()
+}
+
+#[tokio::test]
+async fn a_failing_canary_rolls_back_to_the_files_as_they_were() {
+    let (_dir, root) = example_copy();
+    let file = root.join("payments.yaml");
+    let original = read(&file);
+    let plan_file = root.join(".meshdeck/shift-shop-payments.json");
+    let mut s = on(&root);
+    to_vm3(&mut s);
+    let cmds = typed(&mut s, ":shift 50,100 30s 1%\n");
+    let [Cmd::ShiftPlan(PlanOp::Create(plan))] = cmds.as_slice() else {
+        panic!("the plan is kept before anything is written: {cmds:?}")
+    };
+    assert_eq!(plan.steps, vec![50.0, 100.0]);
+    assert_eq!(plan.hold_secs, 30);
+    assert_eq!(read(&file), original);
+
+    // Kept: the first step goes out as an edit.
+    let next = carry_out(&mut s, &root, cmds).await;
+    assert!(plan_file.exists());
+    let [Cmd::Apply { edits, .. }] = next.as_slice() else {
+        panic!("{next:?}")
+    };
+    assert_eq!(weight(edits, "payments-vm-3"), Some(5000));
+    let after = carry_out(&mut s, &root, next).await;
+    assert!(read(&file).contains("weight: 5000"));
+    assert!(s.edits.undo.is_empty(), "a step is not undone with u");
+    settle(&mut s, &root, after).await;
+    let run = s.edits.shift.as_ref().expect("running");
+    assert!(run.line.contains("step 1/2 (50%)"), "{}", run.line);
+    assert!(status(&s).contains("a step of the shift"), "{}", status(&s));
+
+    // P pauses (said on the line) and resumes.
+    typed(&mut s, "P");
+    assert!(s.edits.shift.as_ref().unwrap().line.contains("paused"));
+    typed(&mut s, "P");
+    assert!(!s.edits.shift.as_ref().unwrap().line.contains("paused"));
+
+    // The canary fails every request: the gate fails and the start weights go back.
+    envoy(&mut s, 0, 0, 0);
+    let mut cmds = update(&mut s, Msg::Tick);
+    for round in 1..=10 {
+        if s.edits.shift.as_ref().unwrap().shift.outcome.is_some() {
+            break;
+        }
+        envoy(&mut s, 2 * round, 2 * round, round);
+        cmds.extend(update(&mut s, Msg::Tick));
+    }
+    let run = s.edits.shift.as_ref().expect("rolling back");
+    assert!(
+        run.shift
+            .outcome
+            .as_ref()
+            .unwrap()
+            .describe()
+            .contains("gate failed"),
+        "{:?}",
+        run.shift.outcome
+    );
+    assert!(status(&s).contains("rolling back"), "{}", status(&s));
+    let rollback: Vec<&Cmd> = cmds
+        .iter()
+        .filter(|c| matches!(c, Cmd::Apply { .. }))
+        .collect();
+    let [Cmd::Apply { edits, .. }] = rollback.as_slice() else {
+        panic!("{cmds:?}")
+    };
+    assert_eq!(weight(edits, "payments-vm-3"), Some(10));
+    assert_eq!(weight(edits, "payments-vm-1"), Some(70));
+    settle(&mut s, &root, cmds).await;
+    assert!(s.edits.shift.is_none());
+    assert_eq!(read(&file), original);
+    assert!(!plan_file.exists(), "the plan is removed at the end");
+    assert!(
+        matches!(&s.ui.status, Some((Level::Error, m)) if m.contains("gate failed") && m.contains("the weights are back")),
+        "{:?}",
+        s.ui.status
+    );
+}
+
+#[tokio::test]
+async fn quitting_aborts_first_and_a_second_console_is_refused_while_the_plan_is_kept() {
+    let (_dir, root) = example_copy();
+    let file = root.join("payments.yaml");
+    let original = read(&file);
+    let mut s = on(&root);
+    to_vm3(&mut s);
+    let cmds = typed(&mut s, ":shift 50,100\n");
+    settle(&mut s, &root, cmds).await;
+    assert!(read(&file).contains("weight: 5000"));
+
+    // Another console on the same files is refused with who runs it (the plan file is not in
+    // the registry, so it is the keeping that refuses: steps above the share it sees now).
+    let mut other = on(&root);
+    to_vm3(&mut other);
+    let cmds = typed(&mut other, ":shift 75,100\n");
+    let answers = carry_out(&mut other, &root, cmds).await;
+    assert!(answers.is_empty(), "{answers:?}");
+    assert!(other.edits.shift.is_none());
+    assert!(
+        status(&other).contains("already being shifted") && status(&other).contains("by alice"),
+        "{}",
+        status(&other)
+    );
+
+    // q while it runs: rolled back, not quit; q again once it is back quits.
+    let cmds = typed(&mut s, "q");
+    assert!(!s.ui.quit);
+    assert!(
+        status(&s).contains("quit again once it is back"),
+        "{}",
+        status(&s)
+    );
+    settle(&mut s, &root, cmds).await;
+    assert_eq!(read(&file), original);
+    assert!(s.edits.shift.is_none());
+    assert!(status(&s).contains("aborted on quit"), "{}", status(&s));
+    typed(&mut s, "q");
+    assert!(s.ui.quit);
+
+    // Outside a service's Endpoints there is nothing to shift.
+    let mut s = on(&root);
+    typed(&mut s, ":shift\n");
+    assert!(status(&s).contains("Endpoints"), "{}", status(&s));
+}
