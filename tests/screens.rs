@@ -499,7 +499,7 @@ fn charts_say_why_a_polled_proxy_has_no_numbers() {
 fn help_scrolled_to_the_command_table() {
     let mut s = example_state();
     typed(&mut s, "?");
-    typed(&mut s, &"j".repeat(58));
+    typed(&mut s, &"j".repeat(70));
     both("help_commands", &s);
 }
 
@@ -682,4 +682,45 @@ fn as_it_was_beside_now() {
     });
     typed(&mut s, "8t");
     both("as_it_was", &s);
+}
+
+/// A shift running on the payments Endpoints: its line under the table, with its keys.
+#[test]
+fn endpoints_with_a_running_shift() {
+    use meshdeck::io::source::Applied;
+    use meshdeck::msg::Cmd;
+    use meshdeck::msg::shift::{PlanAnswer, PlanOp};
+    let mut s = example_state();
+    typed(&mut s, "jj\n");
+    with_planes(&mut s);
+    typed(&mut s, "jj");
+    let cmds = typed(&mut s, ":shift 25,50,100 30s 1%\n");
+    let [Cmd::ShiftPlan(op @ PlanOp::Create(_))] = cmds.as_slice() else {
+        panic!("{cmds:?} {:?}", s.ui.status)
+    };
+    let cmds = update(&mut s, Msg::ShiftPlan(op.clone(), PlanAnswer::Done));
+    let [Cmd::Apply { id, edits }] = cmds.as_slice() else {
+        panic!("{cmds:?}")
+    };
+    let applied = edits
+        .iter()
+        .map(|e| Applied {
+            edit: e.clone(),
+            revision: None,
+            warnings: Vec::new(),
+        })
+        .collect();
+    update(
+        &mut s,
+        Msg::Applied {
+            id: *id,
+            result: Ok(applied),
+        },
+    );
+    let line = &s.edits.shift.as_ref().expect("running").line;
+    assert!(
+        line.contains("step 1/3 (25%)") && line.contains("A abort"),
+        "{line}"
+    );
+    both("endpoints_shift", &s);
 }

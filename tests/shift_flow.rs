@@ -13,7 +13,7 @@ use meshdeck::io::source::files::FileSource;
 use meshdeck::io::source::{Change, FieldEdit, Source};
 use meshdeck::model::planes::HostKey;
 use meshdeck::model::planes::data::HostState;
-use meshdeck::msg::shift::{PlanOp, carry_out as keep};
+use meshdeck::msg::shift::PlanOp;
 use meshdeck::msg::{Cmd, Msg};
 use meshdeck::state::planes::PlanesView;
 use meshdeck::state::{Level, State};
@@ -45,7 +45,7 @@ async fn carry_out(s: &mut State, root: &Path, cmds: Vec<Cmd>) -> Vec<Cmd> {
             Cmd::ShiftPlan(op) => {
                 let service = op.service();
                 let lock = PlanLock::for_files(&[root.to_path_buf()], &service);
-                let answer = keep(&lock, op.clone()).await;
+                let answer = lock.carry_out(op.clone()).await;
                 next.extend(update(s, Msg::ShiftPlan(op, answer)));
             }
             Cmd::Apply { id, edits } => {

@@ -139,6 +139,21 @@ impl PlanLock {
         self.replace(None, Some(owner)).await
     }
 
+    /// One operation of the console's, answered.
+    pub async fn carry_out(&self, op: crate::msg::shift::PlanOp) -> crate::msg::shift::PlanAnswer {
+        use crate::msg::shift::{PlanAnswer, PlanOp};
+        let done = |r: Result<(), String>| r.map_or_else(PlanAnswer::Failed, |()| PlanAnswer::Done);
+        match op {
+            PlanOp::Create(plan) => match self.create(&plan).await {
+                Ok(()) => PlanAnswer::Done,
+                Err(Refused::Held(h)) => PlanAnswer::Held(h),
+                Err(Refused::Failed(e)) => PlanAnswer::Failed(e),
+            },
+            PlanOp::Save { plan, owner } => done(self.save(&plan, Some(&owner)).await),
+            PlanOp::Remove { owner, .. } => done(self.remove(&owner).await),
+        }
+    }
+
     async fn replace(&self, plan: Option<&Plan>, owner: Option<&str>) -> Result<(), String> {
         for _ in 0..TRIES {
             let (rv, held) = match self {

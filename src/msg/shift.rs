@@ -1,5 +1,5 @@
-//! What the console asks of the place a shift's plan is kept (`io/shift_plan.rs`), through the
-//! task that owns the source, and what comes back.
+//! What the console asks of the place a shift's plan is kept (`io/shift_plan.rs`, carried out
+//! by the task that owns the source), and what comes back.
 
 use crate::model::object::ObjectKey;
 use crate::model::shift::Plan;
@@ -34,19 +34,4 @@ pub enum PlanAnswer {
     /// Create: another console's plan is there.
     Held(Box<Plan>),
     Failed(String),
-}
-
-/// Carries one operation out on `lock`.
-pub async fn carry_out(lock: &crate::io::shift_plan::PlanLock, op: PlanOp) -> PlanAnswer {
-    use crate::io::shift_plan::Refused;
-    let done = |r: Result<(), String>| r.map_or_else(PlanAnswer::Failed, |()| PlanAnswer::Done);
-    match op {
-        PlanOp::Create(plan) => match lock.create(&plan).await {
-            Ok(()) => PlanAnswer::Done,
-            Err(Refused::Held(h)) => PlanAnswer::Held(h),
-            Err(Refused::Failed(e)) => PlanAnswer::Failed(e),
-        },
-        PlanOp::Save { plan, owner } => done(lock.save(&plan, Some(&owner)).await),
-        PlanOp::Remove { owner, .. } => done(lock.remove(&owner).await),
-    }
 }

@@ -53,6 +53,12 @@ pub fn start(state: &mut State, args: &[&str]) -> Vec<Cmd> {
             "read-only: meshdeck was started with --readonly; nothing is shifted".into(),
         );
     }
+    if state.planes.proxies.is_empty() {
+        return refuse(
+            state,
+            "a shift's gates read each Envoy's per-host counters: start the console with --envoy-admin NAME=HOST:PORT (the demo has its Envoys)".into(),
+        );
+    }
     if let Some(run) = &state.edits.shift {
         return refuse(
             state,
@@ -193,7 +199,7 @@ pub fn abort(state: &mut State, why: &str) -> Vec<Cmd> {
 }
 
 fn line(shift: &Shift, now: Instant) -> String {
-    format!("shift {} · P pauses, A aborts", shift.status(now))
+    format!("shift (P pause, A abort) {}", shift.status(now))
 }
 
 /// What every Envoy the console reads says now about the service's endpoints.

@@ -231,7 +231,7 @@ pub async fn spawn(mut s: Session, tx: mpsc::Sender<Msg>) -> anyhow::Result<mpsc
                 }
                 Cmd::ShiftPlan(op) => {
                     let answer = match live.source.plan_lock(&op.service()) {
-                        Ok(lock) => crate::msg::shift::carry_out(&lock, op.clone()).await,
+                        Ok(lock) => lock.carry_out(op.clone()).await,
                         Err(e) => crate::msg::shift::PlanAnswer::Failed(e),
                     };
                     if tx.send(Msg::ShiftPlan(op, answer)).await.is_err() {

@@ -13,7 +13,7 @@ pub fn spawn<S: Source>(mut source: S, tx: mpsc::Sender<Msg>) -> mpsc::Sender<Cm
         while let Some(cmd) = cmd_rx.recv().await {
             if let Cmd::ShiftPlan(op) = cmd {
                 let answer = match source.plan_lock(&op.service()) {
-                    Ok(lock) => crate::msg::shift::carry_out(&lock, op.clone()).await,
+                    Ok(lock) => lock.carry_out(op.clone()).await,
                     Err(e) => crate::msg::shift::PlanAnswer::Failed(e),
                 };
                 if tx.send(Msg::ShiftPlan(op, answer)).await.is_err() {
