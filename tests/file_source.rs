@@ -128,3 +128,54 @@ async fn inline_endpoint_weight_and_locality_insertions() {
     let (files, errors) = load_all(std::slice::from_ref(&root));
     assert!(errors.is_empty() && files.iter().all(|f| f.errors.is_empty()));
 }
+
+/// A weight set where there was none is undone by taking the field away again, byte for byte;
+/// the take-away is refused if the file holds another value by then.
+#[tokio::test]
+async fn an_inserted_weight_is_undone_by_removing_it() {
+    let (_d, root) = example_copy();
+    let path = root.join("ratings.yaml");
+    let before = read(&path);
+    let edit = edit_for(&root, "shop/ratings-10.10.2.21", Field::Weight, "3");
+    let mut src = FileSource::new(vec![root.clone()], false);
+    let applied = src.apply(vec![edit]).await.expect("applied");
+    let undo = applied[0].edit.inverse(applied[0].revision.clone());
+    assert_eq!(undo.values(), ("weight", "3".into(), "unset".into()));
+    // Someone changes it in between: the removal is refused, the file kept.
+    let (files, _) = load_all(std::slice::from_ref(&root));
+    let again = resolve(
+        &into_store(files),
+        "shop/ratings-10.10.2.21",
+        &Field::Weight,
+        "4",
+    )
+    .unwrap();
+    src.apply(vec![again.clone()]).await.expect("applied");
+    let stale = {
+        let mut u = undo.clone();
+        u.origin = again.origin.clone();
+        u.revision = None;
+        u
+    };
+    let err = src.apply(vec![stale]).await.unwrap_err();
+    assert!(matches!(err, ApplyError::Conflict { .. }), "{err}");
+    assert!(read(&path).contains("  weight: 4\n"));
+    // Put back to 3, then undone for real.
+    let (files, _) = load_all(std::slice::from_ref(&root));
+    let three = resolve(
+        &into_store(files),
+        "shop/ratings-10.10.2.21",
+        &Field::Weight,
+        "3",
+    )
+    .unwrap();
+    src.apply(vec![three]).await.expect("applied");
+    let (files, _) = load_all(std::slice::from_ref(&root));
+    let store = into_store(files);
+    let mut undo = undo;
+    let key = undo.object();
+    undo.origin = store.get(&key).and_then(|e| e.origin.clone());
+    undo.revision = undo.origin.as_ref().map(|o| o.revision.clone());
+    src.apply(vec![undo]).await.expect("undone");
+    assert_eq!(read(&path), before);
+}

@@ -113,4 +113,24 @@ async fn the_plan_is_one_consoles_annotation_and_the_steps_are_guarded_writes() 
     assert!(stored["metadata"]["annotations"][SHIFT_ANNOTATION].is_null());
     assert_eq!(stored["metadata"]["labels"]["team"], "pay");
     assert!(lock.read().await.unwrap().is_none());
+
+    // An unset weight is put back by taking the field away (a merge patch with null).
+    let Registry::Cluster { source, .. } = &mut registry else {
+        unreachable!()
+    };
+    let rv = fake.object("workloadentries", "ns1", "vm1").unwrap()["metadata"]["resourceVersion"]
+        .as_str()
+        .map(String::from);
+    let unset = meshdeck::io::source::FieldEdit {
+        target: vm1(),
+        change: meshdeck::io::source::Change::UnsetWeight { from: 20 },
+        revision: rv,
+        origin: None,
+        mode: meshdeck::io::source::WriteMode::Precondition,
+    };
+    meshdeck::io::source::Source::apply(source.as_mut(), vec![unset])
+        .await
+        .unwrap();
+    let spec = &fake.object("workloadentries", "ns1", "vm1").unwrap()["spec"];
+    assert!(spec.get("weight").is_none(), "{spec}");
 }

@@ -40,8 +40,8 @@ impl Registry {
         }
     }
 
-    /// Writes `weights` (one per member of `plan`; None: as before the shift, unset, written as
-    /// 1, what istiod sends for none) where they differ from `store`. Returns what was written.
+    /// Writes `weights` (one per member of `plan`; None: unset, as before the shift) where they
+    /// differ from `store`. Returns what was written.
     pub async fn write(
         &mut self,
         store: &Store,

@@ -14,6 +14,10 @@ pub enum Change {
         from: Option<u32>,
         to: u32,
     },
+    /// The weight goes away (istiod then sends 1): how an unset weight is put back.
+    UnsetWeight {
+        from: u32,
+    },
     Locality {
         from: Option<String>,
         to: String,
@@ -67,7 +71,7 @@ impl FieldEdit {
     /// Path of the field inside the object.
     pub fn path(&self) -> String {
         let field = match self.change {
-            Change::Weight { .. } => "weight",
+            Change::Weight { .. } | Change::UnsetWeight { .. } => "weight",
             Change::Locality { .. } => "locality",
             Change::Drain { .. } | Change::Restore { .. } => {
                 return "metadata.annotations, status.conditions".into();
@@ -86,9 +90,17 @@ impl FieldEdit {
     /// The edit that takes this one back, valid once this one is applied at `revision`.
     pub fn inverse(&self, revision: Option<String>) -> FieldEdit {
         let change = match &self.change {
-            Change::Weight { from, to } => Change::Weight {
+            Change::Weight { from: None, to } => Change::UnsetWeight { from: *to },
+            Change::Weight {
+                from: Some(from),
+                to,
+            } => Change::Weight {
                 from: Some(*to),
-                to: from.unwrap_or(1),
+                to: *from,
+            },
+            Change::UnsetWeight { from } => Change::Weight {
+                from: None,
+                to: *from,
             },
             Change::Locality { from, to } => Change::Locality {
                 from: Some(to.clone()),
@@ -119,6 +131,7 @@ impl FieldEdit {
                 from.map_or("unset".into(), |w| w.to_string()),
                 to.to_string(),
             ),
+            Change::UnsetWeight { from } => ("weight", from.to_string(), "unset".into()),
             Change::Locality { from, to } => (
                 "locality",
                 from.clone().unwrap_or_else(|| "unset".into()),

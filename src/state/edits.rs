@@ -45,7 +45,7 @@ pub struct ShiftRun {
     /// The last weights written and when: the next step waits until the store shows them.
     pub written: Option<(
         std::time::Instant,
-        Vec<(crate::model::endpoint::EndpointSource, u32)>,
+        Vec<(crate::model::endpoint::EndpointSource, Option<u32>)>,
     )>,
 }
 

@@ -261,6 +261,10 @@ pub fn refresh_preview(state: &mut State) {
                             ep.declared_weight = Some(*to);
                             ep.weight = (*to).max(1);
                         }
+                        Change::UnsetWeight { .. } => {
+                            ep.declared_weight = None;
+                            ep.weight = 1;
+                        }
                         Change::Locality { to, .. } => ep.locality = Locality::parse(to),
                         // Not edited through the form.
                         Change::Drain { .. } | Change::Restore { .. } => {}
@@ -587,6 +591,7 @@ pub fn is_visible(state: &State, e: &FieldEdit) -> bool {
     let Some(spec) = spec else { return true };
     match &e.change {
         Change::Weight { to, .. } => spec.weight == Some(*to),
+        Change::UnsetWeight { .. } => spec.weight.is_none(),
         Change::Locality { to, .. } => spec.locality.as_deref().unwrap_or("") == to,
         Change::Drain { .. } | Change::Restore { .. } => true,
     }

@@ -265,6 +265,8 @@ pub fn start_verify(state: &mut State, applied: &[Applied], what: &str) {
         };
         match &a.edit.change {
             Change::Weight { to, .. } => wanted[i].weight = Some(*to),
+            // istiod sends an unset weight as 1.
+            Change::UnsetWeight { .. } => wanted[i].weight = Some(1),
             Change::Locality { to, .. } => wanted[i].locality = Some(Locality::parse(to)),
             Change::Drain { .. } => wanted[i].present = Some(false),
             Change::Restore { .. } => wanted[i].present = Some(true),

@@ -247,9 +247,7 @@ fn drive(state: &mut State) -> Vec<Cmd> {
     };
     if let Some((at, written)) = &run.written
         && at.elapsed() < SEEN_WITHIN
-        && written
-            .iter()
-            .any(|(s, w)| weight_now(state, s) != Some(*w))
+        && written.iter().any(|(s, w)| weight_now(state, s) != *w)
     {
         return Vec::new();
     }
@@ -269,10 +267,15 @@ fn drive(state: &mut State) -> Vec<Cmd> {
             drive(state)
         }
         Ok(edits) => {
-            let written: Vec<(EndpointSource, u32)> = edits
+            let written: Vec<(EndpointSource, Option<u32>)> = edits
                 .iter()
                 .filter_map(|e| match e.change {
-                    crate::model::edit::Change::Weight { to, .. } => Some((e.target.clone(), to)),
+                    crate::model::edit::Change::Weight { to, .. } => {
+                        Some((e.target.clone(), Some(to)))
+                    }
+                    crate::model::edit::Change::UnsetWeight { .. } => {
+                        Some((e.target.clone(), None))
+                    }
                     _ => None,
                 })
                 .collect();

@@ -31,6 +31,7 @@ pub struct KubeSource {
 fn value(change: &Change) -> (&'static str, Value) {
     match change {
         Change::Weight { to, .. } => ("weight", json!(to)),
+        Change::UnsetWeight { .. } => ("weight", Value::Null),
         Change::Locality { to, .. } if to.is_empty() => ("locality", Value::Null),
         Change::Locality { to, .. } => ("locality", json!(to)),
         // Written by `rotation.rs`, never as one spec field.
@@ -203,7 +204,13 @@ impl KubeSource {
                         message: format!("endpoint [{index}] is gone"),
                     });
                 };
-                ep[field] = v;
+                // A null inside a list a merge patch replaces would be stored: the key goes.
+                match (v.is_null(), ep.as_object_mut()) {
+                    (true, Some(o)) => {
+                        o.remove(field);
+                    }
+                    _ => ep[field] = v,
+                }
                 let patch = json!({"metadata": {"resourceVersion": current.metadata.resource_version}, "spec": {"endpoints": endpoints}});
                 self.guarded_merge(&api, name, &patch, &object).await
             }

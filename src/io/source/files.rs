@@ -4,7 +4,7 @@
 use super::Source;
 use crate::io::manifests::atomic_write;
 use crate::io::manifests::parse::{parse_text, revision_of};
-use crate::io::manifests::scalar_edit::{EditError, NewValue, set_scalar};
+use crate::io::manifests::scalar_edit::{EditError, NewValue, remove_at, set_at, set_scalar};
 use crate::model::edit::{Applied, ApplyError, Change, FieldEdit, FieldError};
 use crate::model::object::{Object, WorkloadEntry};
 use crate::model::validate::check_locality;
@@ -86,7 +86,10 @@ fn validate(edits: &[FieldEdit]) -> Result<(), ApplyError> {
                 field: e.path(),
                 message: m,
             }),
-            Change::Weight { .. } | Change::Drain { .. } | Change::Restore { .. } => None,
+            Change::Weight { .. }
+            | Change::UnsetWeight { .. }
+            | Change::Drain { .. }
+            | Change::Restore { .. } => None,
         })
         .collect();
     if errors.is_empty() {
@@ -114,6 +117,19 @@ fn apply_one(text: &str, e: &FieldEdit) -> Result<String, ApplyError> {
                 &NewValue::Int(*to),
             )
             .map_err(in_file)?
+        }
+        Change::UnsetWeight { from } => {
+            let path = crate::io::manifests::yaml_tree::parse_path(&e.path());
+            // Written over with itself first: refused, as any edit, if the file moved on.
+            let checked = set_at(
+                text,
+                origin.doc,
+                &path,
+                Some(&from.to_string()),
+                &NewValue::Int(*from),
+            )
+            .map_err(in_file)?;
+            remove_at(&checked, origin.doc, &path).map_err(in_file)?
         }
         Change::Locality { from, to } => set_scalar(
             text,

@@ -26,8 +26,8 @@ fn declared(store: &Store, source: &EndpointSource) -> Result<Option<u32>, Strin
     }
 }
 
-/// Each member's weight edit where it differs from `weights` (one per member; None: unset as
-/// before the shift, written as 1, what istiod sends for none), guarded by the version read.
+/// Each member's weight edit where it differs from `weights` (one per member; None: unset, as
+/// before the shift), guarded by the version read.
 /// `once_per_object`: a cluster reads an object again for its second edit (the first one
 /// changed its version), so only the first carries the revision.
 pub fn step_edits(
@@ -39,11 +39,12 @@ pub fn step_edits(
     let mut out = Vec::new();
     let mut objects: BTreeSet<ObjectKey> = BTreeSet::new();
     for (source, w) in plan.sources().into_iter().zip(weights) {
-        let to = w.unwrap_or(1);
         let from = declared(store, &source)?;
-        if from == Some(to) {
-            continue;
-        }
+        let change = match (from, *w) {
+            (from, Some(to)) if from != Some(to) => Change::Weight { from, to },
+            (Some(from), None) => Change::UnsetWeight { from },
+            _ => continue,
+        };
         let key = source_key(&source);
         let entry = store.get(&key);
         let origin = entry.and_then(|e| e.origin.clone());
@@ -56,7 +57,7 @@ pub fn step_edits(
         }
         out.push(FieldEdit {
             target: source,
-            change: Change::Weight { from, to },
+            change,
             revision,
             origin,
             mode: WriteMode::Precondition,
