@@ -25,6 +25,9 @@ pub struct InFlight {
     pub summary: String,
 }
 
+/// Weights a shift wrote (None: taken away), each endpoint's.
+pub type Written = Vec<(crate::model::endpoint::EndpointSource, Option<u32>)>;
+
 /// A staged shift this console runs (`update/shift.rs` drives it).
 #[derive(Debug, Clone)]
 pub struct ShiftRun {
@@ -43,10 +46,7 @@ pub struct ShiftRun {
     /// What the Endpoints screen shows of it, made on each reading.
     pub line: String,
     /// The last weights written and when: the next step waits until the store shows them.
-    pub written: Option<(
-        std::time::Instant,
-        Vec<(crate::model::endpoint::EndpointSource, Option<u32>)>,
-    )>,
+    pub written: Option<(std::time::Instant, Written)>,
 }
 
 pub struct Edits {
