@@ -180,6 +180,10 @@ pub enum Command {
         /// to its verdict (needs Envoy).
         #[arg(long, value_name = "N")]
         drain: Option<usize>,
+        /// Instead: N gated shifts on the live demo to a canary answering 503, each timed from
+        /// the step in place to the gate's decision (needs Envoy).
+        #[arg(long, value_name = "N")]
+        shift: Option<usize>,
         /// Instead: parsing Envoy admin payloads (50k stats, 1k hosts).
         #[arg(long)]
         parse: bool,

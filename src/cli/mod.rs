@@ -7,6 +7,7 @@ pub mod bench_drain;
 pub mod bench_kube;
 pub mod bench_parse;
 pub mod bench_push;
+pub mod bench_shift;
 pub mod bench_terminal;
 pub mod bench_timeline;
 pub mod changes;

@@ -193,21 +193,55 @@ fn step_name(plan: &Plan, phase: &Phase) -> String {
 }
 
 pub async fn run(console: &ConsoleArgs, a: ShiftArgs, out: &mut dyn Write) -> i32 {
+    run_deciding(console, a, out).await.0
+}
+
+/// When a gate (or the user) turned a step back: how long after the step was in place, and
+/// how many requests the shifted endpoints had served by then. For `bench --shift`.
+#[derive(Debug, Clone, Copy)]
+pub struct Decision {
+    pub after: Duration,
+    pub requests: u64,
+    pub at: Instant,
+}
+
+/// `run`, also saying when the rollback was decided.
+pub async fn run_deciding(
+    console: &ConsoleArgs,
+    a: ShiftArgs,
+    out: &mut dyn Write,
+) -> (i32, Option<Decision>) {
+    match prepare(console, a, out).await {
+        Ok(mut driver) => {
+            let code = driver.run(out).await;
+            (code, driver.decision)
+        }
+        // Refused, a usage error, or a dry run that printed the steps.
+        Err(code) => (code, None),
+    }
+}
+
+/// Everything before the first step: arguments, the registry, the plan kept or refused.
+async fn prepare<'a>(
+    console: &'a ConsoleArgs,
+    a: ShiftArgs,
+    out: &mut dyn Write,
+) -> Result<Driver<'a>, i32> {
     let service = match service_key(&a.service) {
         Ok(k) => k,
-        Err(e) => return usage(e),
+        Err(e) => return Err(usage(e)),
     };
     let reads_planes = !a.dry_run && !a.rollback;
     if reads_planes && console.planes.envoy_admin.is_empty() {
-        return usage(
+        return Err(usage(
             "a shift's gates read each Envoy's per-host counters: give --envoy-admin [NAME=]HOST:PORT for the Envoys that send to the service (or --dry-run to see the steps)".into(),
-        );
+        ));
     }
     if a.wait && console.planes.is_empty() {
-        return usage(
+        return Err(usage(
             "--wait follows each step through the planes: give --xds, --istiod or --envoy-admin"
                 .into(),
-        );
+        ));
     }
     let cluster = crate::io::kube::client::Target {
         kubeconfig: console.kubeconfig.clone(),
@@ -215,7 +249,7 @@ pub async fn run(console: &ConsoleArgs, a: ShiftArgs, out: &mut dyn Write) -> i3
     };
     let on_files = !console.manifests.is_empty();
     if !on_files && !crate::io::kube::client::configured(&cluster) {
-        return usage("meshdeck shift needs --manifests PATH, or a cluster (--kubeconfig, $KUBECONFIG, ~/.kube/config)".into());
+        return Err(usage("meshdeck shift needs --manifests PATH, or a cluster (--kubeconfig, $KUBECONFIG, ~/.kube/config)".into()));
     }
     let (registry, lock) = if on_files {
         (
@@ -242,20 +276,20 @@ pub async fn run(console: &ConsoleArgs, a: ShiftArgs, out: &mut dyn Write) -> i3
                     },
                     lock,
                 ),
-                Err(e) => return usage(e),
+                Err(e) => return Err(usage(e)),
             },
-            Err(e) => return usage(format!("{e:#}")),
+            Err(e) => return Err(usage(format!("{e:#}"))),
         }
     };
     if console.readonly && !a.dry_run {
         eprintln!("error: read-only: meshdeck was started with --readonly; nothing was written");
-        return EXIT_FINDINGS;
+        return Err(EXIT_FINDINGS);
     }
     let store = match registry.store().await {
         Ok(s) => s,
         Err(e) => {
             eprintln!("error: {e}");
-            return EXIT_FINDINGS;
+            return Err(EXIT_FINDINGS);
         }
     };
     let user = crate::io::kube::audit::who();
@@ -264,13 +298,13 @@ pub async fn run(console: &ConsoleArgs, a: ShiftArgs, out: &mut dyn Write) -> i3
         Ok(p) => p,
         Err((code, message)) => {
             eprintln!("error: {message}");
-            return code;
+            return Err(code);
         }
     };
     if a.dry_run {
         print_steps(&plan, out);
         let _ = writeln!(out, "dry run: nothing was written");
-        return EXIT_OK;
+        return Err(EXIT_OK);
     }
     // Port-forwards for pod/… admins live as long as this does.
     let through = if reads_planes {
@@ -279,7 +313,7 @@ pub async fn run(console: &ConsoleArgs, a: ShiftArgs, out: &mut dyn Write) -> i3
             Err(e) => {
                 let _ = lock.remove(&me).await;
                 eprintln!("error: the Envoys could not be reached: {e}; nothing was written");
-                return EXIT_FINDINGS;
+                return Err(EXIT_FINDINGS);
             }
         }
     } else {
@@ -306,7 +340,7 @@ pub async fn run(console: &ConsoleArgs, a: ShiftArgs, out: &mut dyn Write) -> i3
             flag.store(true, Ordering::SeqCst);
         }
     }));
-    let mut driver = Driver {
+    Ok(Driver {
         shift: Shift::new(plan),
         registry,
         lock,
@@ -315,10 +349,9 @@ pub async fn run(console: &ConsoleArgs, a: ShiftArgs, out: &mut dyn Write) -> i3
         wait: a.wait.then_some(a.timeout),
         me,
         interrupted,
-    };
-    let code = driver.run(out).await;
-    drop(ctrl_c);
-    code
+        decision: None,
+        _ctrl_c: ctrl_c,
+    })
 }
 
 struct Driver<'a> {
@@ -331,6 +364,9 @@ struct Driver<'a> {
     wait: Option<Duration>,
     me: String,
     interrupted: Arc<AtomicBool>,
+    decision: Option<Decision>,
+    /// Turns ctrl-c into `interrupted` while the shift runs.
+    _ctrl_c: tokio_util::task::AbortOnDropHandle<()>,
 }
 
 impl Driver<'_> {
@@ -383,6 +419,11 @@ impl Driver<'_> {
             if let Some(o) = &self.shift.outcome
                 && turned_back
             {
+                self.decision = Some(Decision {
+                    after: step_started.elapsed(),
+                    requests: self.shift.gate_counts().map_or(0, |c| c.rq),
+                    at: Instant::now(),
+                });
                 let _ = writeln!(
                     out,
                     "{}: rolling back (decided {:.1}s after {} was in place)",

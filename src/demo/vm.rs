@@ -23,6 +23,9 @@ pub enum Behaviour {
     ProbeFailing = 1,
     /// Every request answers 503 (outlier detection ejects it).
     Errors = 2,
+    /// Requests answer 503 while /health still answers 200: a bad release whose health check
+    /// passes, which only the request errors give away.
+    RequestErrors = 3,
 }
 
 #[derive(Debug, Clone)]
@@ -101,8 +104,9 @@ fn answer(
 ) -> Response<Full<Bytes>> {
     let mode = b.load(Ordering::Relaxed);
     let health = req.uri().path() == "/health";
-    let failing = (health && mode != Behaviour::Healthy as u8)
-        || (!health && mode == Behaviour::Errors as u8);
+    let probe_fails = mode == Behaviour::ProbeFailing as u8 || mode == Behaviour::Errors as u8;
+    let requests_fail = mode == Behaviour::Errors as u8 || mode == Behaviour::RequestErrors as u8;
+    let failing = if health { probe_fails } else { requests_fail };
     if !health {
         served.fetch_add(1, Ordering::Relaxed);
     }

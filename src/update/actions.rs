@@ -163,6 +163,7 @@ fn demo(state: &mut State, behaviour: Behaviour) -> Vec<Cmd> {
     let what = match behaviour {
         Behaviour::ProbeFailing => "fails its probe",
         Behaviour::Errors => "answers 503",
+        Behaviour::RequestErrors => "answers 503 to requests (its health check passes)",
         Behaviour::Healthy => "recovers",
     };
     state.ui.status = Some((Level::Info, format!("demo: {address} {what}")));

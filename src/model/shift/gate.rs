@@ -193,6 +193,7 @@ impl Gate {
             return Verdict::Undecided;
         };
         self.heard = at;
+        let mut distrusted = None;
         for (name, now) in &r.proxies {
             let base = self
                 .baseline
@@ -211,7 +212,7 @@ impl Gate {
             };
             self.since.insert(name.clone(), (t, o));
             if let Some(f) = now.failing.first() {
-                return Verdict::Fail(format!("Envoy {name} stopped trusting {f}"));
+                distrusted.get_or_insert(format!("Envoy {name} stopped trusting {f}"));
             }
         }
         let (mut targets, mut others) = (Counts::default(), Counts::default());
@@ -220,6 +221,9 @@ impl Gate {
             others.add(*o);
         }
         (self.targets, self.others) = (targets, others);
+        if let Some(why) = distrusted {
+            return Verdict::Fail(format!("{why} (after {})", self.targets.words()));
+        }
         if let Verdict::Fail(why) = self.errors_test() {
             return Verdict::Fail(why);
         }

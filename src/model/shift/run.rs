@@ -144,7 +144,7 @@ impl Shift {
         self.plan.why = Some(why.describe());
         self.outcome = Some(why);
         self.phase = Phase::RollingBack;
-        self.gate = None;
+        // The gate stays: what it counted says why.
         self.running_since = None;
     }
 
@@ -223,6 +223,11 @@ impl Shift {
         if !self.is_finished() && self.phase != Phase::RollingBack {
             self.roll_back(Outcome::Aborted(why.into()));
         }
+    }
+
+    /// What the current (or last) step's gate counted of the shifted endpoints.
+    pub fn gate_counts(&self) -> Option<super::Counts> {
+        self.gate.as_ref().map(Gate::targets)
     }
 
     /// One line: where it is and what the gates read.
