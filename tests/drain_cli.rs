@@ -5,7 +5,6 @@
 mod common;
 use common::mesh::*;
 use common::wait::until;
-use meshdeck::controlplane::{registry, server, status::StatusBoard};
 use meshdeck::demo::load::Caller;
 use meshdeck::io::envoy::bootstrap::ApiType;
 use std::sync::Arc;
@@ -49,14 +48,8 @@ async fn drain_and_restore_wait_until_envoy_agrees() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("mesh.yaml");
     std::fs::write(&file, &text).unwrap();
-    let (rx, _watcher) = registry::watch_files(vec![dir.path().to_path_buf()]).unwrap();
-    let listener = server::bind(loopback(1, 0)).await.unwrap();
-    let xds = listener.local_addr().unwrap();
-    let ads = server::Ads::new(rx, Arc::new(StatusBoard::default()));
-    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-    let serving = tokio::spawn(server::serve(listener, ads, async {
-        let _ = stop_rx.await;
-    }));
+    let served = ServedFiles::start(dir.path()).await;
+    let xds = served.xds;
     let proxy = Proxy::start("proxy-w", "r1/z1", xds, ApiType::StateOfTheWorld).await;
     until(
         "both hosts in Envoy",
@@ -149,8 +142,6 @@ async fn drain_and_restore_wait_until_envoy_agrees() {
     .await;
     assert_eq!(code, 2, "--wait without planes is a usage error: {err}");
     assert!(err.contains("give --xds"), "{err}");
-    // Envoy's stream would keep a graceful stop waiting.
     drop(proxy);
-    let _ = stop_tx.send(());
-    serving.abort();
+    drop(served);
 }

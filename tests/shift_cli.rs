@@ -6,7 +6,6 @@
 mod common;
 use common::mesh::*;
 use common::wait::until;
-use meshdeck::controlplane::{registry, server, status::StatusBoard};
 use meshdeck::demo::load::Caller;
 use meshdeck::demo::vm::Behaviour;
 use meshdeck::io::envoy::bootstrap::ApiType;
@@ -51,6 +50,16 @@ async fn weights(admin: &str) -> BTreeMap<u16, u32> {
         .collect()
 }
 
+async fn holds(admin: &str, want: &BTreeMap<u16, u32>, what: &str) {
+    until(
+        what,
+        Duration::from_secs(15),
+        async || weights(admin).await,
+        |w| w == want,
+    )
+    .await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failing_canary_is_rolled_back_and_a_killed_shift_is_rolled_back_by_the_next_console() {
     let vms = vms(&[("old1", 31), ("old2", 32), ("canary", 33)]).await;
@@ -74,20 +83,13 @@ async fn a_failing_canary_is_rolled_back_and_a_killed_shift_is_rolled_back_by_th
     let file = dir.path().join("mesh.yaml");
     std::fs::write(&file, &text).unwrap();
     let plan_file = dir.path().join(".meshdeck/shift-demo-shift.json");
-    let (rx, _watcher) = registry::watch_files(vec![dir.path().to_path_buf()]).unwrap();
-    let listener = server::bind(loopback(1, 0)).await.unwrap();
-    let xds = listener.local_addr().unwrap();
-    let ads = server::Ads::new(rx, Arc::new(StatusBoard::default()));
-    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-    let serving = tokio::spawn(server::serve(listener, ads, async {
-        let _ = stop_rx.await;
-    }));
+    let served = ServedFiles::start(dir.path()).await;
+    let xds = served.xds;
     let proxy = Proxy::start("proxy-s", "r1/z1", xds, ApiType::StateOfTheWorld).await;
-    until(
+    holds(
+        &proxy.admin,
+        &start,
         "the three hosts in Envoy at their weights",
-        Duration::from_secs(15),
-        async || weights(&proxy.admin).await,
-        |w| *w == start,
     )
     .await;
     let m = dir.path().to_str().unwrap().to_string();
@@ -181,13 +183,7 @@ async fn a_failing_canary_is_rolled_back_and_a_killed_shift_is_rolled_back_by_th
     assert!(err.contains("taking over a shift of demo/shift"), "{err}");
     assert_eq!(std::fs::read_to_string(&file).unwrap(), text, "{out}");
     assert!(!plan_file.exists(), "{out}");
-    until(
-        "the start weights back in Envoy",
-        Duration::from_secs(15),
-        async || weights(&proxy.admin).await,
-        |w| *w == start,
-    )
-    .await;
+    holds(&proxy.admin, &start, "the start weights back in Envoy").await;
 
     // A canary that answers 503 to everything, under ~30 requests a second.
     vms[2].set(Behaviour::Errors);
@@ -250,8 +246,6 @@ async fn a_failing_canary_is_rolled_back_and_a_killed_shift_is_rolled_back_by_th
     // --wait followed the rollback too: Envoy already holds the start weights.
     assert_eq!(weights(&proxy.admin).await, start);
 
-    // Envoy's stream would keep a graceful stop waiting.
     drop(proxy);
-    let _ = stop_tx.send(());
-    serving.abort();
+    drop(served);
 }

@@ -315,3 +315,38 @@ pub async fn next_response(s: &mut tonic::Streaming<Response>) -> Response {
         .unwrap()
         .unwrap()
 }
+
+/// The embedded control plane serving the manifests under `dir` and watching them, as
+/// `meshdeck serve` does: edits to the files reach the Envoys connected to `xds`.
+pub struct ServedFiles {
+    pub xds: SocketAddr,
+    _watcher: notify::RecommendedWatcher,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl ServedFiles {
+    pub async fn start(dir: &std::path::Path) -> ServedFiles {
+        let (rx, watcher) =
+            meshdeck::controlplane::registry::watch_files(vec![dir.to_path_buf()]).unwrap();
+        let listener = meshdeck::controlplane::server::bind(loopback(1, 0))
+            .await
+            .unwrap();
+        let xds = listener.local_addr().unwrap();
+        let ads = Ads::new(rx, Arc::new(StatusBoard::default()));
+        // Never stopped gracefully: an Envoy's stream would keep a graceful stop waiting.
+        let task = tokio::spawn(async move {
+            let _ = serve(listener, ads, std::future::pending::<()>()).await;
+        });
+        ServedFiles {
+            xds,
+            _watcher: watcher,
+            task,
+        }
+    }
+}
+
+impl Drop for ServedFiles {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
