@@ -93,7 +93,7 @@ impl Command {
             Command::Context => "NAME",
             Command::View => "[NS] [REGION/ZONE] | -",
             Command::Timeline => "[KIND]",
-            Command::Shift => "[STEPS] [HOLD] [MAX-5XX]",
+            Command::Shift => "[STEPS] [HOLD] [MAX-5XX] | rollback | resume",
             _ => "",
         }
     }
@@ -124,7 +124,7 @@ impl Command {
                 "see endpoints, shares and drift as a proxy in NS at that locality; - resets".into()
             }
             Command::Shift => {
-                "on a service's Endpoints: move its traffic to the marked endpoints in steps (default 1,5,25,50,100, held 60s each), rolled back if their 5xx pass the limit (1%) above the others'; P pauses, A aborts".into()
+                "on a service's Endpoints: move its traffic to the marked endpoints in steps (default 1,5,25,50,100, held 60s each), rolled back if their 5xx pass the limit (1%) above the others'; P pauses, A aborts; rollback and resume take over the shift kept for the service (another console's, or a stopped one's)".into()
             }
             Command::Help => "every key and command".into(),
             Command::Quit => "quit".into(),

@@ -264,3 +264,39 @@ async fn quitting_aborts_first_and_a_second_console_is_refused_while_the_plan_is
     typed(&mut s, ":shift\n");
     assert!(status(&s).contains("Endpoints"), "{}", status(&s));
 }
+
+/// A console that stopped mid-shift leaves its plan: another console cannot resume it while it
+/// is fresh, and `:shift rollback` takes it over and puts the files back.
+#[tokio::test]
+async fn a_left_shift_is_taken_over_and_rolled_back() {
+    let (_dir, root) = example_copy();
+    let file = root.join("payments.yaml");
+    let original = read(&file);
+    let plan_file = root.join(".meshdeck/shift-shop-payments.json");
+    let mut first = on(&root);
+    to_vm3(&mut first);
+    let cmds = typed(&mut first, ":shift 50,100\n");
+    settle(&mut first, &root, cmds).await;
+    assert!(read(&file).contains("weight: 5000"));
+    drop(first);
+    assert!(plan_file.exists());
+
+    let mut s = on(&root);
+    typed(&mut s, "jj\n");
+    let cmds = typed(&mut s, ":shift resume\n");
+    assert!(matches!(cmds.as_slice(), [Cmd::ShiftPlan(PlanOp::Take { rollback: false, .. })]));
+    settle(&mut s, &root, cmds).await;
+    assert!(s.edits.shift.is_none());
+    assert!(status(&s).contains("still running"), "{}", status(&s));
+
+    let cmds = typed(&mut s, ":shift rollback\n");
+    settle(&mut s, &root, cmds).await;
+    assert!(s.edits.shift.is_none(), "{:?}", s.ui.status);
+    assert_eq!(read(&file), original);
+    assert!(!plan_file.exists());
+    assert!(
+        matches!(&s.ui.status, Some((Level::Info, m)) if m.contains("rolled back")),
+        "{:?}",
+        s.ui.status
+    );
+}

@@ -15,8 +15,7 @@ use crate::model::planes::verify::{Wanted, targets};
 use crate::model::shift::edits::hosts;
 use crate::model::shift::plan::{HEARTBEAT, Request};
 use crate::model::shift::{
-    Gates, Outcome, Phase, Plan, PlanState, Shift, parse_endpoint, parse_millis, parse_ratio,
-    parse_steps,
+    Gates, Outcome, Phase, Plan, Shift, parse_endpoint, parse_millis, parse_ratio, parse_steps,
 };
 use crate::model::store::Store;
 use std::io::Write;
@@ -68,31 +67,11 @@ async fn take_plan(
     let now = SystemTime::now();
     let held = lock.read().await.map_err(failed)?;
     if a.resume || a.rollback {
-        let Some(mut plan) = held else {
-            return Err(failed(format!(
-                "there is no shift of {service} to {}: nothing is kept in {}",
-                if a.resume { "resume" } else { "roll back" },
-                lock.describe()
-            )));
-        };
-        if a.resume && !plan.is_stale(now) {
-            return Err(failed(format!(
-                "{}: it is still running; --resume takes over a shift whose console stopped (quiet for over {}s); --rollback stops it from here",
-                plan.describe(now),
-                crate::model::shift::plan::STALE_AFTER.as_secs()
-            )));
-        }
-        eprintln!("taking over {}", plan.describe(now));
-        plan.owner = owner.into();
-        plan.by = user.into();
-        if a.rollback {
-            plan.state = PlanState::RollingBack;
-            plan.why = Some(format!("rolled back with --rollback by {user}"));
-        } else if plan.state == PlanState::Paused {
-            plan.state = PlanState::Running;
-        }
-        plan.touch(now);
-        lock.save(&plan, None).await.map_err(failed)?;
+        let (plan, was) = lock
+            .take(service, owner, user, a.rollback)
+            .await
+            .map_err(failed)?;
+        eprintln!("taking over {was}");
         return Ok(plan);
     }
     if let Some(held) = held {
@@ -546,7 +525,9 @@ impl Driver<'_> {
         match &outcome {
             Outcome::Done => EXIT_OK,
             // An explicit --rollback that put everything back did what was asked.
-            Outcome::Failed(why) if why.starts_with("rolled back with --rollback") => EXIT_OK,
+            Outcome::Failed(why) if why.starts_with(crate::io::shift_plan::TAKEN_TO_ROLL_BACK) => {
+                EXIT_OK
+            }
             o => o.exit_code(),
         }
     }

@@ -6,7 +6,7 @@
 
 use crate::io::kube::apply::{KubeSource, classify};
 use crate::model::object::{Kind, ObjectKey};
-use crate::model::shift::{Plan, SHIFT_ANNOTATION};
+use crate::model::shift::{Plan, PlanState, SHIFT_ANNOTATION};
 use kube::api::{Api, DynamicObject, Patch, PatchParams};
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
@@ -14,6 +14,8 @@ use std::path::{Path, PathBuf};
 /// Tries of a read-then-write that lost a race with another write to the ServiceEntry (the
 /// console's own weight edits of inline endpoints change it too).
 const TRIES: usize = 5;
+/// How a plan taken over to be rolled back says why: the rollback was what was asked.
+pub const TAKEN_TO_ROLL_BACK: &str = "taken over to be rolled back by";
 
 pub enum PlanLock {
     File(PathBuf),
@@ -139,6 +141,45 @@ impl PlanLock {
         self.replace(None, Some(owner)).await
     }
 
+    /// Takes over the plan kept for `service`: to roll it back (any plan; its console sees it
+    /// taken and stops) or to resume it (only one whose console has gone quiet). Returns the
+    /// plan as now kept and, in words, whose it was.
+    pub async fn take(
+        &self,
+        service: &ObjectKey,
+        owner: &str,
+        by: &str,
+        rollback: bool,
+    ) -> Result<(Plan, String), String> {
+        let now = std::time::SystemTime::now();
+        let Some(mut plan) = self.read().await? else {
+            return Err(format!(
+                "there is no shift of {service} to {}: nothing is kept in {}",
+                if rollback { "roll back" } else { "resume" },
+                self.describe()
+            ));
+        };
+        if !rollback && !plan.is_stale(now) {
+            return Err(format!(
+                "{}: it is still running; resuming takes over a shift whose console stopped (quiet for over {}s); a rollback stops it from here",
+                plan.describe(now),
+                crate::model::shift::plan::STALE_AFTER.as_secs()
+            ));
+        }
+        let was = plan.describe(now);
+        plan.owner = owner.into();
+        plan.by = by.into();
+        if rollback {
+            plan.state = PlanState::RollingBack;
+            plan.why = Some(format!("{TAKEN_TO_ROLL_BACK} {by}"));
+        } else if plan.state == PlanState::Paused {
+            plan.state = PlanState::Running;
+        }
+        plan.touch(now);
+        self.save(&plan, None).await?;
+        Ok((plan, was))
+    }
+
     /// One operation of the console's, answered.
     pub async fn carry_out(&self, op: crate::msg::shift::PlanOp) -> crate::msg::shift::PlanAnswer {
         use crate::msg::shift::{PlanAnswer, PlanOp};
@@ -151,6 +192,15 @@ impl PlanLock {
             },
             PlanOp::Save { plan, owner } => done(self.save(&plan, Some(&owner)).await),
             PlanOp::Remove { owner, .. } => done(self.remove(&owner).await),
+            PlanOp::Take {
+                service,
+                owner,
+                by,
+                rollback,
+            } => match self.take(&service, &owner, &by, rollback).await {
+                Ok((plan, was)) => PlanAnswer::Taken(Box::new(plan), was),
+                Err(e) => PlanAnswer::Failed(e),
+            },
         }
     }
 

@@ -17,13 +17,20 @@ pub enum PlanOp {
         service: ObjectKey,
         owner: String,
     },
+    /// Take over the plan kept for `service`, to roll it back or (a quiet one) to resume it.
+    Take {
+        service: ObjectKey,
+        owner: String,
+        by: String,
+        rollback: bool,
+    },
 }
 
 impl PlanOp {
     pub fn service(&self) -> ObjectKey {
         match self {
             PlanOp::Create(p) | PlanOp::Save { plan: p, .. } => p.service_key(),
-            PlanOp::Remove { service, .. } => service.clone(),
+            PlanOp::Remove { service, .. } | PlanOp::Take { service, .. } => service.clone(),
         }
     }
 }
@@ -33,5 +40,7 @@ pub enum PlanAnswer {
     Done,
     /// Create: another console's plan is there.
     Held(Box<Plan>),
+    /// Take: the plan as now kept, and whose it was, in words.
+    Taken(Box<Plan>, String),
     Failed(String),
 }

@@ -41,6 +41,9 @@ fn owner(user: &str) -> String {
 /// `:shift [STEPS] [HOLD] [MAX-5XX]`: the selected (or marked) endpoints of the service on
 /// screen get its traffic in steps.
 pub fn start(state: &mut State, args: &[&str]) -> Vec<Cmd> {
+    if let Some(verb @ ("rollback" | "resume")) = args.first().copied() {
+        return take(state, verb == "rollback");
+    }
     let Screen::Endpoints(service) = state.screen().clone() else {
         return refuse(
             state,
@@ -152,6 +155,48 @@ pub fn start(state: &mut State, args: &[&str]) -> Vec<Cmd> {
         written: None,
     });
     vec![Cmd::ShiftPlan(PlanOp::Create(plan))]
+}
+
+/// `:shift rollback` / `:shift resume`: the plan kept for the service on screen (another
+/// console's, or one whose console stopped) is taken over and rolled back or carried on.
+fn take(state: &mut State, rollback: bool) -> Vec<Cmd> {
+    let Screen::Endpoints(service) = state.screen().clone() else {
+        return refuse(
+            state,
+            "on a service's Endpoints: :shift rollback puts back the weights of the shift kept for it, :shift resume carries on one whose console stopped".into(),
+        );
+    };
+    if state.setup.readonly {
+        return refuse(
+            state,
+            "read-only: meshdeck was started with --readonly; nothing is written".into(),
+        );
+    }
+    if let Some(run) = &state.edits.shift {
+        return refuse(
+            state,
+            format!(
+                "a shift of {} is running here: A aborts it",
+                run.shift.plan.service
+            ),
+        );
+    }
+    if !rollback && state.planes.proxies.is_empty() {
+        return refuse(
+            state,
+            "a shift's gates read each Envoy's per-host counters: start the console with --envoy-admin NAME=HOST:PORT".into(),
+        );
+    }
+    state.ui.status = Some((
+        Level::Info,
+        format!("taking over the shift kept for {service}…"),
+    ));
+    vec![Cmd::ShiftPlan(PlanOp::Take {
+        service,
+        owner: owner(&state.setup.user),
+        by: state.setup.user.clone(),
+        rollback,
+    })]
 }
 
 pub fn toggle_pause(state: &mut State) {
@@ -401,6 +446,10 @@ fn finish(state: &mut State) -> Vec<Cmd> {
         matches!(&outcome, Outcome::Failed(w) if w.contains("rollback could not be written"));
     let (level, text) = match &outcome {
         Outcome::Done => (Level::Info, format!("shift of {service}: done")),
+        Outcome::Failed(why) if why.starts_with(crate::io::shift_plan::TAKEN_TO_ROLL_BACK) => (
+            Level::Info,
+            format!("shift of {service} rolled back: the weights are as they were before it"),
+        ),
         o if !kept => (
             Level::Error,
             format!(
@@ -488,6 +537,24 @@ pub fn on_plan(state: &mut State, op: PlanOp, answer: PlanAnswer) -> Vec<Cmd> {
                 ),
             )
         }
+        (PlanOp::Take { owner, .. }, PlanAnswer::Taken(plan, was)) if !running(state) => {
+            let now = Instant::now();
+            let shift = Shift::new(*plan);
+            state.ui.status = Some((Level::Info, format!("took over {was}")));
+            state.edits.shift = Some(ShiftRun {
+                line: line(&shift, now),
+                shift,
+                owner,
+                kept: true,
+                request: None,
+                last_beat: now,
+                last_read: now,
+                seen: None,
+                written: None,
+            });
+            drive(state)
+        }
+        (PlanOp::Take { .. }, PlanAnswer::Failed(e)) => refuse(state, e),
         (PlanOp::Remove { .. }, PlanAnswer::Failed(e)) => refuse(
             state,
             format!("the shift of {service} is over, but its plan could not be removed: {e}"),
