@@ -1,6 +1,6 @@
 //! End to end on the live demo: the real binary in a pseudo-terminal runs the demo mesh (two
 //! real Envoys), edits a weight, and waits until the console reports that traffic moved; then
-//! drains that entry and restores it.
+//! drains that entry and restores it, and shifts traffic to it until a gate rolls it back.
 
 mod common;
 use common::pty::Pty;
@@ -90,6 +90,25 @@ fn demo_weight_edit_is_followed_until_traffic_moved() {
         Duration::from_secs(90),
         |s| words(s).contains("rotation drained → in: ✓ traffic moved"),
     );
+
+    // A gated shift to test-v1 (50 of 130 now), which then answers 503: the gate fails and
+    // the weights from before go back, in the registry and in every Envoy.
+    pty.keys(":shift 50,100 30s\r");
+    pty.wait_until_within("step 1 written and held", Duration::from_secs(20), |s| {
+        words(s).contains("step 1/2 (50%): held") && s.contains("5000")
+    });
+    pty.keys("X");
+    pty.wait_until_within(
+        "the gate fails and the weights go back",
+        Duration::from_secs(30),
+        |s| {
+            let w = words(s);
+            w.contains("shift of demo/test: gate failed")
+                && w.contains("we/test-v1 50 ")
+                && w.contains("we/test-v2 80 ")
+        },
+    );
+    pty.keys("R");
     pty.keys("q");
     assert!(pty.wait_exit().success());
 }

@@ -284,7 +284,13 @@ async fn a_left_shift_is_taken_over_and_rolled_back() {
     let mut s = on(&root);
     typed(&mut s, "jj\n");
     let cmds = typed(&mut s, ":shift resume\n");
-    assert!(matches!(cmds.as_slice(), [Cmd::ShiftPlan(PlanOp::Take { rollback: false, .. })]));
+    assert!(matches!(
+        cmds.as_slice(),
+        [Cmd::ShiftPlan(PlanOp::Take {
+            rollback: false,
+            ..
+        })]
+    ));
     settle(&mut s, &root, cmds).await;
     assert!(s.edits.shift.is_none());
     assert!(status(&s).contains("still running"), "{}", status(&s));
