@@ -5,10 +5,7 @@
 mod common;
 use common::mesh::*;
 use common::wait::until;
-use meshdeck::demo::load::Caller;
 use meshdeck::io::envoy::bootstrap::ApiType;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 const HOST: &str = "drain.demo.internal";
@@ -107,25 +104,19 @@ async fn drain_and_restore_wait_until_envoy_agrees() {
     assert!(err.contains("not drained by meshdeck"), "{err}");
 
     // Traffic while it comes back: the restore is judged on it.
-    let busy = Arc::new(AtomicBool::new(true));
-    let listen = proxy.listen().await;
-    let load = {
-        let busy = busy.clone();
-        tokio::spawn(async move {
-            let caller = Caller::default();
-            let until = Instant::now() + Duration::from_secs(60);
-            while busy.load(Ordering::Relaxed) && Instant::now() < until {
-                caller.split(listen, HOST, 20).await;
-            }
-        })
-    };
+    let load = Load::start(
+        proxy.listen().await,
+        HOST,
+        20,
+        Duration::ZERO,
+        Duration::from_secs(60),
+    );
     let mut restore = base("restore", "demo/d1");
     restore.push("--wait".into());
     let started = Instant::now();
     let (code, out, err) = meshdeck(restore).await;
     eprintln!("restore --wait took {:?}", started.elapsed());
-    busy.store(false, Ordering::Relaxed);
-    load.await.unwrap();
+    load.stop().await;
     assert_eq!(code, 0, "stdout:\n{out}\nstderr:\n{err}");
     assert!(out.contains("restored we demo/d1"), "{out}");
     assert!(out.contains("✓ traffic moved"), "{out}");

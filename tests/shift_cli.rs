@@ -6,12 +6,9 @@
 mod common;
 use common::mesh::*;
 use common::wait::until;
-use meshdeck::demo::load::Caller;
 use meshdeck::demo::vm::Behaviour;
 use meshdeck::io::envoy::bootstrap::ApiType;
 use std::collections::BTreeMap;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 const HOST: &str = "shift.demo.internal";
@@ -187,21 +184,13 @@ async fn a_failing_canary_is_rolled_back_and_a_killed_shift_is_rolled_back_by_th
 
     // A canary that answers 503 to everything, under ~30 requests a second.
     vms[2].set(Behaviour::Errors);
-    let busy = Arc::new(AtomicBool::new(true));
-    let listen = proxy.listen().await;
-    let load = {
-        let busy = busy.clone();
-        tokio::spawn(async move {
-            let caller = Caller::default();
-            let until = Instant::now() + Duration::from_secs(90);
-            while busy.load(Ordering::Relaxed) && Instant::now() < until {
-                let started = Instant::now();
-                caller.split(listen, HOST, 3).await;
-                tokio::time::sleep(Duration::from_millis(100).saturating_sub(started.elapsed()))
-                    .await;
-            }
-        })
-    };
+    let load = Load::start(
+        proxy.listen().await,
+        HOST,
+        3,
+        Duration::from_millis(100),
+        Duration::from_secs(90),
+    );
     let started = Instant::now();
     let (code, out, err) = meshdeck(&[
         "shift",
@@ -225,8 +214,7 @@ async fn a_failing_canary_is_rolled_back_and_a_killed_shift_is_rolled_back_by_th
     .await;
     eprintln!("{out}");
     eprintln!("the gated shift ended after {:?}", started.elapsed());
-    busy.store(false, Ordering::Relaxed);
-    load.await.unwrap();
+    load.stop().await;
     assert_eq!(code, 3, "stdout:\n{out}\nstderr:\n{err}");
     assert!(
         out.contains("step 1 of 2 (25%): demo/canary 1 → 2500"),

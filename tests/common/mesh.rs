@@ -350,3 +350,39 @@ impl Drop for ServedFiles {
         self.task.abort();
     }
 }
+
+/// Requests to `host` through the Envoy listening on `listen`, `burst` at a time (then a pause
+/// to fill `every`), until stopped or `max` has passed.
+pub struct Load {
+    busy: Arc<std::sync::atomic::AtomicBool>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Load {
+    pub fn start(
+        listen: SocketAddr,
+        host: &'static str,
+        burst: usize,
+        every: Duration,
+        max: Duration,
+    ) -> Load {
+        use std::sync::atomic::{AtomicBool, Ordering};
+        let busy = Arc::new(AtomicBool::new(true));
+        let running = busy.clone();
+        let task = tokio::spawn(async move {
+            let caller = meshdeck::demo::load::Caller::default();
+            let until = std::time::Instant::now() + max;
+            while running.load(Ordering::Relaxed) && std::time::Instant::now() < until {
+                let started = std::time::Instant::now();
+                caller.split(listen, host, burst).await;
+                tokio::time::sleep(every.saturating_sub(started.elapsed())).await;
+            }
+        });
+        Load { busy, task }
+    }
+
+    pub async fn stop(self) {
+        self.busy.store(false, std::sync::atomic::Ordering::Relaxed);
+        self.task.await.unwrap();
+    }
+}
