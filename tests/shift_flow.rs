@@ -252,6 +252,14 @@ async fn quitting_aborts_first_and_a_second_console_is_refused_while_the_plan_is
         "{}",
         status(&s)
     );
+    // While the rollback is unanswered a second q warns (a third would leave without it).
+    typed(&mut s, "q");
+    assert!(!s.ui.quit);
+    assert!(
+        status(&s).contains("q once more quits now"),
+        "{}",
+        status(&s)
+    );
     settle(&mut s, &root, cmds).await;
     assert_eq!(read(&file), original);
     assert!(s.edits.shift.is_none());

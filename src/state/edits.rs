@@ -45,6 +45,8 @@ pub struct ShiftRun {
     pub seen: Option<std::time::SystemTime>,
     /// What the Endpoints screen shows of it, made on each reading.
     pub line: String,
+    /// Quits asked for while it rolls back: the third leaves without waiting.
+    pub quits: u8,
     /// The last weights written and when: the next step waits until the store shows them.
     pub written: Option<(std::time::Instant, Written)>,
 }

@@ -15,6 +15,27 @@ pub fn quit(state: &mut State) -> Vec<Cmd> {
         state.ui.quit = true;
         return Vec::new();
     }
+    if let Some(run) = state
+        .edits
+        .shift
+        .as_mut()
+        .filter(|r| r.shift.outcome.is_some())
+    {
+        // Already rolling back: a source that never answers must not keep the console open.
+        run.quits += 1;
+        if run.quits >= 2 {
+            state.ui.quit = true;
+            return Vec::new();
+        }
+        let service = run.shift.plan.service.clone();
+        state.ui.status = Some((
+            Level::Error,
+            format!(
+                "still rolling back: q once more quits now and leaves the plan for `meshdeck shift {service} --rollback`"
+            ),
+        ));
+        return Vec::new();
+    }
     let cmds = super::shift::abort(state, "aborted on quit");
     if super::shift::running(state) {
         state.ui.status = Some((

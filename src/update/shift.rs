@@ -153,6 +153,7 @@ pub fn start(state: &mut State, args: &[&str]) -> Vec<Cmd> {
         seen: None,
         line: "keeping the plan…".into(),
         written: None,
+        quits: 0,
     });
     vec![Cmd::ShiftPlan(PlanOp::Create(plan))]
 }
@@ -551,6 +552,7 @@ pub fn on_plan(state: &mut State, op: PlanOp, answer: PlanAnswer) -> Vec<Cmd> {
                 last_read: now,
                 seen: None,
                 written: None,
+                quits: 0,
             });
             drive(state)
         }
