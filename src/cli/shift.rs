@@ -491,8 +491,7 @@ impl Driver<'_> {
 
     async fn finish(&mut self, out: &mut dyn Write) -> i32 {
         let outcome = self.shift.outcome.clone().unwrap_or(Outcome::Done);
-        let rollback_written =
-            !matches!(&outcome, Outcome::Failed(w) if w.contains("rollback could not be written"));
+        let rollback_written = !outcome.leaves_plan();
         if rollback_written {
             if let Err(e) = self.lock.remove(&self.me).await {
                 eprintln!("warning: {e}");
@@ -522,14 +521,7 @@ impl Driver<'_> {
                 self.shift.plan.service
             ),
         };
-        match &outcome {
-            Outcome::Done => EXIT_OK,
-            // An explicit --rollback that put everything back did what was asked.
-            Outcome::Failed(why) if why.starts_with(crate::io::shift_plan::TAKEN_TO_ROLL_BACK) => {
-                EXIT_OK
-            }
-            o => o.exit_code(),
-        }
+        outcome.exit_code()
     }
 
     fn to_names(&self) -> String {

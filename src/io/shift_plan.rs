@@ -6,6 +6,7 @@
 
 use crate::io::kube::apply::{KubeSource, classify};
 use crate::model::object::{Kind, ObjectKey};
+use crate::model::shift::plan::TAKEN_TO_ROLL_BACK;
 use crate::model::shift::{Plan, PlanState, SHIFT_ANNOTATION};
 use kube::api::{Api, DynamicObject, Patch, PatchParams};
 use serde_json::{Value, json};
@@ -14,8 +15,6 @@ use std::path::{Path, PathBuf};
 /// Tries of a read-then-write that lost a race with another write to the ServiceEntry (the
 /// console's own weight edits of inline endpoints change it too).
 const TRIES: usize = 5;
-/// How a plan taken over to be rolled back says why: the rollback was what was asked.
-pub const TAKEN_TO_ROLL_BACK: &str = "taken over to be rolled back by";
 
 pub enum PlanLock {
     File(PathBuf),

@@ -44,33 +44,14 @@ pub fn start(state: &mut State, args: &[&str]) -> Vec<Cmd> {
     if let Some(verb @ ("rollback" | "resume")) = args.first().copied() {
         return take(state, verb == "rollback");
     }
-    let Screen::Endpoints(service) = state.screen().clone() else {
-        return refuse(
-            state,
-            "shift works on a service's Endpoints: enter on a ServiceEntry, mark the endpoints to move traffic to, then :shift".into(),
-        );
+    let service = match may_shift(
+        state,
+        "shift works on a service's Endpoints: enter on a ServiceEntry, mark the endpoints to move traffic to, then :shift",
+        true,
+    ) {
+        Ok(s) => s,
+        Err(why) => return refuse(state, why),
     };
-    if state.setup.readonly {
-        return refuse(
-            state,
-            "read-only: meshdeck was started with --readonly; nothing is shifted".into(),
-        );
-    }
-    if state.planes.proxies.is_empty() {
-        return refuse(
-            state,
-            "a shift's gates read each Envoy's per-host counters: start the console with --envoy-admin NAME=HOST:PORT (the demo has its Envoys)".into(),
-        );
-    }
-    if let Some(run) = &state.edits.shift {
-        return refuse(
-            state,
-            format!(
-                "a shift of {} is running: A aborts it",
-                run.shift.plan.service
-            ),
-        );
-    }
     // On a cluster the plan is an annotation the watch brings: said before anything else.
     let held = state
         .registry
@@ -158,36 +139,38 @@ pub fn start(state: &mut State, args: &[&str]) -> Vec<Cmd> {
     vec![Cmd::ShiftPlan(PlanOp::Create(plan))]
 }
 
+/// The service on screen, if a shift may start here now: on its Endpoints, writable, none
+/// running, and (when its gates will read them) Envoys to read.
+fn may_shift(state: &State, elsewhere: &str, reads_envoys: bool) -> Result<ObjectKey, String> {
+    let Screen::Endpoints(service) = state.screen() else {
+        return Err(elsewhere.into());
+    };
+    if state.setup.readonly {
+        return Err("read-only: meshdeck was started with --readonly; nothing is shifted".into());
+    }
+    if let Some(run) = &state.edits.shift {
+        return Err(format!(
+            "a shift of {} is running: A aborts it",
+            run.shift.plan.service
+        ));
+    }
+    if reads_envoys && state.planes.proxies.is_empty() {
+        return Err("a shift's gates read each Envoy's per-host counters: start the console with --envoy-admin NAME=HOST:PORT (the demo has its Envoys)".into());
+    }
+    Ok(service.clone())
+}
+
 /// `:shift rollback` / `:shift resume`: the plan kept for the service on screen (another
 /// console's, or one whose console stopped) is taken over and rolled back or carried on.
 fn take(state: &mut State, rollback: bool) -> Vec<Cmd> {
-    let Screen::Endpoints(service) = state.screen().clone() else {
-        return refuse(
-            state,
-            "on a service's Endpoints: :shift rollback puts back the weights of the shift kept for it, :shift resume carries on one whose console stopped".into(),
-        );
+    let service = match may_shift(
+        state,
+        "on a service's Endpoints: :shift rollback puts back the weights of the shift kept for it, :shift resume carries on one whose console stopped",
+        !rollback,
+    ) {
+        Ok(s) => s,
+        Err(why) => return refuse(state, why),
     };
-    if state.setup.readonly {
-        return refuse(
-            state,
-            "read-only: meshdeck was started with --readonly; nothing is written".into(),
-        );
-    }
-    if let Some(run) = &state.edits.shift {
-        return refuse(
-            state,
-            format!(
-                "a shift of {} is running here: A aborts it",
-                run.shift.plan.service
-            ),
-        );
-    }
-    if !rollback && state.planes.proxies.is_empty() {
-        return refuse(
-            state,
-            "a shift's gates read each Envoy's per-host counters: start the console with --envoy-admin NAME=HOST:PORT".into(),
-        );
-    }
     state.ui.status = Some((
         Level::Info,
         format!("taking over the shift kept for {service}…"),
@@ -443,11 +426,10 @@ fn finish(state: &mut State) -> Vec<Cmd> {
     };
     let outcome = run.shift.outcome.clone().unwrap_or(Outcome::Done);
     let service = run.shift.plan.service.clone();
-    let kept =
-        matches!(&outcome, Outcome::Failed(w) if w.contains("rollback could not be written"));
+    let kept = outcome.leaves_plan();
     let (level, text) = match &outcome {
         Outcome::Done => (Level::Info, format!("shift of {service}: done")),
-        Outcome::Failed(why) if why.starts_with(crate::io::shift_plan::TAKEN_TO_ROLL_BACK) => (
+        Outcome::RolledBackOnRequest(_) => (
             Level::Info,
             format!("shift of {service} rolled back: the weights are as they were before it"),
         ),

@@ -16,6 +16,8 @@ pub const SHIFT_ANNOTATION: &str = "meshdeck.io/shift";
 pub const HEARTBEAT: Duration = Duration::from_secs(15);
 /// A plan not written for this long has lost its console (a step's follow counts too).
 pub const STALE_AFTER: Duration = Duration::from_secs(120);
+/// How a plan taken over to be rolled back says why (`Outcome::RolledBackOnRequest`).
+pub const TAKEN_TO_ROLL_BACK: &str = "taken over to be rolled back by";
 
 /// One endpoint of the service: its weight when the shift started (what a rollback writes
 /// back) and whether traffic is shifted to it.

@@ -26,6 +26,11 @@ pub enum Outcome {
     Aborted(String),
     /// A write was refused or the plan was lost: rolled back where it could be.
     Failed(String),
+    /// Someone took the plan over to roll it back (`--rollback`, `:shift rollback`): what was
+    /// asked, so a success.
+    RolledBackOnRequest(String),
+    /// The rollback's own write was refused: the plan stays for a later rollback.
+    RollbackFailed(String),
 }
 
 impl Outcome {
@@ -35,7 +40,8 @@ impl Outcome {
             Outcome::Done => 0,
             Outcome::GateFailed(_) => 3,
             Outcome::Aborted(_) => 4,
-            Outcome::Failed(_) => 1,
+            Outcome::Failed(_) | Outcome::RollbackFailed(_) => 1,
+            Outcome::RolledBackOnRequest(_) => 0,
         }
     }
 
@@ -44,8 +50,14 @@ impl Outcome {
             Outcome::Done => "done".into(),
             Outcome::GateFailed(why) => format!("gate failed: {why}"),
             Outcome::Aborted(why) => format!("aborted: {why}"),
-            Outcome::Failed(why) => format!("failed: {why}"),
+            Outcome::Failed(why) | Outcome::RollbackFailed(why) => format!("failed: {why}"),
+            Outcome::RolledBackOnRequest(why) => why.clone(),
         }
+    }
+
+    /// The weights could not all be put back: the plan must stay where it is kept.
+    pub fn leaves_plan(&self) -> bool {
+        matches!(self, Outcome::RollbackFailed(_))
     }
 }
 
@@ -78,9 +90,13 @@ impl Shift {
             running_since: None,
         };
         if rolling_back {
-            s.roll_back(Outcome::Failed(
-                why.unwrap_or_else(|| "its console stopped while rolling back".into()),
-            ));
+            s.roll_back(match why {
+                Some(w) if w.starts_with(super::plan::TAKEN_TO_ROLL_BACK) => {
+                    Outcome::RolledBackOnRequest(w)
+                }
+                Some(w) => Outcome::Failed(w),
+                None => Outcome::Failed("its console stopped while rolling back".into()),
+            });
         }
         s
     }
@@ -127,7 +143,7 @@ impl Shift {
                 i + 1
             ))),
             Phase::RollingBack => {
-                self.outcome = Some(Outcome::Failed(format!(
+                self.outcome = Some(Outcome::RollbackFailed(format!(
                     "{}; the rollback could not be written: {why}",
                     self.outcome
                         .as_ref()
