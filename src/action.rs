@@ -42,6 +42,10 @@ pub enum Action {
     DemoRecover,
     ShiftPause,
     ShiftAbort,
+    ReplayBack,
+    ReplayForward,
+    ReplayBackMinute,
+    ReplayForwardMinute,
     FormNextField,
     FormPrevField,
     FormSubmit,
@@ -112,7 +116,7 @@ impl Layer {
 }
 
 impl Action {
-    pub const ALL: [Action; 55] = [
+    pub const ALL: [Action; 59] = [
         Action::Quit,
         Action::Help,
         Action::Back,
@@ -152,6 +156,10 @@ impl Action {
         Action::DemoRecover,
         Action::ShiftPause,
         Action::ShiftAbort,
+        Action::ReplayBack,
+        Action::ReplayForward,
+        Action::ReplayBackMinute,
+        Action::ReplayForwardMinute,
         Action::FormNextField,
         Action::FormPrevField,
         Action::FormSubmit,
@@ -293,6 +301,16 @@ impl Action {
                 "shift_abort",
                 "abort the running shift: the weights from before it go back",
             ),
+            Action::ReplayBack => (
+                "replay_back",
+                "in a replay (meshdeck replay FILE): the registry as it was one recorded moment earlier",
+            ),
+            Action::ReplayForward => (
+                "replay_forward",
+                "in a replay: the registry one recorded moment later",
+            ),
+            Action::ReplayBackMinute => ("replay_back_minute", "in a replay: a minute earlier"),
+            Action::ReplayForwardMinute => ("replay_forward_minute", "in a replay: a minute later"),
             Action::Logs => (
                 "logs",
                 "the selected WorkloadEntry's sidecar log, read over ssh (--ssh)",

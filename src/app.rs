@@ -24,7 +24,7 @@ pub struct Routes {
     /// The sidecar log reader (`--ssh`).
     pub logs: Option<mpsc::Sender<Option<crate::msg::logs::LogRequest>>>,
     /// The flight recorder (`--record`).
-    pub recorder: Option<mpsc::Sender<Vec<crate::model::timeline::Change>>>,
+    pub recorder: Option<mpsc::Sender<Vec<crate::model::timeline::recording::Line>>>,
 }
 
 /// Tells the plane tasks what the screen needs now: EDS for its clusters, polls of its Envoys.

@@ -16,6 +16,7 @@ pub enum Command {
     Context,
     View,
     Shift,
+    At,
     Help,
     Quit,
 }
@@ -41,6 +42,7 @@ impl Command {
             Command::Context,
             Command::View,
             Command::Shift,
+            Command::At,
             Command::Help,
             Command::Quit,
         ]);
@@ -59,6 +61,7 @@ impl Command {
             Command::Context => "ctx",
             Command::View => "view",
             Command::Shift => "shift",
+            Command::At => "at",
             Command::Help => "help",
             Command::Quit => "q",
         }
@@ -80,6 +83,7 @@ impl Command {
             Command::Context => &["context"],
             Command::View => &["from"],
             Command::Shift => &["canary"],
+            Command::At => &["replay"],
             Command::Help => &["h"],
             Command::Quit => &["quit", "q!"],
         };
@@ -94,6 +98,7 @@ impl Command {
             Command::View => "[NS] [REGION/ZONE] | -",
             Command::Timeline => "[KIND]",
             Command::Shift => "[STEPS] [HOLD] [MAX-5XX] | rollback | resume",
+            Command::At => "[TIME | -5m | +30s | start | end]",
             _ => "",
         }
     }
@@ -101,7 +106,7 @@ impl Command {
     pub fn arg(self) -> Arg {
         match self {
             Command::Namespace | Command::View => Arg::Namespace,
-            Command::Context | Command::Timeline | Command::Shift => Arg::Free,
+            Command::Context | Command::Timeline | Command::Shift | Command::At => Arg::Free,
             _ => Arg::None,
         }
     }
@@ -125,6 +130,9 @@ impl Command {
             }
             Command::Shift => {
                 "on a service's Endpoints: move its traffic to the marked endpoints in steps (default 1,5,25,50,100, held 60s each), rolled back if their 5xx pass the limit (1%) above the others'; P pauses, A aborts; rollback and resume take over the shift kept for the service (another console's, or a stopped one's)".into()
+            }
+            Command::At => {
+                "in a replay (meshdeck replay FILE): the registry as it was at TIME (HH:MM[:SS] or RFC 3339, UTC), a span back or on, the start or the end; with no argument on the Timeline, at the selected change; [ ] step one recorded moment, { } a minute".into()
             }
             Command::Help => "every key and command".into(),
             Command::Quit => "quit".into(),

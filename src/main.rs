@@ -229,6 +229,16 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
             clap_mangen::Man::new(Cli::command()).render(&mut out)?;
             Ok(0)
         }
+        Some(Command::Replay { file, at }) => {
+            init_logging(cli.console.log_file.clone())?;
+            let (keymap, theme, errors) = load_config(&cli.console);
+            let look = cli::replay::Look {
+                keymap,
+                theme,
+                errors,
+            };
+            runtime.block_on(cli::replay::run(&cli.console, &file, &at, look))
+        }
         Some(Command::Demo { headless }) => runtime.block_on(run_demo(cli.console, headless)),
         None => runtime.block_on(console(cli.console)),
     }
@@ -509,7 +519,9 @@ async fn cluster_console(
 /// terminal is taken, so the message is read).
 fn open_recorder(
     args: &ConsoleArgs,
-) -> anyhow::Result<Option<tokio::sync::mpsc::Sender<Vec<meshdeck::model::timeline::Change>>>> {
+) -> anyhow::Result<
+    Option<tokio::sync::mpsc::Sender<Vec<meshdeck::model::timeline::recording::Line>>>,
+> {
     let Some(path) = &args.record else {
         return Ok(None);
     };

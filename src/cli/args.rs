@@ -158,6 +158,16 @@ pub enum Command {
         #[arg(long, default_value = "127.0.0.1:15010")]
         xds_listen: std::net::SocketAddr,
     },
+    /// Open a flight recording (made with --record FILE) offline: every screen shows the
+    /// registry as it was at the moment shown, the Timeline what had happened by then; `[` `]`
+    /// step one recorded moment, `{` `}` a minute, `:at TIME` jumps. Read-only. Exit 0, 2: the
+    /// file cannot be read.
+    Replay {
+        file: PathBuf,
+        /// Where to start: HH:MM[:SS] (UTC), RFC 3339, -5m from the end, start or end.
+        #[arg(long, default_value = "end", allow_hyphen_values = true)]
+        at: String,
+    },
     /// A live mesh on loopback: VMs, the embedded control plane, two real Envoys and steady
     /// load, with the console on top. Needs Envoy (see README).
     Demo {

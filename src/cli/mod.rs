@@ -18,6 +18,7 @@ pub mod get;
 pub mod logs;
 pub mod planes;
 pub mod proxies;
+pub mod replay;
 pub mod set;
 pub mod settings;
 pub mod shift;

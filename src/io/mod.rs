@@ -7,6 +7,7 @@ pub mod logs;
 pub mod manifests;
 pub mod planes;
 pub mod recorder;
+pub mod replay;
 pub mod shift_plan;
 pub mod source;
 pub mod ssh;

@@ -1,9 +1,12 @@
 //! The flight recorder (`--record FILE`): every change the timeline records, appended as one
 //! JSON line, in a file that never grows past a bound: when it would, it becomes `FILE.1`
 //! (the one before is dropped) and a new `FILE` starts. Two files at most, however long the
-//! console runs.
+//! console runs. Each file is whole on its own: a new `FILE` starts with every object as it
+//! is (the registry a replay starts from), then the changes and writes after.
 
-use crate::model::timeline::Change;
+use crate::model::object::ObjectKey;
+use crate::model::timeline::recording::Line;
+use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use tokio::sync::mpsc;
@@ -16,6 +19,8 @@ pub struct Recorder {
     max: u64,
     file: std::fs::File,
     written: u64,
+    /// Each object's newest line, written again at the head of a rotated file.
+    objects: BTreeMap<ObjectKey, String>,
 }
 
 impl Recorder {
@@ -35,12 +40,13 @@ impl Recorder {
             max: max.max(1024),
             file,
             written,
+            objects: BTreeMap::new(),
         })
     }
 
-    pub fn write(&mut self, changes: &[Change]) -> std::io::Result<()> {
-        for c in changes {
-            let mut line = c.to_json().to_string();
+    pub fn write(&mut self, lines: &[Line]) -> std::io::Result<()> {
+        for l in lines {
+            let mut line = l.to_json().to_string();
             line.push('\n');
             let len = line.len() as u64;
             if self.written > 0 && self.written + len > self.max {
@@ -48,6 +54,16 @@ impl Recorder {
             }
             self.file.write_all(line.as_bytes())?;
             self.written += len;
+            match l {
+                Line::Object { object, .. } => {
+                    self.objects.insert(object.key(), line);
+                }
+                Line::Deleted { key, .. } => {
+                    self.objects.remove(key);
+                }
+                Line::Reset { .. } => self.objects.clear(),
+                Line::Change(_) => {}
+            }
         }
         self.file.flush()
     }
@@ -61,14 +77,18 @@ impl Recorder {
             .append(true)
             .open(&self.path)?;
         self.written = 0;
+        for line in self.objects.values() {
+            self.file.write_all(line.as_bytes())?;
+            self.written += line.len() as u64;
+        }
         Ok(())
     }
 }
 
 /// The task that owns the recorder: batches of changes in, lines out. A write that fails is
 /// logged once and the recording stops; the console goes on.
-pub fn spawn(mut recorder: Recorder) -> mpsc::Sender<Vec<Change>> {
-    let (tx, mut rx) = mpsc::channel::<Vec<Change>>(256);
+pub fn spawn(mut recorder: Recorder) -> mpsc::Sender<Vec<Line>> {
+    let (tx, mut rx) = mpsc::channel::<Vec<Line>>(256);
     tokio::spawn(async move {
         while let Some(batch) = rx.recv().await {
             if let Err(e) = recorder.write(&batch) {
@@ -83,7 +103,7 @@ pub fn spawn(mut recorder: Recorder) -> mpsc::Sender<Vec<Change>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::timeline::{ChangeKind, Origin, Seen};
+    use crate::model::timeline::{Change, ChangeKind, Origin, Seen};
     use std::time::{Duration, UNIX_EPOCH};
 
     fn change(i: u64) -> Change {
@@ -106,7 +126,7 @@ mod tests {
         let path = dir.path().join("rec").join("timeline.jsonl");
         let mut r = Recorder::open(&path, 4096).unwrap();
         for i in 0..500 {
-            r.write(&[change(i)]).unwrap();
+            r.write(&[Line::Change(change(i))]).unwrap();
         }
         let now = std::fs::read_to_string(&path).unwrap();
         let before = std::fs::read_to_string(dir.path().join("rec/timeline.jsonl.1")).unwrap();
@@ -131,7 +151,7 @@ mod tests {
         // A console started again goes on with the same file.
         drop(r);
         let mut again = Recorder::open(&path, 4096).unwrap();
-        again.write(&[change(500)]).unwrap();
+        again.write(&[Line::Change(change(500))]).unwrap();
         let now = std::fs::read_to_string(&path).unwrap();
         assert!(
             now.contains("\"f499\"")
@@ -140,6 +160,46 @@ mod tests {
                     .contains("\"f499\"")
         );
         assert!(now.lines().last().unwrap().contains("\"f500\""));
+    }
+
+    #[test]
+    fn a_rotated_file_starts_with_every_object_as_it_is() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("timeline.jsonl");
+        let mut r = Recorder::open(&path, 4096).unwrap();
+        let we = |name: &str, weight: u32| Line::Object {
+            at: UNIX_EPOCH + Duration::from_secs(1_800_000_000),
+            object: Box::new(
+                crate::model::object::Object::from_value(
+                    serde_json::json!({"apiVersion": "networking.istio.io/v1",
+                        "kind": "WorkloadEntry", "metadata": {"name": name, "namespace": "a"},
+                        "spec": {"address": "10.0.0.1", "weight": weight}}),
+                    "a",
+                )
+                .unwrap(),
+            ),
+        };
+        r.write(&[we("vm1", 1), we("vm2", 2), we("vm1", 3)])
+            .unwrap();
+        r.write(&[Line::Deleted {
+            at: UNIX_EPOCH + Duration::from_secs(1_800_000_001),
+            key: ObjectKey::new(crate::model::object::Kind::WorkloadEntry, "a", "vm2"),
+        }])
+        .unwrap();
+        for i in 0..100 {
+            r.write(&[Line::Change(change(i))]).unwrap();
+        }
+        let now = std::fs::read_to_string(&path).unwrap();
+        let first: serde_json::Value = serde_json::from_str(now.lines().next().unwrap()).unwrap();
+        assert_eq!(first["type"], "object");
+        assert_eq!(first["object"]["metadata"]["name"], "vm1");
+        assert_eq!(first["object"]["spec"]["weight"], 3, "its newest line");
+        assert!(!now.contains("\"vm2\""), "deleted before the rotation");
+        // Read back, the newest file alone already holds the registry.
+        std::fs::remove_file(dir.path().join("timeline.jsonl.1")).unwrap();
+        let loaded = crate::io::replay::read(&path).unwrap();
+        assert_eq!(loaded.unread, 0);
+        assert_eq!(loaded.store.len(), 1);
     }
 
     #[test]

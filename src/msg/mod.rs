@@ -45,6 +45,10 @@ pub enum Msg {
     Log(logs::LogEvent),
     /// `--record`: the flight recorder is open; every change from now on goes to it.
     Recording,
+    /// `meshdeck replay FILE`: the recording, read, in place of a source.
+    Replay(Box<crate::model::timeline::replay::Loaded>),
+    /// A replay is to show the registry at this moment.
+    ReplayAt(std::time::SystemTime),
     /// Periodic: deferred work (rows after a burst of events, lint) is done here.
     Tick,
     /// The place a shift's plan is kept answered an operation on it.
@@ -77,7 +81,7 @@ pub enum Cmd {
     /// Cluster only: watch another namespace (None: all).
     SwitchNamespace(Option<String>),
     /// `--record`: these changes go to the flight recorder.
-    Record(Vec<crate::model::timeline::Change>),
+    Record(Vec<crate::model::timeline::recording::Line>),
     /// A staged shift's plan: kept, refreshed or removed where other consoles see it.
     ShiftPlan(shift::PlanOp),
     /// Start reading a sidecar's log (replacing the one read before), or stop (None).

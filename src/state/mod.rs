@@ -245,6 +245,15 @@ impl State {
     }
 
     /// Lint runs again only when the store moved on since the last run.
+    /// Why edits are off, for the message that refuses one.
+    pub fn readonly_why(&self) -> &'static str {
+        if self.timeline.replay.is_some() {
+            "this is a replay of a recording"
+        } else {
+            "meshdeck was started with --readonly"
+        }
+    }
+
     pub fn refresh_findings(&mut self) {
         self.registry.refresh_findings(&self.viewpoint.mesh);
     }

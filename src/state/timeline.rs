@@ -27,10 +27,13 @@ pub struct TimelineView {
     pub history_note: Option<String>,
     /// Only changes of this kind are shown (`:timeline health`).
     pub kind: Option<crate::model::timeline::ChangeKind>,
-    /// `--record`: changes wait here for the next `Cmd::Record` (None: not recording).
-    pub outbox: Option<Vec<crate::model::timeline::Change>>,
+    /// `--record`: changes and objects wait here for the next `Cmd::Record` (None: not
+    /// recording).
+    pub outbox: Option<Vec<crate::model::timeline::recording::Line>>,
     /// The manifests' first load is done: what files change after it is news.
     pub files_read: bool,
+    /// `meshdeck replay FILE`: the recording in place of a source, and where it is shown at.
+    pub replay: Option<crate::model::timeline::replay::Replay>,
 }
 
 /// What the planes showed last.
@@ -61,6 +64,7 @@ impl Default for TimelineView {
             read: BTreeSet::new(),
             seen: LastSeen::default(),
             files_read: false,
+            replay: None,
             outbox: None,
             kind: None,
             history_note: None,

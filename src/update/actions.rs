@@ -96,6 +96,10 @@ pub fn run(state: &mut State, action: Action) -> Vec<Cmd> {
         Action::DemoRecover => return demo(state, Behaviour::Healthy),
         Action::ShiftPause => super::shift::toggle_pause(state),
         Action::ShiftAbort => return super::shift::abort(state, "aborted by the user"),
+        Action::ReplayBack => super::replay::step(state, -1),
+        Action::ReplayForward => super::replay::step(state, 1),
+        Action::ReplayBackMinute => super::replay::minute(state, true),
+        Action::ReplayForwardMinute => super::replay::minute(state, false),
         // Bound in the other layers: `keys.rs` hands them to the form, the line or the help.
         Action::FormNextField
         | Action::FormPrevField

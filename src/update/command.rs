@@ -219,6 +219,7 @@ pub fn run(state: &mut State, line: &str) -> Vec<Cmd> {
             let args: Vec<&str> = arg.into_iter().chain(words).collect();
             return super::shift::start(state, &args);
         }
+        Command::At => super::replay::at(state, arg),
         Command::Problems => actions::switch(state, Screen::Problems),
         Command::Proxies => actions::switch(state, Screen::Proxies),
         Command::Charts => actions::switch(state, Screen::Charts),

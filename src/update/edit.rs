@@ -81,7 +81,7 @@ pub fn open(state: &mut State) -> Vec<Cmd> {
     if state.setup.readonly {
         state.ui.status = Some((
             Level::Error,
-            "read-only: meshdeck was started with --readonly, edits are off".into(),
+            format!("read-only: {}, edits are off", state.readonly_why()),
         ));
         return Vec::new();
     }

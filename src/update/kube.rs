@@ -85,6 +85,7 @@ pub fn on_event(state: &mut State, ev: KubeEvent) {
         KubeEvent::Resetting => {
             // The next context's lists are its history, not a thousand creations.
             state.timeline.read.clear();
+            super::timeline::record_reset(state);
             clear_registry(state);
             state.registry.dirty |= Dirty::ROWS;
         }

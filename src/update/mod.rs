@@ -9,6 +9,8 @@ mod kube;
 mod logs;
 pub mod planes;
 mod registry;
+mod replay;
+pub use replay::replay_moment;
 mod rotation;
 pub mod rows;
 mod shift;
@@ -71,6 +73,14 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Cmd> {
         }
         Msg::Log(ev) => {
             logs::on_event(state, ev);
+            Vec::new()
+        }
+        Msg::Replay(loaded) => {
+            replay::loaded(state, *loaded);
+            Vec::new()
+        }
+        Msg::ReplayAt(at) => {
+            replay::go(state, at);
             Vec::new()
         }
         Msg::Recording => {

@@ -21,6 +21,9 @@ pub fn files_loaded(state: &mut State, files: Vec<ParsedFile>) {
             }
             state.registry.store.remove(gone);
         }
+        if !state.timeline.files_read {
+            super::timeline::record_snapshot(state, f.entries.iter().map(|e| &e.object));
+        }
         for e in f.entries {
             if state.timeline.files_read {
                 super::timeline::upsert(state, &e.object);

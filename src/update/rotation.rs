@@ -49,7 +49,10 @@ fn entries(state: &State) -> Result<Vec<ObjectKey>, String> {
 
 fn writable(state: &State) -> Result<(), String> {
     if state.setup.readonly {
-        return Err("read-only: meshdeck was started with --readonly; nothing is drained".into());
+        return Err(format!(
+            "read-only: {}; nothing is drained",
+            state.readonly_why()
+        ));
     }
     if let Some(why) = state
         .kube

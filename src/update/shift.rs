@@ -146,7 +146,10 @@ fn may_shift(state: &State, elsewhere: &str, reads_envoys: bool) -> Result<Objec
         return Err(elsewhere.into());
     };
     if state.setup.readonly {
-        return Err("read-only: meshdeck was started with --readonly; nothing is shifted".into());
+        return Err(format!(
+            "read-only: {}; nothing is shifted",
+            state.readonly_why()
+        ));
     }
     if let Some(run) = &state.edits.shift {
         return Err(format!(

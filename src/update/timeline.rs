@@ -5,6 +5,7 @@ use crate::model::object::{Kind, Object, ObjectKey};
 use crate::model::planes::control::{Connection, ProxySync};
 use crate::model::planes::data::EnvoyClusters;
 use crate::model::timeline::history::{self, RecordedEvent};
+use crate::model::timeline::recording::Line;
 use crate::model::timeline::{Change, ChangeKind, Origin, Seen, observed};
 use crate::state::dirty::Dirty;
 use crate::state::{Screen, State};
@@ -26,7 +27,7 @@ fn record(state: &mut State, changes: Vec<Change>) {
                 .is_some_and(|after| tl.echoes_edit(&c, after));
         if !echo {
             if let Some(out) = state.timeline.outbox.as_mut() {
-                out.push(c.clone());
+                out.push(Line::Change(c.clone()));
             }
             tl.push(c);
         }
@@ -45,6 +46,10 @@ pub fn upsert(state: &mut State, new: &Object) {
         observed::changes(old, Some(new), now)
     };
     keep_version(state, &changes, now, key);
+    // A file read again holds every object of it: only what changed is written.
+    if !changes.is_empty() {
+        record_object(state, now, Some(new), None);
+    }
     record(state, changes);
 }
 
@@ -55,7 +60,54 @@ pub fn delete(state: &mut State, key: &ObjectKey) {
         observed::changes(old, None, now)
     };
     keep_version(state, &changes, now, key.clone());
+    if !changes.is_empty() {
+        record_object(state, now, None, Some(key));
+    }
     record(state, changes);
+}
+
+/// `--record`: the object itself as written (or that it is gone), for a replay's registry.
+fn record_object(
+    state: &mut State,
+    at: SystemTime,
+    new: Option<&Object>,
+    gone: Option<&ObjectKey>,
+) {
+    let Some(out) = state.timeline.outbox.as_mut() else {
+        return;
+    };
+    match (new, gone) {
+        (Some(o), _) => out.push(Line::Object {
+            at,
+            object: Box::new(o.clone()),
+        }),
+        (None, Some(key)) => out.push(Line::Deleted {
+            at,
+            key: key.clone(),
+        }),
+        (None, None) => {}
+    }
+}
+
+/// `--record`: every object of a first load or sync, where a replay starts.
+pub fn record_snapshot<'a>(state: &mut State, objects: impl Iterator<Item = &'a Object>) {
+    let Some(out) = state.timeline.outbox.as_mut() else {
+        return;
+    };
+    let at = SystemTime::now();
+    out.extend(objects.map(|o| Line::Object {
+        at,
+        object: Box::new(o.clone()),
+    }));
+}
+
+/// `--record`: the registry shown is gone (another context or namespace follows).
+pub fn record_reset(state: &mut State) {
+    if let Some(out) = state.timeline.outbox.as_mut() {
+        out.push(Line::Reset {
+            at: SystemTime::now(),
+        });
+    }
 }
 
 /// What the object was before a change, for "as it was at T".
@@ -80,6 +132,7 @@ pub fn synced(state: &mut State, kind: Kind, shard: &crate::model::store::Store)
             .filter(|c| !tl.saw_since(c) && !tl.contains(c))
             .collect();
         extend(state, changes);
+        record_snapshot(state, shard.entries(kind).map(|e| &e.object));
         return;
     }
     let mut changes = Vec::new();
@@ -104,7 +157,8 @@ pub fn synced(state: &mut State, kind: Kind, shard: &crate::model::store::Store)
     }
     for key in moved {
         let before = state.registry.store.get(&key).cloned();
-        state.timeline.versions.record(now, key, before);
+        state.timeline.versions.record(now, key.clone(), before);
+        record_object(state, now, shard.get(&key).map(|e| &e.object), Some(&key));
     }
     record(state, changes);
 }
@@ -126,7 +180,7 @@ pub fn events(state: &mut State, events: Vec<RecordedEvent>) {
 /// History, many changes at once and not in time order.
 fn extend(state: &mut State, changes: Vec<Change>) {
     if let Some(out) = state.timeline.outbox.as_mut() {
-        out.extend(changes.iter().cloned());
+        out.extend(changes.iter().cloned().map(Line::Change));
     }
     state.timeline.changes.extend(changes);
     if matches!(state.screen(), Screen::Timeline(_)) {

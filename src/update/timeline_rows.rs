@@ -87,6 +87,8 @@ pub fn rebuild(state: &State, view: &mut ListView, scope: Option<&ObjectKey>, fi
         Some(RowId::Change(i)) if view.selected > 0 => changes.get(*i).cloned(),
         _ => None,
     };
+    // A replay shows what had happened by the moment it shows.
+    let until = state.timeline.replay.as_ref().map(|r| r.at());
     view.total = changes.len();
     view.rows = (0..changes.len())
         .rev()
@@ -94,7 +96,8 @@ pub fn rebuild(state: &State, view: &mut ListView, scope: Option<&ObjectKey>, fi
             let Some(c) = changes.get(*i) else {
                 return false;
             };
-            kind.is_none_or(|k| c.kind == k)
+            until.is_none_or(|u| c.at <= u)
+                && kind.is_none_or(|k| c.kind == k)
                 && ns.is_none_or(|n| c.object.as_ref().is_none_or(|o| o.namespace == n))
                 && scope.as_ref().is_none_or(|s| s.holds(c))
                 && (matches!(*filter, Filter::All) || filter.matches(&search_text(c)))

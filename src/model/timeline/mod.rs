@@ -5,6 +5,8 @@
 pub mod diff;
 pub mod history;
 pub mod observed;
+pub mod recording;
+pub mod replay;
 pub mod versions;
 
 use crate::model::object::ObjectKey;
@@ -109,6 +111,14 @@ pub enum Origin {
 }
 
 impl Origin {
+    pub const ALL: [Origin; 5] = [
+        Origin::Watched,
+        Origin::ManagedFields,
+        Origin::Event,
+        Origin::Console,
+        Origin::Planes,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Origin::Watched => "watch",

@@ -41,11 +41,12 @@ impl Versions {
 
     /// `key` changed at `at`; this is what it was before.
     pub fn record(&mut self, at: SystemTime, key: ObjectKey, before: Option<Entry>) {
-        self.kept.push_back(Version {
-            at,
-            key,
-            before: before.map(Arc::new),
-        });
+        self.record_shared(at, key, before.map(Arc::new));
+    }
+
+    /// The same, with an entry someone else holds too (a replay's writes).
+    pub fn record_shared(&mut self, at: SystemTime, key: ObjectKey, before: Option<Arc<Entry>>) {
+        self.kept.push_back(Version { at, key, before });
         while self.kept.len() > self.cap {
             self.kept.pop_front();
         }
