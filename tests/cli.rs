@@ -194,3 +194,26 @@ fn version_names_the_revision_and_completions_and_man_come_from_the_flags() {
     let (code, _, err) = meshdeck(&["completions", "tcsh"]);
     assert_eq!(code, 2, "an unknown shell is a usage error: {err}");
 }
+
+#[test]
+fn replay_says_why_it_cannot_open_a_recording() {
+    let (code, _, err) = meshdeck(&["replay", "/no/such/recording.jsonl"]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("cannot read the recording /no/such/recording.jsonl"),
+        "{err}"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let rec = dir.path().join("rec.jsonl");
+    std::fs::write(
+        &rec,
+        r#"{"time":"2026-12-04T03:00:00Z","kind":"edit","field":"weight","old":"1","new":"2","origin":"console"}"#,
+    )
+    .unwrap();
+    let (code, _, err) = meshdeck(&["replay", rec.to_str().unwrap(), "--at", "soon"]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("--at soon") && err.contains("not a time"),
+        "{err}"
+    );
+}

@@ -105,6 +105,35 @@ fn the_console_follows_the_cluster_live() {
     assert!(has("spec.weight", "20", "44", "watch"), "{lines:?}");
     assert!(has("weight", "70", "33", "console"), "{lines:?}");
     assert!(lines.iter().any(|c| c["field"] == "deleted"), "{lines:?}");
+    // It holds the objects too: opened again offline, the registry is as it was at the end,
+    // and at the start, and in between.
+    let log = dir.path().join("replay.log");
+    let mut replay = Pty::start_env(
+        &[
+            "replay",
+            record.to_str().unwrap(),
+            "--log-file",
+            log.to_str().unwrap(),
+        ],
+        &[("HOME", dir.path().to_str().unwrap())],
+    );
+    replay.wait_for("replay ");
+    replay.keys("2");
+    replay.wait_for("WorkloadEntries [2]");
+    replay.wait_for(" 33 ");
+    replay.keys(":at start");
+    replay.send("\r");
+    replay.wait_for("WorkloadEntries [3]");
+    replay.wait_for(" 70 ");
+    assert!(replay.contents().contains(" 20 "), "{}", replay.contents());
+    assert!(!replay.contents().contains(" 44 "), "{}", replay.contents());
+    // One recorded moment on: kubectl's weight.
+    replay.keys("]");
+    replay.wait_for(" 44 ");
+    replay.keys("e");
+    replay.wait_for("read-only: this is a replay");
+    replay.keys("q");
+    assert!(replay.wait_exit().success());
 }
 
 /// The console on the kubeconfig in `dir` (HOME and the log there too), with `extra` flags.

@@ -684,6 +684,65 @@ fn as_it_was_beside_now() {
     both("as_it_was", &s);
 }
 
+/// A replay of a recording (`meshdeck replay FILE`): the registry one moment before its end,
+/// the moment in the status bar, and the Timeline as far as it had come.
+#[test]
+fn replay_one_moment_back() {
+    use meshdeck::model::object::{Kind, Object, ObjectKey};
+    use meshdeck::model::timeline::recording::Line;
+    use meshdeck::model::timeline::replay::Replay;
+    use meshdeck::model::timeline::{Change, ChangeKind, Origin, Seen};
+    use std::time::{Duration, UNIX_EPOCH};
+    let example = example_state();
+    let t = |s: u64| UNIX_EPOCH + Duration::from_secs(1_796_292_200 + s);
+    let mut lines: Vec<Line> = Kind::ALL
+        .into_iter()
+        .flat_map(|k| example.registry.store.entries(k))
+        .map(|e| Line::Object {
+            at: t(0),
+            object: Box::new(e.object.clone()),
+        })
+        .collect();
+    let key = ObjectKey::new(Kind::WorkloadEntry, "shop", "payments-vm-2");
+    let mut after = example.registry.store.get(&key).unwrap().object.clone();
+    if let Object::WorkloadEntry(we) = &mut after {
+        we.spec.weight = Some(60);
+    }
+    lines.push(Line::Change(Change {
+        at: t(30),
+        kind: ChangeKind::Registry,
+        object: Some(key),
+        target: String::new(),
+        field: "spec.weight".into(),
+        old: Seen::Value("20".into()),
+        new: Seen::Value("60".into()),
+        who: Some("kubectl-edit".into()),
+        origin: Origin::Watched,
+    }));
+    lines.push(Line::Object {
+        at: t(30),
+        object: Box::new(after),
+    });
+    let text = lines.iter().enumerate().map(|(i, l)| {
+        (
+            format!("flight.jsonl:{}", i + 1),
+            Ok(l.to_json().to_string()),
+        )
+    });
+    let loaded = Replay::read("flight.jsonl", text);
+    let mut s = State::new(meshdeck::state::Config::new(
+        "replay",
+        true,
+        meshdeck::config::keymap::Keymap::load(None, None).0,
+    ));
+    update(&mut s, Msg::Replay(Box::new(loaded)));
+    meshdeck::update::init(&mut s);
+    typed(&mut s, "2[");
+    both("replay_workload_entries", &s);
+    typed(&mut s, "]8");
+    both("replay_timeline", &s);
+}
+
 /// A shift running on the payments Endpoints: its line under the table, with its keys.
 #[test]
 fn endpoints_with_a_running_shift() {

@@ -56,9 +56,8 @@ fn shown(state: &mut State) {
     let Some(r) = state.timeline.replay.as_ref() else {
         return;
     };
-    let (i, n) = r.position();
-    let at = humantime::format_rfc3339_seconds(r.at()).to_string();
-    state.setup.source_label = format!("replay {} @ {at} ({i}/{n})", r.source);
+    // The moment itself is in the title bar.
+    state.setup.source_label = format!("replay {}", r.source);
     state.refresh_findings();
     state.registry.dirty |= Dirty::ROWS | Dirty::PREVIEW;
 }

@@ -60,7 +60,18 @@ pub fn title_bar(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
     {
         spans.push(Span::styled(" STALE ", theme.style("status.error")));
     }
-    if state.setup.readonly {
+    if let Some(r) = &state.timeline.replay {
+        // The moment shown is what a replay is about: in the title, where it is never cut.
+        let at = humantime::format_rfc3339_seconds(r.at()).to_string();
+        let (i, n) = r.position();
+        spans.push(Span::styled(
+            format!(
+                " REPLAY {} UTC ({i}/{n}) ",
+                at.replace('T', " ").trim_end_matches('Z')
+            ),
+            theme.style("status.readonly"),
+        ));
+    } else if state.setup.readonly {
         spans.push(Span::styled(" READ-ONLY ", theme.style("status.readonly")));
     } else if let (Some(k), Screen::List(kind)) = (&state.kube, state.screen())
         && k.no_write.contains_key(kind)
@@ -84,9 +95,14 @@ fn hint(state: &State, action: Action, label: &str) -> Option<String> {
 
 pub fn key_hints(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
     let mut hints: Vec<Option<String>> = Vec::new();
+    let replay = state.timeline.replay.is_some();
+    if replay {
+        hints.push(hint(state, Action::ReplayBack, "earlier"));
+        hints.push(hint(state, Action::ReplayForward, "later"));
+    }
     match state.screen() {
         Screen::List(Kind::ServiceEntry) => hints.push(hint(state, Action::Open, "endpoints")),
-        Screen::List(Kind::WorkloadEntry) | Screen::Endpoints(_) => {
+        Screen::List(Kind::WorkloadEntry) | Screen::Endpoints(_) if !replay => {
             hints.push(hint(state, Action::Edit, "edit"));
             hints.push(hint(state, Action::Drain, "drain"));
             hints.push(hint(state, Action::Restore, "restore"));

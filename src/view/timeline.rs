@@ -26,7 +26,12 @@ fn style_of(c: &Change) -> Option<&'static str> {
 /// Where the list's knowledge comes from, for an empty screen and the line under the table.
 fn provenance(state: &State) -> String {
     let since = state.timeline.since.as_secs() / 60;
-    if state.kube.is_some() {
+    if let Some(r) = &state.timeline.replay {
+        format!(
+            "a recording ({}): what had happened by the moment shown; [ ] step through it, :at jumps",
+            r.source
+        )
+    } else if state.kube.is_some() {
         let told = format!("before the start: managedFields and Events of the last {since} min");
         match &state.timeline.history_note {
             Some(note) => format!("{told}; {note}"),

@@ -28,8 +28,10 @@ pub enum Line {
     },
 }
 
+/// Milliseconds: a write and the snapshot before it are often in one second, and a replay
+/// must tell them apart.
 fn time_text(at: SystemTime) -> String {
-    humantime::format_rfc3339_seconds(at).to_string()
+    humantime::format_rfc3339_millis(at).to_string()
 }
 
 fn key_json(k: &ObjectKey) -> Value {
@@ -46,7 +48,11 @@ impl Line {
 
     pub fn to_json(&self) -> Value {
         match self {
-            Line::Change(c) => c.to_json(),
+            Line::Change(c) => {
+                let mut v = c.to_json();
+                v["time"] = time_text(c.at).into();
+                v
+            }
             Line::Object { at, object } => {
                 json!({"type": "object", "time": time_text(*at), "object": object.to_value()})
             }

@@ -150,7 +150,12 @@ impl Replay {
         for e in current.into_values() {
             store.upsert(Arc::unwrap_or_clone(e));
         }
-        let moments: Vec<SystemTime> = moments.into_iter().collect();
+        // Before its first object the registry was never seen (the history read at start
+        // tells of earlier times): the recording starts there.
+        let moments: Vec<SystemTime> = match steps.front() {
+            Some(first) => moments.range(first.at..).copied().collect(),
+            None => moments.into_iter().collect(),
+        };
         let replay = Replay {
             source: source.into(),
             applied: steps.len(),
@@ -410,6 +415,13 @@ mod tests {
         );
         assert_eq!(replay.shifted(true, Duration::from_secs(600)), t(0));
         assert_eq!(replay.shifted(false, Duration::from_secs(600)), t(12));
+    }
+
+    #[test]
+    fn history_from_before_the_first_object_is_shown_but_not_stopped_at() {
+        let Loaded { replay, .. } = read(&[change(1, "old"), object(5, we("vm1", 3))]);
+        assert_eq!(replay.first(), Some(t(5)));
+        assert_eq!(replay.position(), (1, 1));
     }
 
     #[test]
