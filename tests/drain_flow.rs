@@ -64,7 +64,7 @@ async fn d_drains_after_a_yes_and_r_puts_the_file_back_byte_for_byte() {
         typed(&mut s, "d").is_empty(),
         "nothing is sent before the yes"
     );
-    let c = s.edits.rotation.as_ref().expect("a confirmation");
+    let c = s.edits.confirm.as_ref().expect("a confirmation");
     assert_eq!(c.lines.len(), 1);
     assert!(
         c.lines[0].contains("shop/payments-vm-1: out of EDS"),
@@ -89,7 +89,7 @@ async fn d_drains_after_a_yes_and_r_puts_the_file_back_byte_for_byte() {
 
     // A second drain is refused by what the file says.
     typed(&mut s, "d");
-    assert!(s.edits.rotation.is_none());
+    assert!(s.edits.confirm.is_none());
     assert!(
         matches!(&s.ui.status, Some((Level::Error, m)) if m.contains("already drained (by alice")),
         "{:?}",
@@ -97,7 +97,7 @@ async fn d_drains_after_a_yes_and_r_puts_the_file_back_byte_for_byte() {
     );
 
     typed(&mut s, "r");
-    let c = s.edits.rotation.as_ref().expect("a confirmation");
+    let c = s.edits.confirm.as_ref().expect("a confirmation");
     assert!(
         c.lines[0].contains("back in EDS (health checks off again"),
         "{:?}",
@@ -133,7 +133,7 @@ fn a_probed_entry_and_the_last_healthy_one_are_warned_about() {
     let mut s = example_state();
     typed(&mut s, "2/ratings-10.10.2.21\n");
     typed(&mut s, "d");
-    let c = s.edits.rotation.as_ref().expect("a confirmation");
+    let c = s.edits.confirm.as_ref().expect("a confirmation");
     let all = c.warnings.join("\n");
     assert!(
         all.contains("VM agent's probes (WorkloadGroup ratings)"),
@@ -151,7 +151,7 @@ fn a_probed_entry_and_the_last_healthy_one_are_warned_about() {
     insta::assert_snapshot!("drain_confirm_80x24", screen80);
     insta::assert_snapshot!("drain_confirm_160x48", screen(&s, 160, 48));
     assert!(typed(&mut s, "n").is_empty());
-    assert!(s.edits.rotation.is_none());
+    assert!(s.edits.confirm.is_none());
     assert!(
         matches!(&s.ui.status, Some((Level::Info, m)) if m == "drain cancelled; nothing was written")
     );
@@ -163,7 +163,7 @@ fn what_cannot_be_drained_says_why() {
     // An inline endpoint: the legacy inventory service.
     typed(&mut s, "1/inventory\n\n");
     typed(&mut s, "d");
-    assert!(s.edits.rotation.is_none());
+    assert!(s.edits.confirm.is_none());
     assert!(
         matches!(&s.ui.status, Some((Level::Error, m)) if m.contains("an inline endpoint has no health")),
         "{:?}",
@@ -178,7 +178,7 @@ fn what_cannot_be_drained_says_why() {
     );
     let mut s = state_on(&[std::path::PathBuf::from("examples/registry")], true);
     typed(&mut s, "2d");
-    assert!(s.edits.rotation.is_none());
+    assert!(s.edits.confirm.is_none());
     assert!(
         matches!(&s.ui.status, Some((Level::Error, m)) if m.starts_with("read-only")),
         "{:?}",

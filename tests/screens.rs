@@ -753,7 +753,11 @@ fn endpoints_with_a_running_shift() {
     typed(&mut s, "jj\n");
     with_planes(&mut s);
     typed(&mut s, "jj");
-    let cmds = typed(&mut s, ":shift 25,50,100 30s 1%\n");
+    // First the steps, for a yes.
+    let cmds = typed(&mut s, ":shift 25,50,100 30s 1% 250ms\n");
+    assert!(cmds.is_empty(), "{cmds:?}");
+    both("endpoints_shift_confirm", &s);
+    let cmds = typed(&mut s, "y");
     let [Cmd::ShiftPlan(op @ PlanOp::Create(_))] = cmds.as_slice() else {
         panic!("{cmds:?} {:?}", s.ui.status)
     };
@@ -778,7 +782,7 @@ fn endpoints_with_a_running_shift() {
     );
     let line = &s.edits.shift.as_ref().expect("running").line;
     assert!(
-        line.contains("step 1/3 (25%)") && line.contains("A abort"),
+        line.contains("step 1 of 3 (25%)") && line.contains("A abort"),
         "{line}"
     );
     both("endpoints_shift", &s);

@@ -106,7 +106,15 @@ async fn a_failing_canary_is_rolled_back_and_a_killed_shift_is_rolled_back_by_th
     ])
     .await;
     assert_eq!(code, 0, "{out}{err}");
-    assert!(out.contains("10%      1000  4500  4500"), "{out}");
+    let words: Vec<String> = out
+        .lines()
+        .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
+        .collect();
+    assert!(words.iter().any(|l| l == "10% 1000 4500 4500"), "{out}");
+    assert!(
+        words.iter().any(|l| l.starts_with("STEP demo/canary ←")),
+        "{out}"
+    );
     assert!(!plan_file.exists(), "a dry run keeps no plan");
     let (code, _, err) = meshdeck(&["shift", "demo/shift", "--to", "demo/canary", "-m", &m]).await;
     assert_eq!(code, 2, "{err}");

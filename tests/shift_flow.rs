@@ -148,7 +148,7 @@ async fn a_failing_canary_rolls_back_to_the_files_as_they_were() {
     let plan_file = root.join(".meshdeck/shift-shop-payments.json");
     let mut s = on(&root);
     to_vm3(&mut s);
-    let cmds = typed(&mut s, ":shift 50,100 30s 1%\n");
+    let cmds = typed(&mut s, ":shift 50,100 30s 1%\n\n");
     let [Cmd::ShiftPlan(PlanOp::Create(plan))] = cmds.as_slice() else {
         panic!("the plan is kept before anything is written: {cmds:?}")
     };
@@ -168,7 +168,7 @@ async fn a_failing_canary_rolls_back_to_the_files_as_they_were() {
     assert!(s.edits.undo.is_empty(), "a step is not undone with u");
     settle(&mut s, &root, after).await;
     let run = s.edits.shift.as_ref().expect("running");
-    assert!(run.line.contains("step 1/2 (50%)"), "{}", run.line);
+    assert!(run.line.contains("step 1 of 2 (50%)"), "{}", run.line);
     assert!(status(&s).contains("a step of the shift"), "{}", status(&s));
 
     // P pauses (said on the line) and resumes.
@@ -226,7 +226,7 @@ async fn quitting_aborts_first_and_a_second_console_is_refused_while_the_plan_is
     let original = read(&file);
     let mut s = on(&root);
     to_vm3(&mut s);
-    let cmds = typed(&mut s, ":shift 50,100\n");
+    let cmds = typed(&mut s, ":shift 50,100\n\n");
     settle(&mut s, &root, cmds).await;
     assert!(read(&file).contains("weight: 5000"));
 
@@ -234,7 +234,7 @@ async fn quitting_aborts_first_and_a_second_console_is_refused_while_the_plan_is
     // the registry, so it is the keeping that refuses: steps above the share it sees now).
     let mut other = on(&root);
     to_vm3(&mut other);
-    let cmds = typed(&mut other, ":shift 75,100\n");
+    let cmds = typed(&mut other, ":shift 75,100\n\n");
     let answers = carry_out(&mut other, &root, cmds).await;
     assert!(answers.is_empty(), "{answers:?}");
     assert!(other.edits.shift.is_none());
@@ -283,7 +283,7 @@ async fn a_left_shift_is_taken_over_and_rolled_back() {
     let plan_file = root.join(".meshdeck/shift-shop-payments.json");
     let mut first = on(&root);
     to_vm3(&mut first);
-    let cmds = typed(&mut first, ":shift 50,100\n");
+    let cmds = typed(&mut first, ":shift 50,100\n\n");
     settle(&mut first, &root, cmds).await;
     assert!(read(&file).contains("weight: 5000"));
     drop(first);
@@ -313,4 +313,68 @@ async fn a_left_shift_is_taken_over_and_rolled_back() {
         "{:?}",
         s.ui.status
     );
+}
+
+/// `:shift … MAX-P99`: the console polls the service's cluster stats while the shift runs, and
+/// a p99 over the limit three readings in a row rolls it back, while no request fails.
+#[tokio::test]
+async fn a_slow_canary_fails_the_p99_gate() {
+    use meshdeck::model::planes::stats::{ClusterReading, Field, Latency, StatsSource};
+    let (_dir, root) = example_copy();
+    let file = root.join("payments.yaml");
+    let original = read(&file);
+    let mut s = on(&root);
+    to_vm3(&mut s);
+    let cmds = typed(&mut s, ":shift 50,100 30s 1% 250ms\n");
+    assert!(cmds.is_empty(), "a yes first: {cmds:?}");
+    let shown = screen(&s, 160, 48);
+    assert!(shown.contains("p99 at most 250ms"), "{shown}");
+    let cmds = typed(&mut s, "y");
+    settle(&mut s, &root, cmds).await;
+    assert!(read(&file).contains("weight: 5000"));
+    // The gated cluster's stats are asked for, on this screen as on any other.
+    let wanted = meshdeck::update::planes::wanted_proxies(&s);
+    assert!(
+        wanted.iter().all(|t| t.stats == vec![CLUSTER.to_string()]),
+        "{wanted:?}"
+    );
+    let mut cmds = Vec::new();
+    let now_ms = meshdeck::model::planes::data::unix_ms(SystemTime::now());
+    for round in 0..=6 {
+        if s.edits.shift.as_ref().unwrap().shift.outcome.is_some() {
+            break;
+        }
+        envoy(&mut s, 20 * round, 0, round);
+        update(
+            &mut s,
+            Msg::Data(DataEvent::Stats {
+                proxy: "east".into(),
+                source: StatsSource::AdminJson,
+                at_ms: now_ms + 1000 * round,
+                readings: BTreeMap::from([(
+                    CLUSTER.to_string(),
+                    ClusterReading {
+                        values: BTreeMap::from([(Field::RqTotal, 40 * round)]),
+                        latency: Some(Latency::Quantiles {
+                            p50: Some(20.0),
+                            p99: Some(900.0),
+                        }),
+                    },
+                )]),
+            }),
+        );
+        cmds.extend(update(&mut s, Msg::Tick));
+    }
+    let outcome = s
+        .edits
+        .shift
+        .as_ref()
+        .expect("rolling back")
+        .shift
+        .outcome
+        .clone();
+    let why = outcome.map(|o| o.describe()).unwrap_or_default();
+    assert!(why.contains("p99"), "{why}");
+    settle(&mut s, &root, cmds).await;
+    assert_eq!(read(&file), original);
 }

@@ -133,39 +133,15 @@ async fn take_plan(
 
 /// Every step's weights, member by member: what `--dry-run` prints.
 fn print_steps(plan: &Plan, out: &mut dyn Write) {
-    let _ = writeln!(
-        out,
-        "shift of {} in {} steps, each held {}s; gates: 5xx at most {}% above the other endpoints{}",
-        plan.service,
-        plan.steps.len(),
-        plan.hold_secs,
-        plan.gates.max_errors * 100.0,
-        plan.gates
-            .max_p99_ms
-            .map_or(String::new(), |p| format!(", p99 at most {p}ms"))
-    );
-    let names: Vec<&str> = plan.members.iter().map(|m| m.endpoint.as_str()).collect();
-    let _ = writeln!(out, "{:<8} {}", "STEP", names.join("  "));
-    let before: Vec<String> = plan
-        .members
-        .iter()
-        .map(|m| m.weight.map_or("unset".into(), |w| w.to_string()))
-        .collect();
-    let _ = writeln!(out, "{:<8} {}", "now", before.join("  "));
-    for (i, pct) in plan.steps.iter().enumerate() {
-        let w: Vec<String> = plan.weights_at(i).iter().map(u32::to_string).collect();
-        let _ = writeln!(out, "{:<8} {}", format!("{pct}%"), w.join("  "));
+    let _ = writeln!(out, "{}", plan.summary());
+    for line in plan.step_table() {
+        let _ = writeln!(out, "{line}");
     }
 }
 
 fn step_name(plan: &Plan, phase: &Phase) -> String {
     match phase {
-        Phase::Applying(i) | Phase::Holding(i) => format!(
-            "step {} of {} ({}%)",
-            i + 1,
-            plan.steps.len(),
-            plan.steps[*i]
-        ),
+        Phase::Applying(i) | Phase::Holding(i) => plan.step_name(*i),
         Phase::RollingBack => "rollback".into(),
         Phase::Finished => "end".into(),
     }

@@ -5,15 +5,26 @@ use super::edit::EditSession;
 use crate::model::edit::{Applied, FieldEdit};
 use std::collections::BTreeMap;
 
-/// A drain or a restore waiting for the user's yes, with what they should know first.
+/// Something that writes waiting for the user's yes (a drain, a restore, a shift), with
+/// what will happen and what they should know first.
 #[derive(Debug, Clone)]
-pub struct RotationConfirm {
-    pub edits: Vec<FieldEdit>,
-    /// "drain" or "restore".
+pub struct Confirm {
+    /// The popup's title: "drain we shop/vm-1?".
+    pub title: String,
+    /// "drain", "restore", "shift": what yes does.
     pub verb: &'static str,
-    /// Per entry: what will happen there.
+    /// What will happen, line by line.
     pub lines: Vec<String>,
     pub warnings: Vec<String>,
+    pub then: Confirmed,
+}
+
+/// What yes starts.
+#[derive(Debug, Clone)]
+pub enum Confirmed {
+    Edits(Vec<FieldEdit>),
+    /// The shift, ready to keep its plan and run.
+    Shift(Box<ShiftRun>),
 }
 
 /// An edit sent to the source and not answered yet.
@@ -55,7 +66,7 @@ pub struct Edits {
     /// The open edit form.
     pub form: Option<EditSession>,
     /// A drain or restore asking to be confirmed.
-    pub rotation: Option<RotationConfirm>,
+    pub confirm: Option<Confirm>,
     pub undo: Vec<Vec<Applied>>,
     /// Request id → the edit it carries.
     pub in_flight: BTreeMap<u64, InFlight>,
@@ -69,7 +80,7 @@ impl Default for Edits {
     fn default() -> Self {
         Edits {
             form: None,
-            rotation: None,
+            confirm: None,
             undo: Vec::new(),
             in_flight: BTreeMap::new(),
             next_request: 1,

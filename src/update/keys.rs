@@ -12,7 +12,7 @@ use ratatui::crossterm::event::{KeyEvent, KeyEventKind};
 
 /// The layer that has focus (None: keys are ignored, e.g. while an edit is being submitted).
 pub fn focus(state: &State) -> Option<Layer> {
-    if state.edits.rotation.is_some() {
+    if state.edits.confirm.is_some() {
         Some(Layer::Confirm)
     } else if state.edits.form.is_some() {
         edit::layer(state)
@@ -42,8 +42,8 @@ pub fn on_key(state: &mut State, ev: KeyEvent) -> Vec<Cmd> {
     };
     let bound = key.and_then(|k| state.setup.keymap.action_in(layer, k));
     match layer {
-        Layer::Confirm if state.edits.rotation.is_some() => match bound {
-            Some(a) => super::rotation::on_action(state, a),
+        Layer::Confirm if state.edits.confirm.is_some() => match bound {
+            Some(a) => super::confirm::on_action(state, a),
             None => Vec::new(),
         },
         Layer::Form | Layer::Confirm => match bound {

@@ -2,6 +2,7 @@
 
 mod actions;
 mod command;
+mod confirm;
 mod copy;
 mod edit;
 mod keys;

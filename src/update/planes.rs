@@ -186,10 +186,20 @@ pub fn wanted_proxies(state: &State) -> Vec<PollTarget> {
         .is_some_and(|v| !v.is_finished())
         || state.edits.shift.is_some();
     let now_ms = unix_ms(SystemTime::now());
+    // A shift's p99 gate reads its service's cluster stats on every screen.
+    let gated = super::shift::gated_clusters(state);
     match state.screen() {
-        Screen::Charts => state.planes.poll_targets(&charted_clusters(state), now_ms),
-        Screen::Endpoints(_) | Screen::Proxies => state.planes.poll_targets(&[], now_ms),
-        _ if following => state.planes.poll_targets(&[], now_ms),
+        Screen::Charts => {
+            let mut charted = charted_clusters(state);
+            for c in gated {
+                if !charted.contains(&c) {
+                    charted.push(c);
+                }
+            }
+            state.planes.poll_targets(&charted, now_ms)
+        }
+        Screen::Endpoints(_) | Screen::Proxies => state.planes.poll_targets(&gated, now_ms),
+        _ if following => state.planes.poll_targets(&gated, now_ms),
         _ => Vec::new(),
     }
 }

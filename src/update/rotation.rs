@@ -3,12 +3,11 @@
 //! (so they are followed through the planes and `u` undoes them).
 
 use super::edit;
-use crate::action::Action;
 use crate::io::source::{Change, FieldEdit, WriteMode};
 use crate::model::drain::{self, Refused};
 use crate::model::object::ObjectKey;
 use crate::msg::Cmd;
-use crate::state::edits::RotationConfirm;
+use crate::state::edits::{Confirm, Confirmed};
 use crate::state::{Level, State};
 
 fn refuse(state: &mut State, why: String) -> Vec<Cmd> {
@@ -72,12 +71,14 @@ pub fn drain(state: &mut State) -> Vec<Cmd> {
         Err(why) => return refuse(state, why),
     };
     let at = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
-    let mut confirm = RotationConfirm {
-        edits: Vec::new(),
+    let mut confirm = Confirm {
+        title: String::new(),
         verb: "drain",
         lines: Vec::new(),
         warnings: Vec::new(),
+        then: Confirmed::Edits(Vec::new()),
     };
+    let mut edits = Vec::new();
     for key in &keys {
         let plan = match drain::plan(&state.registry.store, key, &state.setup.user, &at) {
             Ok(p) => p,
@@ -90,7 +91,7 @@ pub fn drain(state: &mut State) -> Vec<Cmd> {
         confirm
             .warnings
             .extend(plan.warnings.iter().map(|w| format!("{key}: {w}")));
-        confirm.edits.push(edit_of(
+        edits.push(edit_of(
             state,
             key,
             Change::Drain {
@@ -98,7 +99,7 @@ pub fn drain(state: &mut State) -> Vec<Cmd> {
             },
         ));
     }
-    state.edits.rotation = Some(confirm);
+    state.edits.confirm = Some(finish(confirm, edits));
     Vec::new()
 }
 
@@ -107,12 +108,14 @@ pub fn restore(state: &mut State) -> Vec<Cmd> {
         Ok(k) => k,
         Err(why) => return refuse(state, why),
     };
-    let mut confirm = RotationConfirm {
-        edits: Vec::new(),
+    let mut confirm = Confirm {
+        title: String::new(),
         verb: "restore",
         lines: Vec::new(),
         warnings: Vec::new(),
+        then: Confirmed::Edits(Vec::new()),
     };
+    let mut edits = Vec::new();
     for key in &keys {
         let record = match drain::restore_plan(&state.registry.store, key) {
             Ok(r) => r,
@@ -135,34 +138,21 @@ pub fn restore(state: &mut State) -> Vec<Cmd> {
             "{key}: back in EDS ({annotation}, {back}; drained by {} at {})",
             record.by, record.at
         ));
-        confirm
-            .edits
-            .push(edit_of(state, key, Change::Restore { record }));
+        edits.push(edit_of(state, key, Change::Restore { record }));
     }
-    if confirm.edits.is_empty() {
+    if edits.is_empty() {
         return refuse(state, "none of the selected entries is drained".into());
     }
-    state.edits.rotation = Some(confirm);
+    state.edits.confirm = Some(finish(confirm, edits));
     Vec::new()
 }
 
-/// yes sends the edits; no leaves them unsent.
-pub fn on_action(state: &mut State, action: Action) -> Vec<Cmd> {
-    let Some(confirm) = state.edits.rotation.take() else {
-        return Vec::new();
+/// The title names the one entry, or how many.
+fn finish(mut confirm: Confirm, edits: Vec<FieldEdit>) -> Confirm {
+    confirm.title = match edits.as_slice() {
+        [one] => format!("{} {}?", confirm.verb, one.object()),
+        many => format!("{} {} entries?", confirm.verb, many.len()),
     };
-    match action {
-        Action::ConfirmYes => edit::send(state, confirm.edits, false),
-        Action::ConfirmNo => {
-            state.ui.status = Some((
-                Level::Info,
-                format!("{} cancelled; nothing was written", confirm.verb),
-            ));
-            Vec::new()
-        }
-        _ => {
-            state.edits.rotation = Some(confirm);
-            Vec::new()
-        }
-    }
+    confirm.then = Confirmed::Edits(edits);
+    confirm
 }

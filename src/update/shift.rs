@@ -9,10 +9,12 @@ use crate::model::endpoint::{EndpointSource, source_key};
 use crate::model::object::{Object, ObjectKey};
 use crate::model::shift::edits::{hosts, step_edits};
 use crate::model::shift::plan::{HEARTBEAT, Request};
-use crate::model::shift::{Gates, Outcome, Phase, Plan, Reading, Shift, parse_ratio, parse_steps};
+use crate::model::shift::{
+    Gates, Outcome, Phase, Plan, Reading, Shift, parse_millis, parse_ratio, parse_steps,
+};
 use crate::msg::Cmd;
 use crate::msg::shift::{PlanAnswer, PlanOp};
-use crate::state::edits::ShiftRun;
+use crate::state::edits::{Confirm, Confirmed, ShiftRun};
 use crate::state::{Level, Screen, State};
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant, SystemTime};
@@ -99,6 +101,11 @@ pub fn start(state: &mut State, args: &[&str]) -> Vec<Cmd> {
         Ok(r) => r,
         Err(e) => return refuse(state, e),
     };
+    let max_p99_ms = match args.get(3).map(|p| parse_millis(p)) {
+        None => None,
+        Some(Ok(ms)) => Some(ms),
+        Some(Err(e)) => return refuse(state, e),
+    };
     let me = owner(&state.setup.user);
     let plan = match Plan::new(
         &state.registry.store,
@@ -109,7 +116,7 @@ pub fn start(state: &mut State, args: &[&str]) -> Vec<Cmd> {
             hold,
             gates: Gates {
                 max_errors,
-                max_p99_ms: None,
+                max_p99_ms,
             },
             by: &state.setup.user,
             owner: &me,
@@ -120,22 +127,52 @@ pub fn start(state: &mut State, args: &[&str]) -> Vec<Cmd> {
         Err(e) => return refuse(state, e),
     };
     let now = Instant::now();
+    let mut lines = vec![plan.summary(), String::new()];
+    lines.extend(plan.step_table());
+    lines.push(String::new());
+    lines.push("a failing gate, A, or quitting puts the weights of now back; P pauses".to_string());
+    let warnings = plan
+        .gates
+        .max_p99_ms
+        .is_some()
+        .then(|| {
+            "the p99 gate reads each Envoy's stats for the service's clusters: an Envoy whose stats are not read cannot fail it".to_string()
+        })
+        .into_iter()
+        .collect();
+    state.edits.confirm = Some(Confirm {
+        title: format!("shift {service}?"),
+        verb: "shift",
+        lines,
+        warnings,
+        then: Confirmed::Shift(Box::new(ShiftRun {
+            shift: Shift::new(plan),
+            owner: me,
+            kept: false,
+            request: None,
+            last_beat: now,
+            last_read: now,
+            seen: None,
+            line: "keeping the plan…".into(),
+            written: None,
+            quits: 0,
+        })),
+    });
+    Vec::new()
+}
+
+/// The user said yes: the plan is kept first, where other consoles see it; the first step
+/// follows once it is.
+pub fn confirmed(state: &mut State, mut run: ShiftRun) -> Vec<Cmd> {
+    let service = run.shift.plan.service.clone();
     state.ui.status = Some((
         Level::Info,
         format!("shift of {service} starting: keeping its plan where other consoles see it"),
     ));
-    state.edits.shift = Some(ShiftRun {
-        shift: Shift::new(plan.clone()),
-        owner: me,
-        kept: false,
-        request: None,
-        last_beat: now,
-        last_read: now,
-        seen: None,
-        line: "keeping the plan…".into(),
-        written: None,
-        quits: 0,
-    });
+    let now = Instant::now();
+    (run.last_beat, run.last_read) = (now, now);
+    let plan = run.shift.plan.clone();
+    state.edits.shift = Some(run);
     vec![Cmd::ShiftPlan(PlanOp::Create(plan))]
 }
 
@@ -237,13 +274,55 @@ fn line(shift: &Shift, now: Instant) -> String {
 /// What every Envoy the console reads says now about the service's endpoints.
 fn reading(state: &State, plan: &Plan) -> Option<Reading> {
     let (to, others) = hosts(&state.registry.store, plan);
-    let r = Reading::from_proxies(
-        state.planes.proxies.values(),
-        &to,
-        &others,
-        &BTreeMap::new(),
-    );
+    let p99 = match plan.gates.max_p99_ms {
+        Some(_) => latest_p99(state, &to),
+        None => BTreeMap::new(),
+    };
+    let r = Reading::from_proxies(state.planes.proxies.values(), &to, &others, &p99);
     (!r.proxies.is_empty()).then_some(r)
+}
+
+/// A p99 older than this (seconds) is not what the step does now.
+const P99_FRESH_SECS: u64 = 5;
+
+/// Per Envoy, the worst fresh p99 of the service's clusters (Envoy keeps no per-host
+/// latency: the cluster's covers every endpoint's requests).
+fn latest_p99<H>(state: &State, pairs: &[(String, H)]) -> BTreeMap<String, f64> {
+    use crate::model::planes::stats::Metric;
+    let now_s = crate::model::planes::data::unix_ms(SystemTime::now()) / 1000;
+    let clusters: std::collections::BTreeSet<&str> =
+        pairs.iter().map(|(c, _)| c.as_str()).collect();
+    let mut out = BTreeMap::new();
+    for (proxy, stats) in &state.planes.stats {
+        let worst = clusters
+            .iter()
+            .filter_map(|c| stats.clusters.get(*c))
+            .filter_map(|series| series.get(Metric::P99).last())
+            .filter(|(second, _)| now_s.saturating_sub(*second) <= P99_FRESH_SECS)
+            .map(|(_, v)| v)
+            .fold(None, |acc: Option<f64>, v| {
+                Some(acc.map_or(v, |a| a.max(v)))
+            });
+        if let Some(v) = worst {
+            out.insert(proxy.clone(), v);
+        }
+    }
+    out
+}
+
+/// The clusters whose stats a running shift's p99 gate reads (none without a p99 limit).
+pub fn gated_clusters(state: &State) -> Vec<String> {
+    let Some(run) = state.edits.shift.as_ref() else {
+        return Vec::new();
+    };
+    if run.shift.plan.gates.max_p99_ms.is_none() {
+        return Vec::new();
+    }
+    let (to, _) = hosts(&state.registry.store, &run.shift.plan);
+    let mut clusters: Vec<String> = to.into_iter().map(|(c, _)| c).collect();
+    clusters.sort();
+    clusters.dedup();
+    clusters
 }
 
 fn weight_now(state: &State, source: &EndpointSource) -> Option<u32> {
@@ -517,7 +596,7 @@ pub fn on_plan(state: &mut State, op: PlanOp, answer: PlanAnswer) -> Vec<Cmd> {
                 format!(
                     "{e}; the weights stay as {} left them",
                     match run.shift.phase {
-                        Phase::Applying(i) | Phase::Holding(i) => format!("step {}", i + 1),
+                        Phase::Applying(i) | Phase::Holding(i) => run.shift.plan.step_name(i),
                         _ => "the rollback".into(),
                     }
                 ),

@@ -4,6 +4,7 @@
 mod as_of;
 mod charts;
 mod chrome;
+mod confirm;
 mod edit_form;
 mod endpoints;
 mod help;
@@ -11,7 +12,6 @@ mod lists;
 mod logs;
 mod problems;
 mod proxies;
-mod rotation;
 mod sparkline;
 mod table;
 mod timeline;
@@ -44,8 +44,8 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame) {
     }
     chrome::key_hints(state, theme, frame, hints);
     chrome::status_bar(state, theme, frame, bottom);
-    if state.edits.rotation.is_some() {
-        rotation::render(state, theme, frame);
+    if state.edits.confirm.is_some() {
+        confirm::render(state, theme, frame);
     } else if state.edits.form.is_some() {
         edit_form::render(state, theme, frame);
     } else if state.ui.show_help {

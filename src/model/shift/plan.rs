@@ -225,6 +225,74 @@ impl Plan {
         super::weights(&self.members, self.steps[i], &self.to_mask())
     }
 
+    /// Step `i` as every message names it: "step 2 of 5 (25%)".
+    pub fn step_name(&self, i: usize) -> String {
+        format!(
+            "step {} of {} ({}%)",
+            i + 1,
+            self.steps.len(),
+            self.steps.get(i).copied().unwrap_or(0.0)
+        )
+    }
+
+    /// What it will do, in words: the steps, the hold, the gates.
+    pub fn summary(&self) -> String {
+        format!(
+            "shift of {} in {} steps, each held {}s; gates: 5xx at most {}% above the other endpoints{}",
+            self.service,
+            self.steps.len(),
+            self.hold_secs,
+            self.gates.max_errors * 100.0,
+            self.gates
+                .max_p99_ms
+                .map_or(String::new(), |p| format!(", p99 at most {p}ms"))
+        )
+    }
+
+    /// Every member's weight now and at each step, as aligned lines: a header of endpoint
+    /// names, `now`, then one line per step (the CLI's --dry-run and the console's confirm).
+    pub fn step_table(&self) -> Vec<String> {
+        let mut rows: Vec<Vec<String>> = Vec::new();
+        rows.push(
+            std::iter::once("STEP".to_string())
+                .chain(self.members.iter().map(|m| {
+                    let mark = if m.to { " ←" } else { "" };
+                    format!("{}{mark}", m.endpoint)
+                }))
+                .collect(),
+        );
+        rows.push(
+            std::iter::once("now".to_string())
+                .chain(
+                    self.members
+                        .iter()
+                        .map(|m| m.weight.map_or("unset".into(), |w| w.to_string())),
+                )
+                .collect(),
+        );
+        for (i, pct) in self.steps.iter().enumerate() {
+            rows.push(
+                std::iter::once(format!("{pct}%"))
+                    .chain(self.weights_at(i).iter().map(u32::to_string))
+                    .collect(),
+            );
+        }
+        let widths: Vec<usize> = (0..rows[0].len())
+            .map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0))
+            .collect();
+        rows.iter()
+            .map(|r| {
+                r.iter()
+                    .zip(&widths)
+                    .map(|(cell, w)| format!("{cell:<w$}"))
+                    .collect::<Vec<_>>()
+                    .join("  ")
+                    .trim_end()
+                    .to_string()
+            })
+            .collect()
+    }
+
     /// Every member's weight before the shift (unset stays unset).
     pub fn start_weights(&self) -> Vec<Option<u32>> {
         self.members.iter().map(|m| m.weight).collect()
@@ -253,12 +321,7 @@ impl Plan {
             .map(|m| m.endpoint.as_str())
             .collect();
         let at = match self.step {
-            Some(i) => format!(
-                "at step {} of {} ({}%)",
-                i + 1,
-                self.steps.len(),
-                self.steps[i]
-            ),
+            Some(i) => format!("at {}", self.step_name(i)),
             None => format!("before its first step of {}", self.steps.len()),
         };
         let heard = self.heard_ago(now).map_or("never heard from".into(), |d| {

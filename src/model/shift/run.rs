@@ -139,8 +139,8 @@ impl Shift {
     pub fn apply_failed(&mut self, why: String) {
         match self.phase {
             Phase::Applying(i) => self.roll_back(Outcome::Failed(format!(
-                "step {} could not be written: {why}",
-                i + 1
+                "{} could not be written: {why}",
+                self.plan.step_name(i)
             ))),
             Phase::RollingBack => {
                 self.outcome = Some(Outcome::RollbackFailed(format!(
@@ -184,9 +184,8 @@ impl Shift {
         let verdict = gate.observe(reading, at);
         if let Verdict::Fail(why) = verdict {
             return self.roll_back(Outcome::GateFailed(format!(
-                "step {} ({}%): {why}",
-                i + 1,
-                self.plan.steps[i]
+                "{}: {why}",
+                self.plan.step_name(i)
             )));
         }
         if self.is_paused() {
@@ -207,9 +206,8 @@ impl Shift {
                 self.running_since = None;
             }
             Verdict::Fail(why) => self.roll_back(Outcome::GateFailed(format!(
-                "step {} ({}%): {why}",
-                i + 1,
-                self.plan.steps[i]
+                "{}: {why}",
+                self.plan.step_name(i)
             ))),
             Verdict::Undecided => {}
         }
@@ -248,8 +246,7 @@ impl Shift {
 
     /// One line: where it is and what the gates read.
     pub fn status(&self, at: Instant) -> String {
-        let n = self.plan.steps.len();
-        let step = |i: usize| format!("step {}/{n} ({}%)", i + 1, self.plan.steps[i]);
+        let step = |i: usize| self.plan.step_name(i);
         let paused = if self.is_paused() { " · paused" } else { "" };
         match &self.phase {
             Phase::Applying(i) => format!("{}: writing the weights{paused}", step(*i)),

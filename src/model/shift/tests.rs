@@ -129,6 +129,27 @@ fn ratios_and_latencies_parse() {
 }
 
 #[test]
+fn the_steps_read_as_an_aligned_table_and_one_spelling() {
+    let p = canary_plan("25,100");
+    let table = p.step_table();
+    assert_eq!(
+        table,
+        vec![
+            "STEP  shop/canary ←  shop/vm1  shop/vm2",
+            "now   0              3         unset",
+            "25%   2500           5625      1875",
+            "100%  10000          0         0",
+        ]
+    );
+    assert_eq!(p.step_name(0), "step 1 of 2 (25%)");
+    assert!(
+        p.summary().contains("2 steps, each held 60s"),
+        "{}",
+        p.summary()
+    );
+}
+
+#[test]
 fn a_plan_records_every_endpoint_with_its_start_weight() {
     let p = canary_plan("25,50,100");
     let got: Vec<(&str, Option<u32>, bool)> = p
@@ -495,7 +516,7 @@ fn a_failing_gate_rolls_back_to_the_start_weights() {
     let why = s.outcome.clone().unwrap();
     assert_eq!(why.exit_code(), 3);
     assert!(
-        why.describe().contains("step 1 (25%)"),
+        why.describe().contains("step 1 of 2 (25%)"),
         "{}",
         why.describe()
     );

@@ -1,4 +1,4 @@
-//! The drain/restore confirmation: what happens to each entry, then what to worry about.
+//! A confirmation (drain, restore, shift): what will happen, then what to worry about.
 
 use crate::config::theme::Theme;
 use crate::state::State;
@@ -8,7 +8,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 
 pub fn render(state: &State, theme: &Theme, frame: &mut Frame) {
-    let Some(c) = state.edits.rotation.as_ref() else {
+    let Some(c) = state.edits.confirm.as_ref() else {
         return;
     };
     let area = frame.area();
@@ -42,12 +42,7 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame) {
     let h = (rows as u16 + 2).min(area.height.saturating_sub(2).max(3));
     let popup = Rect::new(area.x + (area.width - w) / 2, area.y + 2, w, h);
     frame.render_widget(Clear, popup);
-    let n = c.edits.len();
-    let title = if n == 1 {
-        format!(" {} {}? ", c.verb, c.edits[0].object())
-    } else {
-        format!(" {} {n} entries? ", c.verb)
-    };
+    let title = format!(" {} ", c.title);
     let block = Block::default()
         .borders(Borders::ALL)
         .border_style(theme.style("border"))
