@@ -94,7 +94,7 @@ fn demo_weight_edit_is_followed_until_traffic_moved() {
     // A gated shift to test-v1 (50 of 130 now), which then answers 503: the gate fails and
     // the weights from before go back, in the registry and in every Envoy.
     pty.keys(":shift 50,100 30s\r");
-    pty.wait_for("shift demo/");
+    pty.wait_for("shift se demo/test?");
     pty.keys("y");
     pty.wait_until_within("step 1 written and held", Duration::from_secs(20), |s| {
         words(s).contains("step 1 of 2 (50%): held") && s.contains("5000")
