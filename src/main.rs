@@ -203,9 +203,15 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
         Some(Command::Bench { shift: Some(n), .. }) => {
             runtime.block_on(cli::bench_shift::run(n.clamp(1, 50), &mut out))
         }
-        Some(Command::Bench { drain: Some(n), .. }) => {
-            runtime.block_on(cli::bench_drain::run(n.clamp(1, 100), &mut out))
-        }
+        Some(Command::Bench {
+            drain: Some(n),
+            rate,
+            ..
+        }) => runtime.block_on(cli::bench_drain::run(
+            n.clamp(1, 100),
+            rate.clamp(1, 1000),
+            &mut out,
+        )),
         Some(Command::Bench { push: Some(n), .. }) => {
             runtime.block_on(cli::bench_push::run(n.max(1), &mut out))
         }

@@ -190,6 +190,10 @@ pub enum Command {
         /// to its verdict (needs Envoy).
         #[arg(long, value_name = "N")]
         drain: Option<usize>,
+        /// With --drain: requests a second through each demo Envoy (half go to the service
+        /// the edits are judged on).
+        #[arg(long, value_name = "RQ/S", default_value_t = crate::demo::run::RATE_PER_PROXY)]
+        rate: u64,
         /// Instead: N gated shifts on the live demo to a canary answering 503, each timed from
         /// the step in place to the gate's decision (needs Envoy).
         #[arg(long, value_name = "N")]

@@ -212,9 +212,9 @@ async fn round(
     Ok(())
 }
 
-pub async fn run(runs: usize, out: &mut dyn Write) -> anyhow::Result<i32> {
+pub async fn run(runs: usize, rate: u64, out: &mut dyn Write) -> anyhow::Result<i32> {
     let envoy = crate::io::envoy::find::envoy_binary().map_err(|e| anyhow::anyhow!(e))?;
-    let demo = Demo::start(&envoy, false, |_| {}).await?;
+    let demo = Demo::start_at(&envoy, false, rate, |_| {}).await?;
     let admins = demo.admin_targets().await;
     let planes = PlaneArgs {
         xds: vec![demo.xds.to_string()],
@@ -240,8 +240,9 @@ pub async fn run(runs: usize, out: &mut dyn Write) -> anyhow::Result<i32> {
     }
     writeln!(
         out,
-        "== drain, restore and weight edits on the demo ({runs} rounds, {} req/s per proxy, 2 Envoys) ==",
-        crate::demo::run::RATE_PER_PROXY
+        "== drain, restore and weight edits on the demo ({runs} rounds, 2 Envoys, {rate} req/s through each: {} req/s of it to the service judged; planes read every {} ms) ==",
+        rate / 2,
+        crate::model::planes::verify::READ_EVERY.as_millis()
     )?;
     let line = |out: &mut dyn Write, what: &str, v: &mut Vec<f64>| -> std::io::Result<()> {
         writeln!(

@@ -1,6 +1,6 @@
 //! Following an edit through the planes headless (`--wait`): the console's verify loop, fed
-//! by asking every server and Envoy again, twice a second, until it is done, gives up, or the
-//! time is out.
+//! by asking every server and Envoy again, every `READ_EVERY` (as the console's poller does
+//! while it follows an edit), until it is done, gives up, or the time is out.
 
 use super::planes::{PlaneArgs, gather};
 use crate::model::planes::data::ProxyData;
@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
 use std::time::{Duration, Instant, SystemTime};
 
-const EVERY: Duration = Duration::from_millis(500);
+const EVERY: Duration = crate::model::planes::verify::READ_EVERY;
 
 pub struct Follower<'a> {
     planes: &'a PlaneArgs,

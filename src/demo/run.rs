@@ -72,6 +72,16 @@ impl Demo {
     /// Starts everything; `say` reports progress (the console is not up yet).
     /// With `ssh`, one VM also runs a sidecar reached only through a real sshd.
     pub async fn start(envoy: &Path, ssh: bool, say: impl Fn(&str)) -> anyhow::Result<Demo> {
+        Demo::start_at(envoy, ssh, RATE_PER_PROXY, say).await
+    }
+
+    /// As `start`, with `rate` requests a second through each proxy (a benchmark's load).
+    pub async fn start_at(
+        envoy: &Path,
+        ssh: bool,
+        rate: u64,
+        say: impl Fn(&str),
+    ) -> anyhow::Result<Demo> {
         let vms = start_vms().await?;
         let port = vms[0].addr.port();
         let dir = std::env::temp_dir().join(format!("meshdeck-demo-{}", std::process::id()));
@@ -153,7 +163,12 @@ impl Demo {
             loaded.push((s.proxy.id.clone(), s.proxy.listen));
         }
         for (id, listen) in loaded {
-            tasks.push(tokio::spawn(generate_load(id, listen, counts.clone())));
+            tasks.push(tokio::spawn(generate_load(
+                id,
+                listen,
+                rate,
+                counts.clone(),
+            )));
         }
         Ok(Demo {
             dir,
@@ -363,16 +378,17 @@ async fn wait_synced(
     }
 }
 
-/// Steady, bounded load through one proxy: RATE_PER_PROXY requests a second over the demo's
-/// hosts, for at most MAX_LOAD_TIME.
+/// Steady, bounded load through one proxy: `rate` requests a second over the demo's hosts,
+/// for at most MAX_LOAD_TIME.
 async fn generate_load(
     proxy: String,
     listen: SocketAddr,
+    rate: u64,
     counts: Arc<Mutex<BTreeMap<(String, String), u64>>>,
 ) {
     let caller = Caller::default();
     let started = Instant::now();
-    let mut tick = tokio::time::interval(Duration::from_micros(1_000_000 / RATE_PER_PROXY));
+    let mut tick = tokio::time::interval(Duration::from_micros(1_000_000 / rate.max(1)));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let mut i = 0usize;
     while started.elapsed() < MAX_LOAD_TIME {

@@ -14,6 +14,9 @@ pub struct PollTarget {
     pub prometheus: Option<String>,
     /// The clusters whose stats to read too (charts on screen); none: only `/clusters`.
     pub stats: Vec<String>,
+    /// An edit is being followed: read every `verify::READ_EVERY`, not at the usual pace
+    /// (an admin reached over ssh keeps its pace).
+    pub quick: bool,
 }
 
 impl PollTarget {
@@ -23,6 +26,7 @@ impl PollTarget {
             admin: admin.into(),
             prometheus: None,
             stats: Vec::new(),
+            quick: false,
         }
     }
 }

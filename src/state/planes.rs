@@ -145,10 +145,11 @@ impl PlanesView {
 
     /// What to poll of every known Envoy: `/clusters`, and the stats of `charted` clusters
     /// unless that Envoy pushes its stats (it did within `PUSH_FRESH` of `now_ms`).
-    pub fn poll_targets(&self, charted: &[String], now_ms: u64) -> Vec<PollTarget> {
+    pub fn poll_targets(&self, charted: &[String], now_ms: u64, quick: bool) -> Vec<PollTarget> {
         self.proxies
             .values()
             .map(|p| PollTarget {
+                quick,
                 name: p.name.clone(),
                 admin: p.admin.clone(),
                 prometheus: p.prometheus.clone(),

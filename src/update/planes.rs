@@ -188,6 +188,8 @@ pub fn wanted_proxies(state: &State) -> Vec<PollTarget> {
     let now_ms = unix_ms(SystemTime::now());
     // A shift's p99 gate reads its service's cluster stats on every screen.
     let gated = super::shift::gated_clusters(state);
+    // A followed edit is read quickly: each reading can bring its verdict.
+    let quick = following;
     match state.screen() {
         Screen::Charts => {
             let mut charted = charted_clusters(state);
@@ -196,10 +198,10 @@ pub fn wanted_proxies(state: &State) -> Vec<PollTarget> {
                     charted.push(c);
                 }
             }
-            state.planes.poll_targets(&charted, now_ms)
+            state.planes.poll_targets(&charted, now_ms, quick)
         }
-        Screen::Endpoints(_) | Screen::Proxies => state.planes.poll_targets(&gated, now_ms),
-        _ if following => state.planes.poll_targets(&gated, now_ms),
+        Screen::Endpoints(_) | Screen::Proxies => state.planes.poll_targets(&gated, now_ms, quick),
+        _ if following => state.planes.poll_targets(&gated, now_ms, quick),
         _ => Vec::new(),
     }
 }

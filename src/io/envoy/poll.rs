@@ -134,6 +134,11 @@ pub async fn run_every(
 }
 
 async fn poll_forever(every: Duration, t: PollTarget, events: mpsc::Sender<DataEvent>) {
+    let every = if t.quick && !t.admin.starts_with("ssh://") {
+        crate::model::planes::verify::READ_EVERY
+    } else {
+        every
+    };
     let mut tick = tokio::time::interval(every);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {

@@ -27,6 +27,9 @@ pub const MIN_REQUESTS: u64 = 100;
 pub const JUDGE_WITHIN: Duration = Duration::from_secs(15);
 /// The loop gives up (and says at which stage) after this long.
 pub const GIVE_UP_AFTER: Duration = Duration::from_secs(180);
+/// The planes are read this often while an edit is followed (the console's poller and
+/// `--wait`): a verdict waits for the next reading, so the cadence adds to every verdict.
+pub const READ_EVERY: Duration = Duration::from_millis(250);
 
 /// One endpoint the edit changes, in one cluster, with what it should become.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -439,6 +442,9 @@ enum Verdict {
     Undecided,
 }
 
+/// A share that moves less than this is the same share: the edit does not touch that split.
+const UNTOUCHED: f64 = 0.005;
+
 /// Error rates of the sequential test: α of calling a share moved that stayed, β the reverse.
 const ALPHA: f64 = 0.01;
 const BETA: f64 = 0.01;
@@ -530,7 +536,14 @@ fn judge(
         verdicts.push(if fixed {
             fixed_sample(k, total, expected)
         } else {
-            sequential(k, total, before, expected)
+            let verdict = sequential(k, total, before, expected);
+            // A proxy whose split the edit does not touch (all its traffic kept local, say)
+            // has nothing to move: only evidence against it counts, it waits for none.
+            let untouched = before.is_some_and(|b| (b - expected).abs() < UNTOUCHED);
+            match verdict {
+                Verdict::Undecided if untouched => Verdict::Moved,
+                v => v,
+            }
         });
         let m = Moved {
             observed: if total > 0 {
@@ -885,6 +898,58 @@ mod tests {
             "{:?}",
             v.gave_up
         );
+    }
+
+    #[test]
+    fn a_split_the_edit_does_not_touch_waits_for_no_traffic_but_is_still_watched() {
+        // Host a takes everything (b is its failover at priority 1), before and after the
+        // edit: this proxy has nothing to show moving.
+        let local = |w: u32, a: u64, b: u64| {
+            let mut c = envoy(w, a, b);
+            if let Some(h) = c.get_mut(C).and_then(|h| h.get_mut(&HostKey::new("b", 80))) {
+                h.priority = 1;
+            }
+            c
+        };
+        let run = |b_requests: u64| {
+            let t0 = Instant::now();
+            let wall = SystemTime::UNIX_EPOCH;
+            let mut data = ProxyData::new("east", "x");
+            data.record(local(1, 0, 0), t0, wall);
+            let c = control(3);
+            let mut v = Verify::new(
+                "w".into(),
+                vec![target()],
+                &seen(&c, &[], vec![&data]),
+                wall,
+                t0,
+            );
+            v.applied = Some(wall);
+            for s in 1..=4u64 {
+                let at = t0 + Duration::from_secs(s);
+                data.record(
+                    local(3, 0, b_requests * s),
+                    at,
+                    wall + Duration::from_secs(s),
+                );
+                v.observe(
+                    &seen(&c, &[], vec![&data]),
+                    wall + Duration::from_secs(s),
+                    at,
+                );
+                if v.is_finished() {
+                    return (s, v);
+                }
+            }
+            (99, v)
+        };
+        // No request at all, and still a verdict once Envoy holds the weight.
+        let (after, v) = run(0);
+        assert_eq!(after, 2, "{}", v.summary());
+        assert!(v.summary().contains("✓ traffic moved"), "{}", v.summary());
+        // Its traffic leaving for the failover is evidence against, and is said.
+        let (_, v) = run(40);
+        assert!(v.gave_up.is_some(), "{}", v.summary());
     }
 
     #[test]
