@@ -438,7 +438,10 @@ async fn cluster_console(
             target.context.clone().unwrap_or_default(),
             namespace.is_some(),
         )),
-        user: meshdeck::io::kube::audit::who(),
+        who: meshdeck::state::setup::Who {
+            user: meshdeck::io::kube::audit::who(),
+            host: meshdeck::io::kube::audit::host(),
+        },
         ..Config::new(label, args.readonly, keymap)
     };
     let (tx, mut rx) = mpsc::channel::<Msg>(4096);
@@ -654,7 +657,10 @@ async fn launch(
         namespace: args.scope.namespace.clone(),
         notice,
         demo: mesh.is_some(),
-        user: meshdeck::io::kube::audit::who(),
+        who: meshdeck::state::setup::Who {
+            user: meshdeck::io::kube::audit::who(),
+            host: meshdeck::io::kube::audit::host(),
+        },
         ..Config::new(label, args.readonly, keymap)
     };
     let (files, errors) = load_all(&roots);

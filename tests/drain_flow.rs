@@ -18,7 +18,7 @@ fn on(root: &std::path::Path) -> State {
         false,
         meshdeck::config::keymap::Keymap::load(None, None).0,
     );
-    config.user = "alice".into();
+    config.who = meshdeck::state::setup::Who::named("alice");
     state_configured(&[root.to_path_buf()], config)
 }
 

@@ -31,7 +31,7 @@ fn on(root: &Path) -> State {
         false,
         meshdeck::config::keymap::Keymap::load(None, None).0,
     );
-    config.user = "alice".into();
+    config.who = meshdeck::state::setup::Who::named("alice");
     config.planes = planes_of(PlanesView::with_proxies(std::slice::from_ref(&east)));
     state_configured(&[root.to_path_buf()], config)
 }

@@ -45,13 +45,11 @@ fn service_key(text: &str) -> Result<ObjectKey, String> {
 }
 
 fn owner(user: &str) -> String {
-    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .ok()
-        .or_else(|| std::env::var("HOSTNAME").ok())
-        .map(|h| h.trim().to_string())
-        .filter(|h| !h.is_empty())
-        .unwrap_or_else(|| "localhost".into());
-    format!("{user}@{host}:{}", std::process::id())
+    crate::state::setup::Who {
+        user: user.to_string(),
+        host: crate::io::kube::audit::host(),
+    }
+    .owner()
 }
 
 /// The new plan, or the one left (resumed or rolled back by this console now).

@@ -13,8 +13,8 @@ pub struct Config {
     pub source_label: String,
     pub readonly: bool,
     pub keymap: Keymap,
-    /// Who runs the console (the local user): named in what a drain writes.
-    pub user: String,
+    /// Who runs the console (the local user, the host): named in what a drain writes.
+    pub who: super::setup::Who,
     /// Broken keymap or theme files, named in the status bar.
     pub config_errors: Vec<ConfigError>,
     /// `--mesh-config`: the mesh defaults the viewpoint's visibility follows.
@@ -58,7 +58,7 @@ impl Config {
             source_label: source_label.into(),
             readonly,
             keymap,
-            user: "unknown".into(),
+            who: super::setup::Who::named("unknown"),
             config_errors: Vec::new(),
             mesh: Mesh::default(),
             namespace: None,

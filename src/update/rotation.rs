@@ -80,7 +80,7 @@ pub fn drain(state: &mut State) -> Vec<Cmd> {
     };
     let mut edits = Vec::new();
     for key in &keys {
-        let plan = match drain::plan(&state.registry.store, key, &state.setup.user, &at) {
+        let plan = match drain::plan(&state.registry.store, key, &state.setup.who.user, &at) {
             Ok(p) => p,
             Err(r) => return refuse(state, r.to_string()),
         };

@@ -35,11 +35,6 @@ pub fn running(state: &State) -> bool {
     state.edits.shift.is_some()
 }
 
-fn owner(user: &str) -> String {
-    let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "console".into());
-    format!("{user}@{host}:{}", std::process::id())
-}
-
 /// `:shift [STEPS] [HOLD] [MAX-5XX]`: the selected (or marked) endpoints of the service on
 /// screen get its traffic in steps.
 pub fn start(state: &mut State, args: &[&str]) -> Vec<Cmd> {
@@ -106,7 +101,7 @@ pub fn start(state: &mut State, args: &[&str]) -> Vec<Cmd> {
         Some(Ok(ms)) => Some(ms),
         Some(Err(e)) => return refuse(state, e),
     };
-    let me = owner(&state.setup.user);
+    let me = state.setup.who.owner();
     let plan = match Plan::new(
         &state.registry.store,
         Request {
@@ -118,7 +113,7 @@ pub fn start(state: &mut State, args: &[&str]) -> Vec<Cmd> {
                 max_errors,
                 max_p99_ms,
             },
-            by: &state.setup.user,
+            by: &state.setup.who.user,
             owner: &me,
             now: SystemTime::now(),
         },
@@ -217,8 +212,8 @@ fn take(state: &mut State, rollback: bool) -> Vec<Cmd> {
     ));
     vec![Cmd::ShiftPlan(PlanOp::Take {
         service,
-        owner: owner(&state.setup.user),
-        by: state.setup.user.clone(),
+        owner: state.setup.who.owner(),
+        by: state.setup.who.user.clone(),
         rollback,
     })]
 }

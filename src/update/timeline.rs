@@ -191,7 +191,7 @@ fn extend(state: &mut State, changes: Vec<Change>) {
 /// This console's edit, as the source accepted it: the user's name, both values.
 pub fn edited(state: &mut State, applied: &[crate::model::edit::Applied]) {
     let now = SystemTime::now();
-    let user = state.setup.user.clone();
+    let user = state.setup.who.user.clone();
     let changes = applied
         .iter()
         .map(|a| {

@@ -23,6 +23,16 @@ pub fn who() -> String {
         .unwrap_or_else(|_| "unknown".into())
 }
 
+/// This machine's host name (the kernel's: shells set $HOSTNAME but rarely export it).
+pub fn host() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .map(|h| h.trim().to_string())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "localhost".into())
+}
+
 pub fn append(
     log: &Path,
     user: &str,
