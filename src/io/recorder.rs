@@ -19,8 +19,8 @@ pub struct Recorder {
     max: u64,
     file: std::fs::File,
     written: u64,
-    /// Each object's newest line, written again at the head of a rotated file.
-    objects: BTreeMap<ObjectKey, String>,
+    /// Each object as last written, again at the head of a rotated file (as its snapshot).
+    objects: BTreeMap<ObjectKey, Line>,
 }
 
 impl Recorder {
@@ -55,8 +55,12 @@ impl Recorder {
             self.file.write_all(line.as_bytes())?;
             self.written += len;
             match l {
-                Line::Object { object, .. } => {
-                    self.objects.insert(object.key(), line);
+                Line::Object { at, object } | Line::Snapshot { at, object } => {
+                    let snapshot = Line::Snapshot {
+                        at: *at,
+                        object: object.clone(),
+                    };
+                    self.objects.insert(object.key(), snapshot);
                 }
                 Line::Deleted { key, .. } => {
                     self.objects.remove(key);
@@ -77,7 +81,9 @@ impl Recorder {
             .append(true)
             .open(&self.path)?;
         self.written = 0;
-        for line in self.objects.values() {
+        for l in self.objects.values() {
+            let mut line = l.to_json().to_string();
+            line.push('\n');
             self.file.write_all(line.as_bytes())?;
             self.written += line.len() as u64;
         }
@@ -191,7 +197,7 @@ mod tests {
         }
         let now = std::fs::read_to_string(&path).unwrap();
         let first: serde_json::Value = serde_json::from_str(now.lines().next().unwrap()).unwrap();
-        assert_eq!(first["type"], "object");
+        assert_eq!(first["type"], "snapshot");
         assert_eq!(first["object"]["metadata"]["name"], "vm1");
         assert_eq!(first["object"]["spec"]["weight"], 3, "its newest line");
         assert!(!now.contains("\"vm2\""), "deleted before the rotation");

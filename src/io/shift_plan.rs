@@ -35,6 +35,21 @@ pub enum Refused {
     Failed(String),
 }
 
+/// An exclusive advisory lock on `PLAN.lock`, held while the returned file is open.
+fn lock_beside(path: &std::path::Path) -> Result<std::fs::File, String> {
+    let mut name = path.as_os_str().to_owned();
+    name.push(".lock");
+    let lock = std::path::PathBuf::from(name);
+    let f = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock)
+        .map_err(|e| format!("{}: {e}", lock.display()))?;
+    f.lock().map_err(|e| format!("{}: {e}", lock.display()))?;
+    Ok(f)
+}
+
 impl PlanLock {
     /// The state file for `service` under the first manifest root (its folder, for a file).
     pub fn for_files(roots: &[PathBuf], service: &ObjectKey) -> PlanLock {
@@ -204,6 +219,12 @@ impl PlanLock {
     }
 
     async fn replace(&self, plan: Option<&Plan>, owner: Option<&str>) -> Result<(), String> {
+        // Two consoles on one host: the check that the plan is still ours and the write that
+        // follows are one step, under an advisory lock beside the plan (released on drop).
+        let _locked = match self {
+            PlanLock::File(path) => Some(lock_beside(path)?),
+            PlanLock::Cluster(_) => None,
+        };
         for _ in 0..TRIES {
             let (rv, held) = match self {
                 PlanLock::File(_) => (None, self.read().await?),
@@ -293,5 +314,24 @@ impl PlanLock {
             Err(kube::Error::Api(s)) if s.code == 409 => Ok(false),
             Err(e) => Err(classify(e, object).to_string()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_check_and_the_write_of_a_plan_file_hold_one_lock() {
+        let dir = tempfile::tempdir().unwrap();
+        let plan = dir.path().join("shift-shop-pay.json");
+        let held = lock_beside(&plan).unwrap();
+        let other = std::fs::File::open(dir.path().join("shift-shop-pay.json.lock")).unwrap();
+        assert!(
+            matches!(other.try_lock(), Err(std::fs::TryLockError::WouldBlock)),
+            "a second console waits while the first checks and writes"
+        );
+        drop(held);
+        assert!(other.try_lock().is_ok());
     }
 }

@@ -95,7 +95,7 @@ pub fn record_snapshot<'a>(state: &mut State, objects: impl Iterator<Item = &'a 
         return;
     };
     let at = SystemTime::now();
-    out.extend(objects.map(|o| Line::Object {
+    out.extend(objects.map(|o| Line::Snapshot {
         at,
         object: Box::new(o.clone()),
     }));

@@ -18,6 +18,12 @@ pub enum Line {
         at: SystemTime,
         object: Box<Object>,
     },
+    /// The object as the console found it when it started recording (or at the head of a
+    /// rotated file): where a replay starts, not a write.
+    Snapshot {
+        at: SystemTime,
+        object: Box<Object>,
+    },
     Deleted {
         at: SystemTime,
         key: ObjectKey,
@@ -42,7 +48,10 @@ impl Line {
     pub fn at(&self) -> SystemTime {
         match self {
             Line::Change(c) => c.at,
-            Line::Object { at, .. } | Line::Deleted { at, .. } | Line::Reset { at } => *at,
+            Line::Object { at, .. }
+            | Line::Snapshot { at, .. }
+            | Line::Deleted { at, .. }
+            | Line::Reset { at } => *at,
         }
     }
 
@@ -55,6 +64,9 @@ impl Line {
             }
             Line::Object { at, object } => {
                 json!({"type": "object", "time": time_text(*at), "object": object.to_value()})
+            }
+            Line::Snapshot { at, object } => {
+                json!({"type": "snapshot", "time": time_text(*at), "object": object.to_value()})
             }
             Line::Deleted { at, key } => {
                 json!({"type": "deleted", "time": time_text(*at), "key": key_json(key)})
@@ -69,15 +81,17 @@ impl Line {
         let at = parse_time(&v)?;
         match v.get("type").and_then(Value::as_str) {
             None => Change::from_json(&v).map(Line::Change),
-            Some("object") => {
+            Some(kind @ ("object" | "snapshot")) => {
                 let obj = v
                     .get("object")
                     .cloned()
-                    .ok_or("an object line without object")?;
-                let object = Object::from_value(obj, "default").map_err(|e| e.to_string())?;
-                Ok(Line::Object {
-                    at,
-                    object: Box::new(object),
+                    .ok_or_else(|| format!("{kind} line without object"))?;
+                let object =
+                    Box::new(Object::from_value(obj, "default").map_err(|e| e.to_string())?);
+                Ok(if kind == "object" {
+                    Line::Object { at, object }
+                } else {
+                    Line::Snapshot { at, object }
                 })
             }
             Some("deleted") => Ok(Line::Deleted {

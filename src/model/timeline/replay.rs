@@ -66,6 +66,10 @@ impl Replay {
         // Recorded times only move forward: a line older than the last write (a snapshot
         // written again at the head of a rotated file) happens when it is read.
         let mut last = SystemTime::UNIX_EPOCH;
+        // Snapshots before the first write are one moment, the recording's start: a cluster's
+        // kinds are listed one after another, and the registry is whole only after the last.
+        let mut start: Option<SystemTime> = None;
+        let mut written = false;
         let mut push = |steps: &mut VecDeque<Step>, step: Step| {
             steps.push_back(step);
             if steps.len() > Replay::STEP_CAP {
@@ -87,14 +91,23 @@ impl Replay {
                     continue;
                 }
             };
-            let at = line.at().max(last);
+            let at = match &line {
+                Line::Snapshot { .. } if !written => *start.get_or_insert(line.at().max(last)),
+                _ => line.at().max(last),
+            };
+            match &line {
+                Line::Object { .. } | Line::Deleted { .. } => written = true,
+                // The next context's lists are a start again.
+                Line::Reset { .. } => (written, start) = (false, None),
+                Line::Snapshot { .. } | Line::Change(_) => {}
+            }
             match line {
                 Line::Change(c) => {
                     moments.insert(c.at);
                     changes.push(c);
                     continue;
                 }
-                Line::Object { object, .. } => {
+                Line::Object { object, .. } | Line::Snapshot { object, .. } => {
                     let key = object.key();
                     if current.get(&key).is_some_and(|e| e.object == *object) {
                         continue;
@@ -422,6 +435,32 @@ mod tests {
         let Loaded { replay, .. } = read(&[change(1, "old"), object(5, we("vm1", 3))]);
         assert_eq!(replay.first(), Some(t(5)));
         assert_eq!(replay.position(), (1, 1));
+    }
+
+    #[test]
+    fn the_kinds_listed_one_after_another_are_one_starting_moment() {
+        let snapshot = |at: u64, o: Object| Line::Snapshot {
+            at: t(at),
+            object: Box::new(o),
+        };
+        let Loaded { replay, store, .. } = read(&[
+            snapshot(1, we("vm1", 1)),
+            snapshot(2, we("vm2", 2)),
+            object(5, we("vm1", 9)),
+            Line::Reset { at: t(6) },
+            snapshot(7, we("vm7", 7)),
+            snapshot(8, we("vm8", 8)),
+        ]);
+        assert_eq!(replay.first(), Some(t(1)));
+        assert_eq!(
+            replay.position(),
+            (4, 4),
+            "moments 1, 5, 6 and 7: {replay:?}"
+        );
+        assert_eq!(
+            (weight(&store, "vm7"), weight(&store, "vm8")),
+            (Some(7), Some(8))
+        );
     }
 
     #[test]
