@@ -2,6 +2,7 @@
 
 pub mod example;
 pub mod load;
+pub mod prometheus;
 pub mod run;
 pub mod sshd;
 pub mod topology;

@@ -2,10 +2,12 @@
 //! State: tasks own their clients and talk to `update` only through messages.
 
 pub mod envoy;
+pub mod http;
 pub mod kube;
 pub mod logs;
 pub mod manifests;
 pub mod planes;
+pub mod prometheus;
 pub mod recorder;
 pub mod replay;
 pub mod shift_plan;

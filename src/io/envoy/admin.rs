@@ -3,9 +3,6 @@
 
 use crate::model::planes::stats::{Readings, filter_for};
 use bytes::Bytes;
-use http_body_util::{BodyExt, Empty};
-use hyper_util::client::legacy::Client;
-use hyper_util::rt::TokioExecutor;
 use serde::Deserialize;
 use std::time::Duration;
 
@@ -29,21 +26,9 @@ pub async fn get(base: &str, path: &str) -> Result<Bytes, AdminError> {
         return over_ssh(base, path).await;
     }
     let url = format!("{base}{path}");
-    let client: Client<_, Empty<Bytes>> = Client::builder(TokioExecutor::new()).build_http();
-    let uri: hyper::Uri = url
-        .parse()
-        .map_err(|e: hyper::http::uri::InvalidUri| AdminError::Http(url.clone(), e.to_string()))?;
-    let resp = tokio::time::timeout(ANSWER_WITHIN, client.get(uri))
+    let (status, body) = crate::io::http::get(&url, ANSWER_WITHIN)
         .await
-        .map_err(|_| AdminError::Http(url.clone(), "timed out after 3 s".into()))?
-        .map_err(|e| AdminError::Http(url.clone(), crate::io::error_chain(&e)))?;
-    let status = resp.status().as_u16();
-    let body = resp
-        .into_body()
-        .collect()
-        .await
-        .map_err(|e| AdminError::Http(url.clone(), e.to_string()))?
-        .to_bytes();
+        .map_err(|e| AdminError::Http(url.clone(), e))?;
     if status != 200 {
         return Err(AdminError::Status(url, status));
     }

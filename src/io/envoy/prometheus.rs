@@ -15,7 +15,7 @@ fn flatten(s: &str) -> String {
 
 /// Names after `envoy_cluster_` and what they are; `upstream_rq_xx` is the 2xx/5xx counters
 /// with Envoy's default response-code-class tag.
-const SUFFIXES: [(&str, Option<Field>); 7] = [
+pub const SUFFIXES: [(&str, Option<Field>); 7] = [
     ("upstream_rq_total", Some(Field::RqTotal)),
     ("upstream_rq_2xx", Some(Field::Rq2xx)),
     ("upstream_rq_5xx", Some(Field::Rq5xx)),
@@ -28,13 +28,15 @@ const SUFFIXES: [(&str, Option<Field>); 7] = [
     ("upstream_rq_time_bucket", Some(Field::RqTime)),
 ];
 
-struct Line<'a> {
-    name: &'a str,
-    labels: Vec<(&'a str, String)>,
-    value: f64,
+/// One sample: a metric name, its labels and its value (a line of the text format, or one
+/// series of a Prometheus server's answer).
+pub struct Sample<'a> {
+    pub name: &'a str,
+    pub labels: Vec<(&'a str, String)>,
+    pub value: f64,
 }
 
-fn parse_line(line: &str) -> Option<Line<'_>> {
+fn parse_line(line: &str) -> Option<Sample<'_>> {
     let line = line.trim();
     if line.is_empty() || line.starts_with('#') {
         return None;
@@ -50,7 +52,7 @@ fn parse_line(line: &str) -> Option<Line<'_>> {
         "-Inf" => f64::NEG_INFINITY,
         v => v.parse().ok()?,
     };
-    Some(Line {
+    Some(Sample {
         name,
         labels,
         value,
@@ -87,13 +89,18 @@ fn parse_labels(body: &str) -> Option<(Vec<(&str, String)>, &str)> {
 
 /// The readings of `clusters` in a Prometheus text answer.
 pub fn readings<'a>(text: &str, clusters: impl IntoIterator<Item = &'a str>) -> Readings {
+    readings_of(text.lines().filter_map(parse_line), clusters)
+}
+
+/// The readings of `clusters` among `samples` (all of one proxy).
+pub fn readings_of<'a, 's>(
+    samples: impl IntoIterator<Item = Sample<'s>>,
+    clusters: impl IntoIterator<Item = &'a str>,
+) -> Readings {
     let wanted: BTreeMap<String, &str> = clusters.into_iter().map(|c| (flatten(c), c)).collect();
     let mut out = Readings::new();
     let mut buckets: BTreeMap<&str, Vec<(f64, u64)>> = BTreeMap::new();
-    for line in text.lines() {
-        let Some(l) = parse_line(line) else {
-            continue;
-        };
+    for l in samples {
         let Some(rest) = l.name.strip_prefix("envoy_cluster_") else {
             continue;
         };

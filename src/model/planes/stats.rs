@@ -120,7 +120,10 @@ pub type Readings = BTreeMap<String, ClusterReading>;
 pub enum StatsSource {
     Pushed,
     AdminJson,
+    /// Envoy's own Prometheus text (`/stats/prometheus`, 15090, 15020).
     Prometheus,
+    /// A Prometheus server that scrapes it (`--prometheus URL`).
+    Server,
 }
 
 impl std::fmt::Display for StatsSource {
@@ -129,6 +132,7 @@ impl std::fmt::Display for StatsSource {
             StatsSource::Pushed => "metrics service",
             StatsSource::AdminJson => "admin /stats",
             StatsSource::Prometheus => "prometheus",
+            StatsSource::Server => "prometheus server",
         })
     }
 }

@@ -1,0 +1,71 @@
+//! The Prometheus poller: the clusters a screen wants, one query a second, every proxy in the
+//! answer sent to `update` as its stats (as the admin poller sends one Envoy's). A failing
+//! server is said against every proxy it answered for before, or against itself.
+
+use crate::model::planes::data::unix_ms;
+use crate::model::planes::stats::StatsSource;
+use crate::msg::data::DataEvent;
+use std::collections::BTreeSet;
+use std::time::{Duration, SystemTime};
+use tokio::sync::{mpsc, watch};
+
+pub async fn run(
+    base: String,
+    every: Duration,
+    mut clusters: watch::Receiver<Vec<String>>,
+    events: mpsc::Sender<DataEvent>,
+) {
+    let mut tick = tokio::time::interval(every);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut known: BTreeSet<String> = BTreeSet::new();
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {}
+            // A new set of clusters is asked for at once, not at the next tick.
+            changed = clusters.changed() => {
+                if changed.is_err() {
+                    return;
+                }
+            }
+        }
+        let wanted = clusters.borrow_and_update().clone();
+        if wanted.is_empty() {
+            continue;
+        }
+        let sent = match super::readings(&base, &wanted).await {
+            Ok(by_proxy) => {
+                let at_ms = unix_ms(SystemTime::now());
+                let mut out = Vec::new();
+                for (proxy, readings) in by_proxy {
+                    known.insert(proxy.clone());
+                    out.push(DataEvent::Stats {
+                        proxy,
+                        source: StatsSource::Server,
+                        at_ms,
+                        readings,
+                    });
+                }
+                out
+            }
+            Err(error) => {
+                let names: Vec<String> = if known.is_empty() {
+                    vec![base.clone()]
+                } else {
+                    known.iter().cloned().collect()
+                };
+                names
+                    .into_iter()
+                    .map(|proxy| DataEvent::StatsFailed {
+                        proxy,
+                        error: error.clone(),
+                    })
+                    .collect()
+            }
+        };
+        for e in sent {
+            if events.send(e).await.is_err() {
+                return;
+            }
+        }
+    }
+}
