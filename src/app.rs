@@ -33,6 +33,7 @@ fn steer_planes(routes: &Routes, state: &State) {
         links.want(
             crate::update::planes::wanted_clusters(state),
             crate::update::planes::wanted_proxies(state),
+            crate::update::planes::wanted_stats(state),
         );
     }
 }

@@ -364,6 +364,31 @@ async fn run_demo(args: ConsoleArgs, headless: bool) -> anyhow::Result<i32> {
         ssh.log_file = s.proxy.envoy.log.display().to_string();
         meshdeck::io::ssh::configure(cli::settings::ssh_pool_settings(ssh));
     }
+    // `--prometheus` with no URL: a real Prometheus scrapes the demo's Envoys, and the
+    // console's stats come from it.
+    let _prometheus = if args.planes.prometheus.as_deref() == Some("") {
+        let targets: Vec<demo::prometheus::Scrape> = mesh
+            .admin_targets()
+            .await
+            .iter()
+            .map(|t| demo::prometheus::Scrape {
+                proxy: t.name.clone(),
+                address: t.admin.trim_start_matches("http://").to_string(),
+            })
+            .collect();
+        let p = demo::prometheus::Prometheus::start(&targets, std::time::Duration::from_secs(1))
+            .await
+            .context("starting prometheus for the demo")?;
+        eprintln!(
+            "demo: prometheus {} scrapes {} Envoys",
+            p.url,
+            targets.len()
+        );
+        args.planes.prometheus = Some(p.url.clone());
+        Some(p)
+    } else {
+        None
+    };
     let label = format!("demo mesh, xDS {}", mesh.xds);
     let notice = "demo: F fails a VM's probe, X makes it answer 503, R recovers; edit a weight and watch OBSERVED".to_string();
     launch(args, label, Some(notice), Some(&mut mesh)).await
@@ -568,11 +593,28 @@ fn start_planes(
         }
         (None, demo) => demo,
     };
-    if servers.is_empty() && admins.is_empty() && metrics.is_none() && vms.is_none() {
+    let prometheus = match args.prometheus.as_deref() {
+        Some("") => {
+            return Err(
+                "--prometheus needs a URL (http://HOST:PORT); only `meshdeck demo --prometheus` starts its own".into(),
+            );
+        }
+        Some(url) if !url.starts_with("http://") => {
+            return Err(format!("--prometheus {url}: write http://HOST:PORT"));
+        }
+        other => other.map(|u| u.trim_end_matches('/').to_string()),
+    };
+    if servers.is_empty()
+        && admins.is_empty()
+        && metrics.is_none()
+        && vms.is_none()
+        && prometheus.is_none()
+    {
         return Ok((None, None));
     }
     let mut view = meshdeck::state::planes::PlanesView::with_proxies(&admins);
     view.vms = vms;
+    view.prometheus = prometheus.clone();
     // What the servers send is for the console node's namespace: see the registry from there
     // unless --view-namespace says otherwise.
     view.node_namespace = servers
@@ -604,7 +646,7 @@ fn start_planes(
             }
         })
         .collect();
-    let links = meshdeck::io::planes::spawn(configs, metrics, poll_every, tx.clone());
+    let links = meshdeck::io::planes::spawn(configs, metrics, poll_every, prometheus, tx.clone());
     let start = meshdeck::state::PlanesStart {
         view,
         view_namespace,
@@ -686,7 +728,11 @@ async fn launch(
             .xds
             .push(meshdeck::io::xds::Target::plaintext(&m.xds.to_string()));
         through.admins.extend(m.admin_targets().await);
-        demo_metrics = m.metrics_listener.take();
+        // Stats from Prometheus or pushed by the Envoys, not both into one series.
+        demo_metrics = m
+            .metrics_listener
+            .take()
+            .filter(|_| args.planes.prometheus.is_none());
     }
     let (planes, start) = match start_planes(
         &args.planes,

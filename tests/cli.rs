@@ -217,3 +217,13 @@ fn replay_says_why_it_cannot_open_a_recording() {
         "{err}"
     );
 }
+
+#[test]
+fn prometheus_wants_a_url_outside_the_demo() {
+    let (code, _, err) = meshdeck(&["--prometheus", "-m", "examples/registry"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("--prometheus needs a URL"), "{err}");
+    let (code, _, err) = meshdeck(&["--prometheus", "127.0.0.1:9", "-m", "examples/registry"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("write http://HOST:PORT"), "{err}");
+}

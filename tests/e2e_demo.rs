@@ -174,3 +174,29 @@ fn demo_vm_sidecar_over_ssh_is_a_proxy_like_any_other() {
     pty.keys("q");
     assert!(pty.wait_exit().success());
 }
+
+/// `meshdeck demo --prometheus`: a real Prometheus scrapes the demo's Envoys, and the Charts
+/// come from it (one query a second for every proxy), with the demo's load in them.
+#[test]
+fn demo_charts_come_from_a_real_prometheus() {
+    let (mut pty, _dir) = demo(&["--prometheus"], 40, 160);
+    pty.wait_for_within("test.demo.internal", Duration::from_secs(60));
+    pty.keys("7");
+    pty.wait_for("Charts [");
+    pty.wait_until_within(
+        "the test service's requests from Prometheus",
+        Duration::from_secs(30),
+        |s| {
+            s.contains("prometheus server")
+                && s.lines().any(|l| {
+                    let w: Vec<&str> = l.split_whitespace().collect();
+                    w.first() == Some(&"test.demo.internal:80")
+                        && w.get(1)
+                            .and_then(|r| r.parse::<f64>().ok())
+                            .is_some_and(|r| r > 0.0)
+                })
+        },
+    );
+    pty.keys("q");
+    assert!(pty.wait_exit().success());
+}

@@ -64,6 +64,17 @@ pub struct PlaneArgs {
         value_name = "NAME=HOST:PORT"
     )]
     pub envoy_prometheus: Vec<String>,
+    /// Read every proxy's cluster stats from this Prometheus server (http://HOST:PORT), one
+    /// query a second for the clusters on screen, instead of asking each Envoy; a proxy is its
+    /// series' pod label. `meshdeck demo --prometheus` starts one scraping the demo's Envoys.
+    #[arg(
+        long,
+        global = true,
+        value_name = "URL",
+        num_args = 0..=1,
+        default_missing_value = ""
+    )]
+    pub prometheus: Option<String>,
     /// Serve Envoy's metrics service (envoy.stat_sinks.metrics_service) here; Envoys that
     /// push are not polled for stats.
     #[arg(long, global = true, value_name = "HOST:PORT")]

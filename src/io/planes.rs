@@ -15,12 +15,21 @@ use tokio::task::JoinSet;
 pub struct PlaneLinks {
     pub names: watch::Sender<BTreeSet<String>>,
     pub proxies: watch::Sender<Vec<PollTarget>>,
+    /// With a Prometheus server: the clusters whose stats it is asked for.
+    pub stats: watch::Sender<Vec<String>>,
     _tasks: JoinSet<()>,
 }
 
 impl PlaneLinks {
     /// Hands the tasks what the console wants now, waking them only on a change.
-    pub fn want(&self, names: BTreeSet<String>, proxies: Vec<PollTarget>) {
+    pub fn want(&self, names: BTreeSet<String>, proxies: Vec<PollTarget>, stats: Vec<String>) {
+        self.stats.send_if_modified(|cur| {
+            let changed = *cur != stats;
+            if changed {
+                *cur = stats;
+            }
+            changed
+        });
         self.names.send_if_modified(|cur| {
             let changed = *cur != names;
             if changed {
@@ -43,10 +52,12 @@ pub fn spawn(
     servers: Vec<Config>,
     metrics: Option<std::net::TcpListener>,
     poll_every: std::time::Duration,
+    prometheus: Option<String>,
     tx: mpsc::Sender<Msg>,
 ) -> PlaneLinks {
     let (names, names_rx) = watch::channel(BTreeSet::new());
     let (proxies, proxies_rx) = watch::channel(Vec::new());
+    let (stats, stats_rx) = watch::channel(Vec::new());
     let mut tasks = JoinSet::new();
     for cfg in servers {
         let (etx, mut erx) = mpsc::channel(64);
@@ -76,6 +87,14 @@ pub fn spawn(
             }
         });
     }
+    if let Some(url) = prometheus {
+        tasks.spawn(super::prometheus::poll::run(
+            url,
+            poll_every.max(poll::INTERVAL),
+            stats_rx,
+            dtx.clone(),
+        ));
+    }
     tasks.spawn(poll::run_every(poll_every, proxies_rx, dtx));
     tasks.spawn(async move {
         while let Some(ev) = drx.recv().await {
@@ -87,6 +106,7 @@ pub fn spawn(
     PlaneLinks {
         names,
         proxies,
+        stats,
         _tasks: tasks,
     }
 }

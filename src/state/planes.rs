@@ -35,6 +35,8 @@ pub struct PlanesView {
     pub node_namespace: Option<String>,
     /// WorkloadEntries' sidecars reached through ssh (`--ssh`): which are followed now.
     pub vms: Option<VmReach>,
+    /// `--prometheus URL`: every proxy's cluster stats come from there, none from an admin.
+    pub prometheus: Option<String>,
 }
 
 /// How VM sidecars are reached, and which the console followed lately.
@@ -153,7 +155,7 @@ impl PlanesView {
                 name: p.name.clone(),
                 admin: p.admin.clone(),
                 prometheus: p.prometheus.clone(),
-                stats: if self.pushes(&p.name, now_ms) {
+                stats: if self.pushes(&p.name, now_ms) || self.prometheus.is_some() {
                     Vec::new()
                 } else {
                     charted.to_vec()

@@ -206,6 +206,24 @@ pub fn wanted_proxies(state: &State) -> Vec<PollTarget> {
     }
 }
 
+/// With a Prometheus server: the clusters it is asked about now, for every proxy at once
+/// (the Charts screen's, and a running shift's p99 gate's); none without one.
+pub fn wanted_stats(state: &State) -> Vec<String> {
+    if state.planes.prometheus.is_none() {
+        return Vec::new();
+    }
+    let mut out = match state.screen() {
+        Screen::Charts => charted_clusters(state),
+        _ => Vec::new(),
+    };
+    for c in super::shift::gated_clusters(state) {
+        if !out.contains(&c) {
+            out.push(c);
+        }
+    }
+    out
+}
+
 /// Rows of the Charts screen either side of the selection whose stats are asked for: about
 /// a screenful, so a long list costs Envoy no more than a short one.
 pub const CHARTED_AROUND: usize = 12;
