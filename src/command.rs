@@ -129,7 +129,7 @@ impl Command {
                 "see endpoints, shares and drift as a proxy in NS at that locality; - resets".into()
             }
             Command::Shift => {
-                "on a service's Endpoints: move its traffic to the marked endpoints in steps (default 1,5,25,50,100, held 60s each; every step's weights shown first for a yes), rolled back if their 5xx pass the limit (1%) above the others' or the p99 passes MAX-P99 (250ms); P pauses, A aborts; rollback and resume take over the shift kept for the service (another console's, or a stopped one's)".into()
+                "on a service's Endpoints: move its traffic to the marked endpoints in steps (default 1,5,25,50,100, held 60s each; every step's weights shown first for a yes; with no arguments a form), rolled back if their 5xx pass the limit (1%) above the others' or the p99 passes MAX-P99 (250ms); P pauses, A aborts; rollback and resume take over the shift kept for the service (another console's, or a stopped one's)".into()
             }
             Command::At => {
                 "in a replay (meshdeck replay FILE): the registry as it was at TIME (HH:MM[:SS] or RFC 3339, UTC), a span back or on, the start or the end; with no argument on the Timeline, at the selected change; [ ] step one recorded moment, { } a minute".into()

@@ -753,6 +753,13 @@ fn endpoints_with_a_running_shift() {
     typed(&mut s, "jj\n");
     with_planes(&mut s);
     typed(&mut s, "jj");
+    // The form, with its defaults; esc leaves it.
+    typed(&mut s, ":shift\n");
+    typed(&mut s, &"\x08".repeat(13));
+    typed(&mut s, "25,50,100\t\t\t250ms");
+    both("endpoints_shift_form", &s);
+    typed(&mut s, "\x1b");
+    assert!(s.edits.shift_form.is_none());
     // First the steps, for a yes.
     let cmds = typed(&mut s, ":shift 25,50,100 30s 1% 250ms\n");
     assert!(cmds.is_empty(), "{cmds:?}");

@@ -378,3 +378,46 @@ async fn a_slow_canary_fails_the_p99_gate() {
     settle(&mut s, &root, cmds).await;
     assert_eq!(read(&file), original);
 }
+
+/// `:shift` alone opens the form: the defaults, the weights they give, kept up to date as the
+/// fields change; a value that does not read says why and starts nothing; enter starts it.
+#[tokio::test]
+async fn the_form_shows_each_steps_weights_and_starts_the_shift() {
+    let (_dir, root) = example_copy();
+    let mut s = on(&root);
+    to_vm3(&mut s);
+    assert!(typed(&mut s, ":shift\n").is_empty());
+    let form = s.edits.shift_form.as_ref().expect("the form");
+    // vm-3 has 10% already: the default first step (1%) is below it, and the form says so.
+    let why = form.preview.clone().unwrap_err();
+    assert!(why.contains("must be above"), "{why}");
+    // Steps as typed: the table follows.
+    typed(&mut s, &"\x08".repeat(13));
+    typed(&mut s, "50,abc");
+    let why = s
+        .edits
+        .shift_form
+        .as_ref()
+        .unwrap()
+        .preview
+        .clone()
+        .unwrap_err();
+    assert!(why.contains("not a percentage"), "{why}");
+    assert!(typed(&mut s, "\n").is_empty(), "nothing starts");
+    assert!(s.edits.shift_form.is_some(), "and nothing typed is lost");
+    typed(&mut s, "\x08\x08\x08100\t\x08\x08\x0830s");
+    let shown = screen(&s, 160, 48);
+    assert!(shown.contains("in 2 steps, each held 30s"), "{shown}");
+    assert!(shown.contains("50%"), "{shown}");
+    let cmds = typed(&mut s, "\n");
+    let [Cmd::ShiftPlan(PlanOp::Create(plan))] = cmds.as_slice() else {
+        panic!("{cmds:?} {:?}", s.ui.status)
+    };
+    assert_eq!(
+        (plan.steps.clone(), plan.hold_secs),
+        (vec![50.0, 100.0], 30)
+    );
+    assert!(s.edits.shift_form.is_none());
+    settle(&mut s, &root, cmds).await;
+    assert!(read(&root.join("payments.yaml")).contains("weight: 5000"));
+}

@@ -62,11 +62,35 @@ pub struct ShiftRun {
     pub written: Option<(std::time::Instant, Written)>,
 }
 
+/// The shift form's fields, in order.
+pub const SHIFT_FIELDS: [&str; 4] = ["steps %", "hold", "max 5xx", "max p99"];
+
+/// `:shift` with no arguments: a field per setting, and what they give, kept up to date.
+pub struct ShiftForm {
+    /// One per `SHIFT_FIELDS`.
+    pub inputs: Vec<ratatui_textarea::TextArea<'static>>,
+    pub focus: usize,
+    /// The plan's lines (summary, every step's weights), or why the fields give none.
+    pub preview: Result<Vec<String>, String>,
+    pub warnings: Vec<String>,
+}
+
+impl ShiftForm {
+    pub fn text(&self, i: usize) -> String {
+        self.inputs
+            .get(i)
+            .map(|t| t.lines().join(""))
+            .unwrap_or_default()
+    }
+}
+
 pub struct Edits {
     /// The open edit form.
     pub form: Option<EditSession>,
-    /// A drain or restore asking to be confirmed.
+    /// A drain, restore or shift asking to be confirmed.
     pub confirm: Option<Confirm>,
+    /// `:shift`'s form: the steps, hold and gates, with the weights they give.
+    pub shift_form: Option<ShiftForm>,
     pub undo: Vec<Vec<Applied>>,
     /// Request id → the edit it carries.
     pub in_flight: BTreeMap<u64, InFlight>,
@@ -81,6 +105,7 @@ impl Default for Edits {
         Edits {
             form: None,
             confirm: None,
+            shift_form: None,
             undo: Vec::new(),
             in_flight: BTreeMap::new(),
             next_request: 1,

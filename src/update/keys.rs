@@ -16,6 +16,8 @@ pub fn focus(state: &State) -> Option<Layer> {
         Some(Layer::Confirm)
     } else if state.edits.form.is_some() {
         edit::layer(state)
+    } else if state.edits.shift_form.is_some() {
+        Some(Layer::Form)
     } else if state.ui.show_help {
         Some(Layer::Help)
     } else if state.ui.mode != Mode::Normal {
@@ -45,6 +47,10 @@ pub fn on_key(state: &mut State, ev: KeyEvent) -> Vec<Cmd> {
         Layer::Confirm if state.edits.confirm.is_some() => match bound {
             Some(a) => super::confirm::on_action(state, a),
             None => Vec::new(),
+        },
+        Layer::Form if state.edits.shift_form.is_some() => match bound {
+            Some(a) => super::shift_form::on_action(state, a),
+            None => super::shift_form::on_input(state, ev),
         },
         Layer::Form | Layer::Confirm => match bound {
             Some(a) => edit::on_action(state, a),

@@ -15,6 +15,7 @@ pub use replay::replay_moment;
 mod rotation;
 pub mod rows;
 mod shift;
+mod shift_form;
 mod timeline;
 mod timeline_rows;
 pub mod vms;
@@ -31,6 +32,7 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Cmd> {
     );
     let mut cmds = match msg {
         Msg::Key(k) => keys::on_key(state, k),
+        Msg::Paste(text) if state.edits.shift_form.is_some() => shift_form::on_paste(state, &text),
         Msg::Paste(text) => edit::on_paste(state, &text),
         Msg::Resize { width, height } => {
             state.ui.viewport = (width, height);

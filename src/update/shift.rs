@@ -21,7 +21,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 const READ_EVERY: Duration = Duration::from_secs(1);
 pub const DEFAULT_STEPS: &str = "1,5,25,50,100";
-const DEFAULT_HOLD: Duration = Duration::from_secs(60);
+const DEFAULT_HOLD: &str = "60s";
 const DEFAULT_MAX_5XX: &str = "1%";
 /// A write the store has not shown yet is waited for this long before the next step goes on.
 const SEEN_WITHIN: Duration = Duration::from_secs(10);
@@ -35,74 +35,64 @@ pub fn running(state: &State) -> bool {
     state.edits.shift.is_some()
 }
 
-/// `:shift [STEPS] [HOLD] [MAX-5XX]`: the selected (or marked) endpoints of the service on
-/// screen get its traffic in steps.
+/// What a shift is asked for, as typed (the `:shift` line's words or the form's fields).
+#[derive(Debug, Clone, Copy)]
+pub struct Asked<'a> {
+    pub steps: &'a str,
+    pub hold: &'a str,
+    pub max_5xx: &'a str,
+    /// Empty: no p99 gate.
+    pub max_p99: &'a str,
+}
+
+impl Default for Asked<'_> {
+    fn default() -> Self {
+        Asked {
+            steps: DEFAULT_STEPS,
+            hold: DEFAULT_HOLD,
+            max_5xx: DEFAULT_MAX_5XX,
+            max_p99: "",
+        }
+    }
+}
+
+/// `:shift [STEPS] [HOLD] [MAX-5XX] [MAX-P99]`: the selected (or marked) endpoints of the
+/// service on screen get its traffic in steps, once the steps' weights are confirmed; with no
+/// arguments, the form.
 pub fn start(state: &mut State, args: &[&str]) -> Vec<Cmd> {
     if let Some(verb @ ("rollback" | "resume")) = args.first().copied() {
         return take(state, verb == "rollback");
     }
-    let service = match may_shift(
-        state,
-        "shift works on a service's Endpoints: enter on a ServiceEntry, mark the endpoints to move traffic to, then :shift",
-        true,
-    ) {
-        Ok(s) => s,
-        Err(why) => return refuse(state, why),
-    };
-    // On a cluster the plan is an annotation the watch brings: said before anything else.
-    let held = state
-        .registry
-        .store
-        .get(&service)
-        .and_then(|e| {
-            e.object
-                .meta()
-                .annotations
-                .get(crate::model::shift::SHIFT_ANNOTATION)
-        })
-        .map(|text| Plan::from_json(text));
-    if let Some(held) = held {
-        return refuse(
-            state,
-            match held {
-                Ok(p) => format!(
-                    "{service} is already being shifted: {}; `meshdeck shift {} --rollback` stops it",
-                    p.describe(SystemTime::now()),
-                    p.service
-                ),
-                Err(e) => format!("{service} carries a shift plan that does not read ({e})"),
-            },
-        );
+    if args.is_empty() {
+        return super::shift_form::open(state);
     }
-    let to = match edit::targets_of(state) {
-        Ok(t) => t,
-        Err(e) => return refuse(state, e),
+    let d = Asked::default();
+    let asked = Asked {
+        steps: args.first().copied().unwrap_or(d.steps),
+        hold: args.get(1).copied().unwrap_or(d.hold),
+        max_5xx: args.get(2).copied().unwrap_or(d.max_5xx),
+        max_p99: args.get(3).copied().unwrap_or(d.max_p99),
     };
-    let steps = match parse_steps(args.first().copied().unwrap_or(DEFAULT_STEPS)) {
-        Ok(s) => s,
-        Err(e) => {
-            return refuse(
-                state,
-                format!("{e}; :shift STEPS HOLD MAX-5XX, e.g. :shift 1,10,50,100 30s 1%"),
-            );
-        }
-    };
-    let hold = match args.get(1).map(|h| humantime::parse_duration(h)) {
-        None => DEFAULT_HOLD,
-        Some(Ok(d)) => d,
-        Some(Err(e)) => return refuse(state, format!("hold {:?}: {e} (30s, 2m)", args[1])),
-    };
-    let max_errors = match parse_ratio(args.get(2).copied().unwrap_or(DEFAULT_MAX_5XX)) {
-        Ok(r) => r,
-        Err(e) => return refuse(state, e),
-    };
-    let max_p99_ms = match args.get(3).map(|p| parse_millis(p)) {
-        None => None,
-        Some(Ok(ms)) => Some(ms),
-        Some(Err(e)) => return refuse(state, e),
+    match plan_for(state, asked) {
+        Ok(plan) => confirm(state, plan),
+        Err(why) => refuse(state, why),
+    }
+}
+
+/// The plan a shift asked for here would follow, or why there can be none.
+pub fn plan_for(state: &State, asked: Asked<'_>) -> Result<Plan, String> {
+    let (service, to) = where_to(state)?;
+    let steps = parse_steps(asked.steps)
+        .map_err(|e| format!("{e}; :shift STEPS HOLD MAX-5XX, e.g. :shift 1,10,50,100 30s 1%"))?;
+    let hold = humantime::parse_duration(asked.hold.trim())
+        .map_err(|e| format!("hold {:?}: {e} (30s, 2m)", asked.hold))?;
+    let max_errors = parse_ratio(asked.max_5xx)?;
+    let max_p99_ms = match asked.max_p99.trim() {
+        "" => None,
+        p => Some(parse_millis(p)?),
     };
     let me = state.setup.who.owner();
-    let plan = match Plan::new(
+    Plan::new(
         &state.registry.store,
         Request {
             service: &service,
@@ -117,41 +107,87 @@ pub fn start(state: &mut State, args: &[&str]) -> Vec<Cmd> {
             owner: &me,
             now: SystemTime::now(),
         },
-    ) {
-        Ok(p) => p,
-        Err(e) => return refuse(state, e),
-    };
-    let now = Instant::now();
+    )
+}
+
+/// The service on screen and the endpoints to shift to, if a shift may start here now.
+pub fn where_to(state: &State) -> Result<(ObjectKey, Vec<EndpointSource>), String> {
+    let service = may_shift(
+        state,
+        "shift works on a service's Endpoints: enter on a ServiceEntry, mark the endpoints to move traffic to, then :shift",
+        true,
+    )?;
+    // On a cluster the plan is an annotation the watch brings: said before anything else.
+    let held = state
+        .registry
+        .store
+        .get(&service)
+        .and_then(|e| {
+            e.object
+                .meta()
+                .annotations
+                .get(crate::model::shift::SHIFT_ANNOTATION)
+        })
+        .map(|text| Plan::from_json(text));
+    if let Some(held) = held {
+        return Err(match held {
+            Ok(p) => format!(
+                "{service} is already being shifted: {}; `meshdeck shift {} --rollback` stops it",
+                p.describe(SystemTime::now()),
+                p.service
+            ),
+            Err(e) => format!("{service} carries a shift plan that does not read ({e})"),
+        });
+    }
+    Ok((service, edit::targets_of(state)?))
+}
+
+/// What a plan will do, line by line: the summary, every step's weights, what stops it.
+pub fn described(plan: &Plan) -> Vec<String> {
     let mut lines = vec![plan.summary(), String::new()];
     lines.extend(plan.step_table());
     lines.push(String::new());
     lines.push("a failing gate, A, or quitting puts the weights of now back; P pauses".to_string());
-    let warnings = plan
-        .gates
+    lines
+}
+
+/// What the user should know about a plan before it starts.
+pub fn warnings(plan: &Plan) -> Vec<String> {
+    plan.gates
         .max_p99_ms
         .is_some()
         .then(|| {
             "the p99 gate reads each Envoy's stats for the service's clusters: an Envoy whose stats are not read cannot fail it".to_string()
         })
         .into_iter()
-        .collect();
+        .collect()
+}
+
+/// A shift not started yet: its plan not kept, no step written.
+pub fn run_of(plan: Plan) -> ShiftRun {
+    let now = Instant::now();
+    ShiftRun {
+        owner: plan.owner.clone(),
+        shift: Shift::new(plan),
+        kept: false,
+        request: None,
+        last_beat: now,
+        last_read: now,
+        seen: None,
+        line: "keeping the plan…".into(),
+        written: None,
+        quits: 0,
+    }
+}
+
+/// Every step's weights, for a yes.
+fn confirm(state: &mut State, plan: Plan) -> Vec<Cmd> {
     state.edits.confirm = Some(Confirm {
-        title: format!("shift {service}?"),
+        title: format!("shift {}?", plan.service_key()),
         verb: "shift",
-        lines,
-        warnings,
-        then: Confirmed::Shift(Box::new(ShiftRun {
-            shift: Shift::new(plan),
-            owner: me,
-            kept: false,
-            request: None,
-            last_beat: now,
-            last_read: now,
-            seen: None,
-            line: "keeping the plan…".into(),
-            written: None,
-            quits: 0,
-        })),
+        lines: described(&plan),
+        warnings: warnings(&plan),
+        then: Confirmed::Shift(Box::new(run_of(plan))),
     });
     Vec::new()
 }

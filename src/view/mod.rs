@@ -12,6 +12,7 @@ mod lists;
 mod logs;
 mod problems;
 mod proxies;
+mod shift_form;
 mod sparkline;
 mod table;
 mod timeline;
@@ -48,6 +49,8 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame) {
         confirm::render(state, theme, frame);
     } else if state.edits.form.is_some() {
         edit_form::render(state, theme, frame);
+    } else if state.edits.shift_form.is_some() {
+        shift_form::render(state, theme, frame);
     } else if state.ui.show_help {
         help::render(state, theme, frame);
     }
