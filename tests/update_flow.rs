@@ -885,3 +885,65 @@ fn the_planes_changes_are_on_the_timeline() {
     typed(&mut s, "/payments\n\n8");
     assert_eq!(s.list().unwrap().rows.len(), 2, "{}", screen(&s, 120, 24));
 }
+
+/// The Proxies screen sorts: by a sync status the worst first (a NACK, then stale), and back;
+/// the filter narrows the sorted rows.
+#[test]
+fn the_proxies_screen_sorts_worst_first_and_filters() {
+    use meshdeck::model::planes::control::{ProxySync, TypeSync};
+    use meshdeck::msg::xds::XdsEvent;
+    let mut s = example_with(|c| {
+        c.planes = planes_of(meshdeck::state::planes::PlanesView::default());
+    });
+    let proxy = |id: &str, cds: &str| ProxySync {
+        id: id.into(),
+        cluster: String::new(),
+        locality: String::new(),
+        control_plane: "istiod-0".into(),
+        types: std::collections::BTreeMap::from([(
+            "CDS".to_string(),
+            TypeSync {
+                status: cds.into(),
+                version: "v1".into(),
+                error: None,
+            },
+        )]),
+    };
+    update(
+        &mut s,
+        Msg::Xds(XdsEvent::Syncz {
+            server: "istiod".into(),
+            proxies: vec![
+                proxy("a-ok.ns", "SYNCED"),
+                proxy("b-nack.ns", "ERROR"),
+                proxy("c-stale.ns", "STALE"),
+            ],
+        }),
+    );
+    update(&mut s, Msg::Tick);
+    typed(&mut s, "6");
+    let order = |s: &meshdeck::state::State| -> Vec<String> {
+        s.list()
+            .unwrap()
+            .rows
+            .iter()
+            .map(|r| match r {
+                RowId::Proxy(n) => n.clone(),
+                other => format!("{other:?}"),
+            })
+            .collect()
+    };
+    let names = order(&s);
+    assert_eq!(names.len(), 3, "{names:?}");
+    assert!(names[0].starts_with("a-ok"), "by name first: {names:?}");
+    typed(&mut s, "s");
+    let names = order(&s);
+    assert!(
+        names[0].starts_with("b-nack") && names[1].starts_with("c-stale"),
+        "CDS, worst first: {names:?}"
+    );
+    typed(&mut s, "S");
+    assert!(order(&s)[0].starts_with("a-ok"), "{:?}", order(&s));
+    typed(&mut s, "/stale\n");
+    assert_eq!(order(&s).len(), 1);
+}

@@ -235,5 +235,6 @@ pub fn run(sizes: &[usize], out: &mut dyn Write) -> i32 {
         );
     }
     super::bench_timeline::run(out);
+    super::bench_proxies::run(&[1_000, 5_000], out);
     0
 }

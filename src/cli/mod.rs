@@ -6,6 +6,7 @@ pub mod bench_drain;
 #[cfg(feature = "fake-apiserver")]
 pub mod bench_kube;
 pub mod bench_parse;
+pub mod bench_proxies;
 pub mod bench_push;
 pub mod bench_shift;
 pub mod bench_terminal;

@@ -257,3 +257,17 @@ pub fn text_table(header: &[String], body: &[Vec<String>]) -> Vec<String> {
         .chain(body.iter().map(|r| line(r)))
         .collect()
 }
+
+/// The Proxies screen's columns (the view's header; update sorts by them).
+pub const PROXY_COLUMNS: [&str; 10] = [
+    "NAME",
+    "CDS",
+    "LDS",
+    "EDS",
+    "RDS",
+    "CONTROL PLANE",
+    "LOCALITY",
+    "ADMIN",
+    "POLLED",
+    "HOLDS",
+];

@@ -331,11 +331,17 @@ fn mark(state: &mut State) {
 
 fn sort(state: &mut State, reverse: bool) {
     let screen = state.screen().clone();
-    let Screen::List(kind) = screen else {
-        state.ui.status = Some((Level::Error, "sorting works on the object lists".into()));
-        return;
+    let columns = match &screen {
+        Screen::List(kind) => crate::present::cells::header(*kind).len(),
+        Screen::Proxies => crate::present::cells::PROXY_COLUMNS.len(),
+        _ => {
+            state.ui.status = Some((
+                Level::Error,
+                "sorting works on the object lists and the Proxies screen".into(),
+            ));
+            return;
+        }
     };
-    let columns = crate::present::cells::header(kind).len();
     if let Some(l) = state.ui.lists.get_mut(&screen) {
         if reverse {
             l.sort_reverse = !l.sort_reverse;

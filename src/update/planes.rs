@@ -320,6 +320,56 @@ pub fn start_verify(state: &mut State, applied: &[Applied], what: &str) {
 }
 
 /// Every proxy the console knows of: from syncz and from the configured admin APIs.
+/// What `names` sort by in `column` of the Proxies screen: a sync status worst first (a NACK,
+/// then stale), the other columns as shown.
+pub fn proxy_sort_keys(state: &State, names: &[String], column: usize) -> Vec<String> {
+    let syncs: std::collections::HashMap<&str, &crate::model::planes::control::ProxySync> = state
+        .planes
+        .syncs
+        .iter()
+        .map(|s| (s.short_id(), s))
+        .collect();
+    let rank = |s: &str| match s {
+        "ERROR" => 0,
+        "STALE" => 1,
+        "NOT_SENT" => 2,
+        "UNKNOWN" => 3,
+        "SYNCED" => 4,
+        _ => 5,
+    };
+    names
+        .iter()
+        .map(|n| {
+            let sync = syncs.get(n.as_str());
+            let data = state.planes.proxies.get(n);
+            match crate::present::cells::PROXY_COLUMNS.get(column).copied() {
+                Some(t @ ("CDS" | "LDS" | "EDS" | "RDS")) => {
+                    rank(sync.map_or("-", |s| s.status_of(t))).to_string()
+                }
+                Some("CONTROL PLANE") => sync.map(|s| s.control_plane.clone()).unwrap_or_default(),
+                Some("LOCALITY") => sync.map(|s| s.locality.clone()).unwrap_or_default(),
+                Some("ADMIN") => data.map(|d| d.admin.clone()).unwrap_or_default(),
+                // Unreadable first, then by when it was last read.
+                Some("POLLED") => data.map_or("2".into(), |d| match (&d.error, d.fetched_at) {
+                    (Some(_), _) => "0".into(),
+                    (None, Some(t)) => format!("1 {}", humantime::format_rfc3339_millis(t)),
+                    (None, None) => "2".into(),
+                }),
+                Some("HOLDS") => data
+                    .map(|d| {
+                        d.clusters
+                            .values()
+                            .map(|h| h.len())
+                            .sum::<usize>()
+                            .to_string()
+                    })
+                    .unwrap_or_default(),
+                _ => n.clone(),
+            }
+        })
+        .collect()
+}
+
 pub fn proxy_names(state: &State) -> Vec<String> {
     let mut names: BTreeSet<String> = state
         .planes

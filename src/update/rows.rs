@@ -114,11 +114,18 @@ pub fn rebuild(state: &mut State) {
                 (super::planes::proxy_names(state), RowId::Proxy)
             };
             view.total = names.len();
-            view.rows = names
-                .into_iter()
-                .filter(|n| filter.matches(n))
-                .map(row)
-                .collect();
+            let mut names: Vec<String> = names.into_iter().filter(|n| filter.matches(n)).collect();
+            if screen == Screen::Proxies && view.sort_column > 0 {
+                let keys = super::planes::proxy_sort_keys(state, &names, view.sort_column);
+                let mut keyed: Vec<(String, String)> = keys.into_iter().zip(names).collect();
+                // Stable: equal keys keep the names' order.
+                keyed.sort_by(|a, b| natural_cmp(&a.0, &b.0));
+                names = keyed.into_iter().map(|(_, n)| n).collect();
+            }
+            if screen == Screen::Proxies && view.sort_reverse {
+                names.reverse();
+            }
+            view.rows = names.into_iter().map(row).collect();
         }
         Screen::Endpoints(se) => {
             state.registry.endpoints = derive(&state.registry.store, se, &state.viewpoint);

@@ -111,18 +111,7 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
                 .or(stale.then_some("health.unhealthy")),
         ));
     }
-    let header = [
-        "NAME",
-        "CDS",
-        "LDS",
-        "EDS",
-        "RDS",
-        "CONTROL PLANE",
-        "LOCALITY",
-        "ADMIN",
-        "POLLED",
-        "HOLDS",
-    ];
+    let header = crate::present::cells::PROXY_COLUMNS;
     let selected_row = list.selected.saturating_sub(start);
     let spec = TableSpec::unmarked(&header, rows, selected_row, 0, &[9, 6, 7, 5]);
     table::render(frame, table_area, theme, spec);
