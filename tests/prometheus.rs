@@ -78,3 +78,48 @@ async fn a_prometheus_server_gives_each_proxys_cluster_stats_in_one_query() {
     };
     assert!(gone.contains(&url), "{gone}");
 }
+
+/// A fleet of 1,000 proxies behind one exporter, scraped by the real Prometheus: they are
+/// counted, and each cluster comes summed over all of them in one query.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fleet_is_counted_and_summed_by_the_server() {
+    use meshdeck::demo::fleet;
+    let proxies = 1_000;
+    let exporter = fleet::start(proxies, 2).await.unwrap();
+    let prom = Prometheus::start(
+        &[Scrape::many(exporter.address.to_string())],
+        Duration::from_secs(1),
+    )
+    .await
+    .expect("prometheus starts");
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    let mut tick = tokio::time::interval(Duration::from_millis(250));
+    loop {
+        tick.tick().await;
+        let n = meshdeck::io::prometheus::proxies(&prom.url)
+            .await
+            .unwrap_or(0);
+        if n == proxies {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{n} of {proxies} proxies counted within 60 s"
+        );
+    }
+    let clusters = [fleet::cluster(1)];
+    let summed = meshdeck::io::prometheus::summed(&prom.url, &clusters)
+        .await
+        .expect("the summed query answers");
+    let every = &summed[meshdeck::io::prometheus::EVERY_PROXY][&clusters[0]];
+    let total = every.values[&Field::RqTotal];
+    // Every proxy said the same at one scrape: the sum is a thousand of them.
+    assert!(total > 0 && total % proxies as u64 == 0, "{every:?}");
+    assert_eq!(
+        every.values[&Field::Rq5xx],
+        proxies as u64 * (total / proxies as u64 / 50),
+        "{every:?}"
+    );
+    assert_eq!(summed.len(), 1, "one set of sums, not a thousand proxies");
+    assert!(every.latency.is_some(), "{every:?}");
+}

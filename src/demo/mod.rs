@@ -1,6 +1,7 @@
 //! The built-in example registry, and the live demo mesh: loopback "VMs", real Envoys, load.
 
 pub mod example;
+pub mod fleet;
 pub mod load;
 pub mod prometheus;
 pub mod run;

@@ -17,6 +17,17 @@ pub struct Scrape {
     pub address: String,
 }
 
+impl Scrape {
+    /// A target whose series name their own proxies (`pod` in the exposition: a fleet's
+    /// exporter), read at `/metrics`.
+    pub fn many(address: impl Into<String>) -> Scrape {
+        Scrape {
+            proxy: String::new(),
+            address: address.into(),
+        }
+    }
+}
+
 pub struct Prometheus {
     /// `http://127.0.0.1:PORT`.
     pub url: String,
@@ -41,18 +52,35 @@ pub fn binary() -> Result<PathBuf, String> {
         })
 }
 
-/// The scrape config: one job, every target with its `pod` label.
+/// The scrape config: Envoys in one job, each with its `pod` label; targets that name their
+/// own proxies in another, their labels kept.
 pub fn config(targets: &[Scrape], every: Duration) -> String {
     let mut out = format!(
-        "global:\n  scrape_interval: {0}ms\n  evaluation_interval: {0}ms\nscrape_configs:\n  - job_name: envoy\n    metrics_path: /stats/prometheus\n    static_configs:\n",
+        "global:\n  scrape_interval: {0}ms\n  evaluation_interval: {0}ms\nscrape_configs:\n",
         every.as_millis()
     );
-    for t in targets {
-        out.push_str(&format!(
-            "      - targets: ['{}']\n        labels: {{pod: '{}'}}\n",
-            t.address.replace('\'', ""),
-            t.proxy.replace('\'', "")
-        ));
+    let (one, many): (Vec<&Scrape>, Vec<&Scrape>) =
+        targets.iter().partition(|t| !t.proxy.is_empty());
+    if !one.is_empty() {
+        out.push_str(
+            "  - job_name: envoy\n    metrics_path: /stats/prometheus\n    static_configs:\n",
+        );
+        for t in one {
+            out.push_str(&format!(
+                "      - targets: ['{}']\n        labels: {{pod: '{}'}}\n",
+                t.address.replace('\'', ""),
+                t.proxy.replace('\'', "")
+            ));
+        }
+    }
+    if !many.is_empty() {
+        out.push_str("  - job_name: fleet\n    honor_labels: true\n    metrics_path: /metrics\n    static_configs:\n");
+        for t in many {
+            out.push_str(&format!(
+                "      - targets: ['{}']\n",
+                t.address.replace('\'', "")
+            ));
+        }
     }
     out
 }

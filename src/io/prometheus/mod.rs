@@ -17,6 +17,24 @@ const ANSWER_WITHIN: Duration = Duration::from_secs(5);
 /// The labels that name a proxy, the first present wins.
 pub const PROXY_LABELS: [&str; 3] = ["pod", "proxy", "instance"];
 
+/// Above this many proxies, each cluster is asked for summed over all of them (a fleet's
+/// per-proxy series would cost the console more than the screen shows).
+pub const FLEET: usize = 64;
+
+/// What a fleet's sums are kept under, in place of one proxy.
+pub const EVERY_PROXY: &str = "every proxy";
+
+/// How many proxies report cluster stats.
+const COUNT_QUERY: &str = r#"count(group by (pod, proxy, instance) ({__name__=~"envoy_cluster_(.+_)?upstream_rq_total"}))"#;
+
+/// The stats of `query_for`, each cluster's summed over every proxy.
+pub fn summed_query(clusters: &[String]) -> String {
+    format!(
+        "sum by (__name__, envoy_cluster_name, envoy_response_code_class, le) ({})",
+        query_for(clusters)
+    )
+}
+
 #[derive(Debug, Deserialize)]
 struct Answer {
     status: String,
@@ -80,7 +98,26 @@ fn encoded(v: &str) -> String {
     crate::io::envoy::admin::query_value(v)
 }
 
-/// Runs `query` on the server at `base` and returns the readings of `clusters` per proxy.
+async fn query(base: &str, promql: &str) -> Result<(u16, bytes::Bytes), String> {
+    let url = format!(
+        "{}/api/v1/query?query={}",
+        base.trim_end_matches('/'),
+        encoded(promql)
+    );
+    crate::io::http::get(&url, ANSWER_WITHIN)
+        .await
+        .map_err(|e| format!("prometheus {base}: {e}"))
+}
+
+/// An error the API explains is JSON with any status; anything else is the status.
+fn failed(base: &str, status: u16, e: String) -> String {
+    match status {
+        200 | 400 | 422 => format!("prometheus {base}: {e}"),
+        s => format!("prometheus {base}: answered HTTP {s} ({e})"),
+    }
+}
+
+/// The readings of `clusters` per proxy from the server at `base`.
 pub async fn readings(
     base: &str,
     clusters: &[String],
@@ -88,23 +125,50 @@ pub async fn readings(
     if clusters.is_empty() {
         return Ok(BTreeMap::new());
     }
-    let url = format!(
-        "{}/api/v1/query?query={}",
-        base.trim_end_matches('/'),
-        encoded(&query_for(clusters))
-    );
-    let (status, body) = crate::io::http::get(&url, ANSWER_WITHIN)
-        .await
-        .map_err(|e| format!("prometheus {base}: {e}"))?;
-    // An error the API explains is JSON with any status; anything else is the status.
-    parse(&body, clusters).map_err(|e| match status {
-        200 | 400 | 422 => format!("prometheus {base}: {e}"),
-        s => format!("prometheus {base}: answered HTTP {s} ({e})"),
-    })
+    let (status, body) = query(base, &query_for(clusters)).await?;
+    parse(&body, clusters).map_err(|e| failed(base, status, e))
+}
+
+/// The readings of `clusters` summed over every proxy, under `EVERY_PROXY`.
+pub async fn summed(base: &str, clusters: &[String]) -> Result<BTreeMap<String, Readings>, String> {
+    if clusters.is_empty() {
+        return Ok(BTreeMap::new());
+    }
+    let (status, body) = query(base, &summed_query(clusters)).await?;
+    parse_as(&body, clusters, |_| Some(EVERY_PROXY)).map_err(|e| failed(base, status, e))
+}
+
+/// How many proxies the server at `base` has cluster stats of.
+pub async fn proxies(base: &str) -> Result<usize, String> {
+    let (status, body) = query(base, COUNT_QUERY).await?;
+    let answer: Answer = serde_json::from_slice(&body)
+        .map_err(|e| failed(base, status, format!("not a query answer: {e}")))?;
+    if answer.status != "success" {
+        return Err(failed(base, status, answer.error.unwrap_or_default()));
+    }
+    let n = answer
+        .data
+        .and_then(|d| d.result.into_iter().next())
+        .and_then(|s| s.value.1.parse::<f64>().ok())
+        .unwrap_or(0.0);
+    Ok(n as usize)
 }
 
 /// An answer of the query API, grouped by proxy.
 pub fn parse(body: &[u8], clusters: &[String]) -> Result<BTreeMap<String, Readings>, String> {
+    parse_as(body, clusters, |metric| {
+        PROXY_LABELS
+            .iter()
+            .find_map(|l| metric.get(*l).map(String::as_str))
+    })
+}
+
+/// The same, each series' proxy named by `proxy_of` (None: left out).
+fn parse_as(
+    body: &[u8],
+    clusters: &[String],
+    proxy_of: impl Fn(&BTreeMap<String, String>) -> Option<&str>,
+) -> Result<BTreeMap<String, Readings>, String> {
     let answer: Answer =
         serde_json::from_slice(body).map_err(|e| format!("not a query answer: {e}"))?;
     if answer.status != "success" {
@@ -123,7 +187,7 @@ pub fn parse(body: &[u8], clusters: &[String]) -> Result<BTreeMap<String, Readin
     }
     let mut by_proxy: BTreeMap<&str, Vec<Sample<'_>>> = BTreeMap::new();
     for s in &data.result {
-        let Some(proxy) = PROXY_LABELS.iter().find_map(|l| s.metric.get(*l)) else {
+        let Some(proxy) = proxy_of(&s.metric) else {
             continue;
         };
         let Some(name) = s.metric.get("__name__") else {

@@ -1,12 +1,17 @@
 //! The Prometheus poller: the clusters a screen wants, one query a second, every proxy in the
-//! answer sent to `update` as its stats (as the admin poller sends one Envoy's). A failing
-//! server is said against every proxy it answered for before, or against itself.
+//! answer sent to `update` as its stats (as the admin poller sends one Envoy's). A fleet (more
+//! than `FLEET` proxies, counted every half minute) is asked for each cluster summed over all
+//! of them instead. A failing server is said against every proxy it answered for before, or
+//! against itself.
 
 use crate::model::planes::data::unix_ms;
 use crate::model::planes::stats::StatsSource;
 use crate::msg::data::DataEvent;
 use std::collections::BTreeSet;
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
+
+/// How often the proxies are counted (a fleet grows or shrinks slowly).
+const COUNT_EVERY: Duration = Duration::from_secs(30);
 use tokio::sync::{mpsc, watch};
 
 pub async fn run(
@@ -18,6 +23,8 @@ pub async fn run(
     let mut tick = tokio::time::interval(every);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut known: BTreeSet<String> = BTreeSet::new();
+    let mut counted: Option<Instant> = None;
+    let mut fleet = false;
     loop {
         tokio::select! {
             _ = tick.tick() => {}
@@ -32,7 +39,18 @@ pub async fn run(
         if wanted.is_empty() {
             continue;
         }
-        let sent = match super::readings(&base, &wanted).await {
+        if counted.is_none_or(|t| t.elapsed() >= COUNT_EVERY) {
+            if let Ok(n) = super::proxies(&base).await {
+                fleet = n > super::FLEET;
+            }
+            counted = Some(Instant::now());
+        }
+        let answer = if fleet {
+            super::summed(&base, &wanted).await
+        } else {
+            super::readings(&base, &wanted).await
+        };
+        let sent = match answer {
             Ok(by_proxy) => {
                 let at_ms = unix_ms(SystemTime::now());
                 let mut out = Vec::new();
