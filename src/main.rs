@@ -200,6 +200,9 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
             let r = cli::drain::Rotation::from_args(a, false);
             Ok(runtime.block_on(cli::drain::run(&cli.console, r, &mut out)))
         }
+        Some(Command::Bench { fleet: Some(n), .. }) => {
+            runtime.block_on(cli::bench_fleet::run(n, &mut out))
+        }
         Some(Command::Bench { shift: Some(n), .. }) => {
             runtime.block_on(cli::bench_shift::run(n.clamp(1, 50), &mut out))
         }

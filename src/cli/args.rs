@@ -198,6 +198,10 @@ pub enum Command {
         /// the step in place to the gate's decision (needs Envoy).
         #[arg(long, value_name = "N")]
         shift: Option<usize>,
+        /// Instead: N synthetic proxies scraped by a real Prometheus: the console's queries
+        /// and the Charts frame from them (needs prometheus, see scripts/setup-debian.sh).
+        #[arg(long, value_name = "N")]
+        fleet: Option<usize>,
         /// Instead: parsing Envoy admin payloads (50k stats, 1k hosts).
         #[arg(long)]
         parse: bool,

@@ -3,6 +3,7 @@
 pub mod args;
 pub mod bench;
 pub mod bench_drain;
+pub mod bench_fleet;
 #[cfg(feature = "fake-apiserver")]
 pub mod bench_kube;
 pub mod bench_parse;

@@ -5,9 +5,10 @@
 //! against itself.
 
 use crate::model::planes::data::unix_ms;
+use crate::model::planes::stats::Readings;
 use crate::model::planes::stats::StatsSource;
 use crate::msg::data::DataEvent;
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant, SystemTime};
 
 /// How often the proxies are counted (a fleet grows or shrinks slowly).
@@ -23,6 +24,9 @@ pub async fn run(
     let mut tick = tokio::time::interval(every);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut known: BTreeSet<String> = BTreeSet::new();
+    // What each proxy's last answer said: Prometheus scrapes less often than it is asked, and
+    // an answer that did not move is no new reading (a rate is taken between two scrapes).
+    let mut last: BTreeMap<String, Readings> = BTreeMap::new();
     let mut counted: Option<Instant> = None;
     let mut fleet = false;
     loop {
@@ -56,6 +60,10 @@ pub async fn run(
                 let mut out = Vec::new();
                 for (proxy, readings) in by_proxy {
                     known.insert(proxy.clone());
+                    if last.get(&proxy) == Some(&readings) {
+                        continue;
+                    }
+                    last.insert(proxy.clone(), readings.clone());
                     out.push(DataEvent::Stats {
                         proxy,
                         source: StatsSource::Server,
