@@ -64,8 +64,10 @@ pub async fn run(n: usize, out: &mut dyn Write) -> anyhow::Result<i32> {
     let (each_ms, each) = timed(|| prometheus::readings(&prom.url, &clusters)).await?;
     // The Charts screen from the sums, as the console holds them.
     let mut config = Config::new("bench", true, Keymap::load(None, None).0);
-    let mut view = crate::state::planes::PlanesView::default();
-    view.prometheus = Some(prom.url.clone());
+    let view = crate::state::planes::PlanesView {
+        prometheus: Some(prom.url.clone()),
+        ..Default::default()
+    };
     config.planes = Some(crate::state::PlanesStart {
         view,
         view_namespace: None,
