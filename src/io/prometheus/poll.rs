@@ -49,11 +49,18 @@ pub async fn run(
             }
             counted = Some(Instant::now());
         }
+        let asked = Instant::now();
         let answer = if fleet {
             super::summed(&base, &wanted).await
         } else {
             super::readings(&base, &wanted).await
         };
+        // A query that takes most of the interval (a fleet's sums) is not asked back to back:
+        // the server is left at least as long again before the next one.
+        let took = asked.elapsed();
+        if took * 2 > every {
+            tokio::time::sleep(took * 2 - every).await;
+        }
         let sent = match answer {
             Ok(by_proxy) => {
                 let at_ms = unix_ms(SystemTime::now());
