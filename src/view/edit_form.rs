@@ -138,7 +138,8 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame) {
     );
 }
 
-fn field(
+/// One labelled input: the label lit while it has focus.
+pub(super) fn field(
     frame: &mut Frame,
     theme: &Theme,
     area: Rect,

@@ -55,23 +55,7 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame) {
     .areas(inner);
     let lines = Layout::vertical(vec![Constraint::Length(1); SHIFT_FIELDS.len()]).split(inputs);
     for (i, label) in SHIFT_FIELDS.iter().enumerate() {
-        let focused = f.focus == i;
-        let [l, r] =
-            Layout::horizontal([Constraint::Length(10), Constraint::Min(1)]).areas(lines[i]);
-        frame.render_widget(
-            Paragraph::new(Line::styled(
-                *label,
-                theme.style(if focused { "key" } else { "muted" }),
-            )),
-            l,
-        );
-        let mut ta = f.inputs[i].clone();
-        ta.set_style(theme.style("input"));
-        ta.set_cursor_line_style(theme.style("input"));
-        if !focused {
-            ta.set_cursor_style(theme.style("input"));
-        }
-        frame.render_widget(&ta, r);
+        super::edit_form::field(frame, theme, lines[i], label, &f.inputs[i], f.focus == i);
     }
     frame.render_widget(Paragraph::new(below).wrap(Wrap { trim: false }), preview);
     let foot = if f.preview.is_ok() {
