@@ -530,7 +530,8 @@ async fn cluster_console(
     }
     // Discovery may already be queued: apply it before the first frame.
     while let Ok(msg) = rx.try_recv() {
-        update::update(&mut state, msg);
+        let cmds = update::update(&mut state, msg);
+        record_now(&recorder, cmds).await;
     }
     update::init(&mut state);
     let mut term = terminal::enter()?;
@@ -550,6 +551,20 @@ async fn cluster_console(
     .await;
     terminal::restore();
     result.map(|_| 0)
+}
+
+/// What updates before the loop asked the recorder to write (the objects of the first load);
+/// nothing else they ask for is due before the first frame.
+async fn record_now(
+    recorder: &Option<tokio::sync::mpsc::Sender<Vec<meshdeck::model::timeline::recording::Line>>>,
+    cmds: Vec<meshdeck::msg::Cmd>,
+) {
+    let Some(r) = recorder else { return };
+    for c in cmds {
+        if let meshdeck::msg::Cmd::Record(lines) = c {
+            let _ = r.send(lines).await;
+        }
+    }
 }
 
 /// `--record FILE`: the flight recorder's task, or why the file cannot be written (before the
@@ -756,7 +771,9 @@ async fn launch(
     if recorder.is_some() {
         update::update(&mut state, Msg::Recording);
     }
-    update::update(&mut state, Msg::FilesLoaded(files));
+    let cmds = update::update(&mut state, Msg::FilesLoaded(files));
+    // The first load is where a recording starts: its objects go to the recorder now.
+    record_now(&recorder, cmds).await;
     update::init(&mut state);
     let demo_tx = mesh.map(|m| m.attach(tx.clone()));
     let mut term = terminal::enter()?;

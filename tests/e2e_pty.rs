@@ -170,3 +170,37 @@ fn tmux_receives_the_copy() {
     assert_eq!(got, "shop/payments-vm-1");
     tmux(&["kill-server"]);
 }
+
+/// `--record` on manifest files, then `meshdeck replay`: the recording holds the registry as
+/// the console first loaded it (not only what changed after), and the edit made by hand.
+#[test]
+fn a_recording_of_files_replays_from_their_first_load() {
+    let (dir, root) = common::example_copy();
+    let record = dir.path().join("rec").join("flight.jsonl");
+    let mut pty = console_on(&root, &["--record", record.to_str().unwrap()]);
+    pty.wait_for("ServiceEntries [");
+    let payments = root.join("payments.yaml");
+    let text = common::read(&payments).replace("weight: 20", "weight: 35");
+    std::fs::write(&payments, text).unwrap();
+    pty.keys("8");
+    pty.wait_for("20 → 35");
+    pty.keys("q");
+    assert!(pty.wait_exit().success());
+    let mut replay = Pty::start(&[
+        "replay",
+        record.to_str().unwrap(),
+        "--at",
+        "start",
+        "--log-file",
+        dir.path().join("replay.log").to_str().unwrap(),
+    ]);
+    replay.wait_for("REPLAY");
+    replay.keys("2");
+    replay.wait_for("WorkloadEntries [5]");
+    replay.wait_for(" 20 ");
+    assert!(!replay.contents().contains(" 35 "), "{}", replay.contents());
+    replay.keys("]");
+    replay.wait_for(" 35 ");
+    replay.keys("q");
+    assert!(replay.wait_exit().success());
+}
