@@ -44,7 +44,7 @@ fn main() {
     meshdeck::io::ssh::configure(cli::settings::ssh_pool_settings(&cli.console.settings.ssh));
     cli.console.planes.kube = Some(meshdeck::io::kube::client::Target {
         kubeconfig: cli.console.kubeconfig.clone(),
-        context: cli.console.context.clone(),
+        context: cli.console.context(),
     });
     let code = run(cli);
     // Masters this meshdeck opened go now rather than when their ControlPersist runs out.
@@ -154,7 +154,7 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
             let (target, value, dry_run, force) = (a.target, a.value, a.dry_run, a.force);
             let cluster = meshdeck::io::kube::client::Target {
                 kubeconfig: cli.console.kubeconfig.clone(),
-                context: cli.console.context.clone(),
+                context: cli.console.context(),
             };
             if roots.is_empty() && meshdeck::io::kube::client::configured(&cluster) {
                 let set = cli::set::ClusterSet {
@@ -401,7 +401,7 @@ async fn console(args: ConsoleArgs) -> anyhow::Result<i32> {
     init_logging(args.log_file.clone())?;
     let target = meshdeck::io::kube::client::Target {
         kubeconfig: args.kubeconfig.clone(),
-        context: args.context.clone(),
+        context: args.context(),
     };
     if args.manifests.is_empty() && meshdeck::io::kube::client::configured(&target) {
         return cluster_console(args, target).await;
@@ -436,36 +436,64 @@ async fn cluster_console(
     args: ConsoleArgs,
     target: meshdeck::io::kube::client::Target,
 ) -> anyhow::Result<i32> {
-    use meshdeck::io::kube::session::{self, Session};
+    use meshdeck::io::kube::clusters;
+    use meshdeck::model::cluster::Cluster;
     let namespace = if args.scope.all_namespaces {
         None
     } else {
         args.scope.namespace.clone()
     };
     let (keymap, theme, config_errors) = load_config(&args);
-    let label = format!(
-        "cluster {}",
-        target
-            .context
-            .clone()
-            .unwrap_or_else(|| "(current context)".into())
-    );
+    // Every --context, each once, in order; none: the kubeconfig's current one.
+    let contexts: Vec<Option<String>> = match clusters::parse_contexts(&args.contexts.join(",")) {
+        names if names.is_empty() => vec![target.context.clone()],
+        names => names.into_iter().map(Some).collect(),
+    };
+    let several = contexts.len() > 1;
+    let label = if several {
+        format!(
+            "clusters {}",
+            contexts
+                .iter()
+                .flatten()
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    } else {
+        format!(
+            "cluster {}",
+            target
+                .context
+                .clone()
+                .unwrap_or_else(|| "(current context)".into())
+        )
+    };
+    let watched = contexts
+        .iter()
+        .map(|c| {
+            let name = c.clone().unwrap_or_default();
+            let tag = if several {
+                Cluster::named(&name)
+            } else {
+                Cluster::ONLY
+            };
+            (tag, name, namespace.is_some())
+        })
+        .collect();
     let config = Config {
         mesh: args.planes.mesh().map_err(|e| anyhow::anyhow!("{e}"))?,
         config_errors,
         namespace: namespace.clone(),
         notice: Some(format!(
-            "edits go out as server-side apply (field manager meshdeck); :ctx NAME switches context{}",
+            "edits go out as server-side apply (field manager meshdeck); :ctx NAME[,NAME…] switches context{}",
             if args.readonly {
                 "; --readonly: nothing is written"
             } else {
                 ""
             }
         )),
-        cluster: Some((
-            target.context.clone().unwrap_or_default(),
-            namespace.is_some(),
-        )),
+        clusters: watched,
         who: meshdeck::state::setup::Who {
             user: meshdeck::io::kube::audit::who(),
             host: meshdeck::io::kube::audit::host(),
@@ -473,12 +501,12 @@ async fn cluster_console(
         ..Config::new(label, args.readonly, keymap)
     };
     let (tx, mut rx) = mpsc::channel::<Msg>(4096);
-    let session = Session {
-        target,
+    let template = clusters::Template {
+        kubeconfig: target.kubeconfig.clone(),
         namespace,
         readonly: args.readonly,
     };
-    let source_tx = match session::spawn(session, tx.clone()).await {
+    let source_tx = match clusters::spawn(template, contexts, tx.clone()).await {
         Ok(s) => s,
         Err(e) => {
             eprintln!("meshdeck: cannot use the cluster configuration: {e:#}");

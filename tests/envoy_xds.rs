@@ -178,6 +178,7 @@ async fn rotate(path: &std::path::Path, name: &str, drain: bool) -> meshdeck::mo
         target: meshdeck::model::endpoint::EndpointSource::WorkloadEntry {
             namespace: "demo".into(),
             name: name.into(),
+            cluster: Default::default(),
         },
         change,
         revision: entry.origin.as_ref().map(|o| o.revision.clone()),

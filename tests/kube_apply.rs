@@ -15,6 +15,7 @@ async fn setup(user: &str) -> (FakeApiServer, KubeSource, tempfile::TempDir) {
 fn weight(name: &str, from: u32, to: u32, mode: WriteMode) -> FieldEdit {
     FieldEdit {
         target: EndpointSource::WorkloadEntry {
+            cluster: Default::default(),
             namespace: "ns1".into(),
             name: name.into(),
         },
@@ -114,6 +115,7 @@ async fn field_errors_stale_versions_and_forbidden_patches() {
     let (fake, mut src, _d) = setup("admin").await;
     let mut long = FieldEdit {
         target: EndpointSource::WorkloadEntry {
+            cluster: Default::default(),
             namespace: "ns1".into(),
             name: "vm2".into(),
         },
@@ -192,6 +194,7 @@ async fn a_pruned_unknown_field_comes_back_as_a_warning() {
     .unwrap();
     let edit = FieldEdit {
         target: EndpointSource::ServiceEntry {
+            cluster: Default::default(),
             namespace: "ns1".into(),
             name: "legacy".into(),
             index: 0,

@@ -36,6 +36,7 @@ fn edit(name: &str, change: Change) -> FieldEdit {
         target: EndpointSource::WorkloadEntry {
             namespace: "ns1".into(),
             name: name.into(),
+            cluster: Default::default(),
         },
         change,
         revision: None,

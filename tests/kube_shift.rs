@@ -14,6 +14,7 @@ use std::time::{Duration, SystemTime};
 
 fn vm1() -> EndpointSource {
     EndpointSource::WorkloadEntry {
+        cluster: Default::default(),
         namespace: "ns1".into(),
         name: "vm1".into(),
     }

@@ -36,10 +36,13 @@ fn cluster_state_writable(writable: bool) -> State {
         .collect();
     update(
         &mut s,
-        Msg::Kube(KubeEvent::Discovered {
-            context: "fake".into(),
-            versions,
-        }),
+        Msg::Kube(
+            Default::default(),
+            KubeEvent::Discovered {
+                context: "fake".into(),
+                versions,
+            },
+        ),
     );
     update::init(&mut s);
     s
@@ -60,17 +63,23 @@ fn a_relist_swaps_the_kind_and_events_apply_one_by_one() {
             .collect();
         update(
             &mut s,
-            Msg::Kube(KubeEvent::Synced {
-                kind,
-                shard: Box::new(of_kind.into_iter().collect()),
-            }),
+            Msg::Kube(
+                Default::default(),
+                KubeEvent::Synced {
+                    kind,
+                    shard: Box::new(of_kind.into_iter().collect()),
+                },
+            ),
         );
         update(
             &mut s,
-            Msg::Kube(KubeEvent::Connection {
-                kind,
-                state: ConnState::Watching,
-            }),
+            Msg::Kube(
+                Default::default(),
+                KubeEvent::Connection {
+                    kind,
+                    state: ConnState::Watching,
+                },
+            ),
         );
     }
     update(&mut s, Msg::Tick);
@@ -85,10 +94,13 @@ fn a_relist_swaps_the_kind_and_events_apply_one_by_one() {
         .collect();
     update(
         &mut s,
-        Msg::Kube(KubeEvent::Synced {
-            kind: Kind::WorkloadEntry,
-            shard: Box::new(fewer.into_iter().collect()),
-        }),
+        Msg::Kube(
+            Default::default(),
+            KubeEvent::Synced {
+                kind: Kind::WorkloadEntry,
+                shard: Box::new(fewer.into_iter().collect()),
+            },
+        ),
     );
     assert!(
         update(&mut s, Msg::Tick).contains(&Cmd::Redraw),
@@ -97,11 +109,10 @@ fn a_relist_swaps_the_kind_and_events_apply_one_by_one() {
     assert_eq!(s.list().unwrap().rows.len(), 2);
     update(
         &mut s,
-        Msg::Kube(KubeEvent::Delete(ObjectKey::new(
-            Kind::WorkloadEntry,
-            "shop",
-            "payments-vm-2",
-        ))),
+        Msg::Kube(
+            Default::default(),
+            KubeEvent::Delete(ObjectKey::new(Kind::WorkloadEntry, "shop", "payments-vm-2")),
+        ),
     );
     update(&mut s, Msg::Tick);
     assert_eq!(s.list().unwrap().rows.len(), 1);
@@ -120,10 +131,13 @@ fn connection_state_is_shown_and_stale_kinds_are_marked() {
     for kind in Kind::ALL {
         update(
             &mut s,
-            Msg::Kube(KubeEvent::Connection {
-                kind,
-                state: ConnState::Watching,
-            }),
+            Msg::Kube(
+                Default::default(),
+                KubeEvent::Connection {
+                    kind,
+                    state: ConnState::Watching,
+                },
+            ),
         );
     }
     s.ui.notice = None;
@@ -132,13 +146,16 @@ fn connection_state_is_shown_and_stale_kinds_are_marked() {
     let since = SystemTime::now() - Duration::from_secs(42);
     update(
         &mut s,
-        Msg::Kube(KubeEvent::Connection {
-            kind: Kind::ServiceEntry,
-            state: ConnState::Retrying {
-                since,
-                error: "connection refused".into(),
+        Msg::Kube(
+            Default::default(),
+            KubeEvent::Connection {
+                kind: Kind::ServiceEntry,
+                state: ConnState::Retrying {
+                    since,
+                    error: "connection refused".into(),
+                },
             },
-        }),
+        ),
     );
     let text = screen(&s, 160, 48);
     assert!(text.contains("STALE"), "{text}");
@@ -148,10 +165,13 @@ fn connection_state_is_shown_and_stale_kinds_are_marked() {
     );
     update(
         &mut s,
-        Msg::Kube(KubeEvent::Connection {
-            kind: Kind::Sidecar,
-            state: ConnState::Forbidden("no".into()),
-        }),
+        Msg::Kube(
+            Default::default(),
+            KubeEvent::Connection {
+                kind: Kind::Sidecar,
+                state: ConnState::Forbidden("no".into()),
+            },
+        ),
     );
     assert!(screen(&s, 160, 48).contains("sidecar forbidden"));
 }
@@ -167,10 +187,13 @@ fn a_forbidden_patch_turns_editing_off_for_that_kind() {
         .collect();
     update(
         &mut s,
-        Msg::Kube(KubeEvent::Synced {
-            kind: Kind::WorkloadEntry,
-            shard: Box::new(wes.into_iter().collect()),
-        }),
+        Msg::Kube(
+            Default::default(),
+            KubeEvent::Synced {
+                kind: Kind::WorkloadEntry,
+                shard: Box::new(wes.into_iter().collect()),
+            },
+        ),
     );
     update(&mut s, Msg::Tick);
     let cmds = typed(&mut s, "2e\x08\x0855\n\n");
@@ -202,12 +225,16 @@ fn pods_show_as_endpoints_and_are_not_edited_here() {
     let se = "apiVersion: networking.istio.io/v1\nkind: ServiceEntry\nmetadata: {name: api, namespace: ns1}\nspec:\n  hosts: [api.ns1]\n  resolution: STATIC\n  ports: [{number: 80, name: http}]\n  workloadSelector: {labels: {app: api}}\n";
     update(
         &mut s,
-        Msg::Kube(KubeEvent::Synced {
-            kind: Kind::ServiceEntry,
-            shard: Box::new(entries(se).into_iter().collect()),
-        }),
+        Msg::Kube(
+            Default::default(),
+            KubeEvent::Synced {
+                kind: Kind::ServiceEntry,
+                shard: Box::new(entries(se).into_iter().collect()),
+            },
+        ),
     );
     let pod = Pod {
+        cluster: Default::default(),
         namespace: "ns1".into(),
         name: "api-7d9".into(),
         labels: [("app".to_string(), "api".to_string())]
@@ -216,7 +243,10 @@ fn pods_show_as_endpoints_and_are_not_edited_here() {
         ip: Some("10.1.2.3".into()),
         ready: true,
     };
-    update(&mut s, Msg::Kube(KubeEvent::PodsSynced(vec![pod])));
+    update(
+        &mut s,
+        Msg::Kube(Default::default(), KubeEvent::PodsSynced(vec![pod])),
+    );
     update(&mut s, Msg::Tick);
     typed(&mut s, "\n");
     let text = screen(&s, 160, 48);
@@ -235,7 +265,10 @@ fn ns_refuses_a_namespace_the_cluster_does_not_have() {
     let mut s = cluster_state();
     update(
         &mut s,
-        Msg::Kube(KubeEvent::Namespaces(vec!["ns1".into(), "shop".into()])),
+        Msg::Kube(
+            Default::default(),
+            KubeEvent::Namespaces(vec!["ns1".into(), "shop".into()]),
+        ),
     );
     typed(&mut s, ":ns nope\n");
     assert!(
@@ -281,10 +314,13 @@ const CREATOR: (&str, u64, &str) = (
 fn synced(s: &mut State, entries: Vec<meshdeck::model::store::Entry>) {
     update(
         s,
-        Msg::Kube(KubeEvent::Synced {
-            kind: Kind::WorkloadEntry,
-            shard: Box::new(entries.into_iter().collect()),
-        }),
+        Msg::Kube(
+            Default::default(),
+            KubeEvent::Synced {
+                kind: Kind::WorkloadEntry,
+                shard: Box::new(entries.into_iter().collect()),
+            },
+        ),
     );
 }
 
@@ -334,10 +370,10 @@ fn the_timeline_starts_from_managed_fields_then_tells_each_change_with_its_manag
     // While watching, both values are known.
     update(
         &mut s,
-        Msg::Kube(KubeEvent::Upsert(Box::new(managed_entry(
-            50,
-            &[CREATOR, weight_by(1)],
-        )))),
+        Msg::Kube(
+            Default::default(),
+            KubeEvent::Upsert(Box::new(managed_entry(50, &[CREATOR, weight_by(1)]))),
+        ),
     );
     assert_eq!(
         timeline(&s).last().unwrap(),
@@ -354,7 +390,7 @@ fn the_timeline_starts_from_managed_fields_then_tells_each_change_with_its_manag
     assert_eq!(s.timeline.changes.len(), 4);
     // The same context again (a namespace switch) reads the same history: nothing is told
     // twice, and a write the watch showed is not told again as history.
-    update(&mut s, Msg::Kube(KubeEvent::Resetting));
+    update(&mut s, Msg::Kube(Default::default(), KubeEvent::Resetting));
     synced(&mut s, vec![managed_entry(40, &[CREATOR, weight_by(0)])]);
     assert_eq!(s.timeline.changes.len(), 4, "{:?}", timeline(&s));
 
@@ -386,18 +422,21 @@ fn meshdecks_events_from_before_the_start_name_the_user_and_both_values() {
     };
     update(
         &mut s,
-        Msg::Kube(KubeEvent::Events(vec![
-            event(
-                300,
-                "MeshdeckEdit",
-                "weight 3 → 5 by alice with meshdeck (context prod)",
-            ),
-            event(
-                7200,
-                "MeshdeckEdit",
-                "weight 1 → 3 by carol with meshdeck (context prod)",
-            ),
-        ])),
+        Msg::Kube(
+            Default::default(),
+            KubeEvent::Events(vec![
+                event(
+                    300,
+                    "MeshdeckEdit",
+                    "weight 3 → 5 by alice with meshdeck (context prod)",
+                ),
+                event(
+                    7200,
+                    "MeshdeckEdit",
+                    "weight 1 → 3 by carol with meshdeck (context prod)",
+                ),
+            ]),
+        ),
     );
     assert_eq!(
         timeline(&s),
@@ -407,9 +446,10 @@ fn meshdecks_events_from_before_the_start_name_the_user_and_both_values() {
     // A forbidden list is said where the history is explained.
     update(
         &mut s,
-        Msg::Kube(KubeEvent::EventsUnreadable(
-            "Events not read: forbidden".into(),
-        )),
+        Msg::Kube(
+            Default::default(),
+            KubeEvent::EventsUnreadable("Events not read: forbidden".into()),
+        ),
     );
     typed(&mut s, "8");
     assert!(

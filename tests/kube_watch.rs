@@ -3,6 +3,7 @@
 //! watch, forbidden kinds — and the fake's answers compared with the recorded ones.
 
 mod common;
+use meshdeck::io::kube::tagged::KubeTx;
 use meshdeck::io::kube::{ConnState, KubeEvent, client, discovery, watch};
 use meshdeck::model::object::{Kind, ObjectKey};
 use meshdeck::msg::Msg;
@@ -35,7 +36,7 @@ async fn next_kube(rx: &mut mpsc::Receiver<Msg>) -> KubeEvent {
             .await
             .expect("an event within 10 s")
         {
-            Some(Msg::Kube(ev)) => return ev,
+            Some(Msg::Kube(_, ev)) => return ev,
             Some(_) => continue,
             None => panic!("watch task ended"),
         }
@@ -79,7 +80,7 @@ async fn paginated_sync_then_live_updates_relist_and_reconnect() {
         Kind::WorkloadEntry,
         "v1".into(),
         None,
-        tx,
+        KubeTx::new(Default::default(), tx),
     ));
     let entries = until_synced(&mut rx).await;
     assert_eq!(entries.len(), 1200);
@@ -164,7 +165,7 @@ async fn a_forbidden_kind_shows_as_forbidden() {
         Kind::WorkloadEntry,
         "v1".into(),
         Some("ns1".into()),
-        tx,
+        KubeTx::new(Default::default(), tx),
     ));
     loop {
         if let KubeEvent::Connection {
@@ -442,6 +443,7 @@ async fn an_access_review_that_says_no_turns_editing_off_before_any_edit() {
         },
         namespace: None,
         readonly: false,
+        cluster: Default::default(),
     };
     let _cmds = session::spawn(s, tx).await.unwrap();
     loop {
@@ -484,21 +486,21 @@ async fn pods_selected_by_a_service_entry_are_its_endpoints() {
     tokio::spawn(meshdeck::io::kube::pods::run(
         c.client.clone(),
         None,
-        tx.clone(),
+        KubeTx::new(Default::default(), tx.clone()),
     ));
     tokio::spawn(watch::run(
         c.client.clone(),
         Kind::ServiceEntry,
         "v1".into(),
         None,
-        tx.clone(),
+        KubeTx::new(Default::default(), tx.clone()),
     ));
     tokio::spawn(watch::run(
         c.client.clone(),
         Kind::WorkloadEntry,
         "v1".into(),
         None,
-        tx,
+        KubeTx::new(Default::default(), tx),
     ));
     let mut state = State::new(meshdeck::state::Config::new(
         "fake",
@@ -511,7 +513,7 @@ async fn pods_selected_by_a_service_entry_are_its_endpoints() {
         if matches!(ev, KubeEvent::Synced { .. } | KubeEvent::PodsSynced(_)) {
             synced += 1;
         }
-        meshdeck::update::update(&mut state, Msg::Kube(ev));
+        meshdeck::update::update(&mut state, Msg::Kube(Default::default(), ev));
     }
     assert_eq!(state.registry.store.pod_count(), 3);
     let se = ObjectKey::new(Kind::ServiceEntry, "ns1", "svc1");
@@ -539,7 +541,7 @@ async fn pods_selected_by_a_service_entry_are_its_endpoints() {
     loop {
         let ev = next_kube(&mut rx).await;
         let done = matches!(&ev, KubeEvent::PodUpsert(p) if p.name == "foo-def" && p.ready);
-        meshdeck::update::update(&mut state, Msg::Kube(ev));
+        meshdeck::update::update(&mut state, Msg::Kube(Default::default(), ev));
         if done {
             break;
         }

@@ -151,7 +151,7 @@ proptest! {
             lists.reverse();
         }
         for (kind, shard) in lists {
-            old.replace_kind(kind, shard);
+            old.replace_kind(kind, &meshdeck::model::cluster::Cluster::ONLY, shard);
         }
         check_indexes(&old)?;
         for kind in [Kind::ServiceEntry, Kind::WorkloadEntry] {

@@ -240,7 +240,8 @@ fn bulk_edit_splits_weights_across_marked_entries() {
             (
                 EndpointSource::WorkloadEntry {
                     namespace: "shop".into(),
-                    name: "payments-vm-1".into()
+                    name: "payments-vm-1".into(),
+                    cluster: Default::default()
                 },
                 Change::Weight {
                     from: Some(70),
@@ -250,7 +251,8 @@ fn bulk_edit_splits_weights_across_marked_entries() {
             (
                 EndpointSource::WorkloadEntry {
                     namespace: "shop".into(),
-                    name: "payments-vm-2".into()
+                    name: "payments-vm-2".into(),
+                    cluster: Default::default()
                 },
                 Change::Weight {
                     from: Some(20),

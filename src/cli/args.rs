@@ -24,9 +24,10 @@ pub struct ConsoleArgs {
     /// Kubeconfig file (default: $KUBECONFIG, then ~/.kube/config, then in-cluster).
     #[arg(long, global = true)]
     pub kubeconfig: Option<PathBuf>,
-    /// Kubeconfig context to use instead of the current one.
-    #[arg(long, global = true)]
-    pub context: Option<String>,
+    /// Kubeconfig context to use instead of the current one; the console takes it more than
+    /// once to watch several clusters (`--context a --context b`).
+    #[arg(long = "context", value_name = "NAME", global = true)]
+    pub contexts: Vec<String>,
     /// Never write anything.
     #[arg(long, global = true)]
     pub readonly: bool,
@@ -290,4 +291,11 @@ pub struct SetArgs {
     /// On a cluster: take the field over from the field manager that owns it.
     #[arg(long)]
     pub force: bool,
+}
+
+impl ConsoleArgs {
+    /// The one context a headless command (or a single-cluster console) uses.
+    pub fn context(&self) -> Option<String> {
+        self.contexts.first().cloned()
+    }
 }

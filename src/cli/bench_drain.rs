@@ -38,6 +38,7 @@ fn source() -> EndpointSource {
     EndpointSource::WorkloadEntry {
         namespace: "demo".into(),
         name: ENTRY.into(),
+        cluster: Default::default(),
     }
 }
 

@@ -94,14 +94,14 @@ async fn sync(
         Kind::WorkloadEntry,
         "v1".into(),
         None,
-        tx,
+        crate::io::kube::tagged::KubeTx::new(Default::default(), tx),
     ));
     let mut received = Duration::ZERO;
     loop {
         let Some(msg) = rx.recv().await else {
             anyhow::bail!("the watch ended")
         };
-        let synced = matches!(msg, Msg::Kube(KubeEvent::Synced { .. }));
+        let synced = matches!(msg, Msg::Kube(_, KubeEvent::Synced { .. }));
         if synced {
             received = t.elapsed();
         }
@@ -241,7 +241,7 @@ pub async fn run(sizes: &[usize], out: &mut dyn Write) -> anyhow::Result<i32> {
             let msg = tokio::time::timeout(Duration::from_secs(30), s.rx.recv())
                 .await?
                 .ok_or_else(|| anyhow::anyhow!("watch ended"))?;
-            if matches!(msg, Msg::Kube(KubeEvent::Upsert(_))) {
+            if matches!(msg, Msg::Kube(_, KubeEvent::Upsert(_))) {
                 applied += 1;
             }
             update::update(&mut s.state, msg);

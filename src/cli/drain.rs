@@ -86,6 +86,7 @@ fn plan(
         target: EndpointSource::WorkloadEntry {
             namespace: key.namespace.to_string(),
             name: key.name.to_string(),
+            cluster: key.cluster.clone(),
         },
         change,
         revision: entry.and_then(|e| {
@@ -116,7 +117,7 @@ pub async fn run(console: &ConsoleArgs, r: Rotation, out: &mut dyn Write) -> i32
     }
     let cluster = crate::io::kube::client::Target {
         kubeconfig: console.kubeconfig.clone(),
-        context: console.context.clone(),
+        context: console.context(),
     };
     let on_files = !console.manifests.is_empty();
     if !on_files && !crate::io::kube::client::configured(&cluster) {

@@ -157,16 +157,17 @@ fn endpoints(
         for port in &derived.ports {
             for ep in &port.endpoints {
                 let (src_kind, src_ns, src_name) = match &ep.source {
-                    EndpointSource::WorkloadEntry { namespace, name } => {
-                        ("WorkloadEntry", namespace.clone(), name.clone())
-                    }
-                    EndpointSource::Pod { namespace, name } => {
-                        ("Pod", namespace.clone(), name.clone())
-                    }
+                    EndpointSource::WorkloadEntry {
+                        namespace, name, ..
+                    } => ("WorkloadEntry", namespace.clone(), name.clone()),
+                    EndpointSource::Pod {
+                        namespace, name, ..
+                    } => ("Pod", namespace.clone(), name.clone()),
                     EndpointSource::ServiceEntry {
                         namespace,
                         name,
                         index,
+                        ..
                     } => (
                         "ServiceEntry",
                         namespace.clone(),

@@ -57,7 +57,7 @@ pub async fn cluster(
 ) -> Result<crate::io::kube::client::Connected, String> {
     let target = crate::io::kube::client::Target {
         kubeconfig: console.kubeconfig.clone(),
-        context: console.context.clone(),
+        context: console.context(),
     };
     if !crate::io::kube::client::configured(&target) {
         return Err(format!(

@@ -34,6 +34,7 @@ pub fn resolve(
                 EndpointSource::WorkloadEntry {
                     namespace: ns.to_string(),
                     name: name.to_string(),
+                    cluster: Default::default(),
                 },
                 we.spec.clone(),
             )
@@ -58,6 +59,7 @@ pub fn resolve(
                     namespace: ns.to_string(),
                     name: se.to_string(),
                     index: i,
+                    cluster: Default::default(),
                 },
                 spec,
             )

@@ -8,13 +8,12 @@ use crate::config::file;
 fn context_of(args: &ConsoleArgs) -> Option<String> {
     let target = crate::io::kube::client::Target {
         kubeconfig: args.kubeconfig.clone(),
-        context: args.context.clone(),
+        context: args.context(),
     };
     if !args.manifests.is_empty() || !crate::io::kube::client::configured(&target) {
         return None;
     }
-    args.context
-        .clone()
+    args.context()
         .or_else(|| crate::io::kube::client::current_context(&target))
 }
 

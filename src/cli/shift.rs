@@ -198,7 +198,7 @@ async fn prepare<'a>(
     }
     let cluster = crate::io::kube::client::Target {
         kubeconfig: console.kubeconfig.clone(),
-        context: console.context.clone(),
+        context: console.context(),
     };
     let on_files = !console.manifests.is_empty();
     if !on_files && !crate::io::kube::client::configured(&cluster) {

@@ -169,18 +169,16 @@ pub struct Plan {
 /// The entry behind an endpoint or a key, or why it is not one drain can take.
 pub fn entry_of(source: &EndpointSource) -> Result<ObjectKey, Refused> {
     match source {
-        EndpointSource::WorkloadEntry { namespace, name } => {
-            Ok(ObjectKey::new(Kind::WorkloadEntry, namespace, name))
-        }
+        EndpointSource::WorkloadEntry { .. } => Ok(super::endpoint::source_key(source)),
         EndpointSource::ServiceEntry {
             namespace,
             name,
-            index,
+            index, ..
         } => Err(Refused::NotAnEntry {
             what: format!("{namespace}/{name} endpoint [{index}]"),
             why: "an inline endpoint has no health Istio reads, and no status".into(),
         }),
-        EndpointSource::Pod { namespace, name } => Err(Refused::NotAnEntry {
+        EndpointSource::Pod { namespace, name, .. } => Err(Refused::NotAnEntry {
             what: format!("pod {namespace}/{name}"),
             why: "a pod leaves rotation through its readiness (cordon and evict it, or scale its Deployment)".into(),
         }),
@@ -236,6 +234,7 @@ fn warnings(store: &Store, key: &ObjectKey, we: &WorkloadEntry) -> Vec<Warning> 
     let source = EndpointSource::WorkloadEntry {
         namespace: key.namespace.to_string(),
         name: key.name.to_string(),
+        cluster: key.cluster.clone(),
     };
     for se in store.selecting_ses(key) {
         let Some(d) = derive(store, se, &Viewpoint::default()) else {
@@ -399,6 +398,7 @@ mod tests {
             Err(Refused::NotDrained(_))
         ));
         let inline = EndpointSource::ServiceEntry {
+            cluster: Default::default(),
             namespace: "shop".into(),
             name: "pay".into(),
             index: 0,

@@ -1,6 +1,7 @@
 //! Endpoints of a ServiceEntry port, derived as istiod derives them: inline `spec.endpoints`
 //! plus every selected WorkloadEntry, with port, weight, locality, network and health resolved.
 
+use super::cluster::Cluster;
 use super::health::{self, Health};
 use super::locality::{LOCALITY_LABEL, Locality};
 use super::meta::Labels;
@@ -19,18 +20,35 @@ pub enum EndpointSource {
     WorkloadEntry {
         namespace: String,
         name: String,
+        #[serde(skip_serializing_if = "Cluster::is_only")]
+        cluster: Cluster,
     },
     /// A pod the ServiceEntry's workloadSelector selects (cluster only; never edited here).
     Pod {
         namespace: String,
         name: String,
+        #[serde(skip_serializing_if = "Cluster::is_only")]
+        cluster: Cluster,
     },
     /// `spec.endpoints[index]` of the ServiceEntry itself.
     ServiceEntry {
         namespace: String,
         name: String,
         index: usize,
+        #[serde(skip_serializing_if = "Cluster::is_only")]
+        cluster: Cluster,
     },
+}
+
+impl EndpointSource {
+    /// The cluster the object it comes from is in.
+    pub fn cluster(&self) -> &Cluster {
+        match self {
+            EndpointSource::WorkloadEntry { cluster, .. }
+            | EndpointSource::Pod { cluster, .. }
+            | EndpointSource::ServiceEntry { cluster, .. } => cluster,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -112,15 +130,18 @@ impl ServiceEndpoints {
 
 pub fn source_key(src: &EndpointSource) -> ObjectKey {
     use super::object::Kind;
-    match src {
-        EndpointSource::WorkloadEntry { namespace, name } => {
-            ObjectKey::new(Kind::WorkloadEntry, namespace, name)
-        }
-        EndpointSource::Pod { namespace, name } => ObjectKey::new(Kind::Pod, namespace, name),
+    let key = match src {
+        EndpointSource::WorkloadEntry {
+            namespace, name, ..
+        } => ObjectKey::new(Kind::WorkloadEntry, namespace, name),
+        EndpointSource::Pod {
+            namespace, name, ..
+        } => ObjectKey::new(Kind::Pod, namespace, name),
         EndpointSource::ServiceEntry {
             namespace, name, ..
         } => ObjectKey::new(Kind::ServiceEntry, namespace, name),
-    }
+    };
+    key.in_cluster(src.cluster())
 }
 
 /// Locality of a WorkloadEntry or inline endpoint: `spec.locality` only. istiod ignores the
@@ -241,6 +262,7 @@ pub fn derive(store: &Store, se_key: &ObjectKey, view: &Viewpoint) -> Option<Ser
                 namespace: se_key.namespace.clone(),
                 name: se_key.name.clone(),
                 index,
+                cluster: se_key.cluster.clone(),
             };
             eps.push(endpoint(
                 src,
@@ -252,13 +274,14 @@ pub fn derive(store: &Store, se_key: &ObjectKey, view: &Viewpoint) -> Option<Ser
         }
         let selector = se.spec.workload_selector.as_ref().map(|s| &s.labels);
         for pod in selector
-            .map(|sel| store.pods_selected(&se_key.namespace, sel))
+            .map(|sel| store.pods_selected(se_key, sel))
             .unwrap_or_default()
         {
             let Some(ip) = pod.ip.clone() else { continue };
             let src = EndpointSource::Pod {
                 namespace: pod.namespace.clone(),
                 name: pod.name.clone(),
+                cluster: pod.cluster.clone(),
             };
             let locality = pod_locality(&pod.labels).to_string();
             let spec = WorkloadEntrySpec {
@@ -277,6 +300,7 @@ pub fn derive(store: &Store, se_key: &ObjectKey, view: &Viewpoint) -> Option<Ser
             let src = EndpointSource::WorkloadEntry {
                 namespace: k.namespace.clone(),
                 name: k.name.clone(),
+                cluster: k.cluster.clone(),
             };
             let health = health::of_workload_entry(we);
             eps.push(endpoint(src, &we.spec, we_labels(we), health, port));

@@ -119,6 +119,7 @@ fn host_alone(host: &str, port: u32) -> LocalityGroup {
                 namespace: String::new(),
                 name: String::new(),
                 index: 0,
+                cluster: Default::default(),
             },
             address: host.to_string(),
             port,

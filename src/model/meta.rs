@@ -50,6 +50,9 @@ pub struct ObjectMeta {
     /// objects have no unknown fields at all.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub creation_timestamp: Option<String>,
+    /// Not Kubernetes': the context it was read from when several are watched.
+    #[serde(skip)]
+    pub cluster: super::cluster::Cluster,
     #[serde(flatten)]
     pub extra: Extra,
 }

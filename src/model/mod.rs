@@ -1,5 +1,6 @@
 //! The Istio model: types, selection, derived endpoints, traffic shares and lint. Pure: no I/O.
 
+pub mod cluster;
 pub mod destination_rule;
 pub mod drain;
 pub mod edit;

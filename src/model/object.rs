@@ -1,5 +1,6 @@
 //! One Istio object of any kind meshdeck understands, and the key that names it.
 
+use super::cluster::Cluster;
 use super::destination_rule::DestinationRuleSpec;
 use super::meta::{Extra, ObjectMeta, Status};
 use super::service_entry::ServiceEntrySpec;
@@ -86,6 +87,10 @@ pub struct ObjectKey {
     pub kind: Kind,
     pub namespace: String,
     pub name: String,
+    /// Last, so that one cluster's order is namespace/name and the same object in two
+    /// clusters sorts side by side.
+    #[serde(skip_serializing_if = "Cluster::is_only")]
+    pub cluster: Cluster,
 }
 
 impl ObjectKey {
@@ -94,13 +99,24 @@ impl ObjectKey {
             kind,
             namespace: namespace.into(),
             name: name.into(),
+            cluster: Cluster::ONLY,
         }
+    }
+
+    /// The same key in `cluster`.
+    pub fn in_cluster(mut self, cluster: &Cluster) -> Self {
+        self.cluster = cluster.clone();
+        self
     }
 }
 
 impl fmt::Display for ObjectKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} {}/{}", self.kind.short(), self.namespace, self.name)
+        write!(f, "{} {}/{}", self.kind.short(), self.namespace, self.name)?;
+        if !self.cluster.is_only() {
+            write!(f, " @{}", self.cluster)?;
+        }
+        Ok(())
     }
 }
 
@@ -270,6 +286,11 @@ impl Object {
         }
     }
 
+    /// Marks the object as read from `cluster` (its key follows).
+    pub fn set_cluster(&mut self, cluster: &Cluster) {
+        self.meta_mut().cluster = cluster.clone();
+    }
+
     fn meta_mut(&mut self) -> &mut ObjectMeta {
         match self {
             Object::ServiceEntry(o) => &mut o.metadata,
@@ -287,6 +308,7 @@ impl Object {
             m.namespace.clone().unwrap_or_default(),
             m.name.clone(),
         )
+        .in_cluster(&m.cluster)
     }
 }
 

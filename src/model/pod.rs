@@ -5,6 +5,7 @@ use super::meta::Labels;
 
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Pod {
+    pub cluster: super::cluster::Cluster,
     pub namespace: String,
     pub name: String,
     pub labels: Labels,

@@ -69,6 +69,8 @@ pub enum KubeEvent {
     /// far goes, so that nothing the new watchers sync can be wiped after it arrived.
     Resetting,
     ContextSwitched(String),
+    /// The cluster is no longer watched (`:ctx` named others): its objects and its line go.
+    Left,
     /// A scoped session now watches this namespace (or "all").
     NamespaceSwitched(String),
 }

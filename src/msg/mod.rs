@@ -36,7 +36,7 @@ pub enum Msg {
     /// Something a background task wants the user to see (a proxy died, a VM changed).
     Event(Level, String),
     /// The Kubernetes source: a synced kind, an object event, or a connection change.
-    Kube(kube::KubeEvent),
+    Kube(crate::model::cluster::Cluster, kube::KubeEvent),
     /// What an xDS server sends the console, and its sync status of every proxy.
     Xds(xds::XdsEvent),
     /// What an Envoy's admin API answered (or that it did not).

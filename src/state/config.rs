@@ -25,8 +25,9 @@ pub struct Config {
     pub notice: Option<String>,
     /// Running as `meshdeck demo`: the demo keys work and traffic is observed.
     pub demo: bool,
-    /// On a cluster: its context, and whether the watchers cover one namespace only.
-    pub cluster: Option<(String, bool)>,
+    /// On clusters: each one's tag and context, and whether the watchers cover one namespace
+    /// only. One entry tagged `Cluster::ONLY` for a single cluster; none for files.
+    pub clusters: Vec<(crate::model::cluster::Cluster, String, bool)>,
     /// The planes watched, when an xDS server or Envoys are configured.
     pub planes: Option<PlanesStart>,
     /// A registry already loaded (benchmarks); the sources fill it otherwise.
@@ -64,7 +65,7 @@ impl Config {
             namespace: None,
             notice: None,
             demo: false,
-            cluster: None,
+            clusters: Vec::new(),
             planes: None,
             store: Store::new(),
         }

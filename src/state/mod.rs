@@ -100,6 +100,22 @@ impl KubeView {
         }
     }
 
+    /// Every watched cluster's line, those in trouble first (None: no cluster).
+    pub fn summary_of<'a>(views: impl Iterator<Item = &'a KubeView>) -> Option<(bool, String)> {
+        let mut lines: Vec<(bool, String)> = views.map(KubeView::summary).collect();
+        if lines.is_empty() {
+            return None;
+        }
+        lines.sort_by_key(|(bad, _)| !*bad);
+        let bad = lines[0].0;
+        let text = lines
+            .into_iter()
+            .map(|(_, t)| t)
+            .collect::<Vec<_>>()
+            .join(" | ");
+        Some((bad, text))
+    }
+
     pub fn is_stale(&self, kind: crate::model::object::Kind) -> bool {
         matches!(
             self.states.get(&kind),
@@ -143,8 +159,8 @@ pub struct State {
     pub setup: setup::Setup,
     /// Which proxy the endpoints, shares and drift are seen from.
     pub viewpoint: Viewpoint,
-    /// Set when the registry came from a cluster.
-    pub kube: Option<KubeView>,
+    /// Each watched cluster's connection (empty when the registry came from files).
+    pub kube: BTreeMap<crate::model::cluster::Cluster, KubeView>,
     /// The control and data planes, when an xDS server or Envoys are configured.
     pub planes: planes::PlanesView,
     /// Observed traffic (the demo's own counters).
@@ -167,7 +183,7 @@ impl State {
             namespace,
             notice,
             demo,
-            cluster,
+            clusters,
             planes,
             store,
         } = config;
@@ -193,16 +209,49 @@ impl State {
                 config_errors,
             },
             viewpoint,
-            kube: cluster.map(|(context, scoped)| KubeView {
-                context,
-                scoped,
-                ..Default::default()
-            }),
+            kube: clusters
+                .into_iter()
+                .map(|(cluster, context, scoped)| {
+                    let view = KubeView {
+                        context,
+                        scoped,
+                        ..Default::default()
+                    };
+                    (cluster, view)
+                })
+                .collect(),
             planes,
             traffic: None,
             logs: None,
             timeline: timeline::TimelineView::default(),
         }
+    }
+
+    /// The registry comes from one cluster or more (not files).
+    pub fn on_cluster(&self) -> bool {
+        !self.kube.is_empty()
+    }
+
+    /// Why the cluster that holds `key` refuses writes to its kind, if it does.
+    pub fn write_denied(&self, key: &crate::model::object::ObjectKey) -> Option<&String> {
+        self.kube
+            .get(&key.cluster)
+            .and_then(|k| k.no_write.get(&key.kind))
+    }
+
+    /// Several clusters are watched: rows say which one each object is in.
+    pub fn several_clusters(&self) -> bool {
+        self.kube.len() > 1
+    }
+
+    /// Namespace names every watched cluster listed, together (None: none could tell).
+    pub fn known_namespaces(&self) -> Option<std::collections::BTreeSet<&str>> {
+        let lists: Vec<_> = self
+            .kube
+            .values()
+            .filter_map(|k| k.namespaces.as_ref())
+            .collect();
+        (!lists.is_empty()).then(|| lists.into_iter().flatten().map(String::as_str).collect())
     }
 
     pub fn screen(&self) -> &Screen {

@@ -20,7 +20,7 @@ pub struct TimelineView {
     /// How far back the history read at start goes (managedFields, Events).
     pub since: Duration,
     /// Kinds whose first sync was read for history; a later sync is diffed against the store.
-    pub read: BTreeSet<Kind>,
+    pub read: BTreeSet<(crate::model::cluster::Cluster, Kind)>,
     /// What each plane showed last, so the next difference is a change.
     pub seen: LastSeen,
     /// Why part of the history could not be read (Events forbidden, say), to say so.

@@ -143,8 +143,8 @@ fn complete(state: &mut State) {
                     .into_iter()
                     .map(String::from)
                     .collect();
-                if let Some(known) = state.kube.as_ref().and_then(|k| k.namespaces.as_ref()) {
-                    names.extend(known.iter().cloned());
+                if let Some(known) = state.known_namespaces() {
+                    names.extend(known.into_iter().map(String::from));
                 }
                 if command == Command::Namespace {
                     names.push("all".into());
@@ -253,7 +253,7 @@ pub fn run(state: &mut State, line: &str) -> Vec<Cmd> {
         }
         Command::Namespace => {
             // A namespace the cluster does not have changes nothing.
-            let cluster_knows = state.kube.as_ref().and_then(|k| k.namespaces.as_ref());
+            let cluster_knows = state.known_namespaces();
             if let (Some(names), Some(n)) = (cluster_knows, arg)
                 && !matches!(n, "all" | "-A" | "*")
                 && !names.contains(n)
@@ -270,7 +270,7 @@ pub fn run(state: &mut State, line: &str) -> Vec<Cmd> {
             };
             // A cluster session watching one namespace (-n) moves its watchers; otherwise
             // every namespace is already here and this is a filter.
-            if state.kube.as_ref().is_some_and(|k| k.scoped) {
+            if state.kube.values().any(|k| k.scoped) {
                 state.ui.status = Some((
                     Level::Info,
                     format!(
@@ -304,7 +304,7 @@ pub fn run(state: &mut State, line: &str) -> Vec<Cmd> {
             state.registry.dirty |= Dirty::ROWS;
         }
         Command::Context => {
-            if state.kube.is_none() {
+            if !state.on_cluster() {
                 state.ui.status = Some((
                     Level::Error,
                     ":ctx switches cluster contexts; this console is on files".into(),
@@ -314,9 +314,10 @@ pub fn run(state: &mut State, line: &str) -> Vec<Cmd> {
             let Some(name) = arg else {
                 let current = state
                     .kube
-                    .as_ref()
-                    .map(|k| k.context.clone())
-                    .unwrap_or_default();
+                    .values()
+                    .map(|k| k.context.as_str())
+                    .collect::<Vec<_>>()
+                    .join(",");
                 state.ui.status = Some((
                     Level::Info,
                     format!("context {current}; :ctx NAME switches"),

@@ -34,7 +34,7 @@ fn kubectl(state: &State) -> Option<String> {
     };
     let context = state
         .kube
-        .as_ref()
+        .get(&key.cluster)
         .filter(|k| !k.context.is_empty())
         .map(|k| format!(" --context {}", k.context))
         .unwrap_or_default();

@@ -27,7 +27,7 @@ pub(super) fn targets_of(state: &State) -> Result<Vec<EndpointSource>, String> {
     let mut out = Vec::new();
     for row in rows {
         match (state.screen(), row) {
-            (Screen::List(Kind::WorkloadEntry), RowId::Object(k)) => out.push(EndpointSource::WorkloadEntry { namespace: k.namespace.clone(), name: k.name.clone() }),
+            (Screen::List(Kind::WorkloadEntry), RowId::Object(k)) => out.push(EndpointSource::WorkloadEntry { namespace: k.namespace.clone(), name: k.name.clone(), cluster: k.cluster.clone() }),
             (Screen::Endpoints(_), RowId::Endpoint(p, e)) => {
                 if let Some(ep) = state.endpoint_at(*p, *e) {
                     if let EndpointSource::Pod { name, .. } = &ep.source {
@@ -96,11 +96,9 @@ pub fn open(state: &mut State) -> Vec<Cmd> {
         .into_iter()
         .filter_map(|s| target(state, s))
         .collect();
-    let forbidden = state.kube.as_ref().and_then(|k| {
-        targets
-            .iter()
-            .find_map(|t| k.no_write.get(&t.key.kind).map(|w| (t.key.kind, w.clone())))
-    });
+    let forbidden = targets
+        .iter()
+        .find_map(|t| state.write_denied(&t.key).map(|w| (t.key.kind, w.clone())));
     if let Some((kind, why)) = forbidden {
         state.ui.status = Some((
             Level::Error,
@@ -528,14 +526,21 @@ fn answered(
                     }
                 ),
             ));
-            if let (ApplyError::Forbidden(msg), Some(kube)) = (&err, state.kube.as_mut()) {
-                for kind in state
+            if let ApplyError::Forbidden(msg) = &err {
+                let refused: Vec<_> = state
                     .edits
                     .form
                     .iter()
-                    .flat_map(|s| s.targets.iter().map(|t| t.key.kind))
-                {
-                    kube.no_write.insert(kind, msg.clone());
+                    .flat_map(|s| {
+                        s.targets
+                            .iter()
+                            .map(|t| (t.key.cluster.clone(), t.key.kind))
+                    })
+                    .collect();
+                for (cluster, kind) in refused {
+                    if let Some(kube) = state.kube.get_mut(&cluster) {
+                        kube.no_write.insert(kind, msg.clone());
+                    }
                 }
             }
             if let Some(session) = state.edits.form.as_mut().filter(|_| !is_undo) {

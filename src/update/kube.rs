@@ -3,11 +3,21 @@
 //! so thousands of events per second stay smooth.
 
 use crate::io::kube::{ConnState, KubeEvent};
+use crate::model::cluster::Cluster;
+use crate::state::State;
 use crate::state::dirty::Dirty;
-use crate::state::{KubeView, State};
 
-pub fn on_event(state: &mut State, ev: KubeEvent) {
-    let view = state.kube.get_or_insert_with(KubeView::default);
+pub fn on_event(state: &mut State, cluster: Cluster, ev: KubeEvent) {
+    let several = state.several_clusters();
+    // A session `:ctx` stopped may still have had something on its way: it is not shown.
+    let starts = matches!(
+        ev,
+        KubeEvent::Discovered { .. } | KubeEvent::Unreachable { .. }
+    );
+    if !state.kube.is_empty() && !state.kube.contains_key(&cluster) && !starts {
+        return;
+    }
+    let view = state.kube.entry(cluster.clone()).or_default();
     match ev {
         KubeEvent::Unreachable {
             context,
@@ -24,7 +34,9 @@ pub fn on_event(state: &mut State, ev: KubeEvent) {
         }
         KubeEvent::Discovered { context, versions } => {
             view.down = None;
-            state.setup.source_label = format!("cluster {context}");
+            if !several {
+                state.setup.source_label = format!("cluster {context}");
+            }
             if view.context != context {
                 view.states.clear();
                 view.versions.clear();
@@ -55,11 +67,11 @@ pub fn on_event(state: &mut State, ev: KubeEvent) {
         KubeEvent::PodsSynced(pods) => {
             let keep: std::collections::HashSet<_> = pods
                 .iter()
-                .map(|p| (p.namespace.clone(), p.name.clone()))
+                .map(|p| (p.cluster.clone(), p.namespace.clone(), p.name.clone()))
                 .collect();
-            for (ns, name) in state.registry.store.pod_ids() {
-                if !keep.contains(&(ns.clone(), name.clone())) {
-                    state.registry.store.remove_pod(&ns, &name);
+            for id in state.registry.store.pod_ids() {
+                if id.0 == cluster && !keep.contains(&id) {
+                    state.registry.store.remove_pod(&id);
                 }
             }
             for p in pods {
@@ -72,7 +84,7 @@ pub fn on_event(state: &mut State, ev: KubeEvent) {
             state.registry.dirty |= Dirty::ROWS;
         }
         KubeEvent::PodDelete { namespace, name } => {
-            state.registry.store.remove_pod(&namespace, &name);
+            state.registry.store.remove_pod(&(cluster, namespace, name));
             state.registry.dirty |= Dirty::ROWS;
         }
         KubeEvent::WriteDenied(kinds) => {
@@ -84,10 +96,17 @@ pub fn on_event(state: &mut State, ev: KubeEvent) {
         KubeEvent::EventsUnreadable(why) => state.timeline.history_note = Some(why),
         KubeEvent::Resetting => {
             // The next context's lists are its history, not a thousand creations.
-            state.timeline.read.clear();
+            state.timeline.read.retain(|(c, _)| *c != cluster);
             super::timeline::record_reset(state);
-            clear_registry(state);
+            clear_registry(state, &cluster);
             state.registry.dirty |= Dirty::ROWS;
+        }
+        KubeEvent::Left => {
+            state.timeline.read.retain(|(c, _)| *c != cluster);
+            clear_registry(state, &cluster);
+            state.kube.remove(&cluster);
+            state.edits.pending.clear();
+            state.edits.undo.clear();
         }
         KubeEvent::NamespaceSwitched(ns) => {
             state.ui.status = Some((
@@ -97,12 +116,14 @@ pub fn on_event(state: &mut State, ev: KubeEvent) {
         }
         KubeEvent::ContextSwitched(name) => {
             // The registry was cleared (Resetting) before the new context's watchers started.
-            if let Some(view) = state.kube.as_mut() {
+            if let Some(view) = state.kube.get_mut(&cluster) {
                 view.no_write.clear();
             }
             state.edits.pending.clear();
             state.edits.undo.clear();
-            state.setup.source_label = format!("cluster {name}");
+            if !several {
+                state.setup.source_label = format!("cluster {name}");
+            }
             state.ui.status = Some((
                 crate::state::Level::Info,
                 format!("switched to context {name}"),
@@ -113,8 +134,8 @@ pub fn on_event(state: &mut State, ev: KubeEvent) {
             view.states.insert(kind, conn);
         }
         KubeEvent::Synced { kind, shard } => {
-            super::timeline::synced(state, kind, &shard);
-            state.registry.store.replace_kind(kind, *shard);
+            super::timeline::synced(state, &cluster, kind, &shard);
+            state.registry.store.replace_kind(kind, &cluster, *shard);
             state.registry.dirty |= Dirty::ROWS;
         }
         KubeEvent::Upsert(entry) => {
@@ -131,13 +152,22 @@ pub fn on_event(state: &mut State, ev: KubeEvent) {
     }
 }
 
-/// Forgets every object: new watchers are about to resync from a different scope.
-fn clear_registry(state: &mut State) {
-    for (ns, name) in state.registry.store.pod_ids() {
-        state.registry.store.remove_pod(&ns, &name);
+/// Forgets every object of `cluster`: its new watchers are about to resync from a different
+/// scope.
+fn clear_registry(state: &mut State, cluster: &Cluster) {
+    for id in state.registry.store.pod_ids() {
+        if id.0 == *cluster {
+            state.registry.store.remove_pod(&id);
+        }
     }
     for kind in crate::model::object::Kind::ALL {
-        let keys: Vec<_> = state.registry.store.keys(kind).cloned().collect();
+        let keys: Vec<_> = state
+            .registry
+            .store
+            .keys(kind)
+            .filter(|k| k.cluster == *cluster)
+            .cloned()
+            .collect();
         for k in keys {
             state.registry.store.remove(&k);
         }

@@ -28,7 +28,7 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Cmd> {
     // Background events come in bursts: what they invalidate is derived on the next tick.
     let deferred = matches!(
         msg,
-        Msg::Kube(_) | Msg::Xds(_) | Msg::Data(_) | Msg::Traffic(_) | Msg::Log(_) | Msg::Tick
+        Msg::Kube(..) | Msg::Xds(_) | Msg::Data(_) | Msg::Traffic(_) | Msg::Log(_) | Msg::Tick
     );
     let mut cmds = match msg {
         Msg::Key(k) => keys::on_key(state, k),
@@ -48,8 +48,8 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Cmd> {
         }
         Msg::Applied { id, result } => edit::on_applied(state, id, result),
         Msg::ShiftPlan(op, answer) => shift::on_plan(state, op, answer),
-        Msg::Kube(ev) => {
-            kube::on_event(state, ev);
+        Msg::Kube(cluster, ev) => {
+            kube::on_event(state, cluster, ev);
             Vec::new()
         }
         Msg::Tick => {

@@ -28,7 +28,10 @@ pub fn loaded(state: &mut State, loaded: Loaded) {
     }
     state.timeline.changes = changes;
     // Nothing is read from a cluster's history or a file afterwards: the recording is all.
-    state.timeline.read.extend(Kind::ALL);
+    state
+        .timeline
+        .read
+        .extend(Kind::ALL.map(|k| (crate::model::cluster::Cluster::ONLY, k)));
     state.timeline.files_read = true;
     state.registry.store = store;
     let empty = !replay.has_objects();

@@ -29,6 +29,7 @@ fn edit_of(state: &State, key: &ObjectKey, change: Change) -> FieldEdit {
         target: crate::model::endpoint::EndpointSource::WorkloadEntry {
             namespace: key.namespace.to_string(),
             name: key.name.to_string(),
+            cluster: key.cluster.clone(),
         },
         change,
         revision: revision_of(state, key),
@@ -46,18 +47,14 @@ fn entries(state: &State) -> Result<Vec<ObjectKey>, String> {
         .collect()
 }
 
-fn writable(state: &State) -> Result<(), String> {
+fn writable(state: &State, keys: &[ObjectKey]) -> Result<(), String> {
     if state.setup.readonly {
         return Err(format!(
             "read-only: {}; nothing is drained",
             state.readonly_why()
         ));
     }
-    if let Some(why) = state
-        .kube
-        .as_ref()
-        .and_then(|k| k.no_write.get(&crate::model::object::Kind::WorkloadEntry))
-    {
+    if let Some(why) = keys.iter().find_map(|k| state.write_denied(k)) {
         return Err(format!(
             "draining is off: the cluster said {why} for workloadentries"
         ));
@@ -66,7 +63,7 @@ fn writable(state: &State) -> Result<(), String> {
 }
 
 pub fn drain(state: &mut State) -> Vec<Cmd> {
-    let keys = match writable(state).and_then(|()| entries(state)) {
+    let keys = match entries(state).and_then(|keys| writable(state, &keys).map(|()| keys)) {
         Ok(k) => k,
         Err(why) => return refuse(state, why),
     };
@@ -104,7 +101,7 @@ pub fn drain(state: &mut State) -> Vec<Cmd> {
 }
 
 pub fn restore(state: &mut State) -> Vec<Cmd> {
-    let keys = match writable(state).and_then(|()| entries(state)) {
+    let keys = match entries(state).and_then(|keys| writable(state, &keys).map(|()| keys)) {
         Ok(k) => k,
         Err(why) => return refuse(state, why),
     };

@@ -393,7 +393,7 @@ fn drive(state: &mut State) -> Vec<Cmd> {
     {
         return Vec::new();
     }
-    let cluster = state.kube.is_some();
+    let cluster = state.on_cluster();
     match step_edits(&state.registry.store, &run.shift.plan, &weights, cluster) {
         Err(e) => {
             let run = state.edits.shift.as_mut().expect("checked");

@@ -121,9 +121,14 @@ fn keep_version(state: &mut State, changes: &[Change], at: SystemTime, key: Obje
 
 /// A kind was listed whole. The first time, its objects' managedFields tell what changed
 /// before the console started; after a lost watch, the new list is compared with the store.
-pub fn synced(state: &mut State, kind: Kind, shard: &crate::model::store::Store) {
+pub fn synced(
+    state: &mut State,
+    cluster: &crate::model::cluster::Cluster,
+    kind: Kind,
+    shard: &crate::model::store::Store,
+) {
     let now = SystemTime::now();
-    if state.timeline.read.insert(kind) {
+    if state.timeline.read.insert((cluster.clone(), kind)) {
         let since = now.checked_sub(state.timeline.since).unwrap_or(now);
         let objects = shard.entries(kind).map(|e| &e.object);
         let tl = &state.timeline.changes;
@@ -150,7 +155,7 @@ pub fn synced(state: &mut State, kind: Kind, shard: &crate::model::store::Store)
         changes.extend(told);
     }
     for old in state.registry.store.entries(kind) {
-        if shard.get(&old.object.key()).is_none() {
+        if old.object.meta().cluster == *cluster && shard.get(&old.object.key()).is_none() {
             moved.push(old.object.key());
             changes.extend(observed::changes(Some(&old.object), None, now));
         }

@@ -46,7 +46,10 @@ fn needed(state: &State) -> Vec<ObjectKey> {
         Screen::Endpoints(_) => {
             if let Some(d) = state.registry.endpoints.as_ref() {
                 for ep in d.ports.iter().flat_map(|p| &p.endpoints) {
-                    if let EndpointSource::WorkloadEntry { namespace, name } = &ep.source {
+                    if let EndpointSource::WorkloadEntry {
+                        namespace, name, ..
+                    } = &ep.source
+                    {
                         add(ObjectKey::new(Kind::WorkloadEntry, namespace, name));
                     }
                 }

@@ -55,8 +55,8 @@ pub fn title_bar(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
     if let Some(v) = from {
         spans.push(Span::styled(format!("  from:{v}"), theme.style("muted")));
     }
-    if let (Some(k), Screen::List(kind)) = (&state.kube, state.screen())
-        && k.is_stale(*kind)
+    if let Screen::List(kind) = state.screen()
+        && state.kube.values().any(|k| k.is_stale(*kind))
     {
         spans.push(Span::styled(" STALE ", theme.style("status.error")));
     }
@@ -73,13 +73,21 @@ pub fn title_bar(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
         ));
     } else if state.setup.readonly {
         spans.push(Span::styled(" READ-ONLY ", theme.style("status.readonly")));
-    } else if let (Some(k), Screen::List(kind)) = (&state.kube, state.screen())
-        && k.no_write.contains_key(kind)
+    } else if let Screen::List(kind) = state.screen()
+        && let denied = state
+            .kube
+            .iter()
+            .filter(|(_, k)| k.no_write.contains_key(kind))
+            .map(|(c, _)| c.name())
+            .collect::<Vec<_>>()
+        && !denied.is_empty()
     {
-        spans.push(Span::styled(
-            " EDIT FORBIDDEN ",
-            theme.style("status.readonly"),
-        ));
+        let text = if state.several_clusters() {
+            format!(" EDIT FORBIDDEN in {} ", denied.join(","))
+        } else {
+            " EDIT FORBIDDEN ".to_string()
+        };
+        spans.push(Span::styled(text, theme.style("status.readonly")));
     }
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
 }
@@ -193,7 +201,7 @@ pub fn status_bar(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
     );
     // The cluster connection: appended when fine, in front and red when not; so is a lost
     // xDS server or an Envoy that does not answer.
-    let connection = state.kube.as_ref().map(|k| k.summary());
+    let connection = crate::state::KubeView::summary_of(state.kube.values());
     let trouble = match &connection {
         Some((true, text)) => Some(text.clone()),
         _ => state.planes.trouble(),

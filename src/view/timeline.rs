@@ -31,7 +31,7 @@ fn provenance(state: &State) -> String {
             "a recording ({}): what had happened by the moment shown; [ ] step through it, :at jumps",
             r.source
         )
-    } else if state.kube.is_some() {
+    } else if state.on_cluster() {
         let told = format!("before the start: managedFields and Events of the last {since} min");
         match &state.timeline.history_note {
             Some(note) => format!("{told}; {note}"),

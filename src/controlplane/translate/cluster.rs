@@ -122,7 +122,10 @@ fn apply_destination_rule(
 /// The probe of the WorkloadGroup the port's entries were generated from, if any.
 pub fn group_probe(store: &Store, ctx: &PortContext<'_>) -> Option<Probe> {
     ctx.cluster.declared.iter().find_map(|ep| {
-        let EndpointSource::WorkloadEntry { namespace, name } = &ep.source else {
+        let EndpointSource::WorkloadEntry {
+            namespace, name, ..
+        } = &ep.source
+        else {
             return None;
         };
         let Some(Object::WorkloadEntry(we)) = store

@@ -139,7 +139,9 @@ impl KubeSource {
                 "{object} is a pod: change its Deployment, meshdeck edits WorkloadEntries and ServiceEntry endpoints"
             ))),
             (
-                EndpointSource::WorkloadEntry { namespace, name },
+                EndpointSource::WorkloadEntry {
+                    namespace, name, ..
+                },
                 WriteMode::Apply | WriteMode::ForceApply,
             ) => {
                 let api = self.api(Kind::WorkloadEntry, namespace)?;
@@ -171,7 +173,12 @@ impl KubeSource {
                     .map_err(|err| classify(err, &object))?;
                 Ok((stored.metadata.resource_version, stored.metadata.uid))
             }
-            (EndpointSource::WorkloadEntry { namespace, name }, WriteMode::Precondition) => {
+            (
+                EndpointSource::WorkloadEntry {
+                    namespace, name, ..
+                },
+                WriteMode::Precondition,
+            ) => {
                 let api = self.api(Kind::WorkloadEntry, namespace)?;
                 let patch =
                     json!({"metadata": {"resourceVersion": e.revision}, "spec": {field: v}});
@@ -184,6 +191,7 @@ impl KubeSource {
                     namespace,
                     name,
                     index,
+                    ..
                 },
                 _,
             ) => {

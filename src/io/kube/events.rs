@@ -2,28 +2,32 @@
 //! anything else) reported on them before this console ran. The API server keeps Events for
 //! an hour by default, which is about as far back as the timeline looks.
 
+use super::tagged::KubeTx;
 use crate::model::object::{Kind, ObjectKey};
 use crate::model::timeline::history::{RecordedEvent, parse_time};
-use crate::msg::Msg;
 use crate::msg::kube::KubeEvent;
 use k8s_openapi::api::core::v1::Event;
 use kube::Client;
 use kube::api::{Api, ListParams};
-use tokio::sync::mpsc;
 
 /// Events are many in a busy cluster: read them a page at a time, keep only Istio's, and stop
 /// after this many pages rather than hold a cluster's whole event log.
 const PAGE: u32 = 500;
 const MAX_PAGES: usize = 40;
 
-pub async fn run(client: Client, namespace: Option<String>, tx: mpsc::Sender<Msg>) {
+pub async fn run(client: Client, namespace: Option<String>, tx: KubeTx) {
     let ev = match recent(&client, namespace.as_deref()).await {
-        Ok(events) => KubeEvent::Events(events),
+        Ok(mut events) => {
+            for e in &mut events {
+                e.object.cluster = tx.cluster.clone();
+            }
+            KubeEvent::Events(events)
+        }
         Err(e) => {
             KubeEvent::EventsUnreadable(format!("Events not read: {}", super::error::describe(&e)))
         }
     };
-    let _ = tx.send(Msg::Kube(ev)).await;
+    let _ = tx.send(ev).await;
 }
 
 pub async fn recent(

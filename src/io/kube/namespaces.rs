@@ -1,6 +1,6 @@
 //! Namespace names, so that `:ns` can say when a namespace does not exist at all.
 
-use crate::msg::Msg;
+use super::tagged::KubeTx;
 use crate::msg::kube::KubeEvent;
 use futures::StreamExt;
 use k8s_openapi::api::core::v1::Namespace;
@@ -8,9 +8,8 @@ use kube::Client;
 use kube::api::Api;
 use kube::runtime::WatchStreamExt;
 use kube::runtime::watcher::{self, Event};
-use tokio::sync::mpsc;
 
-pub async fn run(client: Client, tx: mpsc::Sender<Msg>) {
+pub async fn run(client: Client, tx: KubeTx) {
     let api: Api<Namespace> = Api::all(client);
     let mut stream = watcher::watcher(api, watcher::Config::default())
         .default_backoff()
@@ -37,7 +36,7 @@ pub async fn run(client: Client, tx: mpsc::Sender<Msg>) {
             }
         };
         if let Some(ev) = out
-            && tx.send(Msg::Kube(ev)).await.is_err()
+            && tx.send(ev).await.is_err()
         {
             return;
         }

@@ -1,9 +1,10 @@
 //! Pods, for the ServiceEntries whose workloadSelector selects them: watched like the Istio
 //! kinds (buffered initial list, then events), kept as the few fields an endpoint needs.
 
+use super::tagged::KubeTx;
+use crate::model::cluster::Cluster;
 use crate::model::object::Kind;
 use crate::model::pod::Pod;
-use crate::msg::Msg;
 use crate::msg::kube::{ConnState, KubeEvent};
 use futures::StreamExt;
 use k8s_openapi::api::core::v1::Pod as KubePod;
@@ -12,9 +13,8 @@ use kube::api::Api;
 use kube::runtime::WatchStreamExt;
 use kube::runtime::watcher::{self, Event};
 use std::time::SystemTime;
-use tokio::sync::mpsc;
 
-pub fn to_pod(p: KubePod) -> Pod {
+pub fn to_pod(p: KubePod, cluster: &Cluster) -> Pod {
     let status = p.status.unwrap_or_default();
     let ready = status
         .conditions
@@ -22,6 +22,7 @@ pub fn to_pod(p: KubePod) -> Pod {
         .iter()
         .any(|c| c.type_ == "Ready" && c.status == "True");
     Pod {
+        cluster: cluster.clone(),
         namespace: p.metadata.namespace.unwrap_or_default(),
         name: p.metadata.name.unwrap_or_default(),
         labels: p.metadata.labels.unwrap_or_default().into_iter().collect(),
@@ -30,7 +31,7 @@ pub fn to_pod(p: KubePod) -> Pod {
     }
 }
 
-pub async fn run(client: Client, namespace: Option<String>, tx: mpsc::Sender<Msg>) {
+pub async fn run(client: Client, namespace: Option<String>, tx: KubeTx) {
     let api: Api<KubePod> = match &namespace {
         Some(ns) => Api::namespaced(client, ns),
         None => Api::all(client),
@@ -50,17 +51,13 @@ pub async fn run(client: Client, namespace: Option<String>, tx: mpsc::Sender<Msg
                 None
             }
             Ok(Event::InitApply(p)) => {
-                buffer.push(to_pod(p));
+                buffer.push(to_pod(p, &tx.cluster));
                 None
             }
             Ok(Event::InitDone) => {
                 failing_since = None;
                 let pods = std::mem::take(&mut buffer);
-                if tx
-                    .send(Msg::Kube(KubeEvent::PodsSynced(pods)))
-                    .await
-                    .is_err()
-                {
+                if tx.send(KubeEvent::PodsSynced(pods)).await.is_err() {
                     return;
                 }
                 Some(KubeEvent::Connection {
@@ -68,7 +65,7 @@ pub async fn run(client: Client, namespace: Option<String>, tx: mpsc::Sender<Msg
                     state: ConnState::Watching,
                 })
             }
-            Ok(Event::Apply(p)) => Some(KubeEvent::PodUpsert(to_pod(p))),
+            Ok(Event::Apply(p)) => Some(KubeEvent::PodUpsert(to_pod(p, &tx.cluster))),
             Ok(Event::Delete(p)) => Some(KubeEvent::PodDelete {
                 namespace: p.metadata.namespace.unwrap_or_default(),
                 name: p.metadata.name.unwrap_or_default(),
@@ -94,7 +91,7 @@ pub async fn run(client: Client, namespace: Option<String>, tx: mpsc::Sender<Msg
             }
         };
         if let Some(ev) = out
-            && tx.send(Msg::Kube(ev)).await.is_err()
+            && tx.send(ev).await.is_err()
         {
             return;
         }

@@ -112,7 +112,10 @@ fn status(obj: &DynamicObject, conditions: Vec<Condition>) -> Value {
 /// Writes a `Change::Drain` or `Change::Restore`.
 pub async fn write(source: &KubeSource, e: &FieldEdit) -> Result<Written, ApplyError> {
     let object = e.object().to_string();
-    let EndpointSource::WorkloadEntry { namespace, name } = &e.target else {
+    let EndpointSource::WorkloadEntry {
+        namespace, name, ..
+    } = &e.target
+    else {
         let why = crate::model::drain::entry_of(&e.target)
             .err()
             .map_or_else(String::new, |r| r.to_string());

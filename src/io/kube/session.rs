@@ -4,8 +4,10 @@
 
 use super::apply::KubeSource;
 use super::client::{self, Target};
+use super::tagged::KubeTx;
 use super::{audit, discovery, watch};
 use crate::io::source::Source;
+use crate::model::cluster::Cluster;
 use crate::msg::kube::KubeEvent;
 use crate::msg::{Cmd, Level, Msg};
 use tokio::sync::mpsc;
@@ -16,6 +18,8 @@ pub struct Session {
     pub target: Target,
     pub namespace: Option<String>,
     pub readonly: bool,
+    /// What its objects and events are tagged with: `Cluster::ONLY` when it is the only one.
+    pub cluster: Cluster,
 }
 
 struct Live {
@@ -40,7 +44,7 @@ struct Down {
     cause: String,
 }
 
-async fn start(s: &Session, tx: &mpsc::Sender<Msg>) -> anyhow::Result<Live> {
+async fn start(s: &Session, tx: &KubeTx) -> anyhow::Result<Live> {
     let c = client::connect(&s.target).await?;
     let versions = discovery::versions(&c.client).await.map_err(|e| Down {
         context: c.context.clone(),
@@ -48,10 +52,10 @@ async fn start(s: &Session, tx: &mpsc::Sender<Msg>) -> anyhow::Result<Live> {
         cause: super::error::describe(e.as_ref()),
     })?;
     let _ = tx
-        .send(Msg::Kube(KubeEvent::Discovered {
+        .send(KubeEvent::Discovered {
             context: c.context.clone(),
             versions: versions.clone(),
-        }))
+        })
         .await;
     if !s.readonly {
         let served: Vec<_> = versions
@@ -62,7 +66,7 @@ async fn start(s: &Session, tx: &mpsc::Sender<Msg>) -> anyhow::Result<Live> {
         let denied =
             super::access::denied_patches(&c.client, &served, s.namespace.as_deref()).await;
         if !denied.is_empty() {
-            let _ = tx.send(Msg::Kube(KubeEvent::WriteDenied(denied))).await;
+            let _ = tx.send(KubeEvent::WriteDenied(denied)).await;
         }
     }
     let mut watchers = Vec::new();
@@ -115,12 +119,12 @@ async fn switch(
     live: &mut Live,
     s: &mut Session,
     next: Session,
-    tx: &mpsc::Sender<Msg>,
+    tx: &KubeTx,
 ) -> anyhow::Result<()> {
     for w in live.watchers.drain(..) {
         w.abort();
     }
-    let _ = tx.send(Msg::Kube(KubeEvent::Resetting)).await;
+    let _ = tx.send(KubeEvent::Resetting).await;
     match start(&next, tx).await {
         Ok(started) => {
             *live = started;
@@ -142,7 +146,7 @@ async fn switch(
 /// try.
 async fn start_until_up(
     s: &mut Session,
-    tx: &mpsc::Sender<Msg>,
+    tx: &KubeTx,
     cmds: &mut mpsc::Receiver<Cmd>,
 ) -> Option<Live> {
     use backon::BackoffBuilder;
@@ -173,7 +177,7 @@ async fn start_until_up(
             },
         };
         tracing::info!(?event, "cluster not up yet");
-        if tx.send(Msg::Kube(event)).await.is_err() {
+        if tx.send(event).await.is_err() {
             return None;
         }
         let wait = tokio::time::sleep(delays.next().unwrap_or_default());
@@ -186,13 +190,13 @@ async fn start_until_up(
                         let result = Err(crate::io::source::ApplyError::Failed(
                             "the cluster cannot be reached; nothing was written".into(),
                         ));
-                        let _ = tx.send(Msg::Applied { id, result }).await;
+                        let _ = tx.msg(Msg::Applied { id, result }).await;
                     }
                     Cmd::ShiftPlan(op) => {
                         let answer = crate::msg::shift::PlanAnswer::Failed(
                             "the cluster cannot be reached; the plan was not written".into(),
                         );
-                        let _ = tx.send(Msg::ShiftPlan(op, answer)).await;
+                        let _ = tx.msg(Msg::ShiftPlan(op, answer)).await;
                     }
                     Cmd::SwitchContext(name) => {
                         s.target.context = Some(name);
@@ -217,6 +221,7 @@ async fn start_until_up(
 pub async fn spawn(mut s: Session, tx: mpsc::Sender<Msg>) -> anyhow::Result<mpsc::Sender<Cmd>> {
     client::connect(&s.target).await?;
     let (cmd_tx, mut cmd_rx) = mpsc::channel::<Cmd>(16);
+    let tx = KubeTx::new(s.cluster.clone(), tx);
     tokio::spawn(async move {
         let Some(mut live) = start_until_up(&mut s, &tx, &mut cmd_rx).await else {
             return;
@@ -225,7 +230,7 @@ pub async fn spawn(mut s: Session, tx: mpsc::Sender<Msg>) -> anyhow::Result<mpsc
             match cmd {
                 Cmd::Apply { id, edits } => {
                     let result = live.source.apply(edits).await;
-                    if tx.send(Msg::Applied { id, result }).await.is_err() {
+                    if tx.msg(Msg::Applied { id, result }).await.is_err() {
                         return;
                     }
                 }
@@ -234,7 +239,7 @@ pub async fn spawn(mut s: Session, tx: mpsc::Sender<Msg>) -> anyhow::Result<mpsc
                         Ok(lock) => lock.carry_out(op.clone()).await,
                         Err(e) => crate::msg::shift::PlanAnswer::Failed(e),
                     };
-                    if tx.send(Msg::ShiftPlan(op, answer)).await.is_err() {
+                    if tx.msg(Msg::ShiftPlan(op, answer)).await.is_err() {
                         return;
                     }
                 }
@@ -244,20 +249,21 @@ pub async fn spawn(mut s: Session, tx: mpsc::Sender<Msg>) -> anyhow::Result<mpsc
                         ..s.clone()
                     };
                     let msg = match switch(&mut live, &mut s, next, &tx).await {
-                        Ok(()) => Msg::Kube(KubeEvent::NamespaceSwitched(
-                            ns.unwrap_or_else(|| "all".into()),
-                        )),
+                        Ok(()) => Msg::Kube(
+                            s.cluster.clone(),
+                            KubeEvent::NamespaceSwitched(ns.unwrap_or_else(|| "all".into())),
+                        ),
                         Err(e) => {
                             Msg::Event(Level::Error, format!("cannot watch that namespace: {e:#}"))
                         }
                     };
-                    let _ = tx.send(msg).await;
+                    let _ = tx.msg(msg).await;
                 }
                 Cmd::SwitchContext(name) => {
                     let mut next = s.clone();
                     next.target.context = Some(name.clone());
                     let msg = match switch(&mut live, &mut s, next, &tx).await {
-                        Ok(()) => Msg::Kube(KubeEvent::ContextSwitched(name)),
+                        Ok(()) => Msg::Kube(s.cluster.clone(), KubeEvent::ContextSwitched(name)),
                         Err(e) => Msg::Event(
                             Level::Error,
                             format!(
@@ -265,7 +271,7 @@ pub async fn spawn(mut s: Session, tx: mpsc::Sender<Msg>) -> anyhow::Result<mpsc
                             ),
                         ),
                     };
-                    let _ = tx.send(msg).await;
+                    let _ = tx.msg(msg).await;
                 }
                 Cmd::Demo { .. }
                 | Cmd::Quit

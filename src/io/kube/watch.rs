@@ -2,10 +2,10 @@
 //! so the screen swaps at once and never shows half a list; later events are sent one by one.
 
 use super::discovery::{GROUP, plural};
+use super::tagged::KubeTx;
 use super::watched::Watched;
 use crate::model::object::Kind;
 use crate::model::store::Store;
-use crate::msg::Msg;
 use crate::msg::kube::{ConnState, KubeEvent};
 use futures::StreamExt;
 use kube::Client;
@@ -47,7 +47,7 @@ pub async fn run(
     kind: Kind,
     version: String,
     namespace: Option<String>,
-    tx: mpsc::Sender<Msg>,
+    tx: KubeTx,
 ) {
     let ar = api_resource(kind, &version);
     let api: Api<Watched> = match &namespace {
@@ -71,13 +71,14 @@ pub async fn run(
 
 type Raw = Result<Event<Watched>, watcher::Error>;
 
-async fn convert(
-    kind: Kind,
-    ar: ApiResource,
-    mut raw: mpsc::UnboundedReceiver<Raw>,
-    tx: mpsc::Sender<Msg>,
-) {
-    let send = |ev: KubeEvent| tx.send(Msg::Kube(ev));
+async fn convert(kind: Kind, ar: ApiResource, mut raw: mpsc::UnboundedReceiver<Raw>, tx: KubeTx) {
+    let send = |ev: KubeEvent| tx.send(ev);
+    let stamped = |e: Option<crate::model::store::Entry>| {
+        e.map(|mut e| {
+            e.object.set_cluster(&tx.cluster);
+            e
+        })
+    };
     // The initial list is indexed here as its pages arrive, so the screen's thread only joins
     // it when it is complete.
     let mut shard = Store::new();
@@ -92,7 +93,7 @@ async fn convert(
                 })
             }
             Ok(Event::InitApply(obj)) => {
-                if let Some(e) = obj.into_entry(kind, &ar) {
+                if let Some(e) = stamped(obj.into_entry(kind, &ar)) {
                     shard.upsert(e);
                 }
                 None
@@ -119,10 +120,11 @@ async fn convert(
                 {
                     return;
                 }
-                obj.into_entry(kind, &ar)
-                    .map(|e| KubeEvent::Upsert(Box::new(e)))
+                stamped(obj.into_entry(kind, &ar)).map(|e| KubeEvent::Upsert(Box::new(e)))
             }
-            Ok(Event::Delete(obj)) => obj.key(kind).map(KubeEvent::Delete),
+            Ok(Event::Delete(obj)) => obj
+                .key(kind)
+                .map(|k| KubeEvent::Delete(k.in_cluster(&tx.cluster))),
             Err(e) => {
                 let (forbidden, msg) = describe(&e);
                 tracing::warn!("watch {kind}: {e}");

@@ -95,8 +95,12 @@ pub fn check(store: &Store, out: &mut Vec<Finding>) {
 
 fn describe(src: &EndpointSource) -> String {
     match src {
-        EndpointSource::WorkloadEntry { namespace, name } => format!("we {namespace}/{name}"),
-        EndpointSource::Pod { namespace, name } => format!("pod {namespace}/{name}"),
+        EndpointSource::WorkloadEntry {
+            namespace, name, ..
+        } => format!("we {namespace}/{name}"),
+        EndpointSource::Pod {
+            namespace, name, ..
+        } => format!("pod {namespace}/{name}"),
         EndpointSource::ServiceEntry { name, index, .. } => {
             format!("se {name} endpoints[{index}]")
         }

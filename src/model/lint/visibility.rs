@@ -106,7 +106,7 @@ fn proxy_namespaces(store: &Store) -> BTreeSet<String> {
         .flat_map(|k| store.keys(*k))
         .map(|k| k.namespace.clone())
         .collect();
-    out.extend(store.pod_ids().into_iter().map(|(ns, _)| ns));
+    out.extend(store.pod_ids().into_iter().map(|(_, ns, _)| ns));
     out
 }
 

@@ -272,6 +272,7 @@ mod tests {
     fn declared(addr: &str, weight: u32, health: Health) -> Endpoint {
         Endpoint {
             source: EndpointSource::WorkloadEntry {
+                cluster: Default::default(),
                 namespace: "ns".into(),
                 name: addr.into(),
             },

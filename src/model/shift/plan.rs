@@ -68,6 +68,7 @@ pub fn parse_endpoint(text: &str) -> Result<EndpointSource, String> {
         [ns, name] if !ns.is_empty() && !name.is_empty() => Ok(EndpointSource::WorkloadEntry {
             namespace: ns.to_string(),
             name: name.to_string(),
+            cluster: Default::default(),
         }),
         [ns, se, index] if !ns.is_empty() && !se.is_empty() => Ok(EndpointSource::ServiceEntry {
             namespace: ns.to_string(),
@@ -75,6 +76,7 @@ pub fn parse_endpoint(text: &str) -> Result<EndpointSource, String> {
             index: index
                 .parse()
                 .map_err(|_| format!("{text:?}: {index:?} is not an endpoint index"))?,
+            cluster: Default::default(),
         }),
         _ => Err(format!(
             "{text:?}: write NAMESPACE/NAME for a WorkloadEntry or NAMESPACE/SERVICEENTRY/INDEX for an inline endpoint"
@@ -84,14 +86,19 @@ pub fn parse_endpoint(text: &str) -> Result<EndpointSource, String> {
 
 pub fn endpoint_name(source: &EndpointSource) -> String {
     match source {
-        EndpointSource::WorkloadEntry { namespace, name }
-        | EndpointSource::Pod { namespace, name } => {
+        EndpointSource::WorkloadEntry {
+            namespace, name, ..
+        }
+        | EndpointSource::Pod {
+            namespace, name, ..
+        } => {
             format!("{namespace}/{name}")
         }
         EndpointSource::ServiceEntry {
             namespace,
             name,
             index,
+            ..
         } => format!("{namespace}/{name}/{index}"),
     }
 }

@@ -23,6 +23,7 @@ fn se(name: &str) -> ObjectKey {
 
 fn we(name: &str) -> EndpointSource {
     EndpointSource::WorkloadEntry {
+        cluster: Default::default(),
         namespace: "shop".into(),
         name: name.into(),
     }

@@ -1,6 +1,7 @@
 //! The registry store: every object by key plus the indexes the screens need, kept up to date
 //! one object at a time so that a watch event or a file edit never rebuilds the world.
 
+use super::cluster::Cluster;
 use super::meta::Labels;
 use super::object::{Kind, Object, ObjectKey, WorkloadEntry};
 use super::pod::Pod;
@@ -31,7 +32,11 @@ pub struct Entry {
     pub origin: Option<Origin>,
 }
 
-type PairKey = (String, String, String);
+/// A namespace of one cluster: selection never crosses either.
+type Scope = (Cluster, String);
+type PairKey = (Scope, String, String);
+/// A pod: its cluster, namespace and name.
+type PodId = (Cluster, String, String);
 
 #[derive(Debug, Default, Clone)]
 pub struct Store {
@@ -42,18 +47,18 @@ pub struct Store {
     /// SEs by (namespace, one label of their selector); the full selector is checked on lookup.
     se_by_pair: HashMap<PairKey, HashSet<ObjectKey>>,
     /// SEs whose workloadSelector has no labels: they select every WE in their namespace.
-    se_select_all: HashMap<String, HashSet<ObjectKey>>,
+    se_select_all: HashMap<Scope, HashSet<ObjectKey>>,
     we_by_pair: HashMap<PairKey, HashSet<ObjectKey>>,
-    we_by_ns: HashMap<String, HashSet<ObjectKey>>,
+    we_by_ns: HashMap<Scope, HashSet<ObjectKey>>,
     se_selects: HashMap<ObjectKey, BTreeSet<ObjectKey>>,
     we_selected_by: HashMap<ObjectKey, BTreeSet<ObjectKey>>,
     wg_entries: HashMap<ObjectKey, BTreeSet<ObjectKey>>,
     dr_by_host: HashMap<String, BTreeSet<ObjectKey>>,
     /// SEs by each host they declare (a host may be declared in several namespaces).
     se_by_host: HashMap<String, BTreeSet<ObjectKey>>,
-    /// Pods (from a cluster), by (namespace, name), and by (namespace, label) for selection.
-    pods: BTreeMap<(String, String), Pod>,
-    pod_by_pair: HashMap<PairKey, BTreeSet<(String, String)>>,
+    /// Pods (from a cluster), by (cluster, namespace, name), and by label for selection.
+    pods: BTreeMap<PodId, Pod>,
+    pod_by_pair: HashMap<PairKey, BTreeSet<PodId>>,
     generation: u64,
 }
 
@@ -214,7 +219,7 @@ impl Store {
         self.we_selected_by.reserve(n);
     }
 
-    pub fn pod_ids(&self) -> Vec<(String, String)> {
+    pub fn pod_ids(&self) -> Vec<PodId> {
         self.pods.keys().cloned().collect()
     }
 
@@ -223,14 +228,15 @@ impl Store {
     }
 
     pub fn upsert_pod(&mut self, pod: Pod) {
-        let id = (pod.namespace.clone(), pod.name.clone());
+        let id = (pod.cluster.clone(), pod.namespace.clone(), pod.name.clone());
         if self.pods.get(&id) == Some(&pod) {
             return;
         }
-        self.remove_pod(&id.0, &id.1);
+        self.remove_pod(&id);
+        let scope = (id.0.clone(), id.1.clone());
         for (k, v) in &pod.labels {
             self.pod_by_pair
-                .entry((id.0.clone(), k.clone(), v.clone()))
+                .entry((scope.clone(), k.clone(), v.clone()))
                 .or_default()
                 .insert(id.clone());
         }
@@ -238,22 +244,24 @@ impl Store {
         self.generation += 1;
     }
 
-    pub fn remove_pod(&mut self, namespace: &str, name: &str) {
-        let id = (namespace.to_string(), name.to_string());
-        if let Some(old) = self.pods.remove(&id) {
+    pub fn remove_pod(&mut self, id: &PodId) {
+        if let Some(old) = self.pods.remove(id) {
+            let scope = (id.0.clone(), id.1.clone());
             for (k, v) in old.labels {
-                remove_from(&mut self.pod_by_pair, &(id.0.clone(), k, v), &id);
+                remove_from(&mut self.pod_by_pair, &(scope.clone(), k, v), id);
             }
             self.generation += 1;
         }
     }
 
-    /// Pods in `namespace` whose labels carry every label of `selector` (none for an empty
-    /// selector: Istio does not select every pod of a namespace with `{}`).
-    pub fn pods_selected(&self, namespace: &str, selector: &Labels) -> Vec<&Pod> {
+    /// Pods in the namespace of `se` (and its cluster) whose labels carry every label of
+    /// `selector` (none for an empty selector: Istio does not select every pod of a namespace
+    /// with `{}`).
+    pub fn pods_selected(&self, se: &ObjectKey, selector: &Labels) -> Vec<&Pod> {
+        let scope = scope_of(se);
         let smallest = selector
             .iter()
-            .map(|(k, v)| (namespace.to_string(), k.clone(), v.clone()))
+            .map(|(k, v)| (scope.clone(), k.clone(), v.clone()))
             .min_by_key(|p| self.pod_by_pair.get(p).map_or(0, |s| s.len()));
         let Some(pair) = smallest else {
             return Vec::new();
@@ -325,7 +333,7 @@ impl Store {
     }
 
     fn index_se_selector(&mut self, se: &ObjectKey, sel: &Labels) {
-        let ns = se.namespace.clone();
+        let ns = scope_of(se);
         let matches: BTreeSet<ObjectKey> = match sel.iter().next() {
             None => {
                 self.se_select_all
@@ -376,7 +384,7 @@ impl Store {
     }
 
     fn index_we(&mut self, we: &ObjectKey, labels: &Labels, group: Option<String>) {
-        let ns = we.namespace.clone();
+        let ns = scope_of(we);
         self.we_by_ns
             .entry(ns.clone())
             .or_default()
@@ -409,7 +417,7 @@ impl Store {
             self.we_selected_by.insert(we.clone(), selected);
         }
         if let Some(g) = group {
-            let wg = ObjectKey::new(Kind::WorkloadGroup, ns, g);
+            let wg = ObjectKey::new(Kind::WorkloadGroup, ns.1, g).in_cluster(&ns.0);
             self.wg_entries.entry(wg).or_default().insert(we.clone());
         }
     }
@@ -424,7 +432,7 @@ impl Store {
                     remove_from(&mut self.se_by_host, h, key);
                 }
                 if let Some(sel) = selector_of(&entry.object) {
-                    let ns = key.namespace.clone();
+                    let ns = scope_of(key);
                     match sel.iter().next() {
                         None => remove_from(&mut self.se_select_all, &ns, key),
                         Some((k, v)) => {
@@ -438,13 +446,13 @@ impl Store {
                 }
             }
             Object::WorkloadEntry(we) => {
-                let ns = key.namespace.clone();
+                let ns = scope_of(key);
                 for (k, v) in we_labels(we) {
                     remove_from(&mut self.we_by_pair, &(ns.clone(), k, v), key);
                 }
                 remove_from(&mut self.we_by_ns, &ns, key);
                 if let Some(g) = owning_group(we) {
-                    let wg = ObjectKey::new(Kind::WorkloadGroup, ns, g);
+                    let wg = ObjectKey::new(Kind::WorkloadGroup, ns.1, g).in_cluster(&ns.0);
                     remove_from(&mut self.wg_entries, &wg, key);
                 }
                 // An SE keeps its (maybe now empty) set: it is still indexed.
@@ -461,6 +469,10 @@ impl Store {
             Object::WorkloadGroup(_) | Object::Sidecar(_) => {}
         }
     }
+}
+
+fn scope_of(key: &ObjectKey) -> Scope {
+    (key.cluster.clone(), key.namespace.clone())
 }
 
 /// A set in an index map: removing a member says whether the set is now empty.

@@ -2,6 +2,7 @@
 //! pages of a list arrive) and joined into the main store at once when the list is complete.
 
 use super::{Entry, Store, selector_of};
+use crate::model::cluster::Cluster;
 use crate::model::object::{Kind, ObjectKey};
 use std::collections::HashMap;
 use std::hash::Hash;
@@ -26,16 +27,17 @@ impl Store {
         keys.iter().filter_map(|k| self.objects.remove(k)).collect()
     }
 
-    /// Replaces every object of `kind` with those of `shard`, a store holding that kind alone.
-    /// The first time (none of the kind here yet) the shard's own indexes are taken over whole
-    /// and only the links to other kinds are computed, per ServiceEntry; after that (a relist)
-    /// each object is compared and upserted, and those the list no longer has are removed.
-    pub fn replace_kind(&mut self, kind: Kind, shard: Store) {
+    /// Replaces every object of `kind` in `cluster` with those of `shard`, a store holding
+    /// that kind of that cluster alone. The first time (none of the kind here yet) the shard's
+    /// own indexes are taken over whole and only the links to other kinds are computed, per
+    /// ServiceEntry; after that (a relist, or another cluster's list) each object is compared
+    /// and upserted, and those of `cluster` the list no longer has are removed.
+    pub fn replace_kind(&mut self, kind: Kind, cluster: &Cluster, shard: Store) {
         debug_assert!(shard.objects.keys().all(|k| k.kind == kind));
         if self.count(kind) > 0 {
             let gone: Vec<ObjectKey> = self
                 .keys(kind)
-                .filter(|k| !shard.objects.contains_key(*k))
+                .filter(|k| k.cluster == *cluster && !shard.objects.contains_key(*k))
                 .cloned()
                 .collect();
             for k in &gone {
@@ -155,10 +157,12 @@ mod tests {
         let mut store = Store::new();
         store.replace_kind(
             Kind::ServiceEntry,
+            &Cluster::ONLY,
             [se("a", "x"), se("b", "y")].into_iter().collect(),
         );
         store.replace_kind(
             Kind::WorkloadEntry,
+            &Cluster::ONLY,
             [
                 we("w1", "x", Some("g")),
                 we("w2", "y", None),
@@ -190,6 +194,7 @@ mod tests {
         let before = store.generation();
         store.replace_kind(
             Kind::WorkloadEntry,
+            &Cluster::ONLY,
             [we("w2", "x", None), we("w4", "x", None)]
                 .into_iter()
                 .collect(),
@@ -198,7 +203,7 @@ mod tests {
         assert!(store.get(&key(Kind::WorkloadEntry, "w1")).is_none());
         assert!(store.generation() > before);
         // An empty list empties the kind.
-        store.replace_kind(Kind::WorkloadEntry, Store::new());
+        store.replace_kind(Kind::WorkloadEntry, &Cluster::ONLY, Store::new());
         assert_eq!(store.count(Kind::WorkloadEntry), 0);
         assert!(selected(&store, "a").is_empty());
     }
