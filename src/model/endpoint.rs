@@ -214,13 +214,6 @@ pub fn derive(store: &Store, se_key: &ObjectKey, view: &Viewpoint) -> Option<Ser
     };
     let dr = destination_rule(store, se);
     let policy = policy_for(store, se_key);
-    let wes: Vec<_> = store
-        .selected_wes(se_key)
-        .filter_map(|k| match store.get(k).map(|e| &e.object) {
-            Some(Object::WorkloadEntry(we)) => Some((k, we)),
-            _ => None,
-        })
-        .collect();
     let hidden: BTreeMap<String, Hidden> = match view.proxy() {
         Some(proxy) => se
             .spec
@@ -239,6 +232,7 @@ pub fn derive(store: &Store, se_key: &ObjectKey, view: &Viewpoint) -> Option<Ser
             .filter_map(|h| {
                 let others: Vec<ObjectKey> = store
                     .services_for_host(h)
+                    .filter(|o| o.metadata.cluster == se_key.cluster)
                     .map(|o| {
                         ObjectKey::new(
                             super::object::Kind::ServiceEntry,
@@ -254,56 +248,17 @@ pub fn derive(store: &Store, se_key: &ObjectKey, view: &Viewpoint) -> Option<Ser
         None => BTreeMap::new(),
     };
     let sent = se.spec.hosts.iter().any(|h| !hidden.contains_key(h));
+    // Namespace sameness across clusters: the same host declared in the same namespace of
+    // another watched cluster is one service, and a multi-primary istiod sends the endpoints of
+    // all of them, each with its cluster and network.
+    let peers: Vec<(&ObjectKey, &ServiceEntry)> = peers_in_other_clusters(store, se_key, se);
     let mut ports = Vec::with_capacity(se.spec.ports.len());
     for port in &se.spec.ports {
-        let mut eps = Vec::new();
-        for (index, inline) in se.spec.endpoints.iter().enumerate() {
-            let src = EndpointSource::ServiceEntry {
-                namespace: se_key.namespace.clone(),
-                name: se_key.name.clone(),
-                index,
-                cluster: se_key.cluster.clone(),
-            };
-            eps.push(endpoint(
-                src,
-                inline,
-                inline.labels.clone(),
-                Health::Healthy,
-                port,
-            ));
-        }
-        let selector = se.spec.workload_selector.as_ref().map(|s| &s.labels);
-        for pod in selector
-            .map(|sel| store.pods_selected(se_key, sel))
-            .unwrap_or_default()
-        {
-            let Some(ip) = pod.ip.clone() else { continue };
-            let src = EndpointSource::Pod {
-                namespace: pod.namespace.clone(),
-                name: pod.name.clone(),
-                cluster: pod.cluster.clone(),
-            };
-            let locality = pod_locality(&pod.labels).to_string();
-            let spec = WorkloadEntrySpec {
-                address: Some(ip),
-                locality: (!locality.is_empty()).then_some(locality),
-                ..Default::default()
-            };
-            let health = if pod.ready {
-                Health::Healthy
-            } else {
-                Health::Unhealthy
-            };
-            eps.push(endpoint(src, &spec, pod.labels.clone(), health, port));
-        }
-        for (k, we) in &wes {
-            let src = EndpointSource::WorkloadEntry {
-                namespace: k.namespace.clone(),
-                name: k.name.clone(),
-                cluster: k.cluster.clone(),
-            };
-            let health = health::of_workload_entry(we);
-            eps.push(endpoint(src, &we.spec, we_labels(we), health, port));
+        let mut eps = endpoints_of(store, se_key, se, port);
+        for (peer_key, peer) in &peers {
+            if let Some(peer_port) = peer.spec.ports.iter().find(|p| p.number == port.number) {
+                eps.extend(endpoints_of(store, peer_key, peer, peer_port));
+            }
         }
         if sent {
             apply_shares(&mut eps, policy, view);
@@ -328,6 +283,97 @@ pub fn derive(store: &Store, se_key: &ObjectKey, view: &Viewpoint) -> Option<Ser
         hidden,
         beats,
     })
+}
+
+/// What one ServiceEntry of one cluster contributes to a port: its inline endpoints, the pods
+/// and WorkloadEntries its selector picks (in its own cluster and namespace).
+fn endpoints_of(
+    store: &Store,
+    se_key: &ObjectKey,
+    se: &ServiceEntry,
+    port: &ServicePort,
+) -> Vec<Endpoint> {
+    let wes: Vec<_> = store
+        .selected_wes(se_key)
+        .filter_map(|k| match store.get(k).map(|e| &e.object) {
+            Some(Object::WorkloadEntry(we)) => Some((k, we)),
+            _ => None,
+        })
+        .collect();
+    let mut eps = Vec::new();
+    for (index, inline) in se.spec.endpoints.iter().enumerate() {
+        let src = EndpointSource::ServiceEntry {
+            namespace: se_key.namespace.clone(),
+            name: se_key.name.clone(),
+            index,
+            cluster: se_key.cluster.clone(),
+        };
+        eps.push(endpoint(
+            src,
+            inline,
+            inline.labels.clone(),
+            Health::Healthy,
+            port,
+        ));
+    }
+    let selector = se.spec.workload_selector.as_ref().map(|s| &s.labels);
+    for pod in selector
+        .map(|sel| store.pods_selected(se_key, sel))
+        .unwrap_or_default()
+    {
+        let Some(ip) = pod.ip.clone() else { continue };
+        let src = EndpointSource::Pod {
+            namespace: pod.namespace.clone(),
+            name: pod.name.clone(),
+            cluster: pod.cluster.clone(),
+        };
+        let locality = pod_locality(&pod.labels).to_string();
+        let spec = WorkloadEntrySpec {
+            address: Some(ip),
+            locality: (!locality.is_empty()).then_some(locality),
+            ..Default::default()
+        };
+        let health = if pod.ready {
+            Health::Healthy
+        } else {
+            Health::Unhealthy
+        };
+        eps.push(endpoint(src, &spec, pod.labels.clone(), health, port));
+    }
+    for (k, we) in &wes {
+        let src = EndpointSource::WorkloadEntry {
+            namespace: k.namespace.clone(),
+            name: k.name.clone(),
+            cluster: k.cluster.clone(),
+        };
+        let health = health::of_workload_entry(we);
+        eps.push(endpoint(src, &we.spec, we_labels(we), health, port));
+    }
+    eps
+}
+
+/// The ServiceEntries of the other watched clusters that declare one of `se`'s hosts in the
+/// same namespace, one per cluster (the first by name).
+fn peers_in_other_clusters<'a>(
+    store: &'a Store,
+    se_key: &ObjectKey,
+    se: &ServiceEntry,
+) -> Vec<(&'a ObjectKey, &'a ServiceEntry)> {
+    let mut out: Vec<(&ObjectKey, &ServiceEntry)> = Vec::new();
+    for host in &se.spec.hosts {
+        for key in store.service_keys_for_host(host) {
+            if key.cluster == se_key.cluster
+                || key.namespace != se_key.namespace
+                || out.iter().any(|(k, _)| k.cluster == key.cluster)
+            {
+                continue;
+            }
+            if let Some(Object::ServiceEntry(peer)) = store.get(key).map(|e| &e.object) {
+                out.push((key, peer));
+            }
+        }
+    }
+    out
 }
 
 pub fn apply_shares(eps: &mut [Endpoint], policy: Policy<'_>, view: &Viewpoint) {

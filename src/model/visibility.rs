@@ -287,13 +287,26 @@ fn key_of(se: &ServiceEntry) -> ObjectKey {
         se.metadata.namespace.clone().unwrap_or_default(),
         se.metadata.name.clone(),
     )
+    .in_cluster(&se.metadata.cluster)
 }
 
 /// The ServiceEntry this proxy gets for `host`, with the others that declare it and why
 /// they lose. None when no declaration is visible.
 pub fn winner<'a>(store: &'a Store, host: &str, proxy: &Proxy<'_>) -> Option<&'a ServiceEntry> {
+    winner_in(store, host, proxy, None)
+}
+
+/// The winner among the declarations of one cluster (each cluster's istiod picks its own;
+/// the clusters' endpoints are then merged), or of all when `cluster` is None.
+pub fn winner_in<'a>(
+    store: &'a Store,
+    host: &str,
+    proxy: &Proxy<'_>,
+    cluster: Option<&crate::model::cluster::Cluster>,
+) -> Option<&'a ServiceEntry> {
     let mut visible: Vec<&ServiceEntry> = store
         .services_for_host(host)
+        .filter(|se| cluster.is_none_or(|c| se.metadata.cluster == *c))
         .filter(|se| invisible(store, se, host, proxy).is_none())
         .collect();
     visible.sort_by(|a, b| age_order(a, b));
@@ -312,7 +325,7 @@ pub fn hidden(store: &Store, se: &ServiceEntry, host: &str, proxy: &Proxy<'_>) -
     if let Some(h) = invisible(store, se, host, proxy) {
         return Some(h);
     }
-    let win = winner(store, host, proxy)?;
+    let win = winner_in(store, host, proxy, Some(&se.metadata.cluster))?;
     if key_of(win) == key_of(se) {
         return None;
     }

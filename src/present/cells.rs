@@ -71,6 +71,19 @@ pub fn cells(store: &Store, obj: &Object) -> Vec<String> {
 /// The cells of a row; a ServiceEntry's endpoint counts are derived unless `counts` has them
 /// already (the console keeps them per store generation: a view never derives).
 pub fn cells_with(store: &Store, obj: &Object, counts: Option<(usize, usize)>) -> Vec<String> {
+    let mut row = kind_cells(store, obj, counts);
+    // With several clusters watched, the last column says whose object it is.
+    let cluster = &obj.meta().cluster;
+    if !cluster.is_only() {
+        row.push(cluster.name().to_string());
+    }
+    row
+}
+
+/// The column a console watching several clusters adds to every list.
+pub const CLUSTER_COLUMN: &str = "CLUSTER";
+
+fn kind_cells(store: &Store, obj: &Object, counts: Option<(usize, usize)>) -> Vec<String> {
     let key = obj.key();
     let mut row = vec![key.namespace.clone(), key.name.clone()];
     match obj {

@@ -332,7 +332,9 @@ fn mark(state: &mut State) {
 fn sort(state: &mut State, reverse: bool) {
     let screen = state.screen().clone();
     let columns = match &screen {
-        Screen::List(kind) => crate::present::cells::header(*kind).len(),
+        Screen::List(kind) => {
+            crate::present::cells::header(*kind).len() + usize::from(state.several_clusters())
+        }
         Screen::Proxies => crate::present::cells::PROXY_COLUMNS.len(),
         _ => {
             state.ui.status = Some((

@@ -62,11 +62,15 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
         let Some(ep) = port.endpoints.get(*e) else {
             continue;
         };
-        let source = match &ep.source {
+        let mut source = match &ep.source {
             EndpointSource::WorkloadEntry { name, .. } => format!("we/{name}"),
             EndpointSource::Pod { name, .. } => format!("pod/{name}"),
             EndpointSource::ServiceEntry { index, .. } => format!("inline[{index}]"),
         };
+        // A host merged across clusters: each endpoint says which one it comes from.
+        if !ep.source.cluster().is_only() {
+            source = format!("{source}@{}", ep.source.cluster());
+        }
         let weight = match ep.declared_weight {
             Some(w) if w == ep.weight => w.to_string(),
             Some(w) => format!("{w}→{}", ep.weight),

@@ -68,6 +68,9 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame, area: Rect, kind:
         marked.push(list.marked.contains(row));
     }
     let mut hdr = header(kind);
+    if state.several_clusters() {
+        hdr.push(crate::present::cells::CLUSTER_COLUMN.to_string());
+    }
     if let Some(h) = hdr.get_mut(list.sort_column) {
         h.push(if list.sort_reverse { '↑' } else { '↓' });
     }

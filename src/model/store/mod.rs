@@ -66,6 +66,10 @@ pub struct Store {
 pub fn search_text(obj: &Object) -> String {
     let key = obj.key();
     let mut s = format!("{}/{}", key.namespace, key.name);
+    if !key.cluster.is_only() {
+        s.push(' ');
+        s.push_str(key.cluster.name());
+    }
     let mut push = |t: &str| {
         s.push(' ');
         s.push_str(t);
@@ -211,6 +215,11 @@ impl Store {
                 Some(Object::ServiceEntry(se)) => Some(se),
                 _ => None,
             })
+    }
+
+    /// The keys of every ServiceEntry that declares `host`, in key order.
+    pub fn service_keys_for_host(&self, host: &str) -> impl Iterator<Item = &ObjectKey> {
+        self.se_by_host.get(host).into_iter().flatten()
     }
 
     /// Makes room for `n` more objects at once (a synced list), instead of growing step by step.
