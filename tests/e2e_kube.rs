@@ -395,3 +395,112 @@ fn changes_tells_who_changed_what_from_managed_fields_and_events() {
     assert!(err.contains("keep no history"), "{err}");
     assert!(out.starts_with("no change since"), "{out}");
 }
+
+/// A kubeconfig with a context per server: `east` and `west`.
+fn two_clusters_kubeconfig(
+    path: &std::path::Path,
+    east: std::net::SocketAddr,
+    west: std::net::SocketAddr,
+) {
+    let text = format!(
+        "apiVersion: v1\nkind: Config\nclusters:\n- name: east\n  cluster:\n    server: http://{east}\n- name: west\n  cluster:\n    server: http://{west}\ncontexts:\n- name: east\n  context:\n    cluster: east\n    user: admin\n- name: west\n  context:\n    cluster: west\n    user: admin\ncurrent-context: east\nusers:\n- name: admin\n  user:\n    token: admin\n"
+    );
+    std::fs::write(path, text).unwrap();
+}
+
+#[test]
+fn two_clusters_are_watched_and_edited_at_once_and_one_may_drop() {
+    let rt = runtime();
+    let east = rt.block_on(FakeApiServer::start()).unwrap();
+    let west = rt.block_on(FakeApiServer::start()).unwrap();
+    with_payments(&east);
+    with_payments(&west);
+    let dir = tempfile::tempdir().unwrap();
+    two_clusters_kubeconfig(&dir.path().join("kubeconfig"), east.addr, west.addr);
+    let kubeconfig = dir.path().join("kubeconfig");
+    let log = dir.path().join("meshdeck.log");
+    let mut pty = Pty::start_sized(
+        &[
+            "--kubeconfig",
+            kubeconfig.to_str().unwrap(),
+            "--log-file",
+            log.to_str().unwrap(),
+            "--context",
+            "east",
+            "--context",
+            "west",
+        ],
+        &[("HOME", dir.path().to_str().unwrap())],
+        40,
+        200,
+    );
+    // One ServiceEntry per cluster, side by side, and each cluster's own line.
+    pty.wait_for("ServiceEntries [2]");
+    pty.wait_for("ctx east: watching");
+    pty.wait_for("ctx west: watching");
+    pty.keys("2");
+    pty.wait_for("WorkloadEntries [6]");
+    assert!(pty.contents().contains("CLUSTER"), "{}", pty.contents());
+    // The host is one service: its endpoints come from both clusters.
+    pty.keys("1");
+    pty.wait_for("ServiceEntries [2]");
+    pty.send("\r");
+    pty.wait_for("we/payments-vm-1@east");
+    pty.wait_for("we/payments-vm-1@west");
+    pty.send("\x1b");
+    // An edit goes to the cluster that holds the entry, and only there (rows are in
+    // namespace/name order, each name's clusters side by side: the second is west's vm-1).
+    pty.keys("2");
+    pty.wait_for("WorkloadEntries [6]");
+    pty.keys("ggje");
+    pty.wait_for("edit we shop/payments-vm-1 @west");
+    pty.send("\x7f");
+    pty.send("\x7f");
+    pty.keys("33");
+    pty.send("\r");
+    pty.wait_for("apply these changes?");
+    pty.send("\r");
+    pty.wait_for("owned by field manager");
+    pty.send("\r");
+    pty.wait_for(" 33 ");
+    let weight = |fake: &FakeApiServer| {
+        fake.object("workloadentries", "shop", "payments-vm-1")
+            .unwrap()["spec"]["weight"]
+            .clone()
+    };
+    common::wait::until_blocking(
+        "west holds the new weight",
+        std::time::Duration::from_secs(10),
+        || weight(&west),
+        |w| *w == 33,
+    );
+    assert_eq!(weight(&east), 70);
+    // West goes away: its line says so, east goes on being watched and followed.
+    let mut west = west;
+    west.stop();
+    pty.wait_until("west is in trouble", |s| {
+        s.lines().any(|l| {
+            l.contains("ctx west:") && (l.contains("disconnected") || l.contains("retrying"))
+        })
+    });
+    let mut vm2 = east
+        .object("workloadentries", "shop", "payments-vm-2")
+        .unwrap();
+    vm2["spec"]["weight"] = serde_json::json!(44);
+    east.upsert(vm2).unwrap();
+    pty.wait_for(" 44 ");
+    // West comes back where it was: what changed there meanwhile is seen, and it is watched.
+    let mut vm3 = west
+        .object("workloadentries", "shop", "payments-vm-3")
+        .unwrap();
+    vm3["spec"]["weight"] = serde_json::json!(55);
+    west.upsert(vm3).unwrap();
+    rt.block_on(west.resume()).unwrap();
+    pty.wait_for_within(" 55 ", std::time::Duration::from_secs(40));
+    pty.wait_until("west is watched again", |s| {
+        s.contains("ctx west: watching") && !s.contains("disconnected")
+    });
+    pty.wait_for("WorkloadEntries [6]");
+    pty.keys("q");
+    assert!(pty.wait_exit().success());
+}

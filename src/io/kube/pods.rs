@@ -37,14 +37,32 @@ pub async fn run(client: Client, namespace: Option<String>, tx: KubeTx) {
         None => Api::all(client),
     };
     let mut stream = watcher::watcher(
-        api,
+        api.clone(),
         watcher::Config::default().page_size(super::watch::PAGE_SIZE),
     )
     .default_backoff()
     .boxed();
     let mut buffer = Vec::new();
     let mut failing_since: Option<SystemTime> = None;
-    while let Some(ev) = stream.next().await {
+    loop {
+        // As for the Istio kinds: a resumed watch is quiet, a LIST tells it is back.
+        let ev = tokio::select! {
+            ev = stream.next() => match ev {
+                Some(ev) => ev,
+                None => break,
+            },
+            () = super::watch::answers_again(&api), if failing_since.is_some() => {
+                failing_since = None;
+                let back = KubeEvent::Connection {
+                    kind: Kind::Pod,
+                    state: ConnState::Watching,
+                };
+                if tx.send(back).await.is_err() {
+                    return;
+                }
+                continue;
+            }
+        };
         let out = match ev {
             Ok(Event::Init) => {
                 buffer.clear();

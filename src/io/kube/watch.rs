@@ -55,13 +55,32 @@ pub async fn run(
         None => Api::all_with(client, &ar),
     };
     let config = watcher::Config::default().page_size(PAGE_SIZE);
-    let mut stream = watcher::watcher(api, config).default_backoff().boxed();
+    let mut stream = watcher::watcher(api.clone(), config)
+        .default_backoff()
+        .boxed();
     // Conversion runs in its own task so that it overlaps with fetching the next page; one
     // ordered pipe keeps events after the initial list behind it.
     let (raw_tx, raw_rx) = mpsc::unbounded_channel();
     let converter = tokio::spawn(convert(kind, ar, raw_rx, tx));
-    while let Some(ev) = stream.next().await {
-        if raw_tx.send(ev).is_err() {
+    // A watch that resumes says nothing until an object changes (bookmarks are not passed
+    // on): while it is failing, a one-object LIST every few seconds tells when the server
+    // answers again, so a quiet kind is not shown as disconnected for ever.
+    let mut failing = false;
+    loop {
+        let raw = tokio::select! {
+            ev = stream.next() => match ev {
+                Some(ev) => {
+                    failing = ev.is_err();
+                    Raw::Stream(ev)
+                }
+                None => break,
+            },
+            () = answers_again(&api), if failing => {
+                failing = false;
+                Raw::Answers
+            }
+        };
+        if raw_tx.send(raw).is_err() {
             break;
         }
     }
@@ -69,7 +88,30 @@ pub async fn run(
     let _ = converter.await;
 }
 
-type Raw = Result<Event<Watched>, watcher::Error>;
+/// How often a failing watch's server is asked whether it answers again.
+const PROBE_EVERY: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// Returns once a one-object LIST succeeds, asking every `PROBE_EVERY`.
+pub async fn answers_again<K>(api: &Api<K>)
+where
+    K: kube::Resource + Clone + serde::de::DeserializeOwned + std::fmt::Debug,
+{
+    let params = kube::api::ListParams::default().limit(1);
+    loop {
+        tokio::time::sleep(PROBE_EVERY).await;
+        if api.list(&params).await.is_ok() {
+            return;
+        }
+    }
+}
+
+// Nearly every message is the large one; boxing it would allocate per event for nothing.
+#[allow(clippy::large_enum_variant)]
+enum Raw {
+    Stream(Result<Event<Watched>, watcher::Error>),
+    /// The server answered a LIST while the watch was failing.
+    Answers,
+}
 
 async fn convert(kind: Kind, ar: ApiResource, mut raw: mpsc::UnboundedReceiver<Raw>, tx: KubeTx) {
     let send = |ev: KubeEvent| tx.send(ev);
@@ -84,6 +126,22 @@ async fn convert(kind: Kind, ar: ApiResource, mut raw: mpsc::UnboundedReceiver<R
     let mut shard = Store::new();
     let mut failing_since: Option<SystemTime> = None;
     while let Some(ev) = raw.recv().await {
+        let ev = match ev {
+            Raw::Stream(ev) => ev,
+            Raw::Answers => {
+                if failing_since.take().is_some()
+                    && send(KubeEvent::Connection {
+                        kind,
+                        state: ConnState::Watching,
+                    })
+                    .await
+                    .is_err()
+                {
+                    return;
+                }
+                continue;
+            }
+        };
         let out = match ev {
             Ok(Event::Init) => {
                 shard = Store::new();

@@ -29,12 +29,16 @@ const DISCOVERY_V1: &str = include_str!("recorded/discovery-apis-networking.isti
 const VERSION: &str = include_str!("recorded/version.json");
 
 pub async fn serve(listener: TcpListener, shared: Arc<Shared>) {
+    // The connections go with the server: a stopped server is one that answers nothing, not
+    // one whose open keep-alive connections and watches go on (as a real one going down).
+    let mut connections = tokio::task::JoinSet::new();
     loop {
         let Ok((stream, _)) = listener.accept().await else {
             continue;
         };
+        while connections.try_join_next().is_some() {}
         let shared = shared.clone();
-        tokio::spawn(async move {
+        connections.spawn(async move {
             let svc = hyper::service::service_fn(move |req| {
                 let shared = shared.clone();
                 async move { Ok::<_, Infallible>(route(req, &shared).await) }

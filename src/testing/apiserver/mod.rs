@@ -77,6 +77,18 @@ impl FakeApiServer {
         Ok(FakeApiServer { addr, shared, task })
     }
 
+    /// Goes down: every connection closes and the port refuses, while what it stores stays
+    /// (an API server whose etcd outlives it). `resume` brings it back on the same address.
+    pub fn stop(&mut self) {
+        self.task.abort();
+    }
+
+    pub async fn resume(&mut self) -> std::io::Result<()> {
+        let listener = tokio::net::TcpListener::bind(self.addr).await?;
+        self.task = tokio::spawn(http::serve(listener, self.shared.clone()));
+        Ok(())
+    }
+
     fn cluster(&self) -> std::sync::MutexGuard<'_, Cluster> {
         self.shared
             .cluster
