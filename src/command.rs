@@ -94,7 +94,7 @@ impl Command {
     pub fn usage(self) -> &'static str {
         match self {
             Command::Namespace => "NAME|all",
-            Command::Context => "NAME",
+            Command::Context => "NAME[,NAME…]",
             Command::View => "[NS] [REGION/ZONE] | -",
             Command::Timeline => "[KIND]",
             Command::Shift => "[STEPS] [HOLD] [MAX-5XX] [MAX-P99] | rollback | resume",
@@ -124,7 +124,9 @@ impl Command {
             Command::Namespace => {
                 "only namespace NAME (:ns all for every namespace); on a cluster watched with -n, moves the watchers".into()
             }
-            Command::Context => "on a cluster: switch kubeconfig context without a restart".into(),
+            Command::Context => {
+                "on a cluster: switch kubeconfig context without a restart; several (a,b) are watched at once".into()
+            }
             Command::View => {
                 "see endpoints, shares and drift as a proxy in NS at that locality; - resets".into()
             }

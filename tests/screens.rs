@@ -794,3 +794,66 @@ fn endpoints_with_a_running_shift() {
     );
     both("endpoints_shift", &s);
 }
+
+/// The example registry in two clusters, west's watch lost: a CLUSTER column, a line per
+/// cluster (the troubled one first), and a service's endpoints from both.
+fn two_clusters_state() -> State {
+    use meshdeck::io::kube::{ConnState, KubeEvent};
+    use meshdeck::model::cluster::Cluster;
+    use meshdeck::model::object::Kind;
+    let (east, west) = (Cluster::named("east"), Cluster::named("west"));
+    let mut c = meshdeck::state::Config::new(
+        "clusters east, west",
+        false,
+        meshdeck::config::keymap::Keymap::load(None, None).0,
+    );
+    c.clusters = vec![
+        (east.clone(), "east".into(), false),
+        (west.clone(), "west".into(), false),
+    ];
+    let mut s = State::new(c);
+    let files = meshdeck::cli::get::load_files(&[std::path::PathBuf::from("examples/registry")]);
+    for cluster in [&east, &west] {
+        for kind in Kind::ALL {
+            let shard: meshdeck::model::store::Store = files
+                .entries(kind)
+                .cloned()
+                .map(|mut e| {
+                    e.object.set_cluster(cluster);
+                    e.origin = None;
+                    e
+                })
+                .collect();
+            let synced = KubeEvent::Synced {
+                kind,
+                shard: Box::new(shard),
+            };
+            meshdeck::update::update(&mut s, Msg::Kube(cluster.clone(), synced));
+            let watching = KubeEvent::Connection {
+                kind,
+                state: ConnState::Watching,
+            };
+            meshdeck::update::update(&mut s, Msg::Kube(cluster.clone(), watching));
+        }
+    }
+    let lost = KubeEvent::Connection {
+        kind: Kind::WorkloadEntry,
+        state: ConnState::Retrying {
+            since: std::time::SystemTime::now(),
+            error: "connection refused".into(),
+        },
+    };
+    meshdeck::update::update(&mut s, Msg::Kube(west, lost));
+    meshdeck::update::update(&mut s, Msg::Tick);
+    s
+}
+
+#[test]
+fn two_clusters_side_by_side() {
+    let mut s = two_clusters_state();
+    typed(&mut s, "2");
+    both("two_clusters_workload_entries", &s);
+    typed(&mut s, "1");
+    typed(&mut s, "/payments\n\n");
+    both("two_clusters_endpoints", &s);
+}

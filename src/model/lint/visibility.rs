@@ -20,6 +20,7 @@ fn key_of(se: &ServiceEntry) -> ObjectKey {
         se.metadata.namespace.clone().unwrap_or_default(),
         se.metadata.name.clone(),
     )
+    .in_cluster(&se.metadata.cluster)
 }
 
 fn services(store: &Store) -> impl Iterator<Item = &ServiceEntry> {
@@ -39,8 +40,18 @@ fn duplicate_hosts(store: &Store, mesh: &Mesh, out: &mut Vec<Finding>) {
         hosts.extend(se.spec.hosts.iter().map(String::as_str));
     }
     let none = Default::default();
-    for host in hosts {
-        let decls: Vec<&ServiceEntry> = store.services_for_host(host).collect();
+    // Each cluster's istiod resolves its own declarations: a host in the same namespace of
+    // two clusters is one service, not a conflict.
+    let clusters: BTreeSet<&crate::model::cluster::Cluster> =
+        services(store).map(|se| &se.metadata.cluster).collect();
+    for (host, cluster) in hosts
+        .iter()
+        .flat_map(|h| clusters.iter().map(move |c| (*h, *c)))
+    {
+        let decls: Vec<&ServiceEntry> = store
+            .services_for_host(host)
+            .filter(|se| se.metadata.cluster == *cluster)
+            .collect();
         let namespaces: BTreeSet<&str> = decls
             .iter()
             .filter_map(|s| s.metadata.namespace.as_deref())
@@ -55,7 +66,7 @@ fn duplicate_hosts(store: &Store, mesh: &Mesh, out: &mut Vec<Finding>) {
             rule: HostRule::OldestVisible,
             mesh,
         };
-        let oldest = visibility::winner(store, host, &outsider).map(key_of);
+        let oldest = visibility::winner_in(store, host, &outsider, Some(cluster)).map(key_of);
         for se in &decls {
             let key = key_of(se);
             let others: Vec<String> = decls
