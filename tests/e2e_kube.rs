@@ -153,6 +153,10 @@ fn the_console_follows_the_cluster_live() {
 
 /// The console on the kubeconfig in `dir` (HOME and the log there too), with `extra` flags.
 fn console_in(dir: &std::path::Path, extra: &[&str]) -> Pty {
+    console_sized(dir, extra, 24, 80)
+}
+
+fn console_sized(dir: &std::path::Path, extra: &[&str], rows: u16, cols: u16) -> Pty {
     let kubeconfig = dir.join("kubeconfig");
     let log = dir.join("meshdeck.log");
     let mut args = vec![
@@ -162,7 +166,7 @@ fn console_in(dir: &std::path::Path, extra: &[&str]) -> Pty {
         log.to_str().unwrap(),
     ];
     args.extend_from_slice(extra);
-    Pty::start_env(&args, &[("HOME", dir.to_str().unwrap())])
+    Pty::start_sized(&args, &[("HOME", dir.to_str().unwrap())], rows, cols)
 }
 
 /// The example's payments service, as kubectl would have applied it.
@@ -417,23 +421,8 @@ fn two_clusters_are_watched_and_edited_at_once_and_one_may_drop() {
     with_payments(&west);
     let dir = tempfile::tempdir().unwrap();
     two_clusters_kubeconfig(&dir.path().join("kubeconfig"), east.addr, west.addr);
-    let kubeconfig = dir.path().join("kubeconfig");
-    let log = dir.path().join("meshdeck.log");
-    let mut pty = Pty::start_sized(
-        &[
-            "--kubeconfig",
-            kubeconfig.to_str().unwrap(),
-            "--log-file",
-            log.to_str().unwrap(),
-            "--context",
-            "east",
-            "--context",
-            "west",
-        ],
-        &[("HOME", dir.path().to_str().unwrap())],
-        40,
-        200,
-    );
+    let two = ["--context", "east", "--context", "west"];
+    let mut pty = console_sized(dir.path(), &two, 40, 200);
     // One ServiceEntry per cluster, side by side, and each cluster's own line.
     pty.wait_for("ServiceEntries [2]");
     pty.wait_for("ctx east: watching");

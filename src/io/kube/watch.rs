@@ -115,6 +115,10 @@ enum Raw {
 
 async fn convert(kind: Kind, ar: ApiResource, mut raw: mpsc::UnboundedReceiver<Raw>, tx: KubeTx) {
     let send = |ev: KubeEvent| tx.send(ev);
+    let watching = || KubeEvent::Connection {
+        kind,
+        state: ConnState::Watching,
+    };
     let stamped = |e: Option<crate::model::store::Entry>| {
         e.map(|mut e| {
             e.object.set_cluster(&tx.cluster);
@@ -129,14 +133,7 @@ async fn convert(kind: Kind, ar: ApiResource, mut raw: mpsc::UnboundedReceiver<R
         let ev = match ev {
             Raw::Stream(ev) => ev,
             Raw::Answers => {
-                if failing_since.take().is_some()
-                    && send(KubeEvent::Connection {
-                        kind,
-                        state: ConnState::Watching,
-                    })
-                    .await
-                    .is_err()
-                {
+                if failing_since.take().is_some() && send(watching()).await.is_err() {
                     return;
                 }
                 continue;
@@ -168,14 +165,7 @@ async fn convert(kind: Kind, ar: ApiResource, mut raw: mpsc::UnboundedReceiver<R
                 })
             }
             Ok(Event::Apply(obj)) => {
-                if failing_since.take().is_some()
-                    && send(KubeEvent::Connection {
-                        kind,
-                        state: ConnState::Watching,
-                    })
-                    .await
-                    .is_err()
-                {
+                if failing_since.take().is_some() && send(watching()).await.is_err() {
                     return;
                 }
                 stamped(obj.into_entry(kind, &ar)).map(|e| KubeEvent::Upsert(Box::new(e)))
