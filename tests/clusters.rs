@@ -130,3 +130,40 @@ fn the_same_name_in_two_clusters_is_two_objects_and_says_where_it_is() {
     let json = serde_json::to_value(ObjectKey::new(Kind::WorkloadEntry, "shop", "x")).unwrap();
     assert!(json.get("cluster").is_none(), "{json}");
 }
+
+#[test]
+fn a_shift_on_a_merged_host_moves_its_own_clusters_weights_and_names_the_cluster() {
+    use meshdeck::model::shift::{Plan, gate::Gates, parse_endpoint, plan::Request};
+    let (east, west) = (Cluster::named("east"), Cluster::named("west"));
+    let mut store: Store = payments(&east, &[90, 10]).into_iter().collect();
+    for e in payments(&west, &[50, 50]) {
+        store.upsert(e);
+    }
+    let service = key(Kind::ServiceEntry, "payments", &west);
+    let to = [parse_endpoint("shop/vm-1@west").unwrap()];
+    assert_eq!(to[0].cluster(), &west);
+    let plan = Plan::new(
+        &store,
+        Request {
+            service: &service,
+            to: &to,
+            steps: vec![60.0, 100.0],
+            hold: std::time::Duration::from_secs(10),
+            gates: Gates {
+                max_errors: 0.01,
+                max_p99_ms: None,
+            },
+            by: "alice",
+            owner: "alice@jump:1",
+            now: std::time::SystemTime::UNIX_EPOCH,
+        },
+    )
+    .unwrap();
+    // Only west's two entries are members; east's keep their weights.
+    let names: Vec<&str> = plan.members.iter().map(|m| m.endpoint.as_str()).collect();
+    assert_eq!(names, ["shop/vm-0@west", "shop/vm-1@west"]);
+    // The plan, read back from its annotation, still knows its cluster.
+    let again = Plan::from_json(&plan.to_json()).unwrap();
+    assert_eq!(again.service_key(), service);
+    assert!(again.sources().iter().all(|s| s.cluster() == &west));
+}

@@ -4,6 +4,7 @@
 //! or roll it back.
 
 use super::gate::Gates;
+use crate::model::cluster::Cluster;
 use crate::model::endpoint::{EndpointSource, derive};
 use crate::model::object::{Kind, ObjectKey};
 use crate::model::share::Viewpoint;
@@ -62,8 +63,35 @@ pub struct Plan {
     pub why: Option<String>,
 }
 
-/// `NS/NAME` or `NS/SE/INDEX`, as `meshdeck set` takes them.
+/// `NS/NAME` or `NS/SE/INDEX`, as `meshdeck set` takes them; `…@CLUSTER` when several
+/// clusters are watched (no Kubernetes name holds an `@`).
 pub fn parse_endpoint(text: &str) -> Result<EndpointSource, String> {
+    let (path, cluster) = split_cluster(text);
+    let mut source = parse_path(path)?;
+    match &mut source {
+        EndpointSource::WorkloadEntry { cluster: c, .. }
+        | EndpointSource::Pod { cluster: c, .. }
+        | EndpointSource::ServiceEntry { cluster: c, .. } => *c = cluster,
+    }
+    Ok(source)
+}
+
+fn split_cluster(text: &str) -> (&str, Cluster) {
+    match text.rsplit_once('@') {
+        Some((path, cluster)) => (path, Cluster::named(cluster)),
+        None => (text, Cluster::ONLY),
+    }
+}
+
+fn with_cluster(path: String, cluster: &Cluster) -> String {
+    if cluster.is_only() {
+        path
+    } else {
+        format!("{path}@{cluster}")
+    }
+}
+
+fn parse_path(text: &str) -> Result<EndpointSource, String> {
     match text.split('/').collect::<Vec<_>>().as_slice() {
         [ns, name] if !ns.is_empty() && !name.is_empty() => Ok(EndpointSource::WorkloadEntry {
             namespace: ns.to_string(),
@@ -85,7 +113,7 @@ pub fn parse_endpoint(text: &str) -> Result<EndpointSource, String> {
 }
 
 pub fn endpoint_name(source: &EndpointSource) -> String {
-    match source {
+    let path = match source {
         EndpointSource::WorkloadEntry {
             namespace, name, ..
         }
@@ -100,7 +128,8 @@ pub fn endpoint_name(source: &EndpointSource) -> String {
             index,
             ..
         } => format!("{namespace}/{name}/{index}"),
-    }
+    };
+    with_cluster(path, source.cluster())
 }
 
 /// What a new plan needs besides the registry.
@@ -131,8 +160,10 @@ impl Plan {
             .ok_or_else(|| format!("no ServiceEntry {}/{}", service.namespace, service.name))?;
         let mut members: Vec<Member> = Vec::new();
         let mut sources: Vec<&EndpointSource> = Vec::new();
+        // A host merged across clusters: the shift moves the weights of the service's own
+        // cluster (one cluster is written at a time); the others' entries keep theirs.
         for ep in derived.ports.iter().flat_map(|p| &p.endpoints) {
-            if sources.contains(&&ep.source) {
+            if sources.contains(&&ep.source) || ep.source.cluster() != &service.cluster {
                 continue;
             }
             if let EndpointSource::Pod { name, .. } = &ep.source {
@@ -184,7 +215,10 @@ impl Plan {
             ));
         }
         Ok(Plan {
-            service: format!("{}/{}", service.namespace, service.name),
+            service: with_cluster(
+                format!("{}/{}", service.namespace, service.name),
+                &service.cluster,
+            ),
             members,
             steps: r.steps,
             hold_secs: r.hold.as_secs().max(1),
@@ -208,8 +242,9 @@ impl Plan {
     }
 
     pub fn service_key(&self) -> ObjectKey {
-        let (ns, name) = self.service.split_once('/').unwrap_or(("", &self.service));
-        ObjectKey::new(Kind::ServiceEntry, ns, name)
+        let (path, cluster) = split_cluster(&self.service);
+        let (ns, name) = path.split_once('/').unwrap_or(("", path));
+        ObjectKey::new(Kind::ServiceEntry, ns, name).in_cluster(&cluster)
     }
 
     pub fn hold(&self) -> Duration {
